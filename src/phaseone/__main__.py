@@ -1,0 +1,3 @@
+from phaseone.cli import main
+
+main()

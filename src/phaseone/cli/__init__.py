@@ -1,0 +1,44 @@
+"""The `phaseone` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from phaseone import __version__
+from phaseone.cli import demo, protocol
+from phaseone.cli.output import run_safely
+
+app = typer.Typer(
+    name="phaseone",
+    help=(
+        "Run and analyse pediatric phase I dose-escalation trials: protocols, eligibility, "
+        "escalation designs, dosing, safety, pharmacokinetics and the trial service."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(protocol.app, name="protocol")
+app.command("demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"phaseone {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """phaseone: pediatric phase I trials from first screening to final report."""
+
+
+def main() -> None:
+    """Console entry point: user errors become one-line messages and exit status 2."""
+    sys.exit(run_safely(app))

@@ -194,3 +194,28 @@ def print_calendar(protocol: Protocol) -> None:
         console.print(f"  {row.name}: {row.describe()}", highlight=False)
 
 
+@app.command("import-ctgov")
+def import_ctgov(
+    study_json: Path = typer.Argument(..., help="A study in the ClinicalTrials.gov API v2 shape."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the draft YAML."),
+    protocol_id: str | None = typer.Option(
+        None, "--id", help="Protocol id for the draft (default: the NCT id in lower case)."
+    ),
+) -> None:
+    """Draft a protocol from a ClinicalTrials.gov study record (read from a file).
+
+    Identity, arms and interventions, eligibility criteria with their nesting, locations
+    and sponsors are filled in; what the record cannot say (dose levels, design, DLT
+    rules...) is left as `{todo: ...}` markers that `protocol validate` reports.
+    """
+    from phaseone.protocol.ctgov import draft_from_file
+
+    draft = draft_from_file(study_json, protocol_id=protocol_id)
+    output.write_text(draft.yaml_text, encoding="utf-8")
+    console.print(
+        f"wrote {output}: {draft.n_criteria} criteria, {len(draft.agents)} agents, "
+        f"{draft.n_sites} sites; {draft.n_todos} TODO markers to resolve "
+        f"(run `phaseone protocol validate {output}`)"
+    )
+
+

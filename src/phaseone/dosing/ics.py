@@ -57,4 +57,5 @@ def plan_to_ics(plan: TreatmentPlan, stamp: dt.datetime) -> bytes:
         event.add("description", day_description(day))
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical

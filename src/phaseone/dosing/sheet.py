@@ -22,6 +22,7 @@ from phaseone.dosing.rounding import (
     round_each_dose,
 )
 from phaseone.dosing.rules import agent_rule
+from phaseone.errors import InputError, Problem
 from phaseone.protocol.model import DoseLevel, Protocol
 
 TIMES = {1: ("once daily",), 2: ("morning", "evening"), 3: ("morning", "midday", "evening")}
@@ -123,10 +124,21 @@ def dose_sheet(
     protocol: Protocol, level: object, height_cm: object, weight_kg: object
 ) -> DoseSheet:
     """BSA, prescribed and deliverable doses for one child; InputError on bad input."""
-    dose_level = find_level(protocol, level)
-    bsa = body_surface_area(
-        height_cm, weight_kg, protocol.dosing.bsa_formula, protocol.dosing.bsa_decimals
-    )
+    problems: list[Problem] = []
+    dose_level: DoseLevel | None = None
+    bsa: Bsa | None = None
+    try:
+        dose_level = find_level(protocol, level)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    try:
+        bsa = body_surface_area(
+            height_cm, weight_kg, protocol.dosing.bsa_formula, protocol.dosing.bsa_decimals
+        )
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if problems or dose_level is None or bsa is None:
+        raise InputError(problems)
     return sheet_for(protocol, dose_level, bsa)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -88,7 +89,7 @@ def dose(
         plan = modify_dose_level(plan, modify_to, modify_from, reason)
 
     if fmt is DoseFormat.json:
-        _write_text(output, None, plan)
+        _write_json(output, plan)
     elif fmt is DoseFormat.ics:
         data = plan_to_ics(plan, dt.datetime.now(dt.UTC).replace(microsecond=0))
         if output is None:
@@ -107,12 +108,10 @@ def dose(
         print_plan(plan)
 
 
-def _write_text(output: Path | None, text: str | None, plan: TreatmentPlan) -> None:
+def _write_json(output: Path | None, plan: TreatmentPlan) -> None:
     if output is None:
         print_json(plan.as_dict())
         return
-    import json
-
     output.write_text(json.dumps(plan.as_dict(), indent=2) + "\n", encoding="utf-8")
     console.print(f"wrote {output}")
 

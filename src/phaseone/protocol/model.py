@@ -103,6 +103,19 @@ class RuleRef(Sourced):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class Infusion(Sourced):
+    """How an IV agent runs: rate limits per m2 and the concentration of the bag.
+
+    `final_concentration_mg_ml` is the diluted concentration hung at the bedside; when it
+    is absent, volumes and mL/h are given for the undiluted vial concentration.
+    """
+
+    max_rate_mg_m2_h: float | None = Field(default=None, gt=0)
+    initial_rate_mg_m2_h: float | None = Field(default=None, gt=0)
+    initial_minutes: float | None = Field(default=None, gt=0, le=600)
+    final_concentration_mg_ml: float | None = Field(default=None, gt=0)
+
+
 class Agent(Sourced):
     id: Slug
     name: str = Field(min_length=1)
@@ -113,6 +126,7 @@ class Agent(Sourced):
     dose_basis: Literal["bsa", "weight", "flat"]
     weight_rules: tuple[WeightRule, ...] = ()
     rounding: RuleRef | None = None
+    infusion: Infusion | None = None
 
 
 class DoseLevel(Sourced):

@@ -29,6 +29,8 @@ class Batch:
     subjects: list[str]
     analytes: list[str]
     interval: Interval
+    start: FloatArray
+    """Interval start relative to origin."""
     t: FloatArray
     c: FloatArray
     valid: BoolArray
@@ -49,6 +51,8 @@ class Batch:
     time_unit: str
     dose_unit: str
     methods: list[str]
+    full: Batch | None = None
+    """The same profiles without the interval window, for interpolation at its ends."""
 
     @property
     def n(self) -> int:
@@ -68,8 +72,11 @@ def _pick_dose(doses: list[Dose], interval: Interval) -> Dose | None:
 
 
 def build_batch(
-    conc: Concentrations, doses: Sequence[Dose], interval: Interval, blq: BLQRules
+    conc: Concentrations, doses: Sequence[Dose], interval: Interval, blq: BLQRules,
+    clip: bool = True,
 ) -> Batch:
+    """Lay out the profiles for one interval. With `clip` False every sample is kept (for
+    areas that interpolate or extrapolate at the interval's ends)."""
     profiles = conc.profiles
     n = len(profiles)
     width = max((len(p.times) for p in profiles), default=0) + 1
@@ -81,6 +88,7 @@ def build_batch(
     exc = np.zeros((n, width), dtype=bool)
     origin = np.zeros(n)
     end = np.full(n, math.inf)
+    start_rel = np.zeros(n)
     amount = np.full(n, np.nan)
     has_dose = np.zeros(n, dtype=bool)
     route = np.zeros(n, dtype=np.int64)
@@ -92,27 +100,23 @@ def build_batch(
         by_subject.setdefault(d.subject, []).append(d)
     for i, p in enumerate(profiles):
         dose = _pick_dose(doses_for(by_subject.get(p.subject, []), p.subject, p.analyte), interval)
-        if interval.start is not None:
-            o = interval.start
-        elif dose is not None:
-            o = dose.time
-        else:
-            o = 0.0
-        origin[i] = o
+        # Times are measured from the dose (or the interval start when there is none).
         if dose is not None:
+            origin[i] = dose.time
             has_dose[i] = True
             amount[i] = np.nan if dose.amount is None else dose.amount
             route[i] = ROUTE_CODES[dose.route]
             duration[i] = dose.duration
-            # Times are measured from the dose: a dose before the interval start shifts them.
-            origin[i] = dose.time if interval.start is None else o
             methods.append(dose.method)
         else:
+            origin[i] = interval.start if interval.start is not None else 0.0
             methods.append("")
-        rel_end = interval.end - origin[i]
-        end[i] = rel_end
-        lo = (interval.start if interval.start is not None else o) - _TIME_EPS
-        keep = (p.times >= lo) & (p.times <= interval.end + _TIME_EPS) & ~p.excluded
+        end[i] = interval.end - origin[i]
+        lo = interval.start if interval.start is not None else origin[i]
+        start_rel[i] = lo - origin[i]
+        keep = ~p.excluded
+        if clip:
+            keep &= (p.times >= lo - _TIME_EPS) & (p.times <= interval.end + _TIME_EPS)
         k = int(keep.sum())
         t[i, :k] = p.times[keep] - origin[i]
         c[i, :k] = p.conc[keep]
@@ -126,13 +130,14 @@ def build_batch(
     c0 = np.full(n, np.nan)
     c0_method = np.full(n, "", dtype=object)
     t, c, valid, observed, inc, exc = _dose_time_point(
-        t, c, valid, observed, inc, exc, route, c0, c0_method
+        t, c, valid, observed, inc, exc, route, c0, c0_method, interval.tau is not None,
+        (start_rel <= _TIME_EPS) | (not clip),
     )
     first = profiles[0] if profiles else None
     return Batch(
         subjects=[p.subject for p in profiles], analytes=[p.analyte for p in profiles],
-        interval=interval, t=t, c=c, valid=valid, observed=observed, lz_include=inc,
-        lz_exclude=exc, origin=origin, end=end, dose=amount, has_dose=has_dose, route=route,
+        interval=interval, start=start_rel, t=t, c=c, valid=valid, observed=observed,
+        lz_include=inc, lz_exclude=exc, origin=origin, end=end, dose=amount, has_dose=has_dose, route=route,
         duration=duration, c0=c0, c0_method=c0_method,
         conc_unit=first.conc_unit if first else "mg/L",
         time_unit=first.time_unit if first else "h", dose_unit=dose_unit, methods=methods,
@@ -180,15 +185,21 @@ def _sort_rows(order_key: FloatArray, *arrays: np.ndarray) -> list[np.ndarray]:
 def _dose_time_point(
     t: FloatArray, c: FloatArray, valid: BoolArray, observed: BoolArray,
     inc: BoolArray, exc: BoolArray, route: np.ndarray, c0: FloatArray, c0_method: np.ndarray,
+    steady_state: bool, dose_in_window: BoolArray,
 ) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray, BoolArray, BoolArray]:
-    """Make sure every row has a concentration at time 0 (the dose) for the AUC."""
+    """Make sure every row has a concentration at time 0 (the dose) for the AUC.
+
+    Without a sample at the dose time: an IV bolus takes C0; other routes take 0 after a
+    single dose, or the interval's lowest concentration at steady state (PKNCA's
+    "start_cmin"), since the pre-dose level is not zero there.
+    """
     t, c, valid, observed, inc, exc = _sort_rows(
         np.where(valid, t, np.inf), t, c, valid, observed, inc, exc
     )
     n, m = t.shape
     rows = np.arange(n)
     at_zero = valid[:, 0] & (np.abs(t[:, 0]) < _TIME_EPS) if m else np.zeros(n, dtype=bool)
-    bolus = route == BOLUS
+    bolus = (route == BOLUS) & dose_in_window
     # Back-extrapolation for a bolus: log-linear through the first two post-dose points.
     post = valid & (t > _TIME_EPS) & (c > 0)
     n_post = post.sum(axis=1)
@@ -207,12 +218,17 @@ def _dose_time_point(
     c0_method[:] = np.where(
         ~bolus, "", np.where(observed_c0, "observed", np.where(logslope, "logslope", "c1"))
     )
-    value = np.where(bolus, c0, 0.0)
+    if steady_state:
+        lowest = np.where(valid, c, np.inf).min(axis=1, initial=np.inf)
+        start = np.where(np.isfinite(lowest), lowest, np.nan)
+    else:
+        start = np.zeros(n)
+    value = np.where(bolus, c0, start)
     # A bolus with a zero observed at dose time takes C0 in its place.
     fix = at_zero & bolus & ~observed_c0 & ~np.isnan(c0)
     c[fix, 0] = c0[fix]
     observed[fix, 0] = False
-    need = ~at_zero & ~np.isnan(value)
+    need = ~at_zero & ~np.isnan(value) & dose_in_window
     spare = m - 1
     t[need, spare] = 0.0
     c[need, spare] = value[need]

@@ -227,13 +227,14 @@ def read_concentrations(
         ])
     cs, bs, ls = c[order], blq_flag[order], ll[order]
     rs, zs = reasons[order], lz[order]
+    subj_sorted, ana_sorted = subjects[order], analytes[order]
     profiles = []
     for a, b in itertools.pairwise(bounds):
-        r = tuple(str(x) for x in rs[a:b])
+        r = tuple(rs[a:b].tolist())
         profiles.append(Profile(
-            subject=str(subjects[order][a]), analyte=str(analytes[order][a]),
+            subject=str(subj_sorted[a]), analyte=str(ana_sorted[a]),
             times=ts[a:b], conc=cs[a:b], blq=bs[a:b], lloq=ls[a:b],
-            excluded=np.array([x != "" for x in r], dtype=bool), exclude_reason=r,
+            excluded=rs[a:b] != "", exclude_reason=r,
             lambda_z_include=zs[a:b] == "include", lambda_z_exclude=zs[a:b] == "exclude",
             conc_unit=conc_unit, time_unit=time_unit,
         ))

@@ -58,6 +58,16 @@ class Context:
         self.columns: dict[str, Column] = {}
         self.steps: dict[str, Any] = {}
         self._stack: list[str] = []
+        self._full: Context | None = None
+
+    @property
+    def full(self) -> Context:
+        """The context over all samples (for areas that reach outside the window)."""
+        if self.b.full is None:
+            return self
+        if self._full is None:
+            self._full = Context(self.b.full, self.options)
+        return self._full
 
     def _check(self, name: str) -> None:
         if not self._stack:
@@ -225,7 +235,10 @@ def _pct(part: FloatArray, whole: Column, *sources: Column) -> Column:
 
 
 def _window_auc(ctx: Context, start: FloatArray, end: FloatArray) -> Column:
-    b, core, fit = ctx.b, ctx.core, ctx.lz
+    ctx.step("_core")
+    ctx.step("_lambda_z")
+    full = ctx.full
+    b, core, fit = full.b, full.core, full.lz
     out = np.full(b.n, np.nan)
     reason = _blank(b.n)
     method = ctx.options.auc_method
@@ -328,16 +341,13 @@ def _vss(ctx: Context, mrt_code: str, cl_code: str) -> Column:
 
 
 def _aucint(ctx: Context) -> Column:
-    b = ctx.b
-    start = (b.interval.start - b.origin) if b.interval.start is not None else np.zeros(b.n)
-    return _window_auc(ctx, start, b.end)
+    return _window_auc(ctx, ctx.b.start, ctx.b.end)
 
 
 def _auctau(ctx: Context) -> Column:
     b = ctx.b
     tau = b.interval.tau if b.interval.tau is not None else math.nan
-    start = (b.interval.start - b.origin) if b.interval.start is not None else np.zeros(b.n)
-    col = _window_auc(ctx, start, start + tau)
+    col = _window_auc(ctx, b.start, b.start + tau)
     if b.interval.tau is None:
         col.reason[:] = "AUCTAU needs an interval with tau"
     return col

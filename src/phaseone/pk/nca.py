@@ -116,6 +116,8 @@ def run_nca(
         )
         closure(tuple(codes))  # validates the names
         batch = build_batch(conc, dose_list, interval, options.blq)
+        if interval.tau is not None or not math.isinf(interval.end) or interval.start:
+            batch.full = build_batch(conc, dose_list, interval, options.blq, clip=False)
         ctx = Context(batch, options)
         columns = {code: ctx.get(code) for code in codes}
         _apply_flags(ctx, columns, options)

@@ -137,7 +137,8 @@ def build_batch(
     return Batch(
         subjects=[p.subject for p in profiles], analytes=[p.analyte for p in profiles],
         interval=interval, start=start_rel, t=t, c=c, valid=valid, observed=observed,
-        lz_include=inc, lz_exclude=exc, origin=origin, end=end, dose=amount, has_dose=has_dose, route=route,
+        lz_include=inc, lz_exclude=exc, origin=origin, end=end, dose=amount, has_dose=has_dose,
+        route=route,
         duration=duration, c0=c0, c0_method=c0_method,
         conc_unit=first.conc_unit if first else "mg/L",
         time_unit=first.time_unit if first else "h", dose_unit=dose_unit, methods=methods,

@@ -211,7 +211,10 @@ def read_concentrations(
     if problems:
         raise InputError(problems)
 
-    order = np.lexsort((t, analytes, subjects))
+    # Numeric subject ids sort as numbers (2 before 10); others as text.
+    numeric = pd.to_numeric(pd.Series(subjects), errors="coerce").to_numpy(dtype=float)
+    subject_key = numeric if not np.isnan(numeric).any() else subjects
+    order = np.lexsort((t, analytes, subject_key))
     keys = np.char.add(np.char.add(subjects[order].astype(str), "\x00"),
                        analytes[order].astype(str))
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])

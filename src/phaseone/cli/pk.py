@@ -15,6 +15,7 @@ from phaseone.cli.output import console, print_json
 from phaseone.errors import InputError, Problem
 from phaseone.pk import (
     AUCMethod,
+    Dose,
     LambdaZControls,
     LambdaZRule,
     NCAOptions,
@@ -22,7 +23,7 @@ from phaseone.pk import (
     read_doses,
     run_nca,
 )
-from phaseone.pk.plots import plot_profiles, save_plot
+from phaseone.pk.plots import Scale, plot_profiles, save_plot
 
 
 class TableFormat(StrEnum):
@@ -73,7 +74,7 @@ def nca(
         lloq=_optional(columns, "lloq"), exclude=_optional(columns, "exclude"),
         lambda_z=_optional(columns, "lambda_z"), conc_unit=conc_unit, time_unit=time_unit,
     )
-    doses = ()
+    doses: tuple[Dose, ...] = ()
     if dose is not None:
         dcols = list(pd.read_csv(dose, nrows=0).columns)
         doses = read_doses(dose, analyte=_optional(dcols, "analyte"),
@@ -86,11 +87,11 @@ def nca(
     codes = [c.strip().upper() for c in parameters.split(",") if c.strip()] if parameters else None
     result = run_nca(profiles, doses, parameters=codes, options=options)
     for path in plot:
-        scale = "log" if "-log" in path.stem.lower() else "linear"
+        if path.suffix.lower() not in (".png", ".svg"):
+            raise InputError([Problem("--plot", f"expected a .png or .svg file, got {path}")])
+        scale: Scale = "log" if "-log" in path.stem.lower() else "linear"
         save_plot(plot_profiles(result.lambda_z_points, scale=scale, conc_unit=conc_unit,
                                 time_unit=time_unit), path)
-        if path.suffix.lower() not in (".png", ".svg"):
-            raise InputError([Problem("--plot", "expected .png or .svg")])
     frame = result.summary() if summary else result.parameters
     if fmt is TableFormat.csv:
         frame.to_csv(sys.stdout, index=False)

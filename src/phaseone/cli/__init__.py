@@ -8,6 +8,7 @@ import typer
 
 from phaseone import __version__
 from phaseone.cli import demo, dose, protocol
+from phaseone.cli import pk as pk_cli
 from phaseone.cli.output import run_safely
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(protocol.app, name="protocol")
 app.command("demo")(demo.demo)
 app.command("dose")(dose.dose)
+app.command("nca")(pk_cli.nca)
 
 
 def _version(value: bool) -> None:

@@ -174,7 +174,7 @@ def _grade_row(
     baseline = _number(row, "baseline", path)
     baseline_uln = _number(row, "baseline_uln", path)
     base_row = baselines.get((row.get("patient_id"), analyte_id))
-    if baseline is None and base_row is not None and base_row is not row:
+    if baseline is None and base_row is not None:
         baseline = _number(base_row, "value", path)
         baseline_uln = _number(base_row, "uln", path)
         if str(base_row.get("unit")).strip() != unit:

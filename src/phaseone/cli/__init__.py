@@ -7,7 +7,7 @@ import sys
 import typer
 
 from phaseone import __version__
-from phaseone.cli import demo, dose, protocol
+from phaseone.cli import demo, dose, protocol, safety
 from phaseone.cli import pk as pk_cli
 from phaseone.cli.output import run_safely
 
@@ -25,6 +25,7 @@ app.add_typer(protocol.app, name="protocol")
 app.command("demo")(demo.demo)
 app.command("dose")(dose.dose)
 app.command("nca")(pk_cli.nca)
+safety.register(app)
 
 
 def _version(value: bool) -> None:

@@ -223,8 +223,11 @@ class DltWindow(Sourced):
 
 
 class Dlt(Sourced):
+    """The DLT definition. Rule names and params are validated by phaseone.safety.dlt."""
+
     window: DltWindow
     min_attribution: Attribution = "possible"
+    hematologic_terms: tuple[str, ...] = ()
     rules: tuple[DltRule, ...] = ()
 
 

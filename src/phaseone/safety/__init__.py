@@ -1,0 +1,2 @@
+"""Safety: CTCAE grading, adverse events, DLT determination, toxicity tables and the
+comparison with historical studies. Pure functions over plain data."""

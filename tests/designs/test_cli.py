@@ -5,18 +5,49 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from phaseone.cli import app
+from phaseone.cli.output import run_safely
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run `phaseone design ...` in-process, with the entry point's error handling."""
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = run_safely(lambda: app(["design", *args], standalone_mode=False))
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return invoke
+
+
+def test_entry_point_has_no_traceback() -> None:
+    args = ["next", "-d", "boin", "-t", "0.3", "-n", "5", "-o", "1NNN 2NXN"]
+    out = subprocess.run(
         [sys.executable, "-m", "phaseone", "design", *args],
         capture_output=True,
         text=True,
         check=False,
     )
+    assert out.returncode == 2
+    assert out.stderr.startswith("error:") and "position 8" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
-def test_next_json_follows_the_published_boin_step() -> None:
+def test_next_json_follows_the_published_boin_step(run: Callable[..., Result]) -> None:
     out = run(
         "next",
         "--design",
@@ -37,14 +68,14 @@ def test_next_json_follows_the_published_boin_step() -> None:
     assert [d["treated"] for d in data["doses"]] == [3, 3, 0, 0, 0]
 
 
-def test_next_from_protocol() -> None:
+def test_next_from_protocol(run: Callable[..., Result]) -> None:
     out = run("next", "--protocol", "nant-2011-04", "--outcomes", "1NNN", "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["design"].startswith("rolling six") and data["recommended_dose"] == 2
 
 
-def test_boundaries_csv() -> None:
+def test_boundaries_csv(run: Callable[..., Result]) -> None:
     out = run(
         "boundaries", "--design", "boin", "--target", "0.3", "--max-n", "6", "--format", "csv"
     )
@@ -54,7 +85,7 @@ def test_boundaries_csv() -> None:
     assert lines[3] == "3,0,2,3"  # notes §12.1, target 0.30, n = 3
 
 
-def test_paths_json_with_probabilities() -> None:
+def test_paths_json_with_probabilities(run: Callable[..., Result]) -> None:
     out = run(
         "paths",
         "--design",
@@ -91,7 +122,7 @@ def test_paths_json_with_probabilities() -> None:
     )
 
 
-def test_bad_input_is_one_line_without_traceback() -> None:
+def test_bad_input_is_one_line_without_traceback(run: Callable[..., Result]) -> None:
     cases = [
         (["next", "-d", "boin", "-t", "0.3", "-n", "5", "-o", "1NNN 2NXN"], "position 8"),
         (["next", "-d", "boin", "-t", "0.3", "-n", "5", "-o", "1NNN 9NNN"], "outside 1..5"),

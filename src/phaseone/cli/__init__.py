@@ -7,7 +7,7 @@ import sys
 import typer
 
 from phaseone import __version__
-from phaseone.cli import demo, dose, protocol, safety
+from phaseone.cli import demo, design, dose, protocol, safety
 from phaseone.cli import pk as pk_cli
 from phaseone.cli.output import run_safely
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(protocol.app, name="protocol")
+app.add_typer(design.app, name="design")
 app.command("demo")(demo.demo)
 app.command("dose")(dose.dose)
 app.command("nca")(pk_cli.nca)

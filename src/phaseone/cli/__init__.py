@@ -7,7 +7,7 @@ import sys
 import typer
 
 from phaseone import __version__
-from phaseone.cli import demo, protocol
+from phaseone.cli import demo, protocol, screen
 from phaseone.cli.output import run_safely
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 app.add_typer(protocol.app, name="protocol")
 app.command("demo")(demo.demo)
+app.command("screen")(screen.screen)
+app.add_typer(screen.schema_app, name="schema")
 
 
 def _version(value: bool) -> None:

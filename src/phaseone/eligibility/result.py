@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 RESULT_FORMAT = "phaseone.eligibility.result/1"
+ROW_FORMAT = "phaseone.eligibility.row/1"
 Overall = Literal["eligible", "ineligible", "incomplete"]
 
 _WORDS: dict[Status, str] = {
@@ -154,10 +155,12 @@ class EligibilityResult:
                 return item
         raise KeyError(criterion_id)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The documented JSON form as a dict (dates are datetime.date)."""
+    def to_dict(self, line: int | None = None) -> dict[str, Any]:
+        """The documented JSON form as a dict (dates are datetime.date); `line` is set when
+        the record came from a line of a JSONL file."""
         return {
             "format": RESULT_FORMAT,
+            "line": line,
             "record_id": self.record_id,
             "protocol": {"id": self.protocol_id, "version": self.protocol_version},
             "engine_version": self.engine_version,
@@ -183,6 +186,41 @@ class EligibilityResult:
                 }
                 for info, out in zip(self._info, self._outcomes, strict=True)
             ],
+        }
+
+    def to_row(self, line: int | None = None) -> dict[str, Any]:
+        """The compact bulk form: every criterion's outcome, and reasons, missing data and
+        evidence only for criteria that did not pass."""
+        details = []
+        outcomes = {}
+        for info, out in zip(self._info, self._outcomes, strict=True):
+            word = OUTCOME[info.kind, out.status]
+            outcomes[info.id] = word
+            if word in ("fail", "unknown"):
+                details.append(
+                    {
+                        "id": info.id,
+                        "status": out.status,
+                        "outcome": word,
+                        "reason": out.reason,
+                        "missing": out.missing,
+                        "evidence": out.evidence,
+                    }
+                )
+        return {
+            "format": ROW_FORMAT,
+            "line": line,
+            "record_id": self.record_id,
+            "protocol": {"id": self.protocol_id, "version": self.protocol_version},
+            "engine_version": self.engine_version,
+            "as_of": self.as_of,
+            "dose_level": self.dose_level,
+            "overall": self.overall,
+            "failed": self.failed,
+            "unknown": self.unknown,
+            "missing": self.missing,
+            "outcomes": outcomes,
+            "details": details,
         }
 
     def to_json(self, indent: bool = False) -> bytes:

@@ -189,14 +189,20 @@ class EligibilityResult:
         }
 
     def to_row(self, line: int | None = None) -> dict[str, Any]:
-        """The compact bulk form: every criterion's outcome, and reasons, missing data and
-        evidence only for criteria that did not pass."""
+        """The compact bulk form: every criterion's outcome, plus reasons, missing data and
+        evidence for the criteria that did not pass (alternatives inside a group that
+        passed are left out)."""
         details = []
         outcomes = {}
+        settled: set[str] = set()  # criteria under a group that passed: they did not matter
         for info, out in zip(self._info, self._outcomes, strict=True):
             word = OUTCOME[info.kind, out.status]
             outcomes[info.id] = word
-            if word in ("fail", "unknown"):
+            if info.parent is not None and info.parent in settled:
+                settled.add(info.id)
+            elif word == "pass":
+                settled.add(info.id)
+            elif word in ("fail", "unknown"):
                 details.append(
                     {
                         "id": info.id,

@@ -6,7 +6,7 @@ import datetime as dt
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from phaseone.eligibility.context import Context, completed_months
 from phaseone.eligibility.rules.base import (
@@ -40,14 +40,29 @@ class LabParams(Windowed):
     def canonical_unit(self) -> str:
         return lookup_analyte(self.analyte).unit
 
-    @model_validator(mode="after")
-    def _unit_fits(self) -> LabParams:
-        try:
-            lookup_analyte(self.analyte)
-            self.canonical(1.0, "unit")
-        except InputError as exc:
-            raise ValueError(exc.problems[0].message) from None
-        return self
+    @field_validator("analyte")
+    @classmethod
+    def _known_analyte(cls, value: str) -> str:
+        return _checked_analyte(value)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_fits(cls, value: str, info: ValidationInfo) -> str:
+        analyte = info.data.get("analyte")
+        if analyte is not None:
+            try:
+                lookup_analyte(analyte).to_canonical(1.0, value)
+            except InputError as exc:
+                raise ValueError(exc.problems[0].message) from None
+        return value
+
+
+def _checked_analyte(value: str) -> str:
+    try:
+        lookup_analyte(value)
+    except InputError as exc:
+        raise ValueError(exc.problems[0].message) from None
+    return value
 
 
 class LabMinParams(LabParams):
@@ -144,13 +159,10 @@ class LabUlnParams(Windowed):
     def canonical_unit(self) -> str:
         return lookup_analyte(self.analyte).unit
 
-    @model_validator(mode="after")
-    def _known(self) -> LabUlnParams:
-        try:
-            lookup_analyte(self.analyte)
-        except InputError as exc:
-            raise ValueError(exc.problems[0].message) from None
-        return self
+    @field_validator("analyte")
+    @classmethod
+    def _known_analyte(cls, value: str) -> str:
+        return _checked_analyte(value)
 
 
 @rule("lab_max_uln", LabUlnParams)

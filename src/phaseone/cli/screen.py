@@ -8,10 +8,11 @@ malformed record becomes an error row naming its line and field, and the run goe
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -222,8 +223,6 @@ def _bulk(
                 )
             ]
         )
-    counts: Counter[str] = Counter()
-    failures: Counter[str] = Counter()
     total = file.stat().st_size
     progress = Progress(
         TextColumn("screening"),
@@ -235,7 +234,41 @@ def _bulk(
     )
     with progress, file.open("rb") as source, _sink(output) as sink:
         task = progress.add_task("screen", total=total, records=0)
-        done = 0
+
+        def advance(done_bytes: int, records: int) -> None:
+            progress.update(task, completed=done_bytes, records=records)
+
+        counts, failures = screen_stream(
+            screener, source, sink, as_of, dose_level, detail, on_progress=advance
+        )
+        progress.update(task, completed=total, records=sum(counts.values()))
+    _print_summary(counts, failures)
+
+
+def screen_stream(
+    screener: Screener,
+    source: IO[bytes],
+    sink: IO[bytes],
+    as_of: dt.date,
+    dose_level: int | None,
+    detail: Detail,
+    on_progress: Callable[[int, int], None] | None = None,
+    every: int = 2000,
+) -> tuple[Counter[str], Counter[str]]:
+    """Screen JSONL records line by line, writing one JSONL row each; constant memory.
+
+    Returns the count of each verdict and of each failed criterion. Records hold no
+    reference cycles, so the cyclic garbage collector is paused while streaming (and run
+    every `every` records): it would otherwise rescan the whole heap many times per
+    second for nothing.
+    """
+    counts: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
+    done = 0
+    was_enabled = gc.isenabled()
+    gc.freeze()  # the protocol, the screener and the modules: long-lived, never garbage
+    gc.disable()
+    try:
         for number, line in enumerate(source, start=1):
             done += len(line)
             if not line.strip():
@@ -243,13 +276,17 @@ def _bulk(
             row = screen_line(screener, line, number, as_of, dose_level, detail)
             sink.write(orjson.dumps(row))
             sink.write(b"\n")
-            verdict = row.get("overall", "error")
-            counts[verdict] += 1
+            counts[row["overall"]] += 1
             failures.update(row.get("failed", ()))
-            if number % 2000 == 0:
-                progress.update(task, completed=done, records=sum(counts.values()))
-        progress.update(task, completed=total, records=sum(counts.values()))
-    _print_summary(counts, failures)
+            if number % every == 0:
+                gc.collect(0)
+                if on_progress is not None:
+                    on_progress(done, sum(counts.values()))
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+    return counts, failures
 
 
 def screen_line(

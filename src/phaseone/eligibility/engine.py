@@ -183,6 +183,7 @@ class Screener:
             )
             for n in self.order
         )
+        self.ids = tuple(n.id for n in self.order)
         self.levels = {level.id: frozenset(level.doses) for level in protocol.dose_levels}
         # What does not apply on each dose level (a node and everything under it), and what
         # waits for a level when none is given; worked out once.
@@ -200,6 +201,20 @@ class Screener:
         self.plans = {
             level: tuple(n for n in self.plan if n.id not in skipped)
             for level, skipped in self.skipped.items()
+        }
+        # The hot loop reads plain tuples: (id, rule function, params, node, child ids).
+        self.steps = {
+            level: tuple(
+                (
+                    n.id,
+                    n.rule.check if n.rule else None,
+                    n.params,
+                    n,
+                    tuple(c.id for c in n.children),
+                )
+                for n in plan
+            )
+            for level, plan in self.plans.items()
         }
         self.skip_outcomes = {
             level: {
@@ -266,16 +281,16 @@ class Screener:
         outcomes = dict(self.skip_outcomes[dose_level])
         ctx = Context(record, as_of, lambda cid: outcomes[cid].status)
         pending = self.pending[dose_level]
-        for node in self.plans[dose_level]:
-            if node.rule is not None:
-                out = node.rule.check(ctx, node.params)
+        for nid, check, params, node, child_ids in self.steps[dose_level]:
+            if check is not None:
+                out = check(ctx, params)
             elif node.for_each is not None:
                 out = _for_each(node, ctx, record, outcomes)
             else:
-                out = _group(node, [outcomes[c.id] for c in node.children])
-            if pending and node.id in pending:
+                out = _group(node, [outcomes[c] for c in child_ids])
+            if pending and nid in pending:
                 out = self._pending_level(node, out)
-            outcomes[node.id] = out
+            outcomes[nid] = out
         return self._result(record, as_of, dose_level, outcomes)
 
     def applies(self, node: Node, dose_level: int | None) -> bool | None:
@@ -343,7 +358,7 @@ class Screener:
             unknown=tuple(pending),
             missing=tuple(missing),
             info=self.static,
-            outcomes=tuple(outcomes.get(i.id, _NOT_EVALUATED) for i in self.static),
+            outcomes=tuple([outcomes[i] for i in self.ids]),
         )
 
 
@@ -435,9 +450,9 @@ def _item_status(node: Node, ctx: Context, found: dict[str, Outcome]) -> Status:
 def _group(node: Node, children: list[Outcome]) -> Outcome:
     """Combine children (three-valued logic), naming the ones that decided."""
     mode = node.combine or "all_of"
-    statuses = {o.status for o in children}
-    if mode == "all_of" and statuses == _ALL_MET:
-        return _ALL_MET_OUTCOME
+    statuses = {o[0] for o in children}
+    if statuses == _ALL_MET:
+        return _ALL_MET_OUTCOME if mode == "all_of" else _first_met(node, children)
     status = combine(mode, statuses)
     if status == MET:
         if mode == "all_of":
@@ -455,6 +470,10 @@ def _group(node: Node, children: list[Outcome]) -> Outcome:
     return Outcome(UNKNOWN, "unknown: " + ", ".join(ids), {}, missing)
 
 
+def _first_met(node: Node, children: list[Outcome]) -> Outcome:
+    return Outcome(MET, "met: " + node.children[0].id)
+
+
 def _resolve(record: PatientRecord, dotted: str) -> list[Any] | None:
     value: Any = record
     for part in dotted.split("."):
@@ -464,7 +483,6 @@ def _resolve(record: PatientRecord, dotted: str) -> list[Any] | None:
     return list(value)
 
 
-_NOT_EVALUATED = Outcome(NOT_APPLICABLE, "not evaluated")
 _ALL_MET = {MET}
 _ALL_MET_OUTCOME = Outcome(MET, "all met")
 

@@ -196,16 +196,17 @@ class EligibilityResult:
         outcomes = {}
         settled: set[str] = set()  # criteria under a group that passed: they did not matter
         for info, out in zip(self._info, self._outcomes, strict=True):
-            word = OUTCOME[info.kind, out.status]
-            outcomes[info.id] = word
-            if info.parent is not None and info.parent in settled:
-                settled.add(info.id)
-            elif word == "pass":
-                settled.add(info.id)
-            elif word in ("fail", "unknown"):
+            word = OUTCOME[info[1], out[0]]
+            cid = info[0]
+            outcomes[cid] = word
+            if word == "pass":
+                settled.add(cid)
+            elif info[2] in settled:
+                settled.add(cid)
+            elif word != "not_applicable":
                 details.append(
                     {
-                        "id": info.id,
+                        "id": cid,
                         "status": out.status,
                         "outcome": word,
                         "reason": out.reason,

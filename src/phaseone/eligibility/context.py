@@ -15,8 +15,7 @@ def completed_months(birth: dt.date, on: dt.date) -> int:
     """Whole months of age on a date. A birthday on a day the month lacks (e.g. the 31st)
     falls on that month's last day."""
     months = (on.year - birth.year) * 12 + (on.month - birth.month)
-    last_day = calendar.monthrange(on.year, on.month)[1]
-    if on.day < min(birth.day, last_day):
+    if on.day < birth.day and on.day < calendar.monthrange(on.year, on.month)[1]:
         months -= 1
     return months
 
@@ -97,7 +96,7 @@ class Context:
             return None
         return therapy.end
 
-    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
+    @property
+    def cache(self) -> dict[Any, Any]:
+        """Facts derived once per record and shared by rules (keyed by the rule's choice)."""
+        return self._cache

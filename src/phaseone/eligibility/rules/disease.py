@@ -85,7 +85,11 @@ class StatusFinding:
 def disease_status_of(ctx: Context, d: StatusDefinitions) -> StatusFinding:
     """Recurrent (any relapse/progression so far), refractory or persistent (never relapsed,
     by frontline response after enough induction cycles), or none of these."""
-    return ctx.cached(("status", id(d)), lambda: _classify(ctx, d))  # type: ignore[no-any-return]
+    key = ("status", id(d))
+    found: StatusFinding | None = ctx.cache.get(key)
+    if found is None:
+        found = ctx.cache[key] = _classify(ctx, d)
+    return found
 
 
 def _classify(ctx: Context, d: StatusDefinitions) -> StatusFinding:

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from phaseone import __version__
-from phaseone.cli import demo, design, dose, protocol, safety
+from phaseone.cli import demo, design, dose, protocol, safety, screen
 from phaseone.cli import pk as pk_cli
 from phaseone.cli.output import run_safely
 
@@ -27,6 +27,8 @@ app.command("demo")(demo.demo)
 app.command("dose")(dose.dose)
 app.command("nca")(pk_cli.nca)
 safety.register(app)
+app.command("screen")(screen.screen)
+app.add_typer(screen.schema_app, name="schema")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,50 @@
+"""Published reference figures the simulation tests pin to, each with its source.
+
+Nothing here was produced by phaseone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+# BOIN integer boundaries, target 0.30, n = 1..30 (escalate if y <=, de-escalate if y >=,
+# eliminate if y >=; None = no elimination). Source: simFastBOIN vignette
+# "simFastBOIN-introduction" (boin_boundary(target = 0.30, max_n = 18)) for n = 3..18 in
+# steps of 3, and the BOIN formulas (get.boundary) for the other n; recorded in
+# shared/domain/dose-finding.md section 12.1.
+BOIN_030_ESCALATE = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4,
+                     4, 5, 5, 5, 5, 6, 6, 6, 6, 7]  # fmt: skip
+BOIN_030_DEESCALATE = [1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 6, 6, 6, 7, 7, 7, 8,
+                       8, 8, 9, 9, 9, 10, 10, 11, 11, 11]  # fmt: skip
+BOIN_030_ELIMINATE = [None, None, 3, 3, 4, 4, 5, 5, 5, 6, 6, 7, 7, 8, 8, 8, 9, 9, 9, 10,
+                      10, 11, 11, 11, 12, 12, 12, 13, 13, 14]  # fmt: skip
+
+
+def boin_030_codes() -> NDArray[np.int8]:
+    """The published target-0.30 table as (n, y) -> 0 E, 1 S, 2 D, 3 DE codes."""
+    codes = np.full((31, 31), -1, dtype=np.int8)
+    codes[0, 0] = 1
+    for n in range(1, 31):
+        codes[n, : n + 1] = 1
+        codes[n, : BOIN_030_ESCALATE[n - 1] + 1] = 0
+        codes[n, BOIN_030_DEESCALATE[n - 1] : n + 1] = 2
+        elim = BOIN_030_ELIMINATE[n - 1]
+        if elim is not None:
+            codes[n, elim : n + 1] = 3
+    return codes
+
+
+# Config A: simFastBOIN vignette "simFastBOIN-introduction", section "Working with the trial
+# data": boin_simulate(target = 0.30, p_true = c(0.05, 0.15, 0.30, 0.45, 0.60),
+# n_cohort = 10, cohort_size = 3, n_trials = 1000, seed = 123), n_earlystop = 18; the
+# package documents trial-by-trial agreement with BOIN::get.oc for the same seed.
+CONFIG_A_TRUTH = (0.05, 0.15, 0.30, 0.45, 0.60)
+CONFIG_A_PATIENTS = (4.17, 8.90, 10.78, 4.49, 0.77)
+CONFIG_A_DLTS = (0.22, 1.37, 3.21, 2.05, 0.46)
+CONFIG_A_SELECTED = (12, 246, 541, 185, 15)  # counts of 1000; 1 trial selects no dose
+CONFIG_A_SELECTED_BOUND = (16, 334, 509, 132, 8)  # bound_mtd = TRUE
+CONFIG_A_STOPS = {"lowest_dose_eliminated": 0.1, "max_sample_size": 79.3, "early_stop_n": 20.6}
+# Free -> bounded selection cross-tab as printed (dose numbers; 0 = no MTD).
+CONFIG_A_CROSSTAB = {(1, 1): 12, (2, 1): 4, (2, 2): 242, (3, 2): 92, (3, 3): 449, (4, 3): 60,
+                     (4, 4): 125, (5, 4): 7, (5, 5): 8, (0, 0): 1}  # fmt: skip

@@ -48,3 +48,18 @@ CONFIG_A_STOPS = {"lowest_dose_eliminated": 0.1, "max_sample_size": 79.3, "early
 # Free -> bounded selection cross-tab as printed (dose numbers; 0 = no MTD).
 CONFIG_A_CROSSTAB = {(1, 1): 12, (2, 1): 4, (2, 2): 242, (3, 2): 92, (3, 3): 449, (4, 3): 60,
                      (4, 4): 125, (5, 4): 7, (5, 5): 8, (0, 0): 1}  # fmt: skip
+
+
+# 3+3 exact OCs: simFastBOIN vignette "simFastBOIN-introduction", section "Comparing with
+# the 3+3 design" (oc_3p3), p = (0.05, 0.15, 0.25, 0.45, 0.60), start at dose 1.
+TPT_TRUTH = (0.05, 0.15, 0.25, 0.45, 0.60)
+TPT_PREVIOUS_SELECTED_PCT = (18.1, 31.7, 36.4, 10.2, 0.9)
+TPT_PREVIOUS_NO_MTD_PCT = 2.7
+TPT_PREVIOUS_PATIENTS = (3.4, 3.9, 3.4, 2.0, 0.4)
+TPT_PREVIOUS_TOTAL_PATIENTS = 13.1
+TPT_PREVIOUS_DLTS = (0.2, 0.6, 0.8, 0.9, 0.3)
+TPT_PREVIOUS_TOTAL_DLTS = 2.8
+TPT_OVERDOSE_CUTOFF = 0.3333  # doses 4 and 5
+TPT_PREVIOUS_OVERDOSE = {"share_patients": 18.6, "any_patient": 47.5, "select": 11.1}
+TPT_EXPAND_SELECTED_PCT = (19.7, 34.4, 35.3, 7.5, 0.5)
+TPT_EXPAND_TOTAL_PATIENTS = 15.52

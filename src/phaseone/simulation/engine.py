@@ -162,9 +162,7 @@ def run_interval(
         reached = nd >= plan.early_stop_n
         if plan.early_stop_rule == "boin":
             reached &= (
-                (code == S_CODE)
-                | ((d == 0) & (code >= D_CODE))
-                | (blocked_up & (code == E_CODE))
+                (code == S_CODE) | ((d == 0) & (code >= D_CODE)) | (blocked_up & (code == E_CODE))
             )
         stop[(stop == 0) & reached] = StopReason.EARLY_STOP_N
 

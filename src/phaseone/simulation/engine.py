@@ -143,40 +143,56 @@ def run_interval(
             reason[act[last]] = StopReason.MAX_SAMPLE_SIZE
             running[act[last]] = False
         keep = ~last
-        act, d = act[keep], d[keep]
-        nd, yd = n[act, d], y[act, d]
-        code = plan.codes[nd, yd]
-
-        # Elimination (and, at the lowest dose, stopping).
-        eliminate = code == DE_CODE
-        elim[act[eliminate]] = np.minimum(elim[act[eliminate]], d[eliminate])
-        stop = np.zeros(act.size, dtype=np.int64)
-        stop[eliminate & (d == 0)] = StopReason.LOWEST_DOSE_ELIMINATED
-        if plan.stop_lowest_min is not None:
-            bound = plan.stop_lowest_min[nd]
-            extra = (stop == 0) & (d == 0) & (bound >= 0) & (yd >= bound)
-            stop[extra] = StopReason.EXTRASAFE
-
-        # Early stop once enough patients are at the current dose.
-        blocked_up = (d == top) | (d + 1 >= elim[act])
-        reached = nd >= plan.early_stop_n
-        if plan.early_stop_rule == "boin":
-            reached &= (
-                (code == S_CODE) | ((d == 0) & (code >= D_CODE)) | (blocked_up & (code == E_CODE))
-            )
-        stop[(stop == 0) & reached] = StopReason.EARLY_STOP_N
-
+        stop = advance(plan, n, y, dose, elim, act[keep])
         halted = stop > 0
-        reason[act[halted]] = stop[halted]
-        running[act[halted]] = False
-
-        go = ~halted
-        up = go & (code == E_CODE) & ~blocked_up
-        down = go & (code >= D_CODE) & (d > 0)
-        dose[act[up]] += 1
-        dose[act[down]] -= 1
+        reason[act[keep][halted]] = stop[halted]
+        running[act[keep][halted]] = False
 
     reason[reason == 0] = StopReason.MAX_SAMPLE_SIZE
     first_elim = eliminated_from(n, y, plan.codes, plan.stop_lowest_min)
     selected = isotonic_select(n, y, plan.target, first_elim, plan.bound_mtd)
     return TrialBatch(n, y, selected, reason), used
+
+
+def advance(
+    plan: IntervalPlan,
+    n: NDArray[np.int64],
+    y: NDArray[np.int64],
+    dose: NDArray[np.int64],
+    elim: NDArray[np.int64],
+    act: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """After a cohort at the current dose of trials `act`: eliminate, stop or move.
+
+    Updates `elim` and `dose` in place; returns the stop reason per trial (0 = go on).
+    """
+    top = plan.n_doses - 1
+    d = dose[act]
+    nd, yd = n[act, d], y[act, d]
+    code = plan.codes[nd, yd]
+
+    # Elimination (and, at the lowest dose, stopping).
+    eliminate = code == DE_CODE
+    elim[act[eliminate]] = np.minimum(elim[act[eliminate]], d[eliminate])
+    stop = np.zeros(act.size, dtype=np.int64)
+    stop[eliminate & (d == 0)] = StopReason.LOWEST_DOSE_ELIMINATED
+    if plan.stop_lowest_min is not None:
+        bound = plan.stop_lowest_min[nd]
+        extra = (stop == 0) & (d == 0) & (bound >= 0) & (yd >= bound)
+        stop[extra] = StopReason.EXTRASAFE
+
+    # Early stop once enough patients are at the current dose.
+    blocked_up = (d == top) | (d + 1 >= elim[act])
+    reached = nd >= plan.early_stop_n
+    if plan.early_stop_rule == "boin":
+        reached &= (
+            (code == S_CODE) | ((d == 0) & (code >= D_CODE)) | (blocked_up & (code == E_CODE))
+        )
+    stop[(stop == 0) & reached] = StopReason.EARLY_STOP_N
+
+    go = stop == 0
+    up = go & (code == E_CODE) & ~blocked_up
+    down = go & (code >= D_CODE) & (d > 0)
+    dose[act[up]] += 1
+    dose[act[down]] -= 1
+    return stop

@@ -17,6 +17,7 @@ same trials come out:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -80,6 +81,16 @@ class IntervalPlan:
     def uniforms_per_trial(self) -> int:
         """Latent uniforms one trial may use: titration draws one per dose first."""
         return (self.n_doses if self.titration else 0) + self.max_sample_size
+
+    @property
+    def r_offset_step(self) -> int:
+        """Every trial uses a multiple of this many uniforms."""
+        return math.gcd(self.cohort_size, self.n_doses) if self.titration else self.cohort_size
+
+    def run(
+        self, truth: NDArray[np.float64], u: NDArray[np.float64]
+    ) -> tuple[TrialBatch, NDArray[np.int64]]:
+        return run_interval(self, truth, u)
 
 
 def check_truth(truth: NDArray[np.float64], n_doses: int) -> None:

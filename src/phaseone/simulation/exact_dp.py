@@ -54,7 +54,8 @@ def _merge(
     packed = np.ascontiguousarray(keys.astype(np.int16))
     view = packed.view(np.dtype((np.void, packed.dtype.itemsize * packed.shape[1]))).ravel()
     _, first, inverse = np.unique(view, return_index=True, return_inverse=True)
-    return keys[first], np.bincount(inverse.ravel(), weights=prob, minlength=first.size)
+    merged = np.bincount(inverse.ravel(), weights=prob, minlength=first.size).astype(np.float64)
+    return keys[first], merged
 
 
 def interval_exact(
@@ -81,7 +82,7 @@ def interval_exact(
         take = np.minimum(plan.max_sample_size - n_now, cs)
         # Split by DLT count t = 0..cs (t > take has probability 0 and is dropped).
         t = np.arange(cs + 1)
-        pmf = binom.pmf(t[None, :], take[:, None], truth[d][:, None])
+        pmf = np.asarray(binom.pmf(t[None, :], take[:, None], truth[d][:, None]), dtype=np.float64)
         rep_rows, rep_t = np.nonzero(pmf > 0)
         new = states[rep_rows].copy()
         p_new = prob[rep_rows] * pmf[rep_rows, rep_t]
@@ -181,10 +182,10 @@ def _moments(
     above = truth > cutoff + 1e-12
     over = n[:, above].sum(axis=1)
     return ExactMoments(
-        selected=np.bincount(sel, weights=prob, minlength=k + 1),
+        selected=np.bincount(sel, weights=prob, minlength=k + 1).astype(np.float64),
         patients=(prob[:, None] * n).sum(axis=0),
         dlts=(prob[:, None] * y).sum(axis=0),
-        size_dist=np.bincount(total, weights=prob),
+        size_dist=np.bincount(total, weights=prob).astype(np.float64),
         stops={r: float(prob[reason == r].sum()) for r in StopReason},
         expected_over=float((prob * over).sum()),
         prob_any_over=float(prob[over > 0].sum()),

@@ -18,7 +18,7 @@ Exact results carry standard errors of 0.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -181,6 +181,7 @@ class OperatingCharacteristics:
     duration: Figure | None = None
     duration_quantiles: dict[str, float] | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    trials: TrialBatch | None = field(default=None, compare=False, repr=False)
 
     @property
     def n_doses(self) -> int:
@@ -253,7 +254,31 @@ class OperatingCharacteristics:
             details=details or {},
         )
 
+    def with_trials(self, batch: TrialBatch | None) -> OperatingCharacteristics:
+        return replace(self, trials=batch)
+
     # --- views -----------------------------------------------------------------------
+
+    def trials_frame(self) -> pd.DataFrame:
+        """One row per simulated trial (kept with keep_trials=True); doses 1-based."""
+        if self.trials is None:
+            raise ValueError("per-trial results were not kept; simulate with keep_trials=True")
+        b = self.trials
+        frame = pd.DataFrame(
+            {
+                "trial": np.arange(1, b.n_trials + 1),
+                "selected": np.where(b.selected == NO_DOSE, 0, b.selected + 1),
+                "stop_reason": [StopReason(int(r)).label for r in b.stop_reason],
+                "patients": b.n.sum(axis=1),
+                "dlts": b.y.sum(axis=1),
+            }
+        )
+        for i in range(b.n_doses):
+            frame[f"n{i + 1}"] = b.n[:, i]
+            frame[f"y{i + 1}"] = b.y[:, i]
+        if b.duration is not None:
+            frame["duration_days"] = b.duration
+        return frame
 
     def to_frame(self) -> pd.DataFrame:
         """One row per dose (and a final row for no MTD): selection, patients, DLTs, SEs."""

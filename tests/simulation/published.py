@@ -63,3 +63,44 @@ TPT_OVERDOSE_CUTOFF = 0.3333  # doses 4 and 5
 TPT_PREVIOUS_OVERDOSE = {"share_patients": 18.6, "any_patient": 47.5, "select": 11.1}
 TPT_EXPAND_SELECTED_PCT = (19.7, 34.4, 35.3, 7.5, 0.5)
 TPT_EXPAND_TOTAL_PATIENTS = 15.52
+
+
+# simFastBOIN vignette (same page), sim_boin(target = 0.30, p_true = CONFIG_A_TRUTH,
+# n_cohort = 10, cohort_size = 3, n_trials = 2000, seed = 123): oc$sel_percent,
+# oc$percent_no_mtd, oc$overdose$pct_patients (doses above the target).
+CONFIG_A2000_SELECTED_PCT = (1.20, 24.95, 53.15, 19.10, 1.55)
+CONFIG_A2000_NO_MTD_PCT = 0.05
+CONFIG_A2000_OVERDOSE_PATIENTS_PCT = 18.30761
+
+# sim_boin_multi(target = 0.30, n_cohort = 10, cohort_size = 3, n_trials = 2000,
+# seed = 123), as printed (one decimal): selection %, patients, DLTs per dose; last
+# entry = no MTD % / total.
+MULTI_SCENARIOS = {
+    "MTD at dose 2": {
+        "truth": (0.15, 0.30, 0.45, 0.60, 0.75),
+        "selected": (23.8, 55.9, 17.2, 1.6, 0.0, 1.5),
+        "patients": (9.1, 12.2, 5.4, 0.9, 0.0, 27.6),
+        "dlts": (1.3, 3.7, 2.5, 0.5, 0.0, 8.1),
+    },
+    "MTD at dose 4": {
+        "truth": (0.02, 0.06, 0.15, 0.30, 0.50),
+        "selected": (0.0, 1.6, 23.4, 62.3, 12.7, 0.0),
+        "patients": (3.2, 4.2, 8.2, 10.1, 4.0, 29.8),
+        "dlts": (0.1, 0.3, 1.2, 3.0, 2.1, 6.7),
+    },
+    "All doses toxic": {
+        "truth": (0.40, 0.55, 0.65, 0.75, 0.85),
+        "selected": (57.3, 2.3, 0.0, 0.0, 0.0, 40.4),
+        "patients": (13.7, 2.9, 0.3, 0.0, 0.0, 16.9),
+        "dlts": (5.5, 1.6, 0.2, 0.0, 0.0, 7.3),
+    },
+}
+
+# Design options (same vignette, "Design options"), n_cohort = 12, cohort_size = 3,
+# n_trials = 1000, n_earlystop 18:
+# plain, p = SAFE_CURVE, seed = 1: mean patients per dose (n_pts_dose).
+SAFE_CURVE = (0.01, 0.02, 0.05, 0.12, 0.30)
+SAFE_CURVE_PATIENTS = (3.099, 3.285, 3.888, 8.136, 14.976)
+# p = TOXIC_CURVE, seed = 2: percent_no_mtd without and with extrasafe.
+TOXIC_CURVE = (0.35, 0.45, 0.55, 0.65, 0.75)
+TOXIC_CURVE_NO_MTD_PCT = {"plain": 24.5, "extrasafe": 43.3}

@@ -79,13 +79,18 @@ class IntervalPlan:
 
     @property
     def uniforms_per_trial(self) -> int:
-        """Latent uniforms one trial may use: titration draws one per dose first."""
-        return (self.n_doses if self.titration else 0) + self.max_sample_size
+        """Latent uniforms one trial may use: titration draws one per dose first, then
+        cs - 1 for its first cohort."""
+        if self.titration:
+            return self.n_doses - 1 + self.max_sample_size
+        return self.max_sample_size
 
     @property
     def r_offset_step(self) -> int:
         """Every trial uses a multiple of this many uniforms."""
-        return math.gcd(self.cohort_size, self.n_doses) if self.titration else self.cohort_size
+        if not self.titration:
+            return self.cohort_size
+        return math.gcd(self.cohort_size, self.n_doses + self.cohort_size - 1)
 
     def run(
         self, truth: NDArray[np.float64], u: NDArray[np.float64]
@@ -107,57 +112,85 @@ def check_truth(truth: NDArray[np.float64], n_doses: int) -> None:
 
 
 def run_interval(
-    plan: IntervalPlan, truth: NDArray[np.float64], u: NDArray[np.float64]
+    plan: IntervalPlan,
+    truth: NDArray[np.float64],
+    u: NDArray[np.float64],
+    trace: list[tuple[NDArray[np.int64], NDArray[np.int64]]] | None = None,
 ) -> tuple[TrialBatch, NDArray[np.int64]]:
     """Run one batch. `u` is (trials, plan.uniforms_per_trial); returns the batch and the
-    number of uniforms each trial used (what R's stream would have consumed)."""
+    number of uniforms each trial used (what R's stream would have consumed).
+
+    With `trace`, each regular cohort appends (dose per trial, -1 if the trial had
+    stopped; patients' DLT flags per trial, -1 beyond the patients enrolled)."""
     check_truth(truth, plan.n_doses)
     trials = u.shape[0]
     k, cs, top = plan.n_doses, plan.cohort_size, plan.n_doses - 1
     rows = np.arange(trials)
     n = np.zeros((trials, k), dtype=np.int64)
     y = np.zeros((trials, k), dtype=np.int64)
+    nf, yf = n.reshape(-1), y.reshape(-1)  # flat views: trial t, dose d at t * k + d
     dose = np.full(trials, plan.start_dose, dtype=np.int64)
     elim = np.full(trials, k, dtype=np.int64)  # lowest eliminated dose (k = none)
     reason = np.zeros(trials, dtype=np.int64)
     used = np.zeros(trials, dtype=np.int64)
+    total = np.zeros(trials, dtype=np.int64)
+    running = np.ones(trials, dtype=bool)
     pos = 0
 
+    cohorts = plan.n_cohorts
     if plan.titration:
-        # One patient per dose from the start until the first DLT (as BOIN draws it:
-        # one uniform per dose level, all at once).
-        tox = u[:, :k] < truth[None, :]
-        any_tox = tox.any(axis=1)
-        first = np.where(any_tox, tox.argmax(axis=1), top)
+        # One patient per dose from the start until the first DLT (drawn as BOIN draws it:
+        # one uniform per dose level, all at once); that dose is then filled to a full
+        # cohort (cs - 1 more patients) and the design takes over, as the designs
+        # package's Titration modifier does.
+        tox0 = u[:, :k] < truth[None, :]
+        any_tox = tox0.any(axis=1)
+        first = np.where(any_tox, tox0.argmax(axis=1), top)
         n[:] = (np.arange(k)[None, :] <= first[:, None]).astype(np.int64)
         y[rows[any_tox], first[any_tox]] = 1
-        dose = first
-        pos = used[:] = k
+        dose = first.astype(np.int64)
+        extra = (u[:, k : k + cs - 1] < truth[dose][:, None]).sum(axis=1)
+        flat = rows * k + dose
+        nf[flat] += cs - 1
+        yf[flat] += extra
+        total = n.sum(axis=1)
+        pos = k + cs - 1
+        used[:] = pos
+        stop, dose, elim = decide(plan, dose, nf[flat], yf[flat], elim)
+        reason[:] = stop
+        running &= stop == 0
+        cohorts -= 1
 
-    running = np.ones(trials, dtype=bool)
-    for _ in range(plan.n_cohorts):
-        act = np.flatnonzero(running)
-        if act.size == 0:
-            break
-        d = dose[act]
-        p = truth[d]
-        cohort_tox = u[act, pos : pos + cs] < p[:, None]
-        used[act] += cs
-        room = plan.max_sample_size - n[act].sum(axis=1)
-        last = room <= cs
-        take = np.minimum(room, cs)
-        tox = (cohort_tox & (np.arange(cs)[None, :] < take[:, None])).sum(axis=1)
-        n[act, d] += take
-        y[act, d] += tox
+    slots = np.arange(cs)[None, :]
+    for _ in range(cohorts):
+        room = plan.max_sample_size - total
+        take = np.where(running, np.minimum(room, cs), 0)
+        cohort = u[:, pos : pos + cs] < truth[dose][:, None]
+        if plan.titration:
+            cohort &= slots < take[:, None]
+        tox = np.where(running, cohort.sum(axis=1), 0)
+        if trace is not None:
+            enrolled = slots < take[:, None]
+            flags = np.where(enrolled, cohort.astype(np.int64), -1)
+            trace.append((np.where(running, dose, -1), flags))
+        flat = rows * k + dose
+        nf[flat] += take
+        yf[flat] += tox
+        total += take
+        used += np.where(running, cs, 0)
         pos += cs
-        if last.any():
-            reason[act[last]] = StopReason.MAX_SAMPLE_SIZE
-            running[act[last]] = False
-        keep = ~last
-        stop = advance(plan, n, y, dose, elim, act[keep])
+        last = running & (room <= cs)
+        reason[last] = StopReason.MAX_SAMPLE_SIZE
+        running &= ~last
+        if not running.any():
+            break
+        stop, moved, elim_now = decide(plan, dose, nf[flat], yf[flat], elim)
+        stop = np.where(running, stop, 0)
         halted = stop > 0
-        reason[act[keep][halted]] = stop[halted]
-        running[act[keep][halted]] = False
+        reason[halted] = stop[halted]
+        running &= ~halted
+        dose = np.where(running, moved, dose)
+        elim = np.where(running, elim_now, elim)
 
     reason[reason == 0] = StopReason.MAX_SAMPLE_SIZE
     first_elim = eliminated_from(n, y, plan.codes, plan.stop_lowest_min)
@@ -165,45 +198,37 @@ def run_interval(
     return TrialBatch(n, y, selected, reason), used
 
 
-def advance(
+def decide(
     plan: IntervalPlan,
-    n: NDArray[np.int64],
-    y: NDArray[np.int64],
-    dose: NDArray[np.int64],
+    d: NDArray[np.int64],
+    nd: NDArray[np.int64],
+    yd: NDArray[np.int64],
     elim: NDArray[np.int64],
-    act: NDArray[np.int64],
-) -> NDArray[np.int64]:
-    """After a cohort at the current dose of trials `act`: eliminate, stop or move.
-
-    Updates `elim` and `dose` in place; returns the stop reason per trial (0 = go on).
-    """
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """After a cohort at dose `d` leaves `nd` patients and `yd` DLTs there: eliminate, stop
+    or move. Returns (stop reason or 0, next dose, lowest eliminated dose)."""
     top = plan.n_doses - 1
-    d = dose[act]
-    nd, yd = n[act, d], y[act, d]
     code = plan.codes[nd, yd]
 
     # Elimination (and, at the lowest dose, stopping).
     eliminate = code == DE_CODE
-    elim[act[eliminate]] = np.minimum(elim[act[eliminate]], d[eliminate])
-    stop = np.zeros(act.size, dtype=np.int64)
-    stop[eliminate & (d == 0)] = StopReason.LOWEST_DOSE_ELIMINATED
+    elim = np.where(eliminate, np.minimum(elim, d), elim)
+    stop = np.where(eliminate & (d == 0), int(StopReason.LOWEST_DOSE_ELIMINATED), 0)
     if plan.stop_lowest_min is not None:
         bound = plan.stop_lowest_min[nd]
         extra = (stop == 0) & (d == 0) & (bound >= 0) & (yd >= bound)
-        stop[extra] = StopReason.EXTRASAFE
+        stop = np.where(extra, int(StopReason.EXTRASAFE), stop)
 
     # Early stop once enough patients are at the current dose.
-    blocked_up = (d == top) | (d + 1 >= elim[act])
+    blocked_up = (d == top) | (d + 1 >= elim)
     reached = nd >= plan.early_stop_n
     if plan.early_stop_rule == "boin":
         reached &= (
             (code == S_CODE) | ((d == 0) & (code >= D_CODE)) | (blocked_up & (code == E_CODE))
         )
-    stop[(stop == 0) & reached] = StopReason.EARLY_STOP_N
+    stop = np.where((stop == 0) & reached, int(StopReason.EARLY_STOP_N), stop)
 
-    go = stop == 0
-    up = go & (code == E_CODE) & ~blocked_up
-    down = go & (code >= D_CODE) & (d > 0)
-    dose[act[up]] += 1
-    dose[act[down]] -= 1
-    return stop
+    up = (code == E_CODE) & ~blocked_up
+    down = (code >= D_CODE) & (d > 0)
+    moved = d + up.astype(np.int64) - down.astype(np.int64)
+    return stop.astype(np.int64), moved, elim

@@ -22,7 +22,7 @@ from scipy.stats import binom
 
 from phaseone.errors import InputError, Problem
 from phaseone.simulation.batch import NO_DOSE, StopReason
-from phaseone.simulation.engine import IntervalPlan, advance, check_truth
+from phaseone.simulation.engine import IntervalPlan, check_truth, decide
 from phaseone.simulation.exact import ExactMoments
 from phaseone.simulation.selection import eliminated_from, isotonic_select
 
@@ -91,16 +91,11 @@ def interval_exact(
         new[r, dd] += take[rep_rows]
         new[r, k + dd] += rep_t
         last = (plan.max_sample_size - n_now[rep_rows]) <= cs
-        reason = np.where(last, int(StopReason.MAX_SAMPLE_SIZE), 0)
-        go = np.flatnonzero(~last)
-        n_arr = new[:, :k]
-        y_arr = new[:, k : 2 * k]
-        dose = new[:, 2 * k].copy()
-        elim = new[:, 2 * k + 1].copy()
-        stop = advance(plan, n_arr, y_arr, dose, elim, go)
-        reason[go] = stop
-        new[:, 2 * k] = dose
-        new[:, 2 * k + 1] = elim
+        stop, moved, elim = decide(plan, dd, new[r, dd], new[r, k + dd], new[:, 2 * k + 1])
+        reason = np.where(last, int(StopReason.MAX_SAMPLE_SIZE), stop)
+        go = reason == 0
+        new[:, 2 * k] = np.where(go, moved, dd)
+        new[:, 2 * k + 1] = np.where(go, elim, new[:, 2 * k + 1])
         halted = reason > 0
         if halted.any():
             keys = np.column_stack([new[halted, : 2 * k], reason[halted]])
@@ -134,34 +129,16 @@ def interval_exact(
 def _initial(
     plan: IntervalPlan, truth: NDArray[np.float64]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Running states before the first regular cohort (probabilities alongside)."""
     k = plan.n_doses
     if not plan.titration:
         start = np.zeros((1, 2 * k + 2), dtype=np.int64)
         start[0, 2 * k] = plan.start_dose
         start[0, 2 * k + 1] = k
         return start, np.ones(1)
-    # One patient per dose until the first DLT; with none, every dose has one patient.
-    rows = []
-    probs = []
-    survive = 1.0
-    for j in range(k):
-        row = np.zeros(2 * k + 2, dtype=np.int64)
-        row[: j + 1] = 1
-        row[k + j] = 1
-        row[2 * k] = j
-        row[2 * k + 1] = k
-        rows.append(row)
-        probs.append(survive * truth[j])
-        survive *= 1 - truth[j]
-    row = np.zeros(2 * k + 2, dtype=np.int64)
-    row[:k] = 1
-    row[2 * k] = k - 1
-    row[2 * k + 1] = k
-    rows.append(row)
-    probs.append(survive)
-    keys, p = np.array(rows), np.array(probs)
-    keep = p > 0
-    return _merge(keys[keep], p[keep])
+    raise InputError(
+        [Problem("titration", "exact computation with titration is not supported; simulate")]
+    )
 
 
 def _moments(

@@ -49,12 +49,20 @@ def isotonic_select(
     if rows.size == 0:
         return selected
     c = cand[rows]
-    # Pack each trial's candidates to the left; padding holds +inf and never pools.
-    order = np.argsort(~c, axis=1, kind="stable")
-    dose_of = np.take_along_axis(np.broadcast_to(cols, c.shape), order, axis=1)
-    valid = np.take_along_axis(c, order, axis=1)
-    nn = np.take_along_axis(n[rows], order, axis=1).astype(np.float64)
-    yy = np.take_along_axis(y[rows], order, axis=1).astype(np.float64)
+    count = c.sum(axis=1)
+    if (c == (cols[None, :] < count[:, None])).all():
+        # Candidates are doses 0..m-1 in every trial: no packing needed.
+        dose_of = np.broadcast_to(cols, c.shape)
+        valid = c
+        nn = n[rows].astype(np.float64)
+        yy = y[rows].astype(np.float64)
+    else:
+        # Pack each trial's candidates to the left; padding holds +inf and never pools.
+        order = np.argsort(~c, axis=1, kind="stable")
+        dose_of = np.take_along_axis(np.broadcast_to(cols, c.shape), order, axis=1)
+        valid = np.take_along_axis(c, order, axis=1)
+        nn = np.take_along_axis(n[rows], order, axis=1).astype(np.float64)
+        yy = np.take_along_axis(y[rows], order, axis=1).astype(np.float64)
     phat = np.where(valid, (yy + 0.05) / (nn + 0.1), np.inf)
     var = (yy + 0.05) * (nn - yy + 0.05) / ((nn + 0.1) ** 2 * (nn + 0.1 + 1))
     weight = np.where(valid, 1.0 / np.where(valid, var, 1.0), 0.0)

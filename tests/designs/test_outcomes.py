@@ -11,7 +11,12 @@ from phaseone.errors import InputError
 def test_parse_cohorts_in_order() -> None:
     o = Outcomes.parse("1NNN 2NTN")
     assert [(p.dose, p.status, p.cohort) for p in o.patients] == [
-        (1, "N", 1), (1, "N", 1), (1, "N", 1), (2, "N", 2), (2, "T", 2), (2, "N", 2),
+        (1, "N", 1),
+        (1, "N", 1),
+        (1, "N", 1),
+        (2, "N", 2),
+        (2, "T", 2),
+        (2, "N", 2),
     ]
     c = o.counts(3)
     assert list(c.treated) == [3, 3, 0]
@@ -62,14 +67,17 @@ def test_tabular_form() -> None:
     ]
     o = Outcomes.from_records(rows, n_doses=3)
     assert [(p.dose, p.status, p.days) for p in o.patients] == [
-        (1, "N", None), (1, "N", None), (2, "P", 12.0), (2, "T", 9.0),
+        (1, "N", None),
+        (1, "N", None),
+        (2, "P", 12.0),
+        (2, "T", 9.0),
     ]
 
 
 def test_tabular_errors_name_the_row() -> None:
     with pytest.raises(InputError, match=r"outcomes\[2\]\.dlt"):
         Outcomes.from_records([{"dose": 1, "dlt": 0}, {"dose": 1, "dlt": "maybe"}])
-    with pytest.raises(InputError, match="outside 1..3"):
+    with pytest.raises(InputError, match=r"outside 1\.\.3"):
         Outcomes.from_records([{"dose": 4, "dlt": 0}], n_doses=3)
 
 

@@ -352,7 +352,9 @@ def _mle(
 ) -> float:
     def negative_ll(a: float) -> float:
         p = prob_tox(x[level], np.array(a), model, intercept)
-        return -float(np.sum(tox * np.log(p) + (1 - tox) * np.log1p(-w * p)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll = float(np.sum(tox * _finite(np.log(p)) + (1 - tox) * _finite(np.log1p(-w * p))))
+        return -ll
 
     result = minimize_scalar(
         negative_ll, bounds=MLE_BOUNDS, method="bounded", options={"xatol": 1e-10}

@@ -121,31 +121,27 @@ class ThreePlusThree(Design):
             state = state.with_reason(
                 "pending", f"{c.pending[d - 1]} patient(s) at dose {d} still pending"
             )
-        if decision is Decision.STAY:
-            return state.with_reason("next", f"complete 6 patients at dose {d}", recommended_dose=d)
-        if decision is Decision.ESCALATE:
-            blocked = d == self.doses or not admissible[d]
-            if not blocked:
-                return state.with_reason(
-                    "next", f"escalate to dose {d + 1}", recommended_dose=d + 1
-                )
-            return self._settle(
-                state, d, n, "the next dose is too toxic" if d < self.doses else "top dose"
-            )
-        # Too toxic at d: settle on the dose below.
-        if d == 1 or first_bad == 1:
+        if first_bad == 1:
             return state.stopped(
                 "stop", "dose 1 is too toxic", Selection(None, "no_mtd", "dose 1 is too toxic")
             )
-        below = (first_bad if first_bad is not None else d) - 1
-        return self._settle(state, below, n, f"dose {below + 1} is too toxic")
+        if first_bad is not None and d >= first_bad:
+            # Too toxic at or below the current dose: settle on the dose below it.
+            return self._settle(state, first_bad - 1, n, f"dose {first_bad} is too toxic")
+        if decision is Decision.STAY:
+            return state.with_reason("next", f"complete 6 patients at dose {d}", recommended_dose=d)
+        # Escalate (a too-toxic current dose is handled above).
+        if d < self.doses and admissible[d]:
+            return state.with_reason("next", f"escalate to dose {d + 1}", recommended_dose=d + 1)
+        why = "the next dose is too toxic" if d < self.doses else "top dose"
+        return self._settle(state, d, n, why)
 
     def _settle(
         self, state: DesignState, dose: int, n: np.typing.NDArray[np.int64], why: str
     ) -> DesignState:
         """Dose `dose` is the MTD candidate: expand it to 6 or declare it."""
         have = int(n[dose - 1])
-        if have < MTD_N and self.expands:
+        if have < MTD_N and (self.expands or have < 3):
             return state.with_reason(
                 "expand",
                 f"{why}; dose {dose} has {have} evaluable, treat more to reach 6",

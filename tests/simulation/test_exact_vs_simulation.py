@@ -10,8 +10,8 @@ from phaseone.designs import BOIN, MTPI2, Keyboard
 from phaseone.errors import InputError
 from phaseone.simulation.api import simulate
 from phaseone.simulation.compile import interval_plan
-from phaseone.simulation.exact_dp import interval_exact
 from phaseone.simulation.exact_api import exact_oc
+from phaseone.simulation.exact_dp import interval_exact
 
 CASES = [
     (BOIN(target_rate=0.30, doses=5, early_stop_n=18), (0.05, 0.15, 0.30, 0.45, 0.60), 10),

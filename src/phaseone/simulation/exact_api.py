@@ -42,5 +42,5 @@ def exact_oc(
     cutoff = plan.target if overdose_cutoff is None else overdose_cutoff
     thresholds = Thresholds(cutoff, plan.target + margin)
     moments, _, counts = interval_exact(plan, p, cutoff, max_states)
-    details = {"states": counts.to_dict(), "design": plan.name}
+    details: dict[str, object] = {"states": counts.to_dict(), "design": plan.name}
     return exact_result(plan.name, p, moments, thresholds, details)

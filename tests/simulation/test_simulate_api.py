@@ -85,7 +85,7 @@ def test_bad_trial_counts_and_cohorts_are_clear_errors() -> None:
         simulate(BOIN30, TRUTH, 10, seed=1, cohort_size=3, cohorts=0)
     with pytest.raises(InputError, match="cohorts"):
         simulate(BOIN30, TRUTH, 10, seed=1, cohort_size=3)
-    with pytest.raises(InputError, match="not an interval"):
-        simulate(ThreePlusThree(doses=5), TRUTH, 10, seed=1, cohort_size=3, cohorts=10)
+    with pytest.raises(InputError, match="numpy stream"):
+        simulate(ThreePlusThree(doses=5), TRUTH, 10, seed=1, rng="r")
     with pytest.raises(InputError, match="rng"):
         simulate(BOIN30, TRUTH, 10, seed=1, cohort_size=3, cohorts=10, rng="mt")  # type: ignore[arg-type]

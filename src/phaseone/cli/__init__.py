@@ -8,6 +8,7 @@ import typer
 
 from phaseone import __version__
 from phaseone.cli import demo, protocol
+from phaseone.cli import simulate as simulate_cmd
 from phaseone.cli.output import run_safely
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(protocol.app, name="protocol")
 app.command("demo")(demo.demo)
+app.command("simulate")(simulate_cmd.simulate)
 
 
 def _version(value: bool) -> None:

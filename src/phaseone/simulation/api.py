@@ -25,6 +25,7 @@ from phaseone.simulation.plan import Plan
 from phaseone.simulation.results import OCStats, OperatingCharacteristics, Thresholds
 from phaseone.simulation.rng import chunk_seeds
 from phaseone.simulation.streams import r_stream_trials
+from phaseone.simulation.timeline import Timeline, TimelinePlan, needs_timeline
 
 CHUNK_TRIALS = 50_000
 MAX_TRIALS = 100_000_000
@@ -37,7 +38,7 @@ class ChunkTask:
     """One chunk of trials; picklable so a Dask worker can run it."""
 
     index: int
-    plan: Plan
+    plan: Plan | TimelinePlan
     truth: NDArray[np.float64]
     seed: np.random.SeedSequence
     trials: int
@@ -47,8 +48,11 @@ class ChunkTask:
 
 
 def run_chunk(task: ChunkTask) -> tuple[int, OCStats, TrialBatch | None]:
-    u = np.random.default_rng(task.seed).random((task.trials, task.width))
-    batch, _ = task.plan.run(task.truth, u)
+    if isinstance(task.plan, TimelinePlan):
+        batch = task.plan.run_seeded(task.truth, task.seed, task.trials)
+    else:
+        u = np.random.default_rng(task.seed).random((task.trials, task.width))
+        batch, _ = task.plan.run(task.truth, u)
     stats = OCStats.from_batch(batch, task.truth, task.thresholds)
     return task.index, stats, batch if task.keep_trials else None
 
@@ -78,7 +82,16 @@ class LocalBackend:
         return out
 
 
-def as_plan(design: Design | Plan, cohort_size: int | None, cohorts: int | None) -> Plan:
+def as_plan(
+    design: Design | Plan,
+    cohort_size: int | None,
+    cohorts: int | None,
+    timeline: Timeline | None = None,
+) -> Plan | TimelinePlan:
+    if isinstance(design, Design) and (timeline is not None or needs_timeline(design)):
+        if cohorts is not None or cohort_size is not None:
+            design = _with_max_n(design, cohort_size, cohorts)
+        return TimelinePlan(design, timeline or Timeline())
     if isinstance(design, Design):
         from phaseone.simulation.compile import unwrap
 
@@ -93,7 +106,21 @@ def as_plan(design: Design | Plan, cohort_size: int | None, cohorts: int | None)
     return design
 
 
-def default_thresholds(plan: Plan, overdose_cutoff: float | None, margin: float) -> Thresholds:
+def _with_max_n(design: Design, cohort_size: int | None, cohorts: int | None) -> Design:
+    """Calendar-time runs take the sample size from the design (StopAtN); cohorts given
+    on top become a StopAtN of cohorts x cohort size."""
+    from phaseone.designs.modifiers import StopAtN
+
+    if cohorts is None:
+        return design
+    if cohorts < 1:
+        raise InputError([Problem("cohorts", f"expected 1 or more, got {cohorts}")])
+    return design | StopAtN(cohorts * (cohort_size or 1))
+
+
+def default_thresholds(
+    plan: Plan | TimelinePlan, overdose_cutoff: float | None, margin: float
+) -> Thresholds:
     cutoff = plan.target if overdose_cutoff is None else overdose_cutoff
     return Thresholds(cutoff, plan.target + margin)
 
@@ -113,23 +140,36 @@ def simulate(
     backend: Backend | None = None,
     progress: Progress | None = None,
     width: int | None = None,
+    timeline: Timeline | None = None,
 ) -> OperatingCharacteristics:
     """Simulate `n_trials` trials of `design` under the true DLT rates `truth`.
 
     `overdose_cutoff` (default: the target) defines doses above the true MTD;
     `margin` defines "selected a dose above target + margin". `keep_trials` keeps every
     trial's counts in `result.trials`. `width` forces the number of latent uniforms per
-    trial (used by `compare` so that designs see the same patients).
+    trial (used by `compare` so that designs see the same patients). With `timeline`
+    (and always for 3+3, rolling six and TITE-CRM) trials run in calendar time and the
+    result includes trial duration.
     """
-    plan = as_plan(design, cohort_size, cohorts)
+    plan = as_plan(design, cohort_size, cohorts, timeline)
     p = np.asarray(truth, dtype=np.float64)
     check_truth(p, plan.n_doses)
     if not 1 <= n_trials <= MAX_TRIALS:
         raise InputError([Problem("trials", f"expected 1..{MAX_TRIALS:,}, got {n_trials}")])
     thresholds = default_thresholds(plan, overdose_cutoff, margin)
-    w = plan.uniforms_per_trial if width is None else max(width, plan.uniforms_per_trial)
     details: dict[str, object] = {"seed": seed, "rng": rng, "design": plan.name}
-    if rng == "r":
+    if isinstance(plan, TimelinePlan):
+        if rng != "numpy":
+            raise InputError([Problem("rng", "calendar-time runs use the numpy stream only")])
+        details["timeline"] = {
+            "arrival": plan.timeline.arrival,
+            "arrival_days": plan.timeline.arrival_days,
+            "window_days": plan.timeline.window_days,
+        }
+        w = 0
+    else:
+        w = plan.uniforms_per_trial if width is None else max(width, plan.uniforms_per_trial)
+    if rng == "r" and not isinstance(plan, TimelinePlan):
         batch = r_stream_trials(
             lambda u: plan.run(p, u), seed, n_trials, plan.uniforms_per_trial, plan.r_offset_step
         )
@@ -167,8 +207,11 @@ def compare(
     trial t of every design draws its patients' latent uniforms from the same row."""
     cohort_size = kwargs.pop("cohort_size", None)
     cohorts = kwargs.pop("cohorts", None)
-    plans = [as_plan(d, cohort_size, cohorts) for d in designs]  # type: ignore[arg-type]
-    width = max(pl.uniforms_per_trial for pl in plans)
+    timeline = kwargs.pop("timeline", None)
+    plans = [as_plan(d, cohort_size, cohorts, timeline) for d in designs]  # type: ignore[arg-type]
+    width = max(
+        (pl.uniforms_per_trial for pl in plans if not isinstance(pl, TimelinePlan)), default=0
+    )
     return [
         simulate(pl, truth, n_trials, seed, width=width, **kwargs)  # type: ignore[arg-type]
         for pl in plans

@@ -332,6 +332,37 @@ class OperatingCharacteristics:
             }
         )
 
+    def tidy_frame(self) -> pd.DataFrame:
+        """Long format: one row per (measure, dose) with value and se; trial-level
+        measures have an empty dose. Doses are 1-based; "none" is no MTD."""
+        rows: list[dict[str, Any]] = []
+        for i in range(self.n_doses):
+            for measure, fig in (
+                ("selected", self.selection[i]),
+                ("patients", self.patients[i]),
+                ("dlts", self.dlts[i]),
+            ):
+                rows.append(
+                    {"measure": measure, "dose": str(i + 1), "value": fig.value, "se": fig.se}
+                )
+        rows.append(
+            {
+                "measure": "selected",
+                "dose": "none",
+                "value": self.no_mtd.value,
+                "se": self.no_mtd.se,
+            }
+        )
+        for _, row in self.summary_frame().iterrows():
+            if row["measure"] != "no_mtd":
+                rows.append(
+                    {"measure": row["measure"], "dose": "", "value": row["value"], "se": row["se"]}
+                )
+        frame = pd.DataFrame(rows)
+        frame.insert(0, "design", self.design)
+        frame.insert(1, "method", self.method)
+        return frame
+
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON shape (docs/simulation.md)."""
         return {

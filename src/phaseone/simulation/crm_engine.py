@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from phaseone.designs.base import Design
-from phaseone.designs.crm import CRM, posterior_mean_from_counts, prob_tox, scaled_doses
+from phaseone.designs.crm import CRM, make_grid, prob_tox, scaled_doses
 from phaseone.errors import InputError, Problem
 from phaseone.simulation.batch import StopReason, TrialBatch
 from phaseone.simulation.compile import unwrap
@@ -81,26 +81,76 @@ def crm_plan(design: Design, cohort_size: int | None, cohorts: int | None) -> CR
     return CRMPlan(base, cs, cohorts)
 
 
+@dataclass(frozen=True, eq=False)
+class GridTables:
+    """The design's quadrature grid with its log-likelihood tables, computed once."""
+
+    a: NDArray[np.float64]
+    log_prior: NDArray[np.float64]
+    log_p: NDArray[np.float64]  # (doses, grid)
+    log_q: NDArray[np.float64]
+    x: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, design: CRM) -> GridTables:
+        grid = make_grid(design.prior_sd, design.grid_points, design.grid_halfwidth_sd)
+        x = scaled_doses(design.skeleton, design.model, design.intercept)
+        p = prob_tox(x[:, None], grid.a[None, :], design.model, design.intercept)
+        with np.errstate(divide="ignore"):
+            log_p, log_q = np.log(p), np.log1p(-p)
+        # Same convention as the designs package: log(0) counts as a huge negative.
+        return cls(grid.a, grid.log_prior, _finite(log_p), _finite(log_q), x)
+
+    def posterior_mean(self, n: NDArray[np.int64], y: NDArray[np.int64]) -> NDArray[np.float64]:
+        counts = np.concatenate([y, n - y], axis=1).astype(np.float64)
+        ll = counts @ self.log_pq
+        ll += self.log_prior
+        ll -= ll.max(axis=1, keepdims=True)
+        # Weights below e^-700 cannot change a sum that includes the maximum (1.0); clip
+        # them so exp() never enters the slow subnormal range.
+        np.maximum(ll, -700.0, out=ll)
+        np.exp(ll, out=ll)
+        moments = ll @ self.a_one  # (states, 2): sum of w * a and sum of w
+        return np.asarray(moments[:, 0] / moments[:, 1], dtype=np.float64)
+
+    @property
+    def log_pq(self) -> NDArray[np.float64]:
+        return np.concatenate([self.log_p, self.log_q], axis=0)
+
+    @property
+    def a_one(self) -> NDArray[np.float64]:
+        return np.column_stack([self.a, np.ones_like(self.a)])
+
+
+def _finite(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.where(np.isfinite(values), values, -1e300)
+
+
+def _state_keys(n: NDArray[np.int64], y: NDArray[np.int64], max_n: int) -> NDArray[np.int64]:
+    """One integer per (n, y) row when it fits in 63 bits, for a fast np.unique."""
+    bits = max(int(max_n).bit_length(), 1)
+    cols = np.concatenate([n, y], axis=1)
+    if bits * cols.shape[1] > 63:
+        raise OverflowError
+    shifts = np.arange(cols.shape[1], dtype=np.int64) * bits
+    return np.asarray((cols << shifts).sum(axis=1), dtype=np.int64)
+
+
 def posterior_ptox(
-    plan: CRMPlan, n: NDArray[np.int64], y: NDArray[np.int64]
+    plan: CRMPlan, tables: GridTables, n: NDArray[np.int64], y: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """Plug-in DLT rates per trial and dose at the posterior mean, one fit per distinct state."""
     d = plan.design
-    keys = np.concatenate([n, y], axis=1)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    k = plan.n_doses
-    a_hat = posterior_mean_from_counts(
-        uniq[:, :k],
-        uniq[:, k:],
-        d.skeleton,
-        d.model,
-        d.prior_sd,
-        d.intercept,
-        d.grid_points,
-        d.grid_halfwidth_sd,
-    )
-    x = scaled_doses(d.skeleton, d.model, d.intercept)
-    ptox = prob_tox(x[None, :], a_hat[:, None], d.model, d.intercept)
+    try:
+        keys = _state_keys(n, y, plan.max_sample_size)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        un, uy = n[first], y[first]
+    except OverflowError:
+        both = np.concatenate([n, y], axis=1)
+        uniq, inverse = np.unique(both, axis=0, return_inverse=True)
+        un, uy = uniq[:, : plan.n_doses], uniq[:, plan.n_doses :]
+    a_hat = tables.posterior_mean(un, uy)
+    ptox = prob_tox(tables.x[None, :], a_hat[:, None], d.model, d.intercept)
     return np.asarray(ptox[inverse.ravel()], dtype=np.float64)
 
 
@@ -114,18 +164,20 @@ def run_crm(
     y = np.zeros((trials, k), dtype=np.int64)
     dose = np.full(trials, plan.design.start_dose - 1, dtype=np.int64)
     target = plan.target
+    tables = GridTables.of(plan.design)
+    ptox = np.empty((trials, k))
     for c in range(plan.n_cohorts):
         take = min(cs, plan.max_sample_size - c * cs)
         tox = (u[:, c * cs : c * cs + take] < truth[dose][:, None]).sum(axis=1)
         n[rows, dose] += take
         y[rows, dose] += tox
-        ptox = posterior_ptox(plan, n, y)
+        ptox = posterior_ptox(plan, tables, n, y)
         best = np.abs(ptox - target).argmin(axis=1)
         if plan.design.restrict:
             limit = np.where(tox / take >= target, dose, np.minimum(dose + 1, k - 1))
             best = np.minimum(best, limit)
         dose = best
-    ptox = posterior_ptox(plan, n, y)
+    # The last cohort's fit is the final analysis.
     selected = np.abs(ptox - target).argmin(axis=1).astype(np.int64)
     reason = np.full(trials, int(StopReason.MAX_SAMPLE_SIZE), dtype=np.int64)
     used = np.full(trials, plan.uniforms_per_trial, dtype=np.int64)

@@ -58,6 +58,10 @@ def test_previous_rule_matches_printed_figures() -> None:
     # Overdose summary (true rate above 1/3: DL4, DL5).
     assert oc.expected_n[3:].sum() / oc.expected_n.sum() * 100 == pytest.approx(18.6, abs=0.05)
     assert oc.select[3:].sum() * 100 == pytest.approx(11.1, abs=0.05)
+    paths = dose_paths(ThreePlusThree(doses=5, mtd_rule="previous"), [3] * 10)
+    probs = paths.probabilities(TRUE)
+    reach = sum(probs[leaf.index] for leaf in paths.leaves() if sum(leaf.state.treated[3:]) > 0)
+    assert reach * 100 == pytest.approx(47.5, abs=0.05)
 
 
 def test_expand_rule_matches_printed_figures() -> None:

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from phaseone import __version__
-from phaseone.cli import demo, protocol
+from phaseone.cli import demo, design, protocol
 from phaseone.cli import simulate as simulate_cmd
 from phaseone.cli.output import run_safely
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(protocol.app, name="protocol")
+app.add_typer(design.app, name="design")
 app.command("demo")(demo.demo)
 app.command("simulate")(simulate_cmd.simulate)
 

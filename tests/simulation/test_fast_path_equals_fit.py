@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from phaseone.designs import BOIN, CRM, MTPI2, Design, Keyboard, StopAtN
+from phaseone.designs import BOIN, CRM, MTPI2, Design, Keyboard, StopAtN, Titration
 from phaseone.simulation.batch import NO_DOSE, StopReason
 from phaseone.simulation.compile import interval_plan
 from phaseone.simulation.crm_engine import crm_plan, run_crm
@@ -86,3 +86,33 @@ def test_crm_engine_matches_fit(truth: tuple[float, ...], restrict: bool) -> Non
             n[int(part[0]) - 1] += len(part) - 1
         np.testing.assert_array_equal(batch.n[t], n)
         assert batch.selected[t] + 1 == design.fit(" ".join(parts)).selection.dose
+
+
+@pytest.mark.parametrize("truth", TRUTHS)
+def test_titration_matches_the_titration_modifier(truth: tuple[float, ...]) -> None:
+    design = BOIN(target_rate=0.30, doses=5, early_stop_n=18) | Titration(3)
+    plan = interval_plan(design, cohort_size=3, cohorts=8)
+    u = np.random.default_rng(5).random((40, plan.uniforms_per_trial))
+    trace: list[tuple[np.ndarray, np.ndarray]] = []
+    batch, _ = run_interval(plan, np.array(truth), u, trace)
+    k = 5
+    for t in range(batch.n_trials):
+        # Titration: one patient per dose until the first DLT, then fill to 3.
+        parts = []
+        for d in range(k):
+            dlt = u[t, d] < truth[d]
+            parts.append(f"{d + 1}{'T' if dlt else 'N'}")
+            if dlt:
+                break
+        top = len(parts) - 1
+        fill = ["T" if x < truth[top] else "N" for x in u[t, k : k + 2]]
+        parts.append(f"{top + 1}{''.join(fill)}")
+        state = design.fit(" ".join(parts))
+        for c, (dose, fl) in enumerate(trace):
+            if dose[t] < 0:
+                break
+            assert state.recommended_dose == dose[t] + 1, (t, c, " ".join(parts))
+            parts.append(f"{dose[t] + 1}" + "".join("T" if f else "N" for f in fl[t] if f >= 0))
+            state = design.fit(" ".join(parts))
+        ours = None if batch.selected[t] == NO_DOSE else int(batch.selected[t]) + 1
+        assert ours == state.selection.dose, (t, " ".join(parts))

@@ -60,3 +60,23 @@ def test_same_seed_same_durations() -> None:
     b = simulate(RollingSix(doses=5), TRUTH, 50, seed=8)
     assert a.duration == b.duration
     assert np.isfinite(a.duration.value if a.duration else np.nan)
+
+
+def test_tite_crm_uses_partial_follow_up_and_is_faster_than_waiting() -> None:
+    from phaseone.designs import CRM, TITECRM, StopAtN
+
+    skeleton = (0.05, 0.12, 0.25, 0.40, 0.55)
+    tl = Timeline("fixed", 7.0, 28.0)
+    tite = TITECRM(skeleton=skeleton, target_rate=0.25, window_days=28) | StopAtN(12)
+    crm = CRM(skeleton=skeleton, target_rate=0.25) | StopAtN(12)
+    a = simulate(tite, TRUTH, 15, seed=3, timeline=tl, keep_trials=True)
+    b = simulate(crm, TRUTH, 15, seed=3, timeline=tl)
+    assert a.sample_size.value == b.sample_size.value == 12
+    assert a.duration is not None and b.duration is not None
+    # Waiting CRM (cohorts of 1): 12 windows back to back plus arrivals; TITE-CRM enrols
+    # weekly (the 12th patient on day 77) and waits only for the last outcome: the end of
+    # the last window (day 105), or earlier if that patient has a DLT.
+    days = a.trials_frame()["duration_days"]
+    assert (days > 77).all() and (days <= 105 + 1e-9).all()
+    assert (days == 105).any()
+    assert b.duration.value > 12 * 28

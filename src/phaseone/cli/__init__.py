@@ -9,6 +9,7 @@ import typer
 from phaseone import __version__
 from phaseone.cli import demo, design, dose, protocol, safety, screen
 from phaseone.cli import pk as pk_cli
+from phaseone.cli import simulate as simulate_cmd
 from phaseone.cli.output import run_safely
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.command("nca")(pk_cli.nca)
 safety.register(app)
 app.command("screen")(screen.screen)
 app.add_typer(screen.schema_app, name="schema")
+app.command("simulate")(simulate_cmd.simulate)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,1 @@
+"""Operating characteristics of escalation designs: simulation and exact computation."""

@@ -1,0 +1,218 @@
+"""`simulate` and `compare`: operating characteristics by simulation.
+
+Trials run in fixed-size chunks. Chunk k draws its latent uniforms from child k of
+`SeedSequence(seed)`, so the result depends only on the seed and the number of trials,
+not on which machine or Dask worker runs a chunk. Chunk results are summed in chunk
+order. With `rng="r"` the trials instead come from R's `set.seed(seed); runif(...)`
+stream, in R's order (for trial-by-trial parity with BOIN::get.oc).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from phaseone.designs.base import Design
+from phaseone.errors import InputError, Problem
+from phaseone.simulation.batch import TrialBatch
+from phaseone.simulation.compile import interval_plan
+from phaseone.simulation.engine import check_truth
+from phaseone.simulation.plan import Plan
+from phaseone.simulation.results import OCStats, OperatingCharacteristics, Thresholds
+from phaseone.simulation.rng import chunk_seeds
+from phaseone.simulation.streams import r_stream_trials
+from phaseone.simulation.timeline import Timeline, TimelinePlan, needs_timeline
+
+CHUNK_TRIALS = 50_000
+MAX_TRIALS = 100_000_000
+Progress = Callable[[int, int], None]  # (trials done, trials in all)
+RngKind = Literal["numpy", "r"]
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk of trials; picklable so a Dask worker can run it."""
+
+    index: int
+    plan: Plan | TimelinePlan
+    truth: NDArray[np.float64]
+    seed: np.random.SeedSequence
+    trials: int
+    width: int
+    thresholds: Thresholds
+    keep_trials: bool
+
+
+def run_chunk(task: ChunkTask) -> tuple[int, OCStats, TrialBatch | None]:
+    if isinstance(task.plan, TimelinePlan):
+        batch = task.plan.run_seeded(task.truth, task.seed, task.trials)
+    else:
+        u = np.random.default_rng(task.seed).random((task.trials, task.width))
+        batch, _ = task.plan.run(task.truth, u)
+    stats = OCStats.from_batch(batch, task.truth, task.thresholds)
+    return task.index, stats, batch if task.keep_trials else None
+
+
+class Backend(Protocol):
+    """Runs chunk tasks; returns their results in any order."""
+
+    def map(
+        self, tasks: Sequence[ChunkTask], progress: Progress | None
+    ) -> list[tuple[int, OCStats, TrialBatch | None]]: ...
+
+
+class LocalBackend:
+    """Runs chunks one after another in this process."""
+
+    def map(
+        self, tasks: Sequence[ChunkTask], progress: Progress | None
+    ) -> list[tuple[int, OCStats, TrialBatch | None]]:
+        total = sum(t.trials for t in tasks)
+        out = []
+        done = 0
+        for task in tasks:
+            out.append(run_chunk(task))
+            done += task.trials
+            if progress is not None:
+                progress(done, total)
+        return out
+
+
+def as_plan(
+    design: Design | Plan,
+    cohort_size: int | None,
+    cohorts: int | None,
+    timeline: Timeline | None = None,
+) -> Plan | TimelinePlan:
+    if isinstance(design, Design) and (timeline is not None or needs_timeline(design)):
+        if cohorts is not None or cohort_size is not None:
+            design = _with_max_n(design, cohort_size, cohorts)
+        return TimelinePlan(design, timeline or Timeline())
+    if isinstance(design, Design):
+        from phaseone.simulation.compile import unwrap
+
+        base = unwrap(design).base
+        from phaseone.designs.crm import CRM
+
+        if isinstance(base, CRM):
+            from phaseone.simulation.crm_engine import crm_plan
+
+            return crm_plan(design, cohort_size, cohorts)
+        return interval_plan(design, cohort_size, cohorts)
+    return design
+
+
+def _with_max_n(design: Design, cohort_size: int | None, cohorts: int | None) -> Design:
+    """Calendar-time runs take the sample size from the design (StopAtN); cohorts given
+    on top become a StopAtN of cohorts x cohort size."""
+    from phaseone.designs.modifiers import StopAtN
+
+    if cohorts is None:
+        return design
+    if cohorts < 1:
+        raise InputError([Problem("cohorts", f"expected 1 or more, got {cohorts}")])
+    return design | StopAtN(cohorts * (cohort_size or 1))
+
+
+def default_thresholds(
+    plan: Plan | TimelinePlan, overdose_cutoff: float | None, margin: float
+) -> Thresholds:
+    cutoff = plan.target if overdose_cutoff is None else overdose_cutoff
+    return Thresholds(cutoff, plan.target + margin)
+
+
+def simulate(
+    design: Design | Plan,
+    truth: Sequence[float] | NDArray[np.float64],
+    n_trials: int = 10_000,
+    seed: int = 1,
+    *,
+    cohort_size: int | None = None,
+    cohorts: int | None = None,
+    rng: RngKind = "numpy",
+    overdose_cutoff: float | None = None,
+    margin: float = 0.1,
+    keep_trials: bool = False,
+    backend: Backend | None = None,
+    progress: Progress | None = None,
+    width: int | None = None,
+    timeline: Timeline | None = None,
+) -> OperatingCharacteristics:
+    """Simulate `n_trials` trials of `design` under the true DLT rates `truth`.
+
+    `overdose_cutoff` (default: the target) defines doses above the true MTD;
+    `margin` defines "selected a dose above target + margin". `keep_trials` keeps every
+    trial's counts in `result.trials`. `width` forces the number of latent uniforms per
+    trial (used by `compare` so that designs see the same patients). With `timeline`
+    (and always for 3+3, rolling six and TITE-CRM) trials run in calendar time and the
+    result includes trial duration.
+    """
+    plan = as_plan(design, cohort_size, cohorts, timeline)
+    p = np.asarray(truth, dtype=np.float64)
+    check_truth(p, plan.n_doses)
+    if not 1 <= n_trials <= MAX_TRIALS:
+        raise InputError([Problem("trials", f"expected 1..{MAX_TRIALS:,}, got {n_trials}")])
+    thresholds = default_thresholds(plan, overdose_cutoff, margin)
+    details: dict[str, object] = {"seed": seed, "rng": rng, "design": plan.name}
+    if isinstance(plan, TimelinePlan):
+        if rng != "numpy":
+            raise InputError([Problem("rng", "calendar-time runs use the numpy stream only")])
+        details["timeline"] = {
+            "arrival": plan.timeline.arrival,
+            "arrival_days": plan.timeline.arrival_days,
+            "window_days": plan.timeline.window_days,
+        }
+        w = 0
+    else:
+        w = plan.uniforms_per_trial if width is None else max(width, plan.uniforms_per_trial)
+    if rng == "r" and not isinstance(plan, TimelinePlan):
+        batch = r_stream_trials(
+            lambda u: plan.run(p, u), seed, n_trials, plan.uniforms_per_trial, plan.r_offset_step
+        )
+        stats = OCStats.from_batch(batch, p, thresholds)
+        if progress is not None:
+            progress(n_trials, n_trials)
+        oc = OperatingCharacteristics.from_stats(plan.name, p, stats, thresholds, details)
+        return oc.with_trials(batch if keep_trials else None)
+    if rng != "numpy":
+        raise InputError([Problem("rng", f"expected 'numpy' or 'r', got {rng!r}")])
+    sizes = [CHUNK_TRIALS] * (n_trials // CHUNK_TRIALS)
+    if n_trials % CHUNK_TRIALS:
+        sizes.append(n_trials % CHUNK_TRIALS)
+    seeds = chunk_seeds(seed, len(sizes))
+    tasks = [
+        ChunkTask(i, plan, p, seeds[i], m, w, thresholds, keep_trials) for i, m in enumerate(sizes)
+    ]
+    results = sorted((backend or LocalBackend()).map(tasks, progress), key=lambda r: r[0])
+    stats = results[0][1]
+    for _, s, _ in results[1:]:
+        stats = stats + s
+    kept = [b for _, _, b in results if b is not None]
+    oc = OperatingCharacteristics.from_stats(plan.name, p, stats, thresholds, details)
+    return oc.with_trials(TrialBatch.concat(kept) if kept else None)
+
+
+def compare(
+    designs: Sequence[Design | Plan],
+    truth: Sequence[float] | NDArray[np.float64],
+    n_trials: int = 10_000,
+    seed: int = 1,
+    **kwargs: object,
+) -> list[OperatingCharacteristics]:
+    """Simulate several designs on the same simulated patients (common random numbers):
+    trial t of every design draws its patients' latent uniforms from the same row."""
+    cohort_size = kwargs.pop("cohort_size", None)
+    cohorts = kwargs.pop("cohorts", None)
+    timeline = kwargs.pop("timeline", None)
+    plans = [as_plan(d, cohort_size, cohorts, timeline) for d in designs]  # type: ignore[arg-type]
+    width = max(
+        (pl.uniforms_per_trial for pl in plans if not isinstance(pl, TimelinePlan)), default=0
+    )
+    return [
+        simulate(pl, truth, n_trials, seed, width=width, **kwargs)  # type: ignore[arg-type]
+        for pl in plans
+    ]

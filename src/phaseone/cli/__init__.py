@@ -7,7 +7,7 @@ import sys
 import typer
 
 from phaseone import __version__
-from phaseone.cli import demo, protocol
+from phaseone.cli import audit, db, demo, protocol, serve, users
 from phaseone.cli.output import run_safely
 
 app = typer.Typer(
@@ -22,6 +22,10 @@ app = typer.Typer(
 )
 app.add_typer(protocol.app, name="protocol")
 app.command("demo")(demo.demo)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

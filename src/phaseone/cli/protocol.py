@@ -192,5 +192,3 @@ def print_calendar(protocol: Protocol) -> None:
     console.print("[dim]● once daily  ◆ twice daily  · not given[/]")
     for row in rows:
         console.print(f"  {row.name}: {row.describe()}", highlight=False)
-
-

@@ -190,9 +190,7 @@ def _days_fit(problems: list[Problem], path: str, days: tuple[int, ...], length:
 def _courses_fit(problems: list[Problem], path: str, courses: tuple[int, ...], most: int) -> None:
     bad = [c for c in courses if not 1 <= c <= most]
     if bad:
-        problems.append(
-            Problem(path, f"course {bad[0]} is outside 1-{most} (course.max_courses)")
-        )
+        problems.append(Problem(path, f"course {bad[0]} is outside 1-{most} (course.max_courses)"))
 
 
 def _flatten(path: str, criterion: Criterion, out: list[tuple[str, Criterion]]) -> None:

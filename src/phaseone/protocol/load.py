@@ -44,8 +44,7 @@ def parse_protocol(text: str, source: str = "<protocol>") -> Protocol:
             [Problem("", "expected a mapping of protocol fields at the top", source, 1)]
         )
     problems = [
-        Problem(_format(loc), f"TODO: {note}", source, _line_of(loc, lines))
-        for loc, note in todos
+        Problem(_format(loc), f"TODO: {note}", source, _line_of(loc, lines)) for loc, note in todos
     ]
     try:
         protocol = Protocol.model_validate(data)

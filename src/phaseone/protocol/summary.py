@@ -91,9 +91,7 @@ def _collect(node: Any, path: str, out: list[AssumedValue]) -> None:
         return
     fields = [f for f in type(node).model_fields if f not in ("provenance", "field_provenance")]
     if isinstance(node, Sourced):
-        if node.provenance.is_assumed and all(
-            node.provenance_of(f).is_assumed for f in fields
-        ):
+        if node.provenance.is_assumed and all(node.provenance_of(f).is_assumed for f in fields):
             out.append(AssumedValue(path or "(protocol)", _short(node), node.provenance))
             return
         for field in fields:

@@ -72,6 +72,9 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for `url` (see resolve_url), configured for phaseone."""
     resolved = resolve_url(url)
+    if resolved.startswith("sqlite"):
+        # A request may open its session in one worker thread and finish in another.
+        kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
     engine = create_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)

@@ -344,9 +344,12 @@ def _flush(scope: Scope, spec: EntitySpec) -> None:
 
 def create(scope: Scope, spec: EntitySpec, data: Mapping[str, Any]) -> Any:
     """Create a record; the whole record is audited as the first save."""
-    scope.require_role(spec.writers, f"create {spec.name.replace('_', ' ')}")
     values = dict(data)
     criteria = values.pop("criteria", None)
+    if spec.patient_owned:
+        # The patient first, so another site's patient is just not found.
+        patient = get(scope, SPECS["patients"], values["patient_id"])
+    scope.require_role(spec.writers, f"create {spec.name.replace('_', ' ')}")
     if spec.model is Patient:
         site = scope.session.get(Site, values.get("site_id"))
         if site is None or not site.active:
@@ -355,7 +358,6 @@ def create(scope: Scope, spec: EntitySpec, data: Mapping[str, Any]) -> Any:
             raise PermissionDenied("site staff register patients at their own site only")
         values["date_shift_days"] = secrets.randbelow(2 * MAX_SHIFT_DAYS + 1) - MAX_SHIFT_DAYS
     elif spec.patient_owned:
-        patient = get(scope, SPECS["patients"], values["patient_id"])
         if patient.voided:
             raise ConflictError(f"patient {patient.id} is voided")
         values["site_id"] = patient.site_id
@@ -396,9 +398,9 @@ def update(
     scope: Scope, spec: EntitySpec, record_id: int, changes: Mapping[str, Any], reason: str | None
 ) -> Any:
     """Correct fields of a saved record; each changed field is audited with the reason."""
+    obj = get(scope, spec, record_id)  # first, so another site's record is just not found
     scope.require_role(spec.writers, f"change {spec.name.replace('_', ' ')}")
     why = _require_reason(reason)
-    obj = get(scope, spec, record_id)
     if obj.voided:
         raise ConflictError(f"{spec.label} {record_id} is voided and cannot be changed")
     fixed = sorted(IMMUTABLE & set(changes))
@@ -438,9 +440,9 @@ def update(
 
 def void(scope: Scope, spec: EntitySpec, record_id: int, reason: str | None) -> Any:
     """Withdraw a record. The row stays, marked void with its reason, and is audited."""
+    obj = get(scope, spec, record_id)  # first, so another site's record is just not found
     scope.require_role(spec.writers, f"void {spec.name.replace('_', ' ')}")
     why = _require_reason(reason)
-    obj = get(scope, spec, record_id)
     if obj.voided:
         raise ConflictError(f"{spec.label} {record_id} is already voided")
     signed = _valid_signatures(scope, spec, obj)

@@ -61,6 +61,9 @@ def sign(
     A failed re-authentication is audited and counts toward lockout; the caller commits
     that before refusing.
     """
+    # Look the record up first: another site's record is simply not found.
+    spec = records.spec_for(entity)
+    obj = records.get(scope, spec, record_id)
     meaning = meanings().get(meaning_id)
     if meaning is None:
         choices = ", ".join(sorted(meanings()))
@@ -69,8 +72,6 @@ def sign(
         raise InputError(
             [Problem("meaning_id", f"{meaning.id!r} applies to {meaning.entity}, not {entity}")]
         )
-    spec = records.spec_for(entity)
-    obj = records.get(scope, spec, record_id)
     if scope.actor.role not in meaning.roles:
         role = scope.actor.role.value if scope.actor.role else "none"
         raise PermissionDenied(f"role {role} may not sign {meaning.text!r}")

@@ -8,6 +8,7 @@ reasons, audit, signatures) is applied by phaseone.store.records, not here.
 # No `from __future__ import annotations`: FastAPI must see the derived models themselves.
 
 import datetime as dt
+import functools
 import types
 import typing
 from typing import Annotated, Any, Literal
@@ -266,5 +267,7 @@ EXPOSED: tuple[tuple[str, str, type[BaseModel]], ...] = (
 )
 
 
-def routers() -> list[APIRouter]:
-    return [record_router(records.SPECS[table], path, body) for path, table, body in EXPOSED]
+@functools.cache
+def routers() -> tuple[APIRouter, ...]:
+    """The record routers, built once per process (every app includes the same ones)."""
+    return tuple(record_router(records.SPECS[table], path, body) for path, table, body in EXPOSED)

@@ -98,7 +98,7 @@ def test_first_run_admin_comes_from_the_environment_never_a_default(
     with pytest.raises(typer.Exit):
         ensure_admin(database)
     monkeypatch.setenv("PHASEONE_ADMIN_USERNAME", "boss")
-    monkeypatch.setenv("PHASEONE_ADMIN_PASSWORD", "the boss's long password")
+    monkeypatch.setenv("PHASEONE_ADMIN_PASSWORD", "correct horse battery staple")
     ensure_admin(database)
     listed = _run("users", "list", "--database-url", _url(database), "--format", "json")
     users = json.loads(listed.output)

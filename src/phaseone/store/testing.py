@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -41,7 +42,9 @@ def sqlite_database(directory: Path, *, migrated: bool = True) -> Iterator[Datab
 
 
 @contextmanager
-def postgres_database(server_url: str, *, migrated: bool = True) -> Iterator[Database]:
+def postgres_database(
+    server_url: str, *, migrated: bool = True, **engine_kwargs: Any
+) -> Iterator[Database]:
     """A Database confined to a new schema on the server; the schema is dropped afterwards."""
     base = resolve_url(server_url)
     schema = f"t_{uuid.uuid4().hex[:16]}"
@@ -50,7 +53,7 @@ def postgres_database(server_url: str, *, migrated: bool = True) -> Iterator[Dat
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        db = Database(url.render_as_string(hide_password=False))
+        db = Database(url.render_as_string(hide_password=False), **engine_kwargs)
         try:
             if migrated:
                 migrate.upgrade(db.engine)

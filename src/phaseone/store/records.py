@@ -43,8 +43,14 @@ from phaseone.store.models import (
 )
 from phaseone.store.scope import Scope
 
-# De-identified dates move by a random whole number of days in [-365, 365], chosen per patient.
+# De-identified dates move by a random, non-zero whole number of days in [-365, 365], drawn
+# once per patient from the OS's secure generator (never derived from identifiers).
 MAX_SHIFT_DAYS = 365
+
+
+def _random_shift() -> int:
+    magnitude = 1 + secrets.randbelow(MAX_SHIFT_DAYS)
+    return magnitude if secrets.randbelow(2) else -magnitude
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -356,7 +362,7 @@ def create(scope: Scope, spec: EntitySpec, data: Mapping[str, Any]) -> Any:
             raise InputError([Problem("site_id", f"no active site {values.get('site_id')!r}")])
         if not scope.actor.sees_site(site.id):
             raise PermissionDenied("site staff register patients at their own site only")
-        values["date_shift_days"] = secrets.randbelow(2 * MAX_SHIFT_DAYS + 1) - MAX_SHIFT_DAYS
+        values["date_shift_days"] = _random_shift()
     elif spec.patient_owned:
         if patient.voided:
             raise ConflictError(f"patient {patient.id} is voided")

@@ -1,0 +1,3 @@
+from tests.web.service_fixtures import database, journey, service
+
+__all__ = ["database", "journey", "service"]

@@ -43,8 +43,9 @@ FULL = {
 LAMBDAS = {0.25: (0.1968009, 0.2983922), 0.20: (0.1572423, 0.2384624)}
 
 
-def ints(text: str) -> list[int]:
-    return [int(v) for v in text.split()]
+def ints(text: str) -> list[int | None]:
+    """Integers of a printed row; '-1' stands for the table's blank (no boundary)."""
+    return [None if v == "-1" else int(v) for v in text.split()]
 
 
 def test_lambdas_match_printed_values() -> None:

@@ -234,7 +234,7 @@ def _emit(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
         return
     table = Table(*[str(k) for k in rows[0]], title=title)
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row.values()])
+        table.add_row(*["-" if v is None else str(v) for v in row.values()])
     console.print(table)
 
 

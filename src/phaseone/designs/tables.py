@@ -60,7 +60,11 @@ class DecisionTable:
                 "n": list(rows),
                 "escalate_if_y_le": [int(v) for v in self.escalate_max()[1 : top + 1]],
                 "deescalate_if_y_ge": [int(v) for v in self.deescalate_min()[1 : top + 1]],
-                "eliminate_if_y_ge": [int(v) for v in self.eliminate_min()[1 : top + 1]],
+                # None where no count of DLTs eliminates (BOIN: n < 3)
+                "eliminate_if_y_ge": pd.Series(
+                    [int(v) if v >= 0 else None for v in self.eliminate_min()[1 : top + 1]],
+                    dtype=object,
+                ),
             }
         )
         if self.stop_lowest_min is not None:

@@ -72,6 +72,18 @@ def parse_protocol(text: str, source: str = "<protocol>") -> Protocol:
     return protocol
 
 
+def with_lines(problems: Sequence[Problem], path: str | Path) -> list[Problem]:
+    """Point problems found after loading (e.g. by an engine) at their lines in the file."""
+    try:
+        _, lines = read_yaml_with_lines(Path(path).read_text(encoding="utf-8"), str(path))
+    except (OSError, ProtocolError):
+        lines = {}
+    return [
+        Problem(p.path, p.message, str(path), _line_of(_parse_path(p.path), lines))
+        for p in problems
+    ]
+
+
 # --- YAML with line numbers -------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from phaseone import __version__
-from phaseone.cli import demo, design, dose, protocol, safety
+from phaseone.cli import audit, db, demo, design, dose, protocol, safety, serve, users
 from phaseone.cli import pk as pk_cli
 from phaseone.cli.output import run_safely
 
@@ -27,6 +27,10 @@ app.command("demo")(demo.demo)
 app.command("dose")(dose.dose)
 app.command("nca")(pk_cli.nca)
 safety.register(app)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,69 @@
+"""`phaseone serve`: run the trial service (JSON API under /api/v1) with uvicorn."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from phaseone.cli.db import cli_actor, database_option
+from phaseone.cli.output import console, fail
+from phaseone.cli.users import read_new_password
+from phaseone.protocol import resolve_protocol
+from phaseone.store.db import Database
+from phaseone.store.security import SecurityPolicy
+from phaseone.store.setup import create_first_admin, has_users, prepare
+
+ADMIN_USER_ENV = "PHASEONE_ADMIN_USERNAME"
+ADMIN_PASSWORD_ENV = "PHASEONE_ADMIN_PASSWORD"
+ADMIN_NAME_ENV = "PHASEONE_ADMIN_NAME"
+
+
+def ensure_admin(db: Database) -> None:
+    """On first run, create the administrator from the environment or a prompt."""
+    if has_users(db):
+        return
+    username = os.environ.get(ADMIN_USER_ENV)
+    if not username:
+        if not sys.stdin.isatty():
+            raise fail(
+                f"no accounts yet: set {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV} "
+                f"(and optionally {ADMIN_NAME_ENV}), or run at a terminal to be asked"
+            )
+        username = str(typer.prompt("First administrator's username"))
+    full_name = os.environ.get(ADMIN_NAME_ENV) or (
+        str(typer.prompt("Printed name")) if sys.stdin.isatty() else username
+    )
+    password = read_new_password(ADMIN_PASSWORD_ENV)
+    create_first_admin(db, cli_actor(), username=username, full_name=full_name, password=password)
+    console.print(f"[green]ok[/] created administrator {username!r}")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    database_url: str | None = database_option(),
+    protocol: str = typer.Option(
+        "nant-2011-04", "--protocol", help="Bundled protocol id or YAML file (its sites)."
+    ),
+    insecure_cookies: bool = typer.Option(
+        False,
+        "--insecure-cookies",
+        help="Send the session cookie over plain HTTP (local testing only; use TLS otherwise).",
+    ),
+) -> None:
+    """Run the trial service: upgrade the schema, add sites, create the first admin, serve.
+
+    The API is under /api/v1 and its OpenAPI document at /api/v1/openapi.json.
+    """
+    import uvicorn
+
+    from phaseone.web.app import create_app
+
+    db = Database(database_url)
+    prepare(db, resolve_protocol(protocol), cli_actor())
+    ensure_admin(db)
+    app = create_app(db, policy=SecurityPolicy(cookie_secure=not insecure_cookies))
+    console.print(f"serving {db.url} at http://{host}:{port}/api/v1/docs")
+    uvicorn.run(app, host=host, port=port, log_level="info")

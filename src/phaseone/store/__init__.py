@@ -1,0 +1,1 @@
+"""The trial store: tables, migrations, repositories and the audit trail."""

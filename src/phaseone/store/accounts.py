@@ -1,0 +1,363 @@
+"""Users, logins (with lockout), browser sessions and API tokens. Every change is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from phaseone.errors import InputError, NotFoundError, Problem
+from phaseone.store.access import ACCOUNT_MANAGERS, SITE_ROLES, Actor, Role, Source
+from phaseone.store.errors import ConflictError
+from phaseone.store.models import ApiToken, LoginSession, Site, User
+from phaseone.store.scope import Scope
+from phaseone.store.security import (
+    DEFAULT_POLICY,
+    TOKEN_PREFIX,
+    SecurityPolicy,
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from phaseone.store.types import utcnow
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+# Fields of a user that the audit trail records (never the password hash).
+USER_FIELDS = ("username", "full_name", "email", "role", "site_id", "active")
+# How often a session's last-seen time is written back (it is not audited).
+TOUCH_EVERY = dt.timedelta(seconds=60)
+
+
+def actor_for(user: User, source: Source, client_ip: str | None) -> Actor:
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        site_id=user.site_id,
+        source=source,
+        client_ip=client_ip,
+    )
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "full_name": user.full_name,
+        "email": user.email,
+        "role": user.role,
+        "site_id": user.site_id,
+        "active": user.active,
+        "locked_until": user.locked_until,
+        "created_at": user.created_at,
+    }
+
+
+def count_users(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def _check_role_site(session: Session, role: Role, site_id: str | None) -> None:
+    if role in SITE_ROLES:
+        if not site_id:
+            raise InputError([Problem("site_id", f"role {role.value} needs a site")])
+        site = session.get(Site, site_id)
+        if site is None:
+            raise InputError([Problem("site_id", f"no site {site_id!r}")])
+    elif site_id:
+        raise InputError([Problem("site_id", f"role {role.value} sees every site; give no site")])
+
+
+def add_user(
+    scope: Scope,
+    *,
+    username: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    site_id: str | None = None,
+    email: str | None = None,
+    policy: SecurityPolicy = DEFAULT_POLICY,
+) -> User:
+    """Create an account (admin only, or the operator from the command line)."""
+    scope.require_role(ACCOUNT_MANAGERS, "manage accounts")
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise InputError(
+            [Problem("username", "2-64 characters: lower-case letters, digits, . _ @ -")]
+        )
+    if not full_name.strip():
+        raise InputError([Problem("full_name", "required (it is the printed name on signatures)")])
+    _check_role_site(scope.session, role, site_id)
+    check_password_policy(password, username, policy)
+    if scope.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ConflictError(f"username {username!r} is taken")
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=email,
+        role=role.value,
+        site_id=site_id or None,
+        password_hash=hash_password(password),
+    )
+    scope.session.add(user)
+    scope.session.flush()
+    scope.audit(
+        "create",
+        "users",
+        user.id,
+        record_site_id=user.site_id,
+        new={name: getattr(user, name) for name in USER_FIELDS},
+    )
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"no user {user_id}")
+    return user
+
+
+def update_user(scope: Scope, user_id: int, changes: dict[str, Any], reason: str) -> User:
+    """Change name, e-mail, role, site or active flag; each changed field is audited."""
+    scope.require_role(ACCOUNT_MANAGERS, "manage accounts")
+    if not reason or not reason.strip():
+        raise InputError([Problem("reason", "a reason is required to change an account")])
+    user = get_user(scope.session, user_id)
+    role = Role(changes.get("role", user.role))
+    site_id = changes.get("site_id", user.site_id)
+    _check_role_site(scope.session, role, site_id)
+    for name in ("full_name", "email", "role", "site_id", "active"):
+        if name not in changes:
+            continue
+        new = changes[name].value if isinstance(changes[name], Role) else changes[name]
+        old = getattr(user, name)
+        if new == old:
+            continue
+        setattr(user, name, new)
+        scope.audit(
+            "role_change" if name == "role" else "update",
+            "users",
+            user.id,
+            record_site_id=user.site_id,
+            field=name,
+            old=old,
+            new=new,
+            has_old=True,
+            has_new=True,
+            reason=reason.strip(),
+        )
+    if changes.get("active") is False:
+        _revoke_all(scope.session, user.id)
+    return user
+
+
+def set_password(
+    scope: Scope,
+    user_id: int,
+    password: str,
+    reason: str,
+    policy: SecurityPolicy = DEFAULT_POLICY,
+) -> None:
+    user = get_user(scope.session, user_id)
+    if scope.actor.user_id != user.id:
+        scope.require_role(ACCOUNT_MANAGERS, "set another user's password")
+    check_password_policy(password, user.username, policy)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    _revoke_all(scope.session, user.id)
+    scope.audit("password_change", "users", user.id, record_site_id=user.site_id, reason=reason)
+
+
+def unlock_user(scope: Scope, user_id: int, reason: str) -> None:
+    scope.require_role(ACCOUNT_MANAGERS, "unlock accounts")
+    user = get_user(scope.session, user_id)
+    user.failed_logins = 0
+    user.locked_until = None
+    scope.audit("unlock", "users", user.id, record_site_id=user.site_id, reason=reason)
+
+
+def _revoke_all(session: Session, user_id: int) -> None:
+    now = utcnow()
+    for login in session.scalars(
+        select(LoginSession).where(
+            LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)
+        )
+    ):
+        login.revoked_at = now
+
+
+# --- logging in ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User | None
+    locked: bool = False
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    source: Source,
+    client_ip: str | None,
+    policy: SecurityPolicy,
+    purpose: str = "login",
+) -> LoginOutcome:
+    """Check a username and password, counting failures and locking the account.
+
+    Failures are audited and counted in the session; the caller must commit them even
+    though the request itself fails.
+    """
+    now = utcnow()
+    name = username.strip().lower()[:64]
+    user = session.scalar(select(User).where(User.username == name))
+    if user is None:
+        verify_password(None, password)
+        anonymous = Actor(None, name or "(blank)", None, None, source, client_ip)
+        audit_failure = Scope(session, anonymous)
+        audit_failure.audit(f"{purpose}_failed", "users", None, new={"username": name})
+        return LoginOutcome(None)
+    scope = Scope(session, actor_for(user, source, client_ip))
+    if user.locked_until is not None and user.locked_until > now:
+        verify_password(None, password)
+        scope.audit(f"{purpose}_refused", "users", user.id, reason="account locked")
+        return LoginOutcome(None, locked=True)
+    if not verify_password(user.password_hash, password) or not user.active:
+        user.failed_logins += 1
+        scope.audit(
+            f"{purpose}_failed",
+            "users",
+            user.id,
+            record_site_id=user.site_id,
+            reason="inactive account" if user.active is False else "wrong password",
+        )
+        if user.failed_logins >= policy.max_failed_logins:
+            user.locked_until = now + dt.timedelta(minutes=policy.lockout_minutes)
+            user.failed_logins = 0
+            scope.audit(
+                "lockout",
+                "users",
+                user.id,
+                record_site_id=user.site_id,
+                new={"locked_until": user.locked_until},
+                reason=f"{policy.max_failed_logins} failed attempts",
+            )
+            return LoginOutcome(None, locked=True)
+        return LoginOutcome(None)
+    user.failed_logins = 0
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    scope.audit(purpose, "users", user.id, record_site_id=user.site_id)
+    return LoginOutcome(user)
+
+
+@dataclass(frozen=True)
+class NewLogin:
+    cookie: str
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+def start_session(
+    session: Session, user: User, policy: SecurityPolicy, client_ip: str | None
+) -> NewLogin:
+    cookie = new_token()
+    csrf = secrets.token_urlsafe(32)
+    expires = utcnow() + dt.timedelta(hours=policy.session_max_hours)
+    session.add(
+        LoginSession(
+            id=token_digest(cookie),
+            user_id=user.id,
+            csrf_token=csrf,
+            expires_at=expires,
+            client_ip=client_ip,
+        )
+    )
+    return NewLogin(cookie, csrf, expires)
+
+
+def resolve_session(
+    session: Session, cookie: str, policy: SecurityPolicy
+) -> tuple[User, LoginSession] | None:
+    """The user behind a session cookie, if the session is live (not expired, idle or revoked)."""
+    login = session.get(LoginSession, token_digest(cookie))
+    now = utcnow()
+    if login is None or login.revoked_at is not None or login.expires_at <= now:
+        return None
+    if login.last_seen_at + dt.timedelta(minutes=policy.session_idle_minutes) <= now:
+        return None
+    user = session.get(User, login.user_id)
+    if user is None or not user.active:
+        return None
+    if now - login.last_seen_at >= TOUCH_EVERY:
+        login.last_seen_at = now
+    return user, login
+
+
+def end_session(scope: Scope, login: LoginSession) -> None:
+    login.revoked_at = utcnow()
+    scope.audit("logout", "users", login.user_id, record_site_id=scope.actor.site_id)
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def create_api_token(
+    scope: Scope, user: User, name: str, expires_days: int | None
+) -> tuple[ApiToken, str]:
+    """A new bearer token for `user`; the plain token is returned once and never stored."""
+    plain = new_token(TOKEN_PREFIX)
+    expires = None if expires_days is None else utcnow() + dt.timedelta(days=expires_days)
+    token = ApiToken(user_id=user.id, name=name, token_hash=token_digest(plain), expires_at=expires)
+    scope.session.add(token)
+    scope.session.flush()
+    scope.audit(
+        "token_create",
+        "api_tokens",
+        token.id,
+        record_site_id=user.site_id,
+        new={"name": name, "user_id": user.id, "expires_at": expires},
+    )
+    return token, plain
+
+
+def resolve_api_token(session: Session, plain: str) -> User | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(plain)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+        token.last_used_at = now
+    return user
+
+
+def list_api_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+    )
+
+
+def revoke_api_token(scope: Scope, token_id: int) -> None:
+    token = scope.session.get(ApiToken, token_id)
+    if token is None or token.user_id != scope.actor.user_id:
+        raise NotFoundError(f"no API token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        scope.audit("token_revoke", "api_tokens", token.id, record_site_id=scope.actor.site_id)

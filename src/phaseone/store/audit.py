@@ -1,0 +1,279 @@
+"""The append-only, hash-chained audit trail.
+
+Every change is recorded as pending in the session and written when the transaction commits:
+the writer takes the chain lock (an advisory lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
+already holds the write lock), reads the chain head, and appends each entry with
+
+    row_hash = sha256(prev_hash || canonical_json(entry without row_hash))
+
+so the lock is held only for the final append, and a rolled-back transaction leaves no trace.
+The database refuses UPDATE and DELETE on the table (triggers made by the migrations); the
+chain makes any edit made around them evident to `verify`. It does not make edits impossible.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from phaseone.store.access import Actor
+from phaseone.store.models import AuditRecord
+from phaseone.store.types import utcnow
+
+GENESIS_HASH = "0" * 64
+# An arbitrary, fixed key for pg_advisory_xact_lock: "phase1" in ASCII.
+CHAIN_LOCK_KEY = 0x706861736531
+_PENDING = "phaseone_audit_pending"
+
+# The fields that are hashed, in the order verify() reads them back.
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "user_id",
+    "username",
+    "role",
+    "user_site_id",
+    "action",
+    "entity",
+    "entity_id",
+    "record_site_id",
+    "field",
+    "old_value",
+    "new_value",
+    "reason",
+    "source",
+    "client_ip",
+    "prev_hash",
+)
+
+APPEND_ONLY_TRIGGERS = {
+    "sqlite": ("audit_records_no_update", "audit_records_no_delete"),
+    "postgresql": (
+        "audit_records_no_update",
+        "audit_records_no_delete",
+        "audit_records_no_truncate",
+    ),
+}
+
+
+def jsonable(value: Any) -> Any:
+    """A value as plain JSON data: dates in ISO 8601, enums by value."""
+    if isinstance(value, dt.datetime):
+        return format_utc(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """One byte-stable JSON text for a value: sorted keys, no spaces, UTF-8."""
+    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def format_utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def sha256_hex(data: str) -> str:
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def row_hash(values: Mapping[str, Any]) -> str:
+    body = {name: values[name] for name in HASHED_FIELDS}
+    return sha256_hex(str(values["prev_hash"]) + canonical_json(body))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What happened, before it is given a place in the chain."""
+
+    actor: Actor
+    action: str
+    entity: str
+    entity_id: str | None
+    record_site_id: str | None = None
+    field: str | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+    reason: str | None = None
+    at: dt.datetime = dataclasses.field(default_factory=utcnow)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    *,
+    record_site_id: str | None = None,
+    field: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    reason: str | None = None,
+    has_old: bool = False,
+    has_new: bool = False,
+) -> None:
+    """Queue one audit entry; it is written when the session commits.
+
+    Values are stored as canonical JSON; `has_old`/`has_new` record an explicit null.
+    """
+    pending: list[Entry] = session.info.setdefault(_PENDING, [])
+    pending.append(
+        Entry(
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            record_site_id=record_site_id,
+            field=field,
+            old_value=canonical_json(old) if (old is not None or has_old) else None,
+            new_value=canonical_json(new) if (new is not None or has_new) else None,
+            reason=reason,
+        )
+    )
+
+
+def _lock_chain(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+
+
+def _head(session: Session) -> tuple[int, str]:
+    row = session.execute(
+        select(AuditRecord.seq, AuditRecord.row_hash).order_by(AuditRecord.seq.desc()).limit(1)
+    ).first()
+    return (0, GENESIS_HASH) if row is None else (row[0], row[1])
+
+
+def _seal(session: Session) -> None:
+    """Append the session's pending entries to the chain (runs just before commit)."""
+    pending: list[Entry] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    session.flush()
+    _lock_chain(session)
+    seq, prev = _head(session)
+    rows = []
+    for entry in pending:
+        seq += 1
+        actor = entry.actor
+        values: dict[str, Any] = {
+            "seq": seq,
+            "at": format_utc(entry.at),
+            "user_id": actor.user_id,
+            "username": actor.username,
+            "role": None if actor.role is None else actor.role.value,
+            "user_site_id": actor.site_id,
+            "action": entry.action,
+            "entity": entry.entity,
+            "entity_id": entry.entity_id,
+            "record_site_id": entry.record_site_id,
+            "field": entry.field,
+            "old_value": entry.old_value,
+            "new_value": entry.new_value,
+            "reason": entry.reason,
+            "source": actor.source.value,
+            "client_ip": actor.client_ip,
+            "prev_hash": prev,
+        }
+        values["row_hash"] = prev = row_hash(values)
+        rows.append(values)
+    session.execute(insert(AuditRecord), rows)
+
+
+def _discard(session: Session, *_args: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def install(factory: sessionmaker[Session]) -> None:
+    """Make every session of `factory` write its pending audit entries on commit."""
+    event.listen(factory, "before_commit", _seal)
+    event.listen(factory, "after_rollback", _discard)
+
+
+# --- verification -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of re-computing the chain: how far it holds, and the first break."""
+
+    checked: int
+    head_seq: int
+    first_bad_seq: int | None
+    problem: str | None
+    missing_triggers: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None and not self.missing_triggers
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "head_seq": self.head_seq,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem,
+            "missing_triggers": list(self.missing_triggers),
+        }
+
+
+def _records(session: Session) -> Iterator[AuditRecord]:
+    stmt = select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=2000)
+    yield from session.scalars(stmt)
+
+
+def installed_triggers(session: Session) -> set[str]:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_records'"
+    else:
+        sql = (
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
+            "AND tgrelid = to_regclass('audit_records')"
+        )
+    return {str(name) for name in session.scalars(text(sql))}
+
+
+def verify(session: Session) -> Verification:
+    """Recompute the whole chain; report the first record whose link or hash is wrong."""
+    expected_prev, expected_seq, checked, head = GENESIS_HASH, 1, 0, 0
+    first_bad: int | None = None
+    problem: str | None = None
+    for rec in _records(session):
+        head = rec.seq
+        if first_bad is None:
+            values = {name: getattr(rec, name) for name in (*HASHED_FIELDS, "row_hash")}
+            if rec.seq != expected_seq:
+                first_bad, problem = rec.seq, f"sequence gap: expected {expected_seq}"
+            elif rec.prev_hash != expected_prev:
+                first_bad, problem = rec.seq, "prev_hash does not match the previous record"
+            elif row_hash(values) != rec.row_hash:
+                first_bad, problem = rec.seq, "content does not match its row_hash"
+            else:
+                checked += 1
+            expected_prev, expected_seq = rec.row_hash, rec.seq + 1
+    wanted = APPEND_ONLY_TRIGGERS.get(session.get_bind().dialect.name, ())
+    present = installed_triggers(session)
+    missing = tuple(name for name in wanted if name not in present)
+    return Verification(checked, head, first_bad, problem, missing)

@@ -1,0 +1,370 @@
+"""The trial's tables (SQLAlchemy 2).
+
+Every patient-owned record carries its patient's `site_id`, copied from the patient when the
+record is created and never taken from input, so site scoping is one indexed filter.
+Results that belong to an engine (eligibility evidence, DLT rule detail, design state) are
+JSON columns: the store keeps them as data and applies none of their rules.
+
+Column `info["phi"]` marks what de-identification does for roles that see de-identified data:
+"identifier" and "text" are withheld; "date" is shifted by the patient's own random offset.
+Migrations are in migrations/; a test checks that they match these models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from phaseone.store.types import JsonData, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+IDENTIFIER = {"phi": "identifier"}
+PHI_DATE = {"phi": "date"}
+FREE_TEXT = {"phi": "text"}
+
+# Columns the store maintains itself; they are not part of a record's audited content.
+BOOKKEEPING = frozenset(
+    {"id", "created_at", "created_by", "updated_at", "voided", "void_reason", "date_shift_days"}
+)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Stamped:
+    """Creation and last-change bookkeeping, plus voiding (records are never deleted)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin','study_chair','site_investigator','site_coordinator',"
+            "'statistician','monitor')",
+            name="role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginSession(Base):
+    """A browser login. Only the SHA-256 of the cookie value is stored."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """A bearer token for scripts. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Patient(Stamped, Base):
+    __tablename__ = "patients"
+    __table_args__ = (CheckConstraint("sex IN ('F','M','U')", name="sex"),)
+
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    subject_code: Mapped[str] = mapped_column(String(32), unique=True)
+    initials: Mapped[str | None] = mapped_column(String(8), info=IDENTIFIER)
+    medical_record_number: Mapped[str | None] = mapped_column(String(64), info=IDENTIFIER)
+    birth_date: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    sex: Mapped[str] = mapped_column(String(1))
+    consent_date: Mapped[dt.date | None] = mapped_column(Date, info=PHI_DATE)
+    # A random per-patient offset for de-identified views; never derived from identifiers.
+    date_shift_days: Mapped[int] = mapped_column(Integer)
+
+
+class PatientOwned(Stamped):
+    """A record about one patient; `site_id` is the patient's site."""
+
+    @declared_attr
+    def patient_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("patients.id"), index=True)
+
+    @declared_attr
+    def site_id(cls) -> Mapped[str]:
+        return mapped_column(ForeignKey("sites.id"), index=True)
+
+    @declared_attr
+    def patient(cls) -> Mapped[Patient]:
+        return relationship(Patient, lazy="joined", innerjoin=True)
+
+
+class ScreeningEvaluation(PatientOwned, Base):
+    """One eligibility evaluation; its per-criterion results are ScreeningCriterion rows."""
+
+    __tablename__ = "screening_evaluations"
+
+    evaluated_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    dose_level: Mapped[int | None] = mapped_column(Integer)
+    engine_version: Mapped[str | None] = mapped_column(String(64))
+    overall: Mapped[str] = mapped_column(String(16))
+    notes: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+    criteria: Mapped[list[ScreeningCriterion]] = relationship(
+        lazy="selectin", order_by="ScreeningCriterion.id", cascade="all"
+    )
+
+
+class ScreeningCriterion(Base):
+    __tablename__ = "screening_criteria"
+    __table_args__ = (
+        UniqueConstraint("evaluation_id", "criterion_id"),
+        CheckConstraint("result IN ('met','not_met','unknown')", name="result"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("screening_evaluations.id"), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(16))
+    rule_version: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[Any] = mapped_column(JsonData, nullable=True)
+
+
+class Registration(PatientOwned, Base):
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("patient_id"),)
+
+    registered_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    dose_level: Mapped[int] = mapped_column(Integer)
+    slot_reference: Mapped[str | None] = mapped_column(String(64))
+    assignment: Mapped[Any] = mapped_column(JsonData, nullable=True)
+
+
+class Course(PatientOwned, Base):
+    __tablename__ = "courses"
+    __table_args__ = (UniqueConstraint("patient_id", "number"),)
+
+    number: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    dose_level: Mapped[int] = mapped_column(Integer)
+    height_cm: Mapped[float | None] = mapped_column(Float)
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    bsa_m2: Mapped[float | None] = mapped_column(Float)
+
+
+class DoseAdministration(PatientOwned, Base):
+    __tablename__ = "dose_administrations"
+
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    course_day: Mapped[int | None] = mapped_column(Integer)
+    administered_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    planned_dose: Mapped[float | None] = mapped_column(Float)
+    given_dose: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    given: Mapped[bool] = mapped_column(Boolean, default=True)
+    adjustment_reason: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+    how_taken: Mapped[str | None] = mapped_column(String(32))
+    dosing_detail: Mapped[Any] = mapped_column(JsonData, nullable=True)
+
+
+class LabResult(PatientOwned, Base):
+    __tablename__ = "lab_results"
+
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    analyte: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    collected_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    lower_normal: Mapped[float | None] = mapped_column(Float)
+    upper_normal: Mapped[float | None] = mapped_column(Float)
+
+
+class AdverseEvent(PatientOwned, Base):
+    __tablename__ = "adverse_events"
+    __table_args__ = (CheckConstraint("grade BETWEEN 1 AND 5", name="grade"),)
+
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    term_verbatim: Mapped[str] = mapped_column(Text, info=FREE_TEXT)
+    meddra_term: Mapped[str | None] = mapped_column(String(200))
+    meddra_code: Mapped[str | None] = mapped_column(String(16))
+    grade: Mapped[int] = mapped_column(Integer)
+    ctcae_version: Mapped[str] = mapped_column(String(16))
+    onset_date: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    resolved_date: Mapped[dt.date | None] = mapped_column(Date, info=PHI_DATE)
+    serious: Mapped[bool] = mapped_column(Boolean, default=False)
+    attribution: Mapped[Any] = mapped_column(JsonData, nullable=True)
+    grading_detail: Mapped[Any] = mapped_column(JsonData, nullable=True)
+
+
+class DltDetermination(PatientOwned, Base):
+    __tablename__ = "dlt_determinations"
+
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    adverse_event_id: Mapped[int | None] = mapped_column(ForeignKey("adverse_events.id"))
+    determined_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    is_dlt: Mapped[bool] = mapped_column(Boolean)
+    evaluable: Mapped[bool] = mapped_column(Boolean)
+    rule: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[Any] = mapped_column(JsonData, nullable=True)
+    rationale: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+
+
+class ClinicalEvent(PatientOwned, Base):
+    __tablename__ = "clinical_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('progression','relapse','death','off_study')", name="kind"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16))
+    event_date: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    cause: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+
+
+class FollowUp(PatientOwned, Base):
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        CheckConstraint("vital_status IN ('alive','dead','unknown')", name="vital_status"),
+    )
+
+    contact_date: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    vital_status: Mapped[str] = mapped_column(String(16))
+    disease_status: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+
+
+class EscalationDecision(Stamped, Base):
+    """A trial-level dose-level decision; it belongs to no site and every role may read it."""
+
+    __tablename__ = "escalation_decisions"
+
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    from_dose_level: Mapped[int | None] = mapped_column(Integer)
+    dose_level: Mapped[int | None] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(32))
+    design: Mapped[str] = mapped_column(String(64))
+    state: Mapped[Any] = mapped_column(JsonData, nullable=True)
+    rationale: Mapped[str | None] = mapped_column(Text)
+
+
+class Signature(Base):
+    """An electronic signature: who, when, what it means, and the hash of what was signed."""
+
+    __tablename__ = "signatures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    meaning_id: Mapped[str] = mapped_column(String(64))
+    meaning: Mapped[str] = mapped_column(String(200))
+    signer_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    printed_name: Mapped[str] = mapped_column(String(200))
+    signer_role: Mapped[str] = mapped_column(String(32))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRecord(Base):
+    """One entry of the append-only, hash-chained audit trail.
+
+    `at` is stored as fixed-format ISO 8601 UTC text and values as canonical JSON text, so
+    the bytes that were hashed are the bytes that are stored on either database.
+    """
+
+    __tablename__ = "audit_records"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    user_site_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    record_site_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    field: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+# Tables whose rows a client may create, read, correct and void through the API, by name.
+PATIENT_OWNED: dict[str, type[PatientOwned]] = {
+    "screening_evaluations": ScreeningEvaluation,
+    "registrations": Registration,
+    "courses": Course,
+    "dose_administrations": DoseAdministration,
+    "lab_results": LabResult,
+    "adverse_events": AdverseEvent,
+    "dlt_determinations": DltDetermination,
+    "clinical_events": ClinicalEvent,
+    "follow_ups": FollowUp,
+}

@@ -1,0 +1,273 @@
+"""One router per record type: list, create, read, correct, void, history, sign.
+
+Bodies come from schemas.py; the correction (PATCH) body and the response model are derived
+from the creation body so that the three never drift apart. Every rule (scoping, roles,
+reasons, audit, signatures) is applied by phaseone.store.records, not here.
+"""
+
+# No `from __future__ import annotations`: FastAPI must see the derived models themselves.
+
+import datetime as dt
+import functools
+import types
+import typing
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
+
+from phaseone.store import records, signatures, trail
+from phaseone.store.errors import AuthenticationError
+from phaseone.web.api import schemas
+from phaseone.web.api.types import INT32_MAX, Reason, ShortText, Slug
+from phaseone.web.auth import Caller, policy
+
+
+class SignatureOut(BaseModel):
+    id: int
+    meaning_id: str
+    meaning: str
+    printed_name: str
+    signer_role: str
+    signed_at: dt.datetime
+    content_hash: str = Field(description="SHA-256 of the record's content when it was signed.")
+    status: Literal["valid", "broken"] = Field(
+        description="'broken' once the signed content has changed or the record was voided."
+    )
+
+
+class CriterionOut(BaseModel):
+    criterion_id: str
+    result: str
+    rule_version: str | None = None
+    evidence: dict[str, Any] | None = None
+
+
+class AuditOut(BaseModel):
+    seq: int
+    at: str
+    user_id: int | None
+    username: str
+    role: str | None
+    user_site_id: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+    record_site_id: str | None
+    field: str | None
+    old_value: Any = None
+    new_value: Any = None
+    reason: str | None
+    source: str
+    client_ip: str | None
+    prev_hash: str
+    row_hash: str
+
+
+class VoidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    meaning_id: Slug = Field(description="One of GET /api/v1/signature-meanings.")
+    username: ShortText = Field(description="The signer's own username, entered again.")
+    password: str = Field(min_length=1, max_length=1024, description="The signer's password.")
+
+
+def _plain(annotation: Any) -> Any:
+    """The annotation without validators or constraints (responses are not re-validated)."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _plain(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        members = tuple(_plain(arg) for arg in typing.get_args(annotation))
+        return typing.Union[members]  # noqa: UP007 - built from a runtime tuple
+    return annotation
+
+
+def read_model(body: type[BaseModel], spec: records.EntitySpec) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for name, info in body.model_fields.items():
+        annotation = list[CriterionOut] if name == "criteria" else _plain(info.annotation)
+        fields[name] = (annotation | None, None)
+    if spec.patient_owned:
+        fields["site_id"] = (str, ...)
+    fields.update(
+        id=(int, ...),
+        created_at=(dt.datetime, ...),
+        updated_at=(dt.datetime, ...),
+        voided=(bool, ...),
+        void_reason=(str | None, None),
+        deidentified=(bool, Field(description="True when identifiers are withheld, dates shifted")),
+        signatures=(list[SignatureOut], []),
+    )
+    name = body.__name__.removesuffix("In")
+    return create_model(name, **fields)
+
+
+def update_model(body: type[BaseModel]) -> type[BaseModel]:
+    """The correction body: any creatable field except the fixed ones, plus a reason."""
+    fields: dict[str, Any] = {}
+    for name, info in body.model_fields.items():
+        if name in records.IMMUTABLE:
+            continue
+        fields[name] = (info.annotation, FieldInfo.merge_field_infos(info, default=None))
+    fields["reason"] = (Reason, ...)
+    name = body.__name__.removesuffix("In") + "Correction"
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def page_model(read: type[BaseModel]) -> type[BaseModel]:
+    return create_model(
+        read.__name__ + "Page",
+        items=(list[read], ...),  # type: ignore[valid-type]
+        total=(int, ...),
+        limit=(int, ...),
+        offset=(int, ...),
+        next_offset=(int | None, None),
+    )
+
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, le=INT32_MAX, description="Records to skip.")]
+PatientFilter = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
+SiteFilter = Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+RecordId = Annotated[int, Field(ge=1, le=INT32_MAX)]
+
+
+def record_router(spec: records.EntitySpec, path: str, body: type[BaseModel]) -> APIRouter:
+    label = spec.label
+    router = APIRouter(prefix=f"/{path}", tags=[label])
+    Read = read_model(body, spec)
+    Correction = update_model(body)
+    PageOut = page_model(Read)
+
+    def page(
+        scope: Any, filters: dict[str, Any], voided: bool, limit: int, offset: int
+    ) -> dict[str, Any]:
+        found = records.list_records(
+            scope, spec, filters, limit=limit, offset=offset, include_voided=voided
+        )
+        end = offset + limit
+        return {
+            "items": records.present_many(scope, spec, found.items),
+            "total": found.total,
+            "limit": limit,
+            "offset": offset,
+            "next_offset": end if end < found.total else None,
+        }
+
+    if spec.patient_owned:
+
+        @router.get("", response_model=PageOut, summary=f"List {label}s")
+        def list_owned(
+            scope: Caller,
+            patient_id: PatientFilter = None,
+            site_id: SiteFilter = None,
+            include_voided: bool = False,
+            limit: Limit = 50,
+            offset: Offset = 0,
+        ) -> dict[str, Any]:
+            filters = {"patient_id": patient_id, "site_id": site_id}
+            return page(scope, filters, include_voided, limit, offset)
+
+    elif spec.site_bound:
+
+        @router.get("", response_model=PageOut, summary=f"List {label}s")
+        def list_sited(
+            scope: Caller,
+            site_id: SiteFilter = None,
+            include_voided: bool = False,
+            limit: Limit = 50,
+            offset: Offset = 0,
+        ) -> dict[str, Any]:
+            return page(scope, {"site_id": site_id}, include_voided, limit, offset)
+
+    else:
+
+        @router.get("", response_model=PageOut, summary=f"List {label}s")
+        def list_all(
+            scope: Caller, include_voided: bool = False, limit: Limit = 50, offset: Offset = 0
+        ) -> dict[str, Any]:
+            return page(scope, {}, include_voided, limit, offset)
+
+    def one(scope: Any, obj: Any) -> dict[str, Any]:
+        return records.present_many(scope, spec, [obj])[0]
+
+    @router.post("", status_code=201, response_model=Read, summary=f"Create a {label}")
+    def create(scope: Caller, data: body) -> dict[str, Any]:  # type: ignore[valid-type]
+        return one(scope, records.create(scope, spec, data.model_dump()))  # type: ignore[attr-defined]
+
+    @router.get("/{record_id}", response_model=Read, summary=f"Read a {label}")
+    def read(scope: Caller, record_id: RecordId) -> dict[str, Any]:
+        return one(scope, records.get(scope, spec, record_id))
+
+    @router.patch("/{record_id}", response_model=Read, summary=f"Correct a {label}")
+    def correct(
+        scope: Caller,
+        record_id: RecordId,
+        data: Correction,  # type: ignore[valid-type]
+    ) -> dict[str, Any]:
+        given = data.model_fields_set - {"reason"}  # type: ignore[attr-defined]
+        changes = data.model_dump(include=given)  # type: ignore[attr-defined]
+        return one(scope, records.update(scope, spec, record_id, changes, data.reason))  # type: ignore[attr-defined]
+
+    @router.post("/{record_id}/void", response_model=Read, summary=f"Void a {label}")
+    def void(scope: Caller, record_id: RecordId, data: VoidIn) -> dict[str, Any]:
+        return one(scope, records.void(scope, spec, record_id, data.reason))
+
+    @router.get(
+        "/{record_id}/history", response_model=list[AuditOut], summary=f"History of a {label}"
+    )
+    def history(scope: Caller, record_id: RecordId) -> list[dict[str, Any]]:
+        return trail.history(scope, spec.name, record_id)
+
+    @router.post(
+        "/{record_id}/signatures",
+        status_code=201,
+        response_model=SignatureOut,
+        summary=f"Sign a {label} (re-enter your credentials)",
+    )
+    def sign(scope: Caller, record_id: RecordId, data: SignIn, request: Request) -> dict[str, Any]:
+        try:
+            sig, obj = signatures.sign(
+                scope,
+                entity=spec.name,
+                record_id=record_id,
+                meaning_id=data.meaning_id,
+                username=data.username,
+                password=data.password,
+                policy=policy(request),
+            )
+        except AuthenticationError:
+            # The failed attempt counts toward lockout and is audited, though nothing is signed.
+            scope.session.commit()
+            raise
+        return records.signature_view(sig, records.content_hash(spec.name, obj), obj.voided)
+
+    return router
+
+
+# (path, store table, creation body), in the order the API document lists them.
+EXPOSED: tuple[tuple[str, str, type[BaseModel]], ...] = (
+    ("patients", "patients", schemas.PatientIn),
+    ("screening-evaluations", "screening_evaluations", schemas.ScreeningEvaluationIn),
+    ("registrations", "registrations", schemas.RegistrationIn),
+    ("courses", "courses", schemas.CourseIn),
+    ("dose-administrations", "dose_administrations", schemas.DoseAdministrationIn),
+    ("lab-results", "lab_results", schemas.LabResultIn),
+    ("adverse-events", "adverse_events", schemas.AdverseEventIn),
+    ("dlt-determinations", "dlt_determinations", schemas.DltDeterminationIn),
+    ("clinical-events", "clinical_events", schemas.ClinicalEventIn),
+    ("follow-ups", "follow_ups", schemas.FollowUpIn),
+    ("escalation-decisions", "escalation_decisions", schemas.EscalationDecisionIn),
+)
+
+
+@functools.cache
+def routers() -> tuple[APIRouter, ...]:
+    """The record routers, built once per process (every app includes the same ones)."""
+    return tuple(record_router(records.SPECS[table], path, body) for path, table, body in EXPOSED)

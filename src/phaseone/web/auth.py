@@ -1,0 +1,99 @@
+"""Request plumbing: one transaction per request, and who is asking.
+
+A request is authenticated by an API token (`Authorization: Bearer po_...`) or by the
+session cookie set at login. Cookie-authenticated requests that change anything must also
+send the session's CSRF token (header `X-CSRF-Token`, or form field `csrf_token` on pages);
+bearer tokens are not sent by browsers on their own, so they need none.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from phaseone.store.access import Source
+from phaseone.store.accounts import actor_for, resolve_api_token, resolve_session
+from phaseone.store.db import Database
+from phaseone.store.errors import AuthenticationError
+from phaseone.store.scope import Scope
+from phaseone.store.security import SecurityPolicy
+from phaseone.web.errors import CsrfError
+
+SESSION_COOKIE = "phaseone_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def policy(request: Request) -> SecurityPolicy:
+    found: SecurityPolicy = request.app.state.policy
+    return found
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _unit_of_work(request: Request) -> Iterator[Session]:
+    """The request's one transaction: committed when the endpoint returns, else rolled back."""
+    session = database(request).factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
+
+
+def _bearer(request: Request, session: Session) -> Scope | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("use 'Authorization: Bearer <API token>'")
+    user = resolve_api_token(session, token.strip())
+    if user is None:
+        raise AuthenticationError("invalid, expired or revoked API token")
+    return Scope(session, actor_for(user, Source.api, client_ip(request)))
+
+
+def _check_csrf(request: Request, expected: str) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfError(f"missing or wrong CSRF token (send the {CSRF_HEADER} header)")
+
+
+def authenticated(request: Request, session: DbSession) -> Scope:
+    """The caller as an audited actor, or 401."""
+    by_token = _bearer(request, session)
+    if by_token is not None:
+        return by_token
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise AuthenticationError("not logged in")
+    found = resolve_session(session, cookie, policy(request))
+    if found is None:
+        raise AuthenticationError("session expired or ended; log in again")
+    user, login = found
+    _check_csrf(request, login.csrf_token)
+    request.state.login = login
+    return Scope(session, actor_for(user, Source.api, client_ip(request)))
+
+
+Caller = Annotated[Scope, Depends(authenticated)]

@@ -1,0 +1,74 @@
+"""Errors as JSON: `{"errors": [{"path": ..., "message": ...}]}` with a fitting status code.
+
+Messages never echo submitted values, and unexpected errors are logged by type only, so no
+log line holds data that some role may not see.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from phaseone.errors import InputError, NotFoundError, PhaseoneError
+from phaseone.store.errors import AuthenticationError, ConflictError, PermissionDenied
+
+log = logging.getLogger("phaseone.web")
+
+STATUS = {
+    InputError: 422,
+    NotFoundError: 404,
+    PermissionDenied: 403,
+    AuthenticationError: 401,
+    ConflictError: 409,
+}
+
+
+class CsrfError(PermissionDenied):
+    """A cookie-authenticated change without the session's CSRF token."""
+
+
+def problem_response(status: int, problems: list[tuple[str, str]]) -> JSONResponse:
+    body = {"errors": [{"path": path, "message": message} for path, message in problems]}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [(_path(tuple(err.get("loc", ()))), str(err.get("msg", ""))) for err in exc.errors()]
+    return problem_response(422, problems)
+
+
+async def _phaseone(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PhaseoneError)
+    if isinstance(exc, InputError):
+        return problem_response(422, [(p.path, p.message) for p in exc.problems])
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+    return problem_response(status, [("", str(exc))])
+
+
+async def _http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return problem_response(exc.status_code, [("", str(exc.detail))])
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    route = request.scope.get("route")
+    where = getattr(route, "path", "?")
+    log.error("internal error %s in %s %s", type(exc).__name__, request.method, where)
+    return problem_response(500, [("", "internal error; nothing was saved")])
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(PhaseoneError, _phaseone)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

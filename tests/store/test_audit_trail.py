@@ -1,0 +1,219 @@
+"""The audit trail: the database refuses UPDATE/DELETE, the hash chain exposes tampering."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from phaseone.store import audit, records
+from phaseone.store.access import Role, Source, system_actor
+from phaseone.store.db import Database
+from phaseone.store.models import AuditRecord, Site
+from phaseone.store.scope import Scope
+
+OPERATOR = system_actor("cli:test", Source.cli)
+
+
+def _seed(db: Database, n_patients: int = 3) -> None:
+    with db.transaction() as session:
+        scope = Scope(session, OPERATOR)
+        session.add(Site(id="chla", name="CHLA", country="United States"))
+        scope.audit("create", "sites", "chla", new={"name": "CHLA"})
+        session.flush()
+        for i in range(n_patients):
+            patient = records.create(
+                scope,
+                records.SPECS["patients"],
+                {
+                    "site_id": "chla",
+                    "subject_code": f"P-{i}",
+                    "birth_date": dt.date(2015, 1, 1),
+                    "sex": "F",
+                },
+            )
+            records.update(
+                scope, records.SPECS["patients"], patient.id, {"sex": "M"}, "entry error"
+            )
+
+
+def _drop_triggers(db: Database) -> None:
+    """What someone with DDL rights could do: remove the append-only guard."""
+    with db.engine.begin() as conn:
+        for name in audit.APPEND_ONLY_TRIGGERS[db.engine.dialect.name]:
+            on = " ON audit_records" if db.engine.dialect.name == "postgresql" else ""
+            conn.execute(text(f"DROP TRIGGER {name}{on}"))
+
+
+def test_chain_links_and_hashes_follow_the_documented_formula(database: Database) -> None:
+    _seed(database)
+    with database.transaction() as session:
+        rows = list(session.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
+    assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
+    prev = "0" * 64
+    for row in rows:
+        # row_hash = sha256(prev_hash || canonical JSON of every other column), written out
+        # here from the documented formula rather than through the module's own helper.
+        body = {
+            c: getattr(row, c)
+            for c in AuditRecord.__table__.columns.keys()  # noqa: SIM118
+            if c != "row_hash"
+        }
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert row.prev_hash == prev
+        assert row.row_hash == hashlib.sha256((prev + canonical).encode()).hexdigest()
+        prev = row.row_hash
+    with database.transaction() as session:
+        assert audit.verify(session).ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_records SET reason = 'rewritten' WHERE seq = 2",
+        "DELETE FROM audit_records WHERE seq = 2",
+        "DELETE FROM audit_records",
+    ],
+)
+def test_database_refuses_update_and_delete(database: Database, statement: str) -> None:
+    _seed(database, 1)
+    with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as conn:
+        conn.execute(text(statement))
+    with database.transaction() as session:
+        assert audit.verify(session).ok
+
+
+def test_postgres_refuses_truncate(database: Database) -> None:
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE exists on PostgreSQL only")
+    _seed(database, 1)
+    with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit_records"))
+
+
+def test_tampered_value_is_found_and_named(database: Database) -> None:
+    _seed(database)
+    _drop_triggers(database)
+    with database.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_records SET new_value = '\"F\"' WHERE seq = 4"))
+    with database.transaction() as session:
+        result = audit.verify(session)
+    assert not result.ok
+    assert result.first_bad_seq == 4
+    assert result.problem == "content does not match its row_hash"
+    assert result.checked == 3
+    assert set(result.missing_triggers) == set(
+        audit.APPEND_ONLY_TRIGGERS[database.engine.dialect.name]
+    )
+
+
+def test_deleted_record_is_found_as_a_gap(database: Database) -> None:
+    _seed(database)
+    _drop_triggers(database)
+    with database.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_records WHERE seq = 3"))
+    with database.transaction() as session:
+        result = audit.verify(session)
+    assert (result.first_bad_seq, result.problem) == (4, "sequence gap: expected 3")
+
+
+def test_rewritten_chain_tail_is_found_at_the_first_changed_record(database: Database) -> None:
+    """Re-hashing one record after editing it still breaks the next record's link."""
+    _seed(database)
+    _drop_triggers(database)
+    with database.transaction() as session:
+        row = session.get(AuditRecord, 5)
+        assert row is not None
+        values = {name: getattr(row, name) for name in audit.HASHED_FIELDS}
+        values["reason"] = "innocent"
+        forged = audit.row_hash(values)
+    with database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_records SET reason = 'innocent', row_hash = :h WHERE seq = 5"),
+            {"h": forged},
+        )
+    with database.transaction() as session:
+        result = audit.verify(session)
+    assert (result.first_bad_seq, result.problem) == (
+        6,
+        "prev_hash does not match the previous record",
+    )
+
+
+def test_rolled_back_work_leaves_no_audit(database: Database) -> None:
+    _seed(database, 1)
+    with database.transaction() as session:
+        before = session.scalar(select(AuditRecord.seq).order_by(AuditRecord.seq.desc()))
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        scope = Scope(session, OPERATOR)
+        records.create(
+            scope,
+            records.SPECS["patients"],
+            {"site_id": "chla", "subject_code": "X", "birth_date": dt.date(2015, 1, 1), "sex": "F"},
+        )
+        raise RuntimeError("abandon")
+    with database.transaction() as session:
+        after = session.scalar(select(AuditRecord.seq).order_by(AuditRecord.seq.desc()))
+    assert after == before
+
+
+def test_concurrent_writers_never_fork_the_chain(database: Database) -> None:
+    _seed(database, 0)
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for i in range(10):
+                with database.transaction() as session:
+                    records.create(
+                        Scope(session, OPERATOR),
+                        records.SPECS["patients"],
+                        {
+                            "site_id": "chla",
+                            "subject_code": f"W{k}-{i}",
+                            "birth_date": dt.date(2015, 1, 1),
+                            "sex": "U",
+                        },
+                    )
+        except BaseException as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with database.transaction() as session:
+        result = audit.verify(session)
+        assert result.ok
+        assert result.head_seq == 1 + 60
+
+
+def test_actor_is_recorded_for_each_action(database: Database) -> None:
+    _seed(database, 0)
+    from phaseone.store.access import Actor
+
+    chair = Actor(7, "chair", Role.study_chair, None, Source.api, "10.0.0.9")
+    with database.transaction() as session:
+        records.create(
+            Scope(session, chair),
+            records.SPECS["escalation_decisions"],
+            {"decided_on": dt.date(2024, 2, 1), "decision": "escalate", "design": "rolling-six"},
+        )
+    with database.transaction() as session:
+        last = session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc())).first()
+    assert last is not None
+    assert (last.user_id, last.username, last.role, last.source, last.client_ip) == (
+        7,
+        "chair",
+        "study_chair",
+        "api",
+        "10.0.0.9",
+    )
+    assert last.at.endswith("Z")

@@ -1,0 +1,3 @@
+from service_fixtures import database, journey, service
+
+__all__ = ["database", "journey", "service"]

@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from phaseone.protocol import resolve_protocol
+from phaseone.store import accounts, sites
+from phaseone.store.access import Role, Source, system_actor
+from phaseone.store.db import Database
+from phaseone.store.models import AuditRecord
+from phaseone.store.scope import Scope
+from phaseone.store.security import SecurityPolicy, hash_password
+from phaseone.store.testing import SKIP_REASON, temporary_database
+from phaseone.web.app import create_app
+
+PASSWORD = "a long test password 1"
+BASE = "https://testserver/api/v1"
+
+# (username, role, site): site A is chla, site B is stanford.
+PEOPLE = (
+    ("admin", Role.admin, None),
+    ("chair", Role.study_chair, None),
+    ("inv_a", Role.site_investigator, "chla"),
+    ("coord_a", Role.site_coordinator, "chla"),
+    ("inv_b", Role.site_investigator, "stanford"),
+    ("coord_b", Role.site_coordinator, "stanford"),
+    ("stat", Role.statistician, None),
+    ("monitor", Role.monitor, None),
+)
+
+
+@dataclass
+class Service:
+    db: Database
+    client: TestClient
+    tokens: dict[str, str]
+    user_ids: dict[str, int]
+    policy: SecurityPolicy
+    made: dict[str, Any] = field(default_factory=dict)
+
+    def as_(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def get(self, who: str, path: str, **kw: Any) -> Any:
+        return self.client.get(BASE + path, headers=self.as_(who), **kw)
+
+    def post(self, who: str, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.client.post(BASE + path, json=body, headers=self.as_(who), **kw)
+
+    def patch(self, who: str, path: str, body: Any, **kw: Any) -> Any:
+        return self.client.patch(BASE + path, json=body, headers=self.as_(who), **kw)
+
+    def delete(self, who: str, path: str, **kw: Any) -> Any:
+        return self.client.delete(BASE + path, headers=self.as_(who), **kw)
+
+    def audit_count(self) -> int:
+        with self.db.transaction() as session:
+            return int(session.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+
+    def ok(self, response: Any, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def new_patient(self, who: str, site: str, code: str) -> dict[str, Any]:
+        body = {
+            "site_id": site,
+            "subject_code": code,
+            "initials": "AB",
+            "medical_record_number": "MRN-77",
+            "birth_date": "2014-03-05",
+            "sex": "F",
+            "consent_date": "2024-01-10",
+        }
+        return self.ok(self.post(who, "/patients", body), 201)  # type: ignore[no-any-return]
+
+
+# Hash the shared test password once; logins still verify it with real argon2.
+_cached_hash = functools.cache(hash_password)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """Each test runs on SQLite and on PostgreSQL (skipped, loudly, without a server URL)."""
+    with temporary_database(request.param, tmp_path) as db:
+        if db is None:
+            pytest.skip(SKIP_REASON)
+        yield db
+
+
+@pytest.fixture
+def service(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    """A migrated database with the NANT sites, one account per role and site, API tokens."""
+    monkeypatch.setattr(accounts, "hash_password", _cached_hash)
+    policy = SecurityPolicy()
+    operator = system_actor("cli:test", Source.cli)
+    tokens, ids = {}, {}
+    with database.transaction() as session:
+        scope = Scope(session, operator)
+        sites.seed_sites(scope, resolve_protocol("nant-2011-04"))
+        for username, role, site in PEOPLE:
+            user = accounts.add_user(
+                scope,
+                username=username,
+                full_name=f"{username.title()} Person",
+                role=role,
+                password=PASSWORD,
+                site_id=site,
+            )
+            _, tokens[username] = accounts.create_api_token(scope, user, "tests", None)
+            ids[username] = user.id
+    app = create_app(database, policy=policy)
+    with TestClient(app, base_url="https://testserver") as client:
+        yield Service(database, client, tokens, ids, policy)
+
+
+# The API path of each record type, in an order where every record's references exist.
+RECORD_PATHS = (
+    "patients",
+    "screening-evaluations",
+    "registrations",
+    "courses",
+    "dose-administrations",
+    "lab-results",
+    "adverse-events",
+    "dlt-determinations",
+    "clinical-events",
+    "follow-ups",
+)
+
+
+def body_for(path: str, site: str, code: str, made: dict[str, int]) -> dict[str, Any]:
+    """A valid creation body for one record type; `made` holds ids created so far."""
+    patient = made.get("patients")
+    course = made.get("courses")
+    bodies: dict[str, dict[str, Any]] = {
+        "patients": {
+            "site_id": site,
+            "subject_code": code,
+            "initials": "CD",
+            "medical_record_number": "MRN-1",
+            "birth_date": "2015-06-01",
+            "sex": "M",
+            "consent_date": "2024-01-05",
+        },
+        "screening-evaluations": {
+            "patient_id": patient,
+            "evaluated_on": "2024-01-08",
+            "dose_level": 1,
+            "overall": "met",
+            "criteria": [
+                {"criterion_id": "age", "result": "met", "evidence": {"age_years": 8.6}},
+                {
+                    "criterion_id": "anc",
+                    "result": "met",
+                    "evidence": {"value": 1.2, "unit": "10^9/L", "date": "2024-01-07"},
+                },
+            ],
+        },
+        "registrations": {"patient_id": patient, "registered_on": "2024-01-10", "dose_level": 1},
+        "courses": {
+            "patient_id": patient,
+            "number": 1,
+            "start_date": "2024-01-12",
+            "dose_level": 1,
+            "height_cm": 128.0,
+            "weight_kg": 26.5,
+            "bsa_m2": 0.97,
+        },
+        "dose-administrations": {
+            "patient_id": patient,
+            "course_id": course,
+            "agent_id": "lenalidomide",
+            "course_day": 1,
+            "administered_on": "2024-01-12",
+            "planned_dose": 15.0,
+            "given_dose": 15.0,
+            "unit": "mg",
+            "how_taken": "swallowed",
+        },
+        "lab-results": {
+            "patient_id": patient,
+            "course_id": course,
+            "analyte": "ANC",
+            "value": 0.4,
+            "unit": "10^9/L",
+            "collected_on": "2024-01-19",
+        },
+        "adverse-events": {
+            "patient_id": patient,
+            "course_id": course,
+            "term_verbatim": "low neutrophils",
+            "meddra_term": "Neutrophil count decreased",
+            "grade": 4,
+            "ctcae_version": "5.0",
+            "onset_date": "2024-01-19",
+            "attribution": {"lenalidomide": "probable", "dinutuximab": "unlikely"},
+        },
+        "dlt-determinations": {
+            "patient_id": patient,
+            "course_id": course,
+            "adverse_event_id": made.get("adverse-events"),
+            "determined_on": "2024-01-25",
+            "is_dlt": True,
+            "evaluable": True,
+            "rule": "hematologic-g4",
+            "detail": {"window_end": "2024-02-08"},
+        },
+        "clinical-events": {
+            "patient_id": patient,
+            "kind": "off_study",
+            "event_date": "2024-03-01",
+            "cause": "toxicity",
+        },
+        "follow-ups": {
+            "patient_id": patient,
+            "contact_date": "2024-06-01",
+            "vital_status": "alive",
+        },
+    }
+    return bodies[path]
+
+
+# Who writes each record type in the fixture journey (DLTs are the study chair's).
+WRITER = {path: "coord" for path in RECORD_PATHS} | {"dlt-determinations": "chair"}
+
+
+@pytest.fixture
+def journey(service: Service) -> dict[str, dict[str, int]]:
+    """One patient at site A (chla) and one at site B (stanford), each with every record type."""
+    made: dict[str, dict[str, int]] = {}
+    for site, suffix in (("chla", "a"), ("stanford", "b")):
+        ids: dict[str, int] = {}
+        for path in RECORD_PATHS:
+            who = "chair" if WRITER[path] == "chair" else f"coord_{suffix}"
+            body = body_for(path, site, f"{site.upper()}-001", ids)
+            ids[path] = service.ok(service.post(who, f"/{path}", body), 201)["id"]
+        made[suffix] = ids
+    service.made = made
+    return made

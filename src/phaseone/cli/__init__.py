@@ -7,7 +7,7 @@ import sys
 import typer
 
 from phaseone import __version__
-from phaseone.cli import audit, db, demo, design, dose, protocol, safety, serve, users
+from phaseone.cli import audit, db, demo, design, dose, protocol, safety, screen, serve, users
 from phaseone.cli import pk as pk_cli
 from phaseone.cli.output import run_safely
 
@@ -31,6 +31,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
+app.command("screen")(screen.screen)
+app.add_typer(screen.schema_app, name="schema")
 
 
 def _version(value: bool) -> None:

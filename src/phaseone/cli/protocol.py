@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -9,6 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from phaseone.cli.output import Format, console, print_json
+from phaseone.eligibility import check_rules
+from phaseone.errors import ProtocolError
 from phaseone.protocol import bundled_protocols, load_protocol, resolve_protocol
 from phaseone.protocol.model import Protocol
 from phaseone.protocol.summary import assumed_values, course_calendar
@@ -31,6 +34,10 @@ def validate(
     still hold TODO markers).
     """
     protocol = load_protocol(file)
+    try:
+        check_rules(protocol)  # every eligibility rule is known and its params are valid
+    except ProtocolError as exc:
+        raise ProtocolError([replace(p, file=str(file)) for p in exc.problems]) from None
     n_assumed = len(assumed_values(protocol))
     console.print(
         f"[green]ok[/] {file}: protocol {protocol.id!r} version {protocol.version}, "

@@ -176,10 +176,18 @@ class AppliesWhen(Frozen):
 
 
 class Criterion(Sourced):
+    """One criterion of the record: a leaf with a rule, or a group of criteria.
+
+    `for_each` makes an `all_of` group hold when a single item of a collection of the
+    patient record (e.g. one soft-tissue lesion) meets every child; the eligibility
+    engine names the collections and validates `rule` and `params`.
+    """
+
     id: Slug
     kind: Literal["inclusion", "exclusion"]
     text: str = Field(min_length=1)
     combine: Literal["all_of", "any_of"] | None = None
+    for_each: Slug | None = None
     children: tuple[Criterion, ...] = ()
     rule: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
@@ -193,6 +201,8 @@ class Criterion(Sourced):
             raise ValueError("'combine' is set but the criterion has no children")
         if self.children and self.rule is not None:
             raise ValueError("a group criterion has children, not its own 'rule'")
+        if self.for_each is not None and self.combine != "all_of":
+            raise ValueError("'for_each' needs a group with 'combine: all_of'")
         return self
 
     def walk(self) -> list[Criterion]:

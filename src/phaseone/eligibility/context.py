@@ -1,0 +1,102 @@
+"""What a rule sees: the record, the entry date, and facts derived once per record."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable, Collection
+from typing import Any
+
+from phaseone.eligibility.record import Lab, PatientRecord, Therapy
+from phaseone.eligibility.verdict import Status
+
+
+def completed_months(birth: dt.date, on: dt.date) -> int:
+    """Whole months of age on a date. A birthday on a day the month lacks (e.g. the 31st)
+    falls on that month's last day."""
+    months = (on.year - birth.year) * 12 + (on.month - birth.month)
+    if on.day < birth.day and on.day < calendar.monthrange(on.year, on.month)[1]:
+        months -= 1
+    return months
+
+
+def completed_years(birth: dt.date, on: dt.date) -> int:
+    return completed_months(birth, on) // 12
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, clamped to the end of a shorter month."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class Context:
+    """One record on one entry date. `as_of` is the first day of protocol therapy."""
+
+    __slots__ = ("_cache", "_labs", "_therapies", "_verdict_of", "as_of", "item", "record")
+
+    def __init__(
+        self,
+        record: PatientRecord,
+        as_of: dt.date,
+        verdict_of: Callable[[str], Status],
+    ) -> None:
+        self.record = record
+        self.as_of = as_of
+        self.item: tuple[int, Any] | None = None  # (index, element) inside a for_each group
+        self._verdict_of = verdict_of
+        self._labs: dict[str, list[tuple[int, Lab]]] | None = None
+        self._therapies: dict[str, list[tuple[int, Therapy]]] | None = None
+        self._cache: dict[Any, Any] = {}
+
+    def verdict_of(self, criterion_id: str) -> Status:
+        """The status of another criterion of the protocol (evaluated on demand)."""
+        return self._verdict_of(criterion_id)
+
+    def days_before(self, day: dt.date) -> int:
+        """Days from `day` to the entry date (0 = on the entry date)."""
+        return (self.as_of - day).days
+
+    def in_window(self, day: dt.date, lookback_days: int) -> bool:
+        return 0 <= (self.as_of - day).days <= lookback_days
+
+    def labs(self, analyte: str) -> list[tuple[int, Lab]]:
+        """(index, lab) of one analyte dated on or before as_of, oldest first."""
+        if self._labs is None:
+            index: dict[str, list[tuple[int, Lab]]] = {}
+            for i, lab in enumerate(self.record.labs):
+                if lab.date <= self.as_of:
+                    index.setdefault(lab.analyte, []).append((i, lab))
+            for items in index.values():
+                items.sort(key=lambda pair: pair[1].date)
+            self._labs = index
+        return self._labs.get(analyte, [])
+
+    def latest_lab(self, analyte: str, lookback_days: int) -> tuple[int, Lab] | None:
+        items = self.labs(analyte)
+        if items and self.in_window(items[-1][1].date, lookback_days):
+            return items[-1]
+        return None
+
+    def therapies(self, categories: Collection[str]) -> list[tuple[int, Therapy]]:
+        """(index, therapy) of these categories begun on or before as_of."""
+        index = self._therapies
+        if index is None:
+            index = {}
+            for i, t in enumerate(self.record.prior_therapies or ()):
+                if t.start is None or t.start <= self.as_of:
+                    index.setdefault(t.category, []).append((i, t))
+            self._therapies = index
+        return [pair for c in categories for pair in index.get(c, ())]
+
+    def last_dose(self, therapy: Therapy) -> dt.date | None:
+        """The last dose as of entry; None while the therapy is still being given."""
+        if therapy.end is None or therapy.end >= self.as_of:
+            return None
+        return therapy.end
+
+    @property
+    def cache(self) -> dict[Any, Any]:
+        """Facts derived once per record and shared by rules (keyed by the rule's choice)."""
+        return self._cache

@@ -1,0 +1,503 @@
+"""The patient record that eligibility screening reads.
+
+Conventions (also in docs/eligibility.md):
+- Every observation is dated. The engine uses only what is dated on or before `as_of`.
+- A field left out (or null) means *not known*; an empty list means *known: none*. So
+  `"prior_therapies": []` says the child had no prior therapy, while leaving it out makes
+  every washout criterion `unknown`.
+- Input is read strictly: no "yes" for true, no numbers for dates, no unknown fields.
+- Lab values carry their unit; the unit must be one the analyte accepts (phaseone.labs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from phaseone.errors import InputError, Problem
+from phaseone.labs import analytes
+
+RECORD_SCHEMA_VERSION = 1
+
+NonNegInt = Annotated[int, Field(ge=0)]
+Percent = Annotated[float, Field(ge=0, le=100)]
+Millimetres = Annotated[float, Field(gt=0, le=2000)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class _FieldError(ValueError):
+    """A problem with one field, found by a model validator; `path` is relative to it."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+# --- who the child is -------------------------------------------------------------------
+
+
+class Measurement(_Model):
+    """Height and weight on one date."""
+
+    date: dt.date
+    height_cm: float | None = Field(default=None, gt=0, le=250)
+    weight_kg: float | None = Field(default=None, gt=0, le=300)
+
+
+class Diagnosis(_Model):
+    date: dt.date | None = None
+    histology: (
+        Literal["neuroblastoma", "ganglioneuroblastoma", "ganglioneuroma", "other"] | None
+    ) = None
+    high_risk: bool | None = Field(default=None, description="High-risk per the treating team.")
+    catecholamines_elevated: bool | None = None
+
+
+# --- disease history and current disease ------------------------------------------------
+
+
+class DiseaseEvent(_Model):
+    """A relapse or a progression, dated."""
+
+    date: dt.date
+    kind: Literal["relapse", "progression"]
+
+
+FrontlineResponse = Literal["CR", "VGPR", "PR", "MR", "SD", "PD"]
+
+
+class DiseaseHistory(_Model):
+    frontline_response: FrontlineResponse | None = Field(
+        default=None, description="Best response to frontline therapy."
+    )
+    induction_cycles: NonNegInt | None = None
+    relapses: list[DiseaseEvent] | None = Field(
+        default=None,
+        description="Every relapse/progression; [] = never relapsed, null = not known.",
+    )
+
+
+class MibgScan(_Model):
+    date: dt.date
+    avid_bone_sites: NonNegInt
+    avid_soft_tissue_sites: NonNegInt = 0
+    diffuse_uptake: bool = False
+    curie_score: int | None = Field(default=None, ge=0, le=30)
+
+
+class FdgPetScan(_Model):
+    date: dt.date
+    avid_bone_sites: NonNegInt
+
+
+class SoftTissueLesion(_Model):
+    id: str = Field(min_length=1)
+    date: dt.date = Field(description="Date of the measurement.")
+    site: str | None = None
+    longest_diameter_mm: Millimetres | None = None
+    short_axis_mm: Millimetres | None = None
+    lymph_node: bool | None = None
+    mibg_avid: bool | None = None
+    fdg_avid: bool | None = None
+
+
+class MarrowSample(_Model):
+    date: dt.date
+    side: Literal["left", "right"]
+    method: Literal["aspirate", "biopsy"]
+    morphology: Literal["positive", "negative"] | None = Field(
+        default=None, description="Tumor cells on routine morphology."
+    )
+    immunocytochemistry: Literal["positive", "negative", "not_done"] = "not_done"
+
+
+class DiseaseSites(_Model):
+    tumor_mibg_avid: bool | None = Field(
+        default=None, description="false = the tumor is known to be MIBG non-avid."
+    )
+    mibg_scans: list[MibgScan] = []
+    fdg_pet_scans: list[FdgPetScan] = []
+    soft_tissue_lesions: list[SoftTissueLesion] | None = None
+    marrow_samples: list[MarrowSample] = []
+    only_radiated_sites: bool | None = Field(
+        default=None, description="Every current site of disease has received radiation."
+    )
+
+
+class Biopsy(_Model):
+    date: dt.date
+    site: Literal["bone_marrow", "bone", "soft_tissue"]
+    lesion_id: str | None = None
+    site_avidity: Literal["mibg", "fdg", "non_avid"] | None = None
+    site_present_at_enrollment: bool | None = None
+    result: Literal["neuroblastoma", "ganglioneuroblastoma", "negative", "other"]
+
+
+class HeadImaging(_Model):
+    date: dt.date
+    modality: Literal["CT", "MRI"]
+    active_cns_metastases: bool
+
+
+class CnsHistory(_Model):
+    prior_cns_metastases: bool | None = None
+    skull_lesion_intracranial_extension: bool | None = None
+    head_imaging: list[HeadImaging] = []
+
+
+# --- prior therapy -----------------------------------------------------------------------
+
+TherapyCategory = Literal[
+    "myelosuppressive_chemotherapy",
+    "biologic",
+    "retinoid",
+    "isotretinoin",
+    "lenalidomide",
+    "monoclonal_antibody",
+    "anti_gd2_antibody",
+    "radiation",
+    "autologous_stem_cell_infusion",
+    "allogeneic_transplant",
+    "mibg_therapy",
+    "cytokine",
+    "other_anticancer",
+]
+RadiationField = Literal[
+    "small_port",
+    "total_body",
+    "craniospinal",
+    "whole_abdomen",
+    "total_lung",
+    "over_half_marrow",
+    "other_substantial_marrow",
+    "other",
+]
+_ANTIBODIES = ("monoclonal_antibody", "anti_gd2_antibody")
+
+
+class Therapy(_Model):
+    category: TherapyCategory
+    name: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = Field(default=None, description="Last dose; null while ongoing.")
+    metronomic: bool | None = None
+    half_life_days: float | None = Field(default=None, gt=0, le=365)
+    radiation_field: RadiationField | None = None
+    myeloablative: bool | None = None
+    progressed_during: bool | None = None
+
+    @model_validator(mode="after")
+    def _fits_category(self) -> Therapy:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise _FieldError("end", f"end {self.end} is before start {self.start}")
+        misplaced = [
+            (self.half_life_days, "half_life_days", self.category in _ANTIBODIES),
+            (self.radiation_field, "radiation_field", self.category == "radiation"),
+            (
+                self.myeloablative,
+                "myeloablative",
+                self.category == "autologous_stem_cell_infusion",
+            ),
+            (self.progressed_during, "progressed_during", self.category == "anti_gd2_antibody"),
+            (self.metronomic, "metronomic", self.category == "myelosuppressive_chemotherapy"),
+        ]
+        for value, name, allowed in misplaced:
+            if value is not None and not allowed:
+                raise _FieldError(name, f"does not apply to category {self.category!r}")
+        return self
+
+
+# --- measurements on and before the day of entry --------------------------------------
+
+
+class Lab(_Model):
+    analyte: str
+    value: float = Field(ge=0)
+    unit: str
+    date: dt.date
+    uln: float | None = Field(
+        default=None, gt=0, description="Upper limit of normal for age, in the same unit."
+    )
+    fasting: bool | None = None
+
+    @model_validator(mode="after")
+    def _known_unit(self) -> Lab:
+        _factor(self.analyte, self.unit)
+        return self
+
+    @property
+    def canonical_value(self) -> float:
+        """The value in the analyte's canonical unit (see phaseone.labs)."""
+        return self.value * _factor(self.analyte, self.unit)
+
+    @property
+    def canonical_uln(self) -> float | None:
+        return None if self.uln is None else self.uln * _factor(self.analyte, self.unit)
+
+
+@lru_cache(maxsize=1024)
+def _factor(analyte_id: str, unit: str) -> float:
+    """The factor from `unit` to the analyte's canonical unit; errors name the field."""
+    spec = analytes().get(analyte_id)
+    if spec is None:
+        raise _FieldError(
+            "analyte",
+            f"unknown analyte {analyte_id!r}; expected one of: " + ", ".join(sorted(analytes())),
+        )
+    try:
+        return spec.to_canonical(1.0, unit)
+    except InputError as exc:
+        raise _FieldError("unit", exc.problems[0].message) from None
+
+
+class Transfusion(_Model):
+    date: dt.date
+    product: Literal["platelets", "red_cells", "plasma", "other"]
+
+
+Finding = Literal["hematuria", "proteinuria", "hypercalcemia", "skin_toxicity"]
+
+
+class GradedFinding(_Model):
+    """A CTCAE-graded finding on a date (grade 0 = examined, absent)."""
+
+    term: Finding
+    grade: int = Field(ge=0, le=5)
+    date: dt.date
+
+
+class PerformanceScore(_Model):
+    date: dt.date
+    scale: Literal["lansky", "karnofsky"]
+    value: int = Field(ge=0, le=100, multiple_of=10)
+
+
+class CardiacStudy(_Model):
+    date: dt.date
+    method: Literal["echo", "muga"]
+    ejection_fraction: Percent | None = None
+    fractional_shortening: Percent | None = None
+
+
+class PregnancyTest(_Model):
+    date: dt.date
+    specimen: Literal["serum", "urine"]
+    sensitivity_miu_ml: float | None = Field(default=None, gt=0)
+    result: Literal["negative", "positive"]
+
+
+class ContraceptionMethod(_Model):
+    kind: Literal["highly_effective", "additional"]
+    name: str | None = None
+    start: dt.date
+
+
+class Contraception(_Model):
+    agrees_effective_contraception: bool | None = None
+    abstinence_committed: bool | None = None
+    methods: list[ContraceptionMethod] = []
+    agrees_ongoing_pregnancy_testing: bool | None = None
+    agrees_latex_condom: bool | None = None
+
+
+class Thrombosis(_Model):
+    date: dt.date
+    kind: Literal["venous", "arterial"]
+    central_line_related: bool | None = None
+
+
+class BiologyStudy(_Model):
+    """Enrolment on the NANT 2004-05 biology study."""
+
+    status: Literal["enrolled", "will_enroll", "declined"] | None = None
+    site_exemption: bool | None = None
+
+
+class OtherMedicalIssues(_Model):
+    present: bool | None = None
+    chair_approved: bool | None = None
+
+
+# --- the record --------------------------------------------------------------------------
+
+
+class PatientRecord(_Model):
+    """Everything the NANT 2011-04 criteria read about one child, with dates."""
+
+    schema_version: Literal[1] = 1
+    id: str = Field(min_length=1, max_length=128)
+    site: str | None = None
+    birth_date: dt.date
+    sex: Literal["female", "male"]
+    post_menarchal: bool | None = None
+    childbearing_potential: bool | None = Field(
+        default=None,
+        description="Females: of childbearing potential. Males: of reproductive age.",
+    )
+    measurements: list[Measurement] = []
+    diagnosis: Diagnosis | None = None
+    disease_history: DiseaseHistory | None = None
+    disease_sites: DiseaseSites | None = None
+    cns: CnsHistory | None = None
+    biopsies: list[Biopsy] | None = None
+    prior_therapies: list[Therapy] | None = None
+    labs: list[Lab] = []
+    transfusions: list[Transfusion] | None = None
+    findings: list[GradedFinding] = []
+    performance: list[PerformanceScore] = []
+    cardiac: list[CardiacStudy] = []
+    dyspnea_at_rest: bool | None = None
+    pregnancy_tests: list[PregnancyTest] = []
+    contraception: Contraception | None = None
+    breastfeeding: bool | None = None
+    active_infection: bool | None = Field(default=None, description="Active or uncontrolled.")
+    paraben_allergy: bool | None = None
+    paraben_free_isotretinoin_available: bool | None = None
+    thromboses: list[Thrombosis] | None = None
+    can_swallow_capsules: bool | None = Field(
+        default=None, description="Can swallow lenalidomide capsules whole."
+    )
+    biology_study: BiologyStudy | None = None
+    life_expectancy_weeks: float | None = Field(
+        default=None, ge=0, description="The investigator's judgement."
+    )
+    recovered_from_acute_toxicity: bool | None = None
+    sos: Literal["none", "stable", "improving", "worsening"] | None = Field(
+        default=None, description="Sinusoidal obstruction syndrome: none or its course."
+    )
+    other_medical_issues: OtherMedicalIssues | None = None
+
+    @model_validator(mode="after")
+    def _nothing_before_birth(self) -> PatientRecord:
+        for path, when in _dates(self):
+            if when < self.birth_date:
+                raise _FieldError(path, f"{when} is before birth_date {self.birth_date}")
+        return self
+
+
+# Boolean fields a criterion may read directly (the `flag` rule checks names against this).
+FLAG_FIELDS: tuple[str, ...] = tuple(
+    name for name, info in PatientRecord.model_fields.items() if info.annotation == (bool | None)
+)
+
+
+_DATED_LISTS = (
+    "measurements",
+    "biopsies",
+    "labs",
+    "transfusions",
+    "findings",
+    "performance",
+    "cardiac",
+    "pregnancy_tests",
+    "thromboses",
+)
+_SITE_LISTS = ("mibg_scans", "fdg_pet_scans", "soft_tissue_lesions", "marrow_samples")
+
+
+def _dates(r: PatientRecord) -> Iterator[tuple[str, dt.date]]:
+    """Every clinical date of a record with its field path (explicit, for speed)."""
+    for name in _DATED_LISTS:
+        for i, item in enumerate(getattr(r, name) or ()):
+            yield f"{name}[{i}].date", item.date
+    for i, t in enumerate(r.prior_therapies or ()):
+        if t.start is not None:
+            yield f"prior_therapies[{i}].start", t.start
+        if t.end is not None:
+            yield f"prior_therapies[{i}].end", t.end
+    if r.diagnosis is not None and r.diagnosis.date is not None:
+        yield "diagnosis.date", r.diagnosis.date
+    if r.disease_history is not None:
+        for i, e in enumerate(r.disease_history.relapses or ()):
+            yield f"disease_history.relapses[{i}].date", e.date
+    if r.disease_sites is not None:
+        for name in _SITE_LISTS:
+            for i, item in enumerate(getattr(r.disease_sites, name) or ()):
+                yield f"disease_sites.{name}[{i}].date", item.date
+    if r.cns is not None:
+        for i, h in enumerate(r.cns.head_imaging):
+            yield f"cns.head_imaging[{i}].date", h.date
+    if r.contraception is not None:
+        for i, m in enumerate(r.contraception.methods):
+            yield f"contraception.methods[{i}].start", m.start
+
+
+# --- parsing, with errors that name the field --------------------------------------------
+
+
+def parse_record(data: str | bytes | dict[str, Any], *, line: int | None = None) -> PatientRecord:
+    """Validate one record (JSON text or a dict); InputError names each bad field."""
+    try:
+        if isinstance(data, dict):
+            data = json.dumps(data, default=_json_default)
+        return PatientRecord.model_validate_json(data)
+    except ValidationError as exc:
+        raise InputError(_problems(exc, line)) from None
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a patient record")
+
+
+def _problems(exc: ValidationError, line: int | None) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = list(err["loc"])
+        message = str(err["msg"])
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, _FieldError):
+            loc.extend(_split_path(cause.path))
+            message = str(cause)
+        elif err["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+        elif err["type"] == "json_invalid":
+            message = f"not valid JSON: {err.get('ctx', {}).get('error', message)}"
+        elif err["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        else:
+            message = f"{message[:1].lower()}{message[1:]}; got {_describe(err.get('input'))}"
+        problems.append(Problem(_format_loc(loc), message, line=line))
+    return problems
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return json.dumps(value) if isinstance(value, (str, int, float, bool)) else repr(value)
+
+
+def _split_path(path: str) -> list[str | int]:
+    out: list[str | int] = []
+    for chunk in path.split("."):
+        name, *indexes = chunk.replace("]", "").split("[")
+        out.append(name)
+        out.extend(int(i) for i in indexes)
+    return out
+
+
+def _format_loc(loc: list[str | int]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def record_schema() -> dict[str, Any]:
+    """The JSON Schema of a patient record."""
+    schema = PatientRecord.model_json_schema()
+    schema["$id"] = f"https://phaseone.dev/schemas/patient-record/{RECORD_SCHEMA_VERSION}"
+    return schema

@@ -1,0 +1,247 @@
+"""The result of screening one record: per-criterion verdicts and the overall verdict.
+
+The JSON form (`to_dict`, `to_json`) is documented in docs/eligibility.md and is stable:
+fields are only ever added, and `format` changes if a meaning changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+import orjson
+
+from phaseone.eligibility.verdict import (
+    MET,
+    NOT_APPLICABLE,
+    NOT_MET,
+    UNKNOWN,
+    Outcome,
+    Status,
+    passes,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RESULT_FORMAT = "phaseone.eligibility.result/1"
+ROW_FORMAT = "phaseone.eligibility.row/1"
+Overall = Literal["eligible", "ineligible", "incomplete"]
+
+_WORDS: dict[Status, str] = {
+    MET: "pass",
+    NOT_MET: "fail",
+    UNKNOWN: "unknown",
+    NOT_APPLICABLE: "not_applicable",
+}
+# "Does the patient pass?" by (kind, status): an exclusion passes when it is not met.
+OUTCOME: dict[tuple[str, Status], str] = {
+    (kind, status): _WORDS[passes(status, kind)]
+    for kind in ("inclusion", "exclusion")
+    for status in _WORDS
+}
+
+
+class CriterionInfo(NamedTuple):
+    """What a criterion is (the same for every record)."""
+
+    id: str
+    kind: str
+    parent: str | None
+    depth: int
+    text: str
+    rule: str  # the rule name, or all_of / any_of for a group
+    rule_version: int | None
+    applies_when: str | None
+
+
+class CriterionResult(NamedTuple):
+    """One criterion's verdict.
+
+    `status` answers the criterion as worded (an exclusion that is `met` excludes);
+    `outcome` answers "does the patient pass it": pass / fail / unknown / not_applicable.
+    """
+
+    id: str
+    kind: str
+    parent: str | None
+    depth: int
+    text: str
+    rule: str
+    rule_version: int | None
+    applies_when: str | None
+    status: Status
+    outcome: str
+    reason: str
+    missing: tuple[str, ...]
+    evidence: dict[str, Any]
+
+
+class EligibilityResult:
+    """Screening of one record against one protocol, as of one date, on one dose level."""
+
+    __slots__ = (
+        "_criteria",
+        "_info",
+        "_outcomes",
+        "as_of",
+        "dose_level",
+        "engine_version",
+        "failed",
+        "missing",
+        "overall",
+        "protocol_id",
+        "protocol_version",
+        "record_id",
+        "unknown",
+    )
+
+    def __init__(
+        self,
+        *,
+        record_id: str,
+        protocol_id: str,
+        protocol_version: str,
+        engine_version: str,
+        as_of: dt.date,
+        dose_level: int | None,
+        overall: Overall,
+        failed: tuple[str, ...],
+        unknown: tuple[str, ...],
+        missing: tuple[str, ...],
+        info: tuple[CriterionInfo, ...],
+        outcomes: tuple[Outcome, ...],
+    ) -> None:
+        self.record_id = record_id
+        self.protocol_id = protocol_id
+        self.protocol_version = protocol_version
+        self.engine_version = engine_version
+        self.as_of = as_of
+        self.dose_level = dose_level
+        self.overall = overall
+        self.failed = failed
+        self.unknown = unknown
+        self.missing = missing
+        self._info = info
+        self._outcomes = outcomes
+        self._criteria: tuple[CriterionResult, ...] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"EligibilityResult({self.record_id!r}, {self.overall}, failed={list(self.failed)}, "
+            f"unknown={list(self.unknown)})"
+        )
+
+    @property
+    def criteria(self) -> tuple[CriterionResult, ...]:
+        """Every criterion in protocol order (groups before their children)."""
+        if self._criteria is None:
+            self._criteria = tuple(
+                CriterionResult(
+                    *info,
+                    out.status,
+                    OUTCOME[info.kind, out.status],
+                    out.reason,
+                    out.missing,
+                    out.evidence,
+                )
+                for info, out in zip(self._info, self._outcomes, strict=True)
+            )
+        return self._criteria
+
+    def criterion(self, criterion_id: str) -> CriterionResult:
+        for item in self.criteria:
+            if item.id == criterion_id:
+                return item
+        raise KeyError(criterion_id)
+
+    def to_dict(self, line: int | None = None) -> dict[str, Any]:
+        """The documented JSON form as a dict (dates are datetime.date); `line` is set when
+        the record came from a line of a JSONL file."""
+        return {
+            "format": RESULT_FORMAT,
+            "line": line,
+            "record_id": self.record_id,
+            "protocol": {"id": self.protocol_id, "version": self.protocol_version},
+            "engine_version": self.engine_version,
+            "as_of": self.as_of,
+            "dose_level": self.dose_level,
+            "overall": self.overall,
+            "failed": self.failed,
+            "unknown": self.unknown,
+            "missing": self.missing,
+            "criteria": [
+                {
+                    "id": info.id,
+                    "kind": info.kind,
+                    "parent": info.parent,
+                    "rule": info.rule,
+                    "rule_version": info.rule_version,
+                    "applies_when": info.applies_when,
+                    "status": out.status,
+                    "outcome": OUTCOME[info.kind, out.status],
+                    "reason": out.reason,
+                    "missing": out.missing,
+                    "evidence": out.evidence,
+                }
+                for info, out in zip(self._info, self._outcomes, strict=True)
+            ],
+        }
+
+    def to_row(self, line: int | None = None) -> dict[str, Any]:
+        """The compact bulk form: every criterion's outcome, plus reasons, missing data and
+        evidence for the criteria that did not pass (alternatives inside a group that
+        passed are left out)."""
+        details = []
+        outcomes = {}
+        settled: set[str] = set()  # criteria under a group that passed: they did not matter
+        for info, out in zip(self._info, self._outcomes, strict=True):
+            word = OUTCOME[info[1], out[0]]
+            cid = info[0]
+            outcomes[cid] = word
+            if word == "pass":
+                settled.add(cid)
+            elif info[2] in settled:
+                settled.add(cid)
+            elif word != "not_applicable":
+                details.append(
+                    {
+                        "id": cid,
+                        "status": out.status,
+                        "outcome": word,
+                        "reason": out.reason,
+                        "missing": out.missing,
+                        "evidence": out.evidence,
+                    }
+                )
+        return {
+            "format": ROW_FORMAT,
+            "line": line,
+            "record_id": self.record_id,
+            "protocol": {"id": self.protocol_id, "version": self.protocol_version},
+            "engine_version": self.engine_version,
+            "as_of": self.as_of,
+            "dose_level": self.dose_level,
+            "overall": self.overall,
+            "failed": self.failed,
+            "unknown": self.unknown,
+            "missing": self.missing,
+            "outcomes": outcomes,
+            "details": details,
+        }
+
+    def to_json(self, indent: bool = False) -> bytes:
+        """The documented JSON form (dates as YYYY-MM-DD), UTF-8 encoded."""
+        return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2 if indent else 0)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per criterion: id, kind, parent, depth, rule, status, outcome, reason..."""
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            [c._asdict() for c in self.criteria],
+            columns=list(CriterionResult._fields),
+        )
+        frame.insert(0, "record_id", self.record_id)
+        frame["missing"] = frame["missing"].map(", ".join)
+        return frame

@@ -2,8 +2,8 @@
 
 A request is authenticated by an API token (`Authorization: Bearer po_...`) or by the
 session cookie set at login. Cookie-authenticated requests that change anything must also
-send the session's CSRF token (header `X-CSRF-Token`, or form field `csrf_token` on pages);
-bearer tokens are not sent by browsers on their own, so they need none.
+send the session's CSRF token in the `X-CSRF-Token` header (synchronizer token, stored with
+the session); bearer tokens are not sent by browsers on their own, so they need none.
 """
 
 from __future__ import annotations

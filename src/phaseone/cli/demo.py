@@ -46,7 +46,7 @@ def demo(
     fresh = not database.exists() or not (migrate.is_current(db.engine) and has_users(db))
     if fresh:
         with console.status("Building the demo trial through the workflow..."):
-            build_demo(db, protocol, dt.date.today())
+            build_demo(db, protocol, dt.datetime.now(dt.UTC).date())
         console.print(f"[green]ok[/] demo trial written to {database}")
     else:
         console.print(f"using the demo trial in {database} (--reset rebuilds it)")

@@ -29,6 +29,9 @@ TABLES = {
     "escalation_decisions",
     "signatures",
     "audit_records",
+    "slot_requests",
+    "notifications",
+    "treatment_ends",
 }
 
 

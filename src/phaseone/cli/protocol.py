@@ -223,5 +223,3 @@ def import_ctgov(
         f"{draft.n_sites} sites; {draft.n_todos} TODO markers to resolve "
         f"(run `phaseone protocol validate {output}`)"
     )
-
-

@@ -356,6 +356,59 @@ class AuditRecord(Base):
     row_hash: Mapped[str] = mapped_column(String(64))
 
 
+# --- the phase I workflow: slots, notifications, end of treatment -------------------------
+
+
+class SlotRequest(Stamped, Base):
+    """A site's request for a dose-level slot: held until an expiry, or waitlisted.
+
+    Before consent it names no patient: `reference` is the site's own pseudonymous label.
+    """
+
+    __tablename__ = "slot_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('held','waitlisted','registered','expired','released','cancelled')",
+            name="status",
+        ),
+    )
+
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    priority_reason: Mapped[str | None] = mapped_column(Text)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """A message to one site (or, with no site, to every site and the operations centre)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    slot_request_id: Mapped[int | None] = mapped_column(ForeignKey("slot_requests.id"))
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class TreatmentEnd(PatientOwned, Base):
+    """The patient came off protocol treatment (follow-up continues until off study)."""
+
+    __tablename__ = "treatment_ends"
+    __table_args__ = (UniqueConstraint("patient_id"),)
+
+    ended_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+
+
 # Tables whose rows a client may create, read, correct and void through the API, by name.
 PATIENT_OWNED: dict[str, type[PatientOwned]] = {
     "screening_evaluations": ScreeningEvaluation,

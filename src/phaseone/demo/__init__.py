@@ -1,0 +1,1 @@
+"""The demo trial: invented patients driven through the real workflow."""

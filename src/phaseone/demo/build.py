@@ -1,0 +1,297 @@
+"""Build the demo trial by driving the real workflow (every step audited, as in use).
+
+About a dozen invented patients at the bundled protocol's sites, over three dose levels:
+level 1 filled and escalated, level 2 with one DLT in six and escalated, level 3 with
+patients inside their DLT windows (one window just over, its determination waiting for the
+chair), a slot on hold for a site and a request on the waitlist. Dates count back from
+`today`, so the trial is always in progress.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from phaseone.demo.records import screening_record
+from phaseone.protocol.model import Protocol
+from phaseone.store import accounts
+from phaseone.store.access import Role, Source, system_actor
+from phaseone.store.db import Database
+from phaseone.store.models import User
+from phaseone.store.scope import Scope
+from phaseone.store.security import SecurityPolicy
+from phaseone.store.setup import prepare
+from phaseone.workflow import Trial, adjudication, registration, screening, slots, treatment
+
+DEMO_PASSWORD = "phase1-demo-only"
+POLICY = SecurityPolicy(cookie_secure=False)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: Role
+    site: str | None
+
+
+USERS = (
+    DemoUser("admin", "Ada Admin", Role.admin, None),
+    DemoUser("chair", "Dr. Chris Chair", Role.study_chair, None),
+    DemoUser("coord.chla", "Casey Coordinator (CHLA)", Role.site_coordinator, "chla"),
+    DemoUser("inv.chla", "Dr. Ivy Investigator (CHLA)", Role.site_investigator, "chla"),
+    DemoUser("coord.chop", "Cam Coordinator (CHOP)", Role.site_coordinator, "chop"),
+    DemoUser("inv.chop", "Dr. Ira Investigator (CHOP)", Role.site_investigator, "chop"),
+    DemoUser("coord.seattle", "Sam Coordinator (Seattle)", Role.site_coordinator, "seattle"),
+    DemoUser("inv.seattle", "Dr. Sol Investigator (Seattle)", Role.site_investigator, "seattle"),
+    DemoUser("stats", "Stella Statistician", Role.statistician, None),
+    DemoUser("monitor", "Morgan Monitor", Role.monitor, None),
+)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One invented patient: where, when (days before today), and what happens."""
+
+    site: str
+    registered_days_ago: int
+    age: int
+    sex: str
+    doses: int = 21
+    dlt: bool = False
+    mild_ae: str | None = None
+
+
+# Level 1 (3), level 2 (6, one DLT), level 3 (3 in their DLT windows).
+LEVEL_1 = (
+    Planned("chla", 170, 6, "male", mild_ae="Nausea"),
+    Planned("chop", 169, 9, "female"),
+    Planned("seattle", 168, 6, "male", mild_ae="Fatigue"),
+)
+LEVEL_2 = (
+    Planned("chla", 135, 8, "female", mild_ae="Neuralgia"),
+    Planned("seattle", 134, 5, "male", dlt=True, doses=9),
+    Planned("chop", 133, 11, "male"),
+    Planned("chop", 100, 7, "female", mild_ae="Fever"),
+    Planned("chla", 99, 10, "male"),
+    Planned("seattle", 98, 5, "female"),
+)
+LEVEL_3 = (
+    Planned("chop", 30, 6, "male", mild_ae="Neuralgia"),
+    Planned("chla", 15, 9, "female", doses=14, mild_ae="Nausea"),
+    Planned("seattle", 5, 12, "male", doses=5),
+)
+
+
+class DemoBuilder:
+    def __init__(self, db: Database, protocol: Protocol, today: dt.date) -> None:
+        self.db = db
+        self.trial = Trial.from_protocol(protocol)
+        self.today = today
+        self.count = 0
+
+    def at(self, days_ago: int, hour: int = 9) -> dt.datetime:
+        day = self.today - dt.timedelta(days=days_ago)
+        return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC)
+
+    @contextmanager
+    def as_user(self, username: str) -> Iterator[Scope]:
+        with self.db.transaction() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            assert user is not None
+            yield Scope(session, accounts.actor_for(user, Source.page, "127.0.0.1"))
+
+    # --- set-up ----------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        prepare(self.db, self.trial.protocol, system_actor("demo", Source.cli))
+        with self.db.transaction() as session:
+            scope = Scope(session, system_actor("demo", Source.cli))
+            for u in USERS:
+                accounts.add_user(
+                    scope,
+                    username=u.username,
+                    full_name=u.full_name,
+                    role=u.role,
+                    password=DEMO_PASSWORD,
+                    site_id=u.site,
+                    policy=POLICY,
+                )
+
+    # --- one patient through the workflow --------------------------------------------------
+
+    def patient(self, plan: Planned) -> int:
+        self.count += 1
+        code = f"N1104-{self.count:03d}"
+        when = self.at(plan.registered_days_ago)
+        screened = when - dt.timedelta(days=1)
+        coord, inv = f"coord.{plan.site}", f"inv.{plan.site}"
+        with self.as_user(coord) as scope:
+            request, _ = slots.request_slot(
+                scope, self.trial, f"{plan.site.upper()} referral {self.count}", screened
+            )
+            request_id = request.id
+        with self.as_user(coord) as scope:
+            p = screening.add_patient(
+                scope,
+                site_id=plan.site,
+                subject_code=code,
+                birth_date=dt.date.fromisoformat(
+                    screening_record(code, plan.site, when.date(), age_years=plan.age)[
+                        "birth_date"
+                    ]
+                ),
+                sex="F" if plan.sex == "female" else "M",
+                consent_date=screened.date(),
+            )
+            record = screening_record(
+                code, plan.site, when.date(), age_years=plan.age, sex=plan.sex
+            )
+            evaluation, _ = screening.screen(scope, self.trial, p.id, record, when.date())
+            patient_id, evaluation_id = p.id, evaluation.id
+        with self.as_user(inv) as scope:
+            screening.sign_eligibility(scope, evaluation_id, inv, DEMO_PASSWORD, POLICY)
+        height = 100 + 6.0 * plan.age
+        weight = 12 + 2.6 * plan.age
+        with self.as_user(coord) as scope:
+            registration.register(
+                scope,
+                self.trial,
+                patient_id=patient_id,
+                slot_request_id=request_id,
+                start_date=when.date(),
+                height_cm=round(height, 1),
+                weight_kg=round(weight, 1),
+                now=when,
+            )
+        self.treat(plan, patient_id, coord, when)
+        return patient_id
+
+    def treat(self, plan: Planned, patient_id: int, coord: str, start: dt.datetime) -> None:
+        elapsed = (self.today - start.date()).days
+        doses = min(plan.doses, 21, elapsed + 1)
+        with self.as_user(coord) as scope:
+            for day in range(1, doses + 1):
+                treatment.record_dose(
+                    scope,
+                    self.trial,
+                    patient_id=patient_id,
+                    course=1,
+                    day=day,
+                    agent_id="lenalidomide",
+                )
+            for day, anc in ((1, 1900), (8, 1300), (15, 900), (22, 1500)):
+                if day <= elapsed + 1:
+                    treatment.record_lab(
+                        scope,
+                        self.trial,
+                        patient_id=patient_id,
+                        analyte_id="anc",
+                        value=anc - 40 * (self.count % 5),
+                        unit="/uL",
+                        collected_on=start.date() + dt.timedelta(days=day - 1),
+                        course=1,
+                    )
+            if elapsed >= 8:
+                treatment.record_lab(
+                    scope,
+                    self.trial,
+                    patient_id=patient_id,
+                    analyte_id="alt",
+                    value=60 + 7 * self.count,
+                    unit="U/L",
+                    collected_on=start.date() + dt.timedelta(days=7),
+                    course=1,
+                )
+            if plan.mild_ae and elapsed >= 9:
+                treatment.record_adverse_event(
+                    scope,
+                    self.trial,
+                    patient_id=patient_id,
+                    term=plan.mild_ae,
+                    grade=2,
+                    onset=start.date() + dt.timedelta(days=8),
+                    resolved=start.date() + dt.timedelta(days=11),
+                    attribution={"dinutuximab": "probable", "lenalidomide": "unlikely"},
+                    course=1,
+                )
+            if plan.dlt:
+                onset = start.date() + dt.timedelta(days=plan.doses - 1)
+                treatment.record_adverse_event(
+                    scope,
+                    self.trial,
+                    patient_id=patient_id,
+                    term="Diarrhea",
+                    grade=3,
+                    onset=onset,
+                    resolved=onset + dt.timedelta(days=6),
+                    attribution={"lenalidomide": "probable", "dinutuximab": "possible"},
+                    course=1,
+                    serious=True,
+                )
+                treatment.end_treatment(
+                    scope,
+                    patient_id=patient_id,
+                    ended_on=onset + dt.timedelta(days=1),
+                    reason="dlt",
+                    detail="grade 3 diarrhea in course 1",
+                )
+
+    # --- the chair's side ------------------------------------------------------------------
+
+    def adjudicate(self, days_ago: int, confirm: bool = True) -> None:
+        now = self.at(days_ago, hour=15)
+        with self.as_user("chair") as scope:
+            made = adjudication.refresh(scope, self.trial, now)
+            ids = [d.id for d in made]
+        for det_id in ids:
+            with self.as_user("chair") as scope:
+                adjudication.sign_determination(
+                    scope,
+                    self.trial,
+                    det_id,
+                    username="chair",
+                    password=DEMO_PASSWORD,
+                    policy=POLICY,
+                    now=now,
+                )
+        if not confirm:
+            return
+        with self.as_user("chair") as scope:
+            for decision in adjudication.open_decisions(scope):
+                adjudication.confirm_decision(
+                    scope,
+                    self.trial,
+                    decision.id,
+                    username="chair",
+                    password=DEMO_PASSWORD,
+                    policy=POLICY,
+                    now=now,
+                )
+
+    def build(self) -> None:
+        self.setup()
+        for plan in LEVEL_1:
+            self.patient(plan)
+        self.adjudicate(140)  # level 1: 3/3 without DLT -> escalate to 2
+        for plan in LEVEL_2[:3]:
+            self.patient(plan)
+        self.adjudicate(105)  # 1 DLT in 3: stay at level 2
+        for plan in LEVEL_2[3:]:
+            self.patient(plan)
+        self.adjudicate(70)  # 1 DLT in 6 evaluable: escalate to 3
+        for plan in LEVEL_3:
+            self.patient(plan)
+        # One level-3 window is over: the rules propose, the chair has not signed yet.
+        with self.as_user("chair") as scope:
+            adjudication.refresh(scope, self.trial, self.at(0, hour=8))
+        with self.as_user("coord.chla") as scope:
+            slots.request_slot(scope, self.trial, "CHLA referral (pre-consent)", self.at(0, 8))
+
+
+def build_demo(db: Database, protocol: Protocol, today: dt.date) -> None:
+    DemoBuilder(db, protocol, today).build()

@@ -1,0 +1,209 @@
+"""Logging in to the pages, the page user, CSRF on forms, and messages after a step.
+
+Every form that changes something posts the session's CSRF token; a step runs in the
+request's one transaction and redirects with a message (?ok=... or ?error=...). A step
+that fails is rolled back whole, except a failed re-authentication, which is kept (it
+counts toward lockout and is audited).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from phaseone.errors import PhaseoneError
+from phaseone.store import accounts
+from phaseone.store.access import Role, Source
+from phaseone.store.errors import AuthenticationError
+from phaseone.store.models import LoginSession, User
+from phaseone.store.scope import Scope
+from phaseone.web.auth import SESSION_COOKIE, DbSession, client_ip, policy
+from phaseone.workflow import Trial
+
+router = APIRouter(include_in_schema=False)
+
+_TEMPLATE_DIR = str(resources.files("phaseone.web").joinpath("templates"))
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(_TEMPLATE_DIR), autoescape=select_autoescape(["html"]))
+)
+
+ROLE_LABELS = {
+    Role.admin: "administrator",
+    Role.study_chair: "study chair",
+    Role.site_investigator: "site investigator",
+    Role.site_coordinator: "site coordinator",
+    Role.statistician: "statistician",
+    Role.monitor: "monitor",
+}
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+@dataclass
+class PageUser:
+    scope: Scope
+    user: User
+    login: LoginSession
+
+    @property
+    def role(self) -> Role:
+        return Role(self.user.role)
+
+    @property
+    def csrf(self) -> str:
+        return self.login.csrf_token
+
+    def can(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+def trial_of(request: Request) -> Trial:
+    found: Trial = request.app.state.trial
+    return found
+
+
+def page_user(request: Request, session: DbSession) -> PageUser:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = accounts.resolve_session(session, cookie, policy(request)) if cookie else None
+    if found is None:
+        raise LoginRequired(str(request.url.path))
+    user, login = found
+    scope = Scope(session, accounts.actor_for(user, Source.page, client_ip(request)))
+    return PageUser(scope, user, login)
+
+
+Viewer = Annotated[PageUser, Depends(page_user)]
+
+
+def check_csrf(viewer: PageUser, token: str) -> None:
+    if not token or not hmac.compare_digest(token.encode(), viewer.csrf.encode()):
+        raise AuthenticationError("the form is out of date (CSRF token); reload the page")
+
+
+def render(
+    request: Request,
+    template: str,
+    viewer: PageUser | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    context.update(
+        request=request,
+        viewer=viewer,
+        role_label=ROLE_LABELS.get(viewer.role) if viewer else None,
+        ok=request.query_params.get("ok"),
+        error=request.query_params.get("error"),
+        trial=trial_of(request),
+    )
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def back(url: str, **message: str) -> RedirectResponse:
+    query = urlencode({k: v for k, v in message.items() if v})
+    sep = "&" if "?" in url else "?"
+    return RedirectResponse(url + (sep + query if query else ""), status_code=303)
+
+
+def step(
+    viewer: PageUser,
+    csrf_token: str,
+    action: Callable[[], str],
+    *,
+    ok_url: str,
+    error_url: str | None = None,
+) -> RedirectResponse:
+    """Run one workflow step in this request's transaction and redirect with its message."""
+    session: Session = viewer.scope.session
+    try:
+        check_csrf(viewer, csrf_token)
+        message = action()
+    except AuthenticationError as exc:
+        session.commit()  # keep the audited failure (and any lockout)
+        return back(error_url or ok_url, error=str(exc))
+    except PhaseoneError as exc:
+        session.rollback()
+        return back(error_url or ok_url, error=_message(exc))
+    return back(ok_url, ok=message)
+
+
+def _message(exc: PhaseoneError) -> str:
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in problems)
+    return str(exc)
+
+
+# --- login and logout ---------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html", None, next=request.query_params.get("next", "/"))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: DbSession,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next_url: Annotated[str, Form(alias="next")] = "/",
+) -> Response:
+    rules = policy(request)
+    outcome = accounts.authenticate(
+        session,
+        username,
+        password,
+        source=Source.page,
+        client_ip=client_ip(request),
+        policy=rules,
+    )
+    if outcome.user is None:
+        session.commit()
+        query = urlencode(
+            {"error": "Invalid username or password, or the account is locked.", "next": next_url}
+        )
+        return RedirectResponse(f"/login?{query}", status_code=303)
+    new = accounts.start_session(session, outcome.user, rules, client_ip(request))
+    target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        new.cookie,
+        max_age=rules.session_max_hours * 3600,
+        httponly=True,
+        secure=rules.cookie_secure,
+        samesite="strict",
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(viewer: Viewer, csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(viewer, csrf_token)
+    accounts.end_session(viewer.scope, viewer.login)
+    response = RedirectResponse("/login?ok=" + quote("Logged out."), status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def install(app: FastAPI) -> None:
+    async def _to_login(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return RedirectResponse("/login?" + urlencode({"next": exc.next_url}), status_code=303)
+
+    app.add_exception_handler(LoginRequired, _to_login)

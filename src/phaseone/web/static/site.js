@@ -1,0 +1,69 @@
+// Small page helpers, no framework: units follow the chosen analyte, and a lab value's
+// CTCAE grade is shown as it is typed (the server grades it; nothing is stored).
+(function () {
+  "use strict";
+
+  function setUnits(select, unitSelect) {
+    var option = select.options[select.selectedIndex];
+    var units = (option.getAttribute("data-units") || "").split("|").filter(Boolean);
+    var keep = unitSelect.value;
+    unitSelect.innerHTML = "";
+    units.forEach(function (u) {
+      var o = document.createElement("option");
+      o.textContent = u;
+      unitSelect.appendChild(o);
+    });
+    if (units.indexOf(keep) >= 0) unitSelect.value = keep;
+  }
+
+  function describe(data) {
+    if (data.grade === null || data.grade === undefined) {
+      return data.problem ? "Cannot grade: " + data.problem : "Type a value to see its CTCAE grade.";
+    }
+    var text = "CTCAE v" + data.version + " grade " + data.grade;
+    if (data.term) text += ": " + data.term;
+    if (data.lln !== null && data.uln !== null) {
+      text += " (normal " + Number(data.lln.toPrecision(3)) + "–" + Number(data.uln.toPrecision(3)) + ")";
+    }
+    return text;
+  }
+
+  function wire(form) {
+    var base = form.getAttribute("data-grade-preview");
+    var analyte = form.querySelector("[name=analyte]");
+    var value = form.querySelector("[name=value]");
+    var unit = form.querySelector("[name=unit]");
+    var day = form.querySelector("[name=collected_on]");
+    var out = form.querySelector("output");
+    var timer = null;
+    var asked = 0;
+
+    function update() {
+      var v = value.value.trim();
+      if (!v) { out.textContent = "Type a value to see its CTCAE grade."; out.className = "preview"; return; }
+      var ticket = ++asked;
+      var url = base + "&analyte=" + encodeURIComponent(analyte.value) + "&value=" +
+        encodeURIComponent(v) + "&unit=" + encodeURIComponent(unit.value) +
+        "&on=" + encodeURIComponent(day ? day.value : "");
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          if (ticket !== asked) return;  // a newer keystroke has asked since
+          out.textContent = describe(data);
+          out.className = "preview" + (data.grade !== null && data.grade !== undefined ? " g-" + data.grade : "");
+          out.setAttribute("data-grade", data.grade === null ? "" : String(data.grade));
+        })
+        .catch(function () { out.textContent = "The grade could not be fetched."; });
+    }
+
+    function soon() { clearTimeout(timer); timer = setTimeout(update, 150); }
+    analyte.addEventListener("change", function () { setUnits(analyte, unit); soon(); });
+    [value, unit, day].forEach(function (el) { if (el) el.addEventListener("input", soon); });
+    unit.addEventListener("change", soon);
+    setUnits(analyte, unit);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-grade-preview]").forEach(wire);
+  });
+})();

@@ -1,0 +1,161 @@
+"""Registration: the dose level is assigned here, on the server, from the trial aggregate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from phaseone.dosing.calendar import TreatmentPlan, treatment_plan
+from phaseone.store import records
+from phaseone.store.access import CLINICAL_WRITERS
+from phaseone.store.errors import ConflictError, PermissionDenied
+from phaseone.store.models import Course, Registration
+from phaseone.store.models import SlotRequest as SlotRow
+from phaseone.store.scope import Scope
+from phaseone.trial.aggregate import NoSlotOpen
+from phaseone.workflow.context import Trial
+from phaseone.workflow.history import trial_state
+from phaseone.workflow.notify import notify
+from phaseone.workflow.screening import is_signed, latest_screening
+from phaseone.workflow.slots import get_request, lock_slots, reconcile
+
+
+def register(
+    scope: Scope,
+    trial: Trial,
+    *,
+    patient_id: int,
+    slot_request_id: int,
+    start_date: dt.date,
+    height_cm: float,
+    weight_kg: float,
+    now: dt.datetime,
+) -> tuple[Registration, Course, TreatmentPlan]:
+    """Register a screened patient on the slot their site holds.
+
+    Needs: a live hold of the patient's site, the newest screening eligible, signed by the
+    site investigator and evaluated for the level now open. The level is assigned from the
+    trial's history (the same history always gives the same level) and fixed; course 1 and
+    its calendar follow from the height and weight.
+    """
+    scope.require_role(CLINICAL_WRITERS, "register patients")
+    patient = records.get(scope, records.SPECS["patients"], patient_id)
+    lock_slots(scope)
+    reconcile(scope, trial, now)  # lapsed holds expire before they are used
+    slot = get_request(scope, slot_request_id)
+    if slot.site_id != patient.site_id:
+        raise PermissionDenied("the slot is held for another site")
+    if slot.status != "held":
+        raise ConflictError(f"slot request {slot.id} is {slot.status}, not held")
+    if start_date < now.date():
+        raise ConflictError("protocol therapy cannot start before the registration date")
+    screening = latest_screening(scope, patient.id)
+    if screening is None or screening.overall != "eligible":
+        found = "no screening" if screening is None else f"screening is {screening.overall}"
+        raise ConflictError(f"registration needs an eligible screening ({found})")
+    if not is_signed(scope, screening):
+        raise ConflictError("the screening has no valid site investigator signature")
+    state = trial_state(scope.session, trial, now.date())
+    if state.current_level is None or state.accrual.value not in ("open", "suspended"):
+        raise ConflictError(f"no slot is open: {state.accrual_reason()}")
+    level = state.current_level
+    if screening.dose_level != level:
+        raise ConflictError(
+            f"the screening was for dose level {screening.dose_level}; screen again for "
+            f"dose level {level}, the level open now"
+        )
+    if state.slots_open < 1:
+        # The hold is counted in slots_open, so this means accrual closed under it.
+        raise ConflictError(str(NoSlotOpen(state.accrual_reason())))
+    plan = treatment_plan(trial.protocol, level, height_cm, weight_kg, start_date, 1, 1)
+    assignment: dict[str, Any] = {
+        "level": level,
+        "slots_open_before": state.slots_open,
+        "design": trial.design.describe(),
+        "reason": state.accrual_reason(),
+        "as_of": now.date().isoformat(),
+    }
+    reg: Registration = records.create(
+        scope,
+        records.SPECS["registrations"],
+        {
+            "patient_id": patient.id,
+            "registered_on": now.date(),
+            "dose_level": level,
+            "slot_reference": str(slot.id),
+            "assignment": assignment,
+        },
+    )
+    course: Course = records.create(
+        scope,
+        records.SPECS["courses"],
+        {
+            "patient_id": patient.id,
+            "number": 1,
+            "start_date": start_date,
+            "dose_level": level,
+            "height_cm": height_cm,
+            "weight_kg": weight_kg,
+            "bsa_m2": plan.sheet.bsa.m2,
+        },
+    )
+    old = slot.status
+    slot.status = "registered"
+    slot.patient_id = patient.id
+    slot.hold_expires_at = None
+    slot.closed_reason = f"registered patient {patient.subject_code}"
+    scope.audit(
+        "slot_change",
+        "slot_requests",
+        slot.id,
+        record_site_id=slot.site_id,
+        old={"status": old},
+        new={"status": "registered", "patient_id": patient.id},
+        reason=slot.closed_reason,
+    )
+    notify(
+        scope,
+        "registered",
+        f"Patient {patient.subject_code} registered at dose level {level}.",
+        site_id=None,
+    )
+    reconcile(scope, trial, now)
+    return reg, course, plan
+
+
+def registration_of(scope: Scope, patient_id: int) -> Registration | None:
+    stmt = select(Registration).where(
+        Registration.patient_id == patient_id, Registration.voided.is_(False)
+    )
+    if scope.actor.site_scoped:
+        stmt = stmt.where(Registration.site_id == scope.actor.site_id)
+    return scope.session.scalar(stmt)
+
+
+def courses_of(scope: Scope, patient_id: int) -> list[Course]:
+    stmt = select(Course).where(Course.patient_id == patient_id, Course.voided.is_(False))
+    if scope.actor.site_scoped:
+        stmt = stmt.where(Course.site_id == scope.actor.site_id)
+    return list(scope.session.scalars(stmt.order_by(Course.number)))
+
+
+def course_plan(trial: Trial, course: Course) -> TreatmentPlan:
+    """The calendar of one stored course (from its own height, weight and level)."""
+    return treatment_plan(
+        trial.protocol,
+        course.dose_level,
+        course.height_cm,
+        course.weight_kg,
+        course.start_date,
+        course.number,
+        course.number,
+    )
+
+
+def held_requests(scope: Scope) -> list[SlotRow]:
+    stmt = select(SlotRow).where(SlotRow.status == "held", SlotRow.voided.is_(False))
+    if scope.actor.site_scoped:
+        stmt = stmt.where(SlotRow.site_id == scope.actor.site_id)
+    return list(scope.session.scalars(stmt.order_by(SlotRow.requested_at)))

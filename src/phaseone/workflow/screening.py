@@ -1,0 +1,141 @@
+"""Patients and screening: the eligibility engine's per-criterion result, stored and signed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from phaseone.eligibility import ENGINE_VERSION, EligibilityResult, PatientRecord, parse_record
+from phaseone.eligibility import evaluate as screen_record
+from phaseone.store import records, signatures
+from phaseone.store.audit import jsonable
+from phaseone.store.models import Patient, ScreeningEvaluation
+from phaseone.store.scope import Scope
+from phaseone.store.security import SecurityPolicy
+from phaseone.workflow.context import Trial
+from phaseone.workflow.history import trial_state, valid_signature
+
+ELIGIBILITY_MEANING = "eligibility-confirmed"
+SEX = {"female": "F", "male": "M"}
+
+
+def add_patient(
+    scope: Scope,
+    *,
+    site_id: str,
+    subject_code: str,
+    birth_date: dt.date,
+    sex: str,
+    consent_date: dt.date | None = None,
+    initials: str | None = None,
+) -> Patient:
+    """A consented patient at a site (site staff: their own site only); audited."""
+    patient: Patient = records.create(
+        scope,
+        records.SPECS["patients"],
+        {
+            "site_id": site_id,
+            "subject_code": subject_code,
+            "birth_date": birth_date,
+            "sex": sex,
+            "consent_date": consent_date,
+            "initials": initials,
+        },
+    )
+    return patient
+
+
+def screen(
+    scope: Scope,
+    trial: Trial,
+    patient_id: int,
+    record: PatientRecord | dict[str, Any] | str,
+    as_of: dt.date,
+    dose_level: int | None = None,
+) -> tuple[ScreeningEvaluation, EligibilityResult]:
+    """Screen a patient's record against the dose level they would get (default: the level
+    open now), and store every criterion's result with its evidence."""
+    patient = records.get(scope, records.SPECS["patients"], patient_id)
+    parsed = record if isinstance(record, PatientRecord) else parse_record(record)
+    if dose_level is None:
+        dose_level = trial_state(scope.session, trial, as_of).current_level
+    result = screen_record(trial.protocol, parsed, as_of, dose_level)
+    criteria = []
+    skipped = []
+    for c in result.criteria:
+        if c.status == "not_applicable":
+            skipped.append(c.id)
+            continue
+        criteria.append(
+            {
+                "criterion_id": c.id,
+                "result": c.status,
+                "rule_version": None if c.rule_version is None else str(c.rule_version),
+                "evidence": {
+                    "kind": c.kind,
+                    "parent": c.parent,
+                    "depth": c.depth,
+                    "text": c.text,
+                    "rule": c.rule,
+                    "outcome": c.outcome,
+                    "reason": c.reason,
+                    "missing": list(c.missing),
+                    "values": jsonable(c.evidence),
+                },
+            }
+        )
+    notes = None
+    if skipped:
+        notes = f"not applicable at dose level {dose_level}: {', '.join(skipped)}"
+    evaluation: ScreeningEvaluation = records.create(
+        scope,
+        records.SPECS["screening_evaluations"],
+        {
+            "patient_id": patient.id,
+            "evaluated_on": as_of,
+            "dose_level": dose_level,
+            "engine_version": ENGINE_VERSION,
+            "overall": result.overall,
+            "notes": notes,
+            "criteria": criteria,
+        },
+    )
+    return evaluation, result
+
+
+def sign_eligibility(
+    scope: Scope, evaluation_id: int, username: str, password: str, policy: SecurityPolicy
+) -> Any:
+    """The site investigator signs the screening (re-authenticating)."""
+    sig, _ = signatures.sign(
+        scope,
+        entity="screening_evaluations",
+        record_id=evaluation_id,
+        meaning_id=ELIGIBILITY_MEANING,
+        username=username,
+        password=password,
+        policy=policy,
+    )
+    return sig
+
+
+def latest_screening(scope: Scope, patient_id: int) -> ScreeningEvaluation | None:
+    stmt = (
+        select(ScreeningEvaluation)
+        .where(
+            ScreeningEvaluation.patient_id == patient_id,
+            ScreeningEvaluation.voided.is_(False),
+        )
+        .order_by(ScreeningEvaluation.id.desc())
+        .limit(1)
+    )
+    if scope.actor.site_scoped:
+        stmt = stmt.where(ScreeningEvaluation.site_id == scope.actor.site_id)
+    return scope.session.scalar(stmt)
+
+
+def is_signed(scope: Scope, evaluation: ScreeningEvaluation) -> bool:
+    found = valid_signature(scope.session, "screening_evaluations", evaluation, ELIGIBILITY_MEANING)
+    return found is not None

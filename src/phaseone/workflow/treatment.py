@@ -1,0 +1,355 @@
+"""What sites record after registration: doses (planned vs given), labs (graded as they are
+entered), adverse events, end of treatment, off study, follow-up and clinical events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from phaseone.errors import InputError, Problem
+from phaseone.labs import analyte as lookup_analyte
+from phaseone.safety.ctcae import LabGrade, grade_value
+from phaseone.safety.events import ATTRIBUTIONS
+from phaseone.safety.ranges import default_ranges, resolve_range
+from phaseone.safety.terms import find_term, suggestions
+from phaseone.store import records
+from phaseone.store.access import CLINICAL_WRITERS
+from phaseone.store.errors import ConflictError
+from phaseone.store.models import (
+    AdverseEvent,
+    ClinicalEvent,
+    Course,
+    DoseAdministration,
+    FollowUp,
+    LabResult,
+    Patient,
+    TreatmentEnd,
+)
+from phaseone.store.scope import Scope
+from phaseone.workflow.context import Trial
+from phaseone.workflow.registration import course_plan, registration_of
+
+TREATMENT_END = records.EntitySpec(
+    "treatment_ends", "end of treatment", TreatmentEnd, CLINICAL_WRITERS
+)
+OFF_TREATMENT_REASONS = (
+    "completed_therapy",
+    "progressive_disease",
+    "unacceptable_toxicity",
+    "dlt",
+    "patient_or_guardian_withdrawal",
+    "physician_decision",
+    "noncompliance",
+    "death",
+    "other",
+)
+
+
+def _course(scope: Scope, patient_id: int, number: int) -> Course:
+    stmt = select(Course).where(
+        Course.patient_id == patient_id, Course.number == number, Course.voided.is_(False)
+    )
+    course = scope.session.scalar(stmt)
+    if course is None:
+        raise InputError([Problem("course", f"course {number} is not started for this patient")])
+    return course
+
+
+def _registered(scope: Scope, patient_id: int) -> Patient:
+    patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
+    if registration_of(scope, patient_id) is None:
+        raise ConflictError(f"patient {patient.subject_code} is not registered")
+    return patient
+
+
+def planned_mg(trial: Trial, course: Course, day: int, agent_id: str) -> float | None:
+    """The planned amount of an agent on a course day (all intakes of the day), or None."""
+    plan = course_plan(trial, course)
+    for d in plan.courses[0].days:
+        if d.day == day:
+            amounts = [a.mg for a in d.administrations if a.agent_id == agent_id]
+            return round(sum(amounts), 4) if amounts else None
+    return None
+
+
+def record_dose(
+    scope: Scope,
+    trial: Trial,
+    *,
+    patient_id: int,
+    course: int,
+    day: int,
+    agent_id: str,
+    given: bool = True,
+    given_mg: float | None = None,
+    reason: str | None = None,
+    how_taken: str | None = None,
+) -> DoseAdministration:
+    """A dose given (or not) on a course day; the planned amount comes from the calendar.
+
+    Anything other than the planned dose, given, needs a reason (the EXADJ of SDTM).
+    """
+    _registered(scope, patient_id)
+    row = _course(scope, patient_id, course)
+    planned = planned_mg(trial, row, day, agent_id)
+    if planned is None:
+        raise InputError(
+            [Problem("day", f"{agent_id} is not planned on course {course} day {day}")]
+        )
+    amount = planned if (given and given_mg is None) else (given_mg if given else 0.0)
+    if amount is None or amount < 0:
+        raise InputError([Problem("given_mg", "expected the amount given in mg, 0 or more")])
+    differs = not given or abs(amount - planned) > 1e-9
+    if differs and not (reason and reason.strip()):
+        raise InputError(
+            [Problem("reason", "a dose not given as planned needs the reason for the change")]
+        )
+    dose: DoseAdministration = records.create(
+        scope,
+        records.SPECS["dose_administrations"],
+        {
+            "patient_id": patient_id,
+            "course_id": row.id,
+            "agent_id": agent_id,
+            "course_day": day,
+            "administered_on": row.start_date + dt.timedelta(days=day - 1),
+            "planned_dose": planned,
+            "given_dose": amount,
+            "unit": "mg",
+            "given": given,
+            "adjustment_reason": reason.strip() if differs and reason else None,
+            "how_taken": how_taken,
+        },
+    )
+    return dose
+
+
+def age_years(patient: Patient, on: dt.date) -> float:
+    return (on - patient.birth_date).days / 365.25
+
+
+@dataclass(frozen=True)
+class GradedLab:
+    grade: LabGrade | None
+    lln: float | None
+    uln: float | None
+    range_source: str | None
+    problem: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        g = self.grade
+        return {
+            "grade": None if g is None else g.grade,
+            "term": None if g is None else g.term,
+            "rule": None if g is None else g.rule,
+            "version": None if g is None else g.version,
+            "lln": self.lln,
+            "uln": self.uln,
+            "range_source": self.range_source,
+            "problem": self.problem,
+        }
+
+
+def grade_lab(
+    trial: Trial,
+    analyte_id: str,
+    value: float,
+    unit: str,
+    *,
+    age: float | None,
+    sex: str | None,
+    lln: float | None = None,
+    uln: float | None = None,
+) -> GradedLab:
+    """The CTCAE grade of one value. Limits not given come from the pediatric normal-range
+    table (converted to the value's unit); a value that cannot be graded says why."""
+    source = "entered"
+    try:
+        spec = lookup_analyte(analyte_id)
+        if lln is None and uln is None:
+            found = resolve_range(spec.id, age, _sex_word(sex), (default_ranges(),))
+            if found is not None:
+                factor = spec.to_canonical(1.0, unit)
+                lln, uln = found.lln / factor, found.uln / factor
+                source = found.source
+        graded = grade_value(spec.id, value, unit, version=trial.ctcae_version, lln=lln, uln=uln)
+    except InputError as exc:
+        return GradedLab(None, lln, uln, None, "; ".join(p.message for p in exc.problems))
+    return GradedLab(graded, lln, uln, source, None)
+
+
+def _sex_word(sex: str | None) -> str | None:
+    return {"F": "female", "M": "male"}.get(sex or "", sex)
+
+
+def record_lab(
+    scope: Scope,
+    trial: Trial,
+    *,
+    patient_id: int,
+    analyte_id: str,
+    value: float,
+    unit: str,
+    collected_on: dt.date,
+    course: int | None = None,
+    lln: float | None = None,
+    uln: float | None = None,
+) -> tuple[LabResult, GradedLab]:
+    """A lab value, stored with the limits it was graded against."""
+    patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
+    spec = lookup_analyte(analyte_id)
+    spec.to_canonical(value, unit)  # rejects a unit the analyte does not take, by name
+    graded = grade_lab(
+        trial,
+        spec.id,
+        value,
+        unit,
+        age=age_years(patient, collected_on),
+        sex=patient.sex,
+        lln=lln,
+        uln=uln,
+    )
+    course_id = None if course is None else _course(scope, patient_id, course).id
+    row: LabResult = records.create(
+        scope,
+        records.SPECS["lab_results"],
+        {
+            "patient_id": patient_id,
+            "course_id": course_id,
+            "analyte": spec.id,
+            "value": value,
+            "unit": unit,
+            "collected_on": collected_on,
+            "lower_normal": graded.lln,
+            "upper_normal": graded.uln,
+        },
+    )
+    return row, graded
+
+
+def record_adverse_event(
+    scope: Scope,
+    trial: Trial,
+    *,
+    patient_id: int,
+    term: str,
+    grade: int,
+    onset: dt.date,
+    attribution: dict[str, str],
+    verbatim: str | None = None,
+    resolved: dt.date | None = None,
+    serious: bool = False,
+    course: int | None = None,
+    flags: tuple[str, ...] = (),
+) -> AdverseEvent:
+    """An adverse event by CTCAE term and grade, with attribution to each agent."""
+    _registered(scope, patient_id)
+    version = trial.ctcae_version
+    found = find_term(term, version)
+    problems: list[Problem] = []
+    if found is None:
+        hint = ", ".join(suggestions(term, version)) or "none close"
+        problems.append(Problem("term", f"not a CTCAE v{version} term (did you mean: {hint})"))
+    elif grade not in found.grades:
+        allowed = ", ".join(str(g) for g in sorted(found.grades))
+        problems.append(Problem("grade", f"{found.term} has grades {allowed} in CTCAE v{version}"))
+    agents = {a.id for a in trial.protocol.agents}
+    for agent, value in attribution.items():
+        if agent not in agents:
+            problems.append(Problem(f"attribution.{agent}", "not an agent of this protocol"))
+        elif value not in ATTRIBUTIONS:
+            problems.append(
+                Problem(f"attribution.{agent}", f"expected one of {', '.join(ATTRIBUTIONS)}")
+            )
+    if resolved is not None and resolved < onset:
+        problems.append(Problem("resolved", "cannot be before the onset"))
+    if problems:
+        raise InputError(problems)
+    assert found is not None
+    course_id = None if course is None else _course(scope, patient_id, course).id
+    event: AdverseEvent = records.create(
+        scope,
+        records.SPECS["adverse_events"],
+        {
+            "patient_id": patient_id,
+            "course_id": course_id,
+            "term_verbatim": verbatim or found.term,
+            "meddra_term": found.term,
+            "meddra_code": str(found.meddra),
+            "grade": grade,
+            "ctcae_version": version,
+            "onset_date": onset,
+            "resolved_date": resolved,
+            "serious": serious,
+            "attribution": attribution,
+            "grading_detail": {"soc": found.soc, "flags": list(flags)},
+        },
+    )
+    return event
+
+
+def end_treatment(
+    scope: Scope, *, patient_id: int, ended_on: dt.date, reason: str, detail: str | None = None
+) -> TreatmentEnd:
+    """The patient comes off protocol treatment (follow-up goes on until off study)."""
+    _registered(scope, patient_id)
+    if reason not in OFF_TREATMENT_REASONS:
+        raise InputError([Problem("reason", f"expected one of {', '.join(OFF_TREATMENT_REASONS)}")])
+    end: TreatmentEnd = records.create(
+        scope,
+        TREATMENT_END,
+        {"patient_id": patient_id, "ended_on": ended_on, "reason": reason, "detail": detail},
+    )
+    return end
+
+
+def clinical_event(
+    scope: Scope,
+    *,
+    patient_id: int,
+    kind: str,
+    on: dt.date,
+    cause: str | None = None,
+    detail: str | None = None,
+) -> ClinicalEvent:
+    """Progression, relapse, death, or going off study (with its reason as `cause`)."""
+    if kind == "off_study" and not (cause and cause.strip()):
+        raise InputError([Problem("cause", "going off study needs a reason")])
+    event: ClinicalEvent = records.create(
+        scope,
+        records.SPECS["clinical_events"],
+        {
+            "patient_id": patient_id,
+            "kind": kind,
+            "event_date": on,
+            "cause": cause,
+            "detail": detail,
+        },
+    )
+    return event
+
+
+def follow_up(
+    scope: Scope,
+    *,
+    patient_id: int,
+    contact_date: dt.date,
+    vital_status: str,
+    disease_status: str | None = None,
+    notes: str | None = None,
+) -> FollowUp:
+    row: FollowUp = records.create(
+        scope,
+        records.SPECS["follow_ups"],
+        {
+            "patient_id": patient_id,
+            "contact_date": contact_date,
+            "vital_status": vital_status,
+            "disease_status": disease_status,
+            "notes": notes,
+        },
+    )
+    return row

@@ -1,0 +1,170 @@
+"""Site coordinator and study chair walks through the pages, in a real Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from phaseone.demo.build import DEMO_PASSWORD
+from phaseone.demo.records import screening_record
+
+from .conftest import Served, shots_dir
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden')
+  .filter(el => !(el.id && document.querySelector(`label[for="${el.id}"]`))
+                && !el.closest('label') && !el.getAttribute('aria-label'))
+  .map(el => el.name || el.id)"""
+
+
+def login(page: Any, served: Served, username: str) -> None:
+    page.goto(f"{served.url}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+def logout(page: Any) -> None:
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r".*/login.*"))
+
+
+def flash(page: Any) -> str:
+    return str(page.locator(".flash").first.inner_text())
+
+
+def every_field_labelled(page: Any) -> None:
+    assert page.evaluate(UNLABELLED) == []
+
+
+def shot(page: Any, name: str, full: bool = True) -> None:
+    where = shots_dir()
+    if where is not None:
+        where.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(where / f"{name}.png"), full_page=full)
+
+
+def test_coordinator_screens_registers_and_records_an_adverse_event(
+    page: Any, served: Served
+) -> None:
+    login(page, served, "coord.chla")
+    every_field_labelled(page)
+    shot(page, "dashboard")
+
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_label("Study number").fill("N1104-100")
+    page.get_by_label("Date of birth").fill("2018-01-15")
+    page.get_by_label("Sex").select_option("M")
+    page.get_by_role("button", name="Add patient").click()
+    assert "Patient N1104-100 added" in flash(page)
+    patient_url = page.url.split("?")[0]
+
+    record = screening_record("N1104-100", "chla", served.today, age_years=7)
+    page.get_by_label("Patient record").fill(json.dumps(record))
+    page.get_by_role("button", name="Screen").click()
+    assert "Screened: eligible (dose level 3)" in flash(page)
+    checklist = page.locator(".checklist li")
+    assert checklist.count() > 50
+    assert "high-risk neuroblastoma" in checklist.first.inner_text()
+    every_field_labelled(page)
+    shot(page, "patient-eligibility", full=False)
+    logout(page)
+
+    login(page, served, "inv.chla")
+    page.goto(patient_url)
+    page.get_by_label("Password for inv.chla").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign eligibility").click()
+    assert flash(page) == "Eligibility signed."
+    assert "Eligibility confirmed by site investigator" in page.locator(".sigs").inner_text()
+    logout(page)
+
+    login(page, served, "coord.chla")
+    page.get_by_label("Your site's reference").fill("referral 100")
+    page.get_by_role("button", name="Request a slot").click()
+    assert "Slot held until" in flash(page)
+    page.goto(patient_url)
+    held = page.locator("#slot_request_id option", has_text="referral 100")
+    page.get_by_label("Held slot").select_option(held.get_attribute("value"))
+    page.get_by_label("Height (cm)").fill("121.5")
+    page.get_by_label("Weight (kg)").fill("22.4")
+    page.get_by_role("button", name="Register").click()
+    assert "Registered at dose level 3; BSA 0.87 m2" in flash(page)
+    calendar = page.locator("table.calendar")
+    assert "Lenalidomide" in calendar.locator("tbody tr").first.inner_text()
+
+    page.get_by_role("button", name="Record dose").click()
+    assert re.search(r"Day 1: lenalidomide planned [\d.]+ mg, given [\d.]+ mg", flash(page))
+
+    # The grade appears as the value is typed: ANC 400/uL is grade 4 (CTCAE v4.03, < 500).
+    page.get_by_label("Analyte").select_option("anc")
+    page.get_by_label("Unit").select_option("/uL")
+    value = page.get_by_label("Value", exact=True)
+    value.press_sequentially("400", delay=30)
+    preview = page.locator("#grade-preview")
+    preview.filter(has_text="grade 4").wait_for()
+    assert "Neutrophil count decreased" in preview.inner_text()
+    value.fill("1200")
+    preview.filter(has_text="grade 2").wait_for()  # 1000-1500/uL
+    shot(page, "patient-lab-entry", full=False)
+    page.get_by_role("button", name="Save lab").click()
+    assert "CTCAE grade 2" in flash(page)
+
+    page.get_by_label("CTCAE term").fill("Diarrhea")
+    page.get_by_label("Grade", exact=True).select_option("2")
+    page.get_by_label("Lenalidomide").select_option("possible")
+    page.get_by_role("button", name="Save adverse event").click()
+    assert flash(page) == "Adverse event saved: Diarrhea grade 2."
+    assert "Diarrhea" in page.locator("#adverse-events table").inner_text()
+    every_field_labelled(page)
+
+
+def test_a_site_user_cannot_open_another_sites_patient(page: Any, served: Served) -> None:
+    login(page, served, "coord.chop")
+    page.goto(f"{served.url}/patients/1")  # the first demo patient is at CHLA
+    assert page.locator("h1").inner_text() == "Not available"
+
+
+def test_chair_signs_a_determination_and_confirms_the_decision(page: Any, served: Served) -> None:
+    login(page, served, "chair")
+    page.get_by_role("link", name="Chair's queue").click()
+    card = page.locator("article.card").first
+    assert "proposed: no DLT, evaluable" in card.inner_text()
+    every_field_labelled(page)
+    shot(page, "chair-queue")
+    card.get_by_label(re.compile("Password for chair")).fill(DEMO_PASSWORD)
+    card.get_by_role("button", name="Sign determination").click()
+    assert "Determination signed. The design proposes to continue accrual at dose level 3" in flash(
+        page
+    )
+    decision = page.locator("article.card", has_text="The design proposes")
+    decision.get_by_label(re.compile("Password for chair")).fill(DEMO_PASSWORD)
+    decision.get_by_role("button", name="Confirm decision").click()
+    page.wait_for_url(re.compile(r".*/escalation.*"))
+    assert "Decision confirmed: continue accrual at dose level 3" in flash(page)
+    first_row = page.locator("table tbody tr").first
+    assert "confirmed" in first_row.inner_text()
+    assert "Dr. Chris Chair" in first_row.inner_text()
+    shot(page, "escalation")
+
+    page.get_by_role("link", name="Audit trail").click()
+    assert "intact" in page.locator("p[role=status]").inner_text()
+    assert "sign" in page.locator("table.audit").inner_text()
+    shot(page, "audit", full=False)
+
+
+def test_the_dashboard_is_usable_with_the_keyboard_on_a_tablet(page: Any, served: Served) -> None:
+    page.set_viewport_size({"width": 820, "height": 1180})
+    login(page, served, "coord.chop")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 820, f"the page scrolls sideways on a tablet ({width}px)"
+    shot(page, "dashboard-tablet")

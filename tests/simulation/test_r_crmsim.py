@@ -1,7 +1,7 @@
 """CRM operating characteristics against dfcrm::crmsim (dfcrm 0.2-2.1), recorded as test data.
 
 Source: tests/simulation/data/r_crmsim.json, produced by dfcrm::crmsim in R 4.2.2 with the
-calls and seeds listed in tests/simulation/data/README.md (2,000 trials each). crmsim
+calls and seeds listed in tests/simulation/data/README.md (2,000 or 10,000 trials). crmsim
 draws DLTs with rbinom and integrates the posterior adaptively, so the comparison is
 statistical: with 20,000 trials of our own, the selection proportion, mean patients and
 mean DLTs per dose must agree within 3 standard errors of the difference.

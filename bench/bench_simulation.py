@@ -6,18 +6,22 @@ Runs in one process on this machine:
 3. peak memory of 1,000,000 BOIN trials (target <= 1 GB), measured in a child process;
 4. the exact computation of the same BOIN configuration (state count and time).
 
-Where R and the peer package are installed, the peer is timed here too; otherwise its
-recorded figure is printed with where it came from, and the table says so.
+Where R and a peer package are installed, the peer is timed in the same run (R is found on
+PATH or through PHASEONE_BENCH_RSCRIPT; packages in R's library or in the directories of
+PHASEONE_BENCH_R_LIBS or R_LIBS; nothing is installed). Otherwise the peer's recorded
+figure is printed with its date and machine, and the table marks it "recorded".
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.table import Table
@@ -29,26 +33,26 @@ from phaseone.simulation.exact_api import exact_oc
 BOIN_TRUTH = [0.05, 0.15, 0.30, 0.45, 0.60]
 CRM_SKELETON = (0.05, 0.10, 0.20, 0.30, 0.45, 0.60)
 
-# Recorded peer figures: (seconds, source, when/where).
+# Where a peer cannot run here: its figure as measured before, with when and where.
+MACHINE = "2-core AMD EPYC VM, 23 GB RAM, Debian 12, R 4.2.2"
 RECORDED = {
     "get.oc": (
-        15.0,
-        "BOIN::get.oc, 10,000 trials, this configuration",
-        "recorded on this project's build machines (date not stated); the simFastBOIN "
-        "1.3.2 README reports 6.74 s for 20 cohorts on its author's machine",
+        7.9,
+        f"measured 2026-11-22 with BOIN 2.7.2 on a {MACHINE} (15.9 s in another run "
+        "under heavier load)",
     ),
     "simFastBOIN": (
         0.37,
-        "simFastBOIN 1.3.2 (vectorised R), same configuration",
-        "recorded on this project's build machines (date not stated)",
+        "simFastBOIN 1.3.2, recorded on this project's build machines (date not stated)",
     ),
     "crmsim": (
-        11.0,
-        "dfcrm::crmsim, 1,000 trials, 6 doses, 24 patients in cohorts of 3",
-        "recorded on this project's build machines (date not stated)",
+        7.3,
+        f"measured 2026-11-22 with dfcrm 0.2-2.1 on a {MACHINE} (7.6 s in another run "
+        "under heavier load)",
     ),
 }
 
+# The peers' calls: the same configurations as ours.
 R_PEERS = {
     "get.oc": (
         "BOIN",
@@ -67,6 +71,19 @@ R_PEERS = {
     ),
 }
 
+# Where to find R and the peer packages: Rscript on PATH (or PHASEONE_BENCH_RSCRIPT), the
+# packages in R's own library or in the directories of PHASEONE_BENCH_R_LIBS / R_LIBS.
+# Nothing is ever installed from here.
+RSCRIPT_ENV = "PHASEONE_BENCH_RSCRIPT"
+R_LIBS_ENV = "PHASEONE_BENCH_R_LIBS"
+
+
+@dataclass(frozen=True)
+class PeerTime:
+    seconds: float
+    measured: bool
+    note: str
+
 
 def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     """(best, median) wall time in seconds."""
@@ -78,28 +95,45 @@ def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
-def peer_seconds(key: str) -> tuple[float, str]:
-    """Time the R peer if it is installed here; else its recorded figure."""
+def r_environment() -> tuple[str | None, dict[str, str]]:
+    rscript = os.environ.get(RSCRIPT_ENV) or shutil.which("Rscript")
+    env = dict(os.environ)
+    extra = os.environ.get(R_LIBS_ENV)
+    if extra:
+        env["R_LIBS"] = os.pathsep.join(p for p in (extra, env.get("R_LIBS", "")) if p)
+    return rscript, env
+
+
+def time_in_r(rscript: str, env: dict[str, str], package: str, call: str) -> float | None:
+    """Elapsed seconds of `call` in a fresh R, the package loaded before the clock starts;
+    None when the package is not installed."""
+    script = (
+        f"if (!suppressMessages(requireNamespace('{package}', quietly=TRUE))) quit(status=3)\n"
+        f"t <- system.time(invisible({call}))\n"
+        "cat('elapsed', t[['elapsed']], '\\n')\n"
+    )
+    out = subprocess.run(
+        [rscript, "-e", script], capture_output=True, text=True, env=env, check=False
+    )
+    if out.returncode == 3:
+        return None
+    for line in out.stdout.splitlines():
+        if line.startswith("elapsed "):
+            return float(line.split()[1])
+    raise RuntimeError(f"{package}: R failed: {out.stderr.strip()[-500:]}")
+
+
+def peer_time(key: str) -> PeerTime:
+    """Time the R peer here if R and its package are installed; else its recorded figure."""
     package, call = R_PEERS[key]
-    rscript = shutil.which("Rscript")
+    rscript, env = r_environment()
     if rscript is not None:
-        probe = subprocess.run(
-            [rscript, "-e", f"cat(requireNamespace('{package}', quietly=TRUE))"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.stdout.strip().endswith("TRUE"):
-            out = subprocess.run(
-                [rscript, "-e", f"t <- system.time(invisible({call})); cat(t[['elapsed']])"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            return float(out.stdout.strip().split()[-1]), "measured here"
-    seconds, _, where = RECORDED[key]
+        seconds = time_in_r(rscript, env, package, call)
+        if seconds is not None:
+            return PeerTime(seconds, True, f"measured in this run ({package}, {rscript})")
+    recorded, where = RECORDED[key]
     missing = "R" if rscript is None else f"R package {package}"
-    return seconds, f"recorded ({missing} not installed here): {where}"
+    return PeerTime(recorded, False, f"RECORDED, not measured ({missing} not found here): {where}")
 
 
 def peak_memory_mb(trials: int) -> float:
@@ -139,28 +173,32 @@ def main() -> None:
     exact_s = time.perf_counter() - start
     mem = peak_memory_mb(1_000_000)
 
+    getoc = peer_time("get.oc")
+    fast = peer_time("simFastBOIN")
+    crmsim = peer_time("crmsim")
+
+    def peer(name: str, t: PeerTime, digits: int) -> str:
+        return f"{name} {t.seconds:.{digits}f} s" + ("" if t.measured else " (recorded)")
+
     table = Table("benchmark", "phaseone", "peer", "speed-up", title="simulation")
-    getoc, getoc_note = peer_seconds("get.oc")
-    fast, fast_note = peer_seconds("simFastBOIN")
-    crmsim, crm_note = peer_seconds("crmsim")
     table.add_row(
         "BOIN 10,000 trials (numpy stream)",
         f"{boin_best * 1e3:.1f} ms (median {boin_med * 1e3:.1f})",
-        f"get.oc {getoc:.2f} s",
-        f"{getoc / boin_best:,.0f}x",
+        peer("get.oc", getoc, 2),
+        f"{getoc.seconds / boin_best:,.0f}x",
     )
-    table.add_row("", "", f"simFastBOIN {fast:.2f} s", f"{fast / boin_best:,.1f}x")
+    table.add_row("", "", peer("simFastBOIN", fast, 2), f"{fast.seconds / boin_best:,.1f}x")
     table.add_row(
         "BOIN 10,000 trials (R stream, = get.oc)",
         f"{boin_r_best * 1e3:.1f} ms",
-        f"get.oc {getoc:.2f} s",
-        f"{getoc / boin_r_best:,.0f}x",
+        peer("get.oc", getoc, 2),
+        f"{getoc.seconds / boin_r_best:,.0f}x",
     )
     table.add_row(
         "CRM 1,000 trials, 24 pts, cohorts of 3",
         f"{crm_best * 1e3:.1f} ms (median {crm_med * 1e3:.1f})",
-        f"crmsim {crmsim:.1f} s",
-        f"{crmsim / crm_best:,.0f}x",
+        peer("crmsim", crmsim, 1),
+        f"{crmsim.seconds / crm_best:,.0f}x",
     )
     table.add_row("BOIN 1,000,000 trials, peak RSS", f"{mem:,.0f} MB", "target <= 1,024 MB", "")
     states = exact.details["states"]
@@ -171,11 +209,11 @@ def main() -> None:
         "",
     )
     console.print(table)
-    for name, note in (("get.oc", getoc_note), ("simFastBOIN", fast_note), ("crmsim", crm_note)):
-        console.print(f"{name}: {note}", highlight=False)
+    for name, t in (("get.oc", getoc), ("simFastBOIN", fast), ("crmsim", crmsim)):
+        console.print(f"{name}: {t.note}", highlight=False)
     targets = [
         ("BOIN <= 20 ms", boin_best <= 0.020),
-        ("CRM >= 100x crmsim", crmsim / crm_best >= 100),
+        ("CRM >= 100x crmsim", crmsim.seconds / crm_best >= 100),
         ("1M trials <= 1 GB", mem <= 1024),
     ]
     console.print(

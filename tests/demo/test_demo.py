@@ -27,7 +27,11 @@ def test_the_demo_is_a_trial_in_progress_built_through_the_workflow(tmp_path: Pa
     result = runner.invoke(app, ["demo", "--database", str(path), "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "demo trial written" in result.output
-    assert "coord.chla" in result.output and "phase1-demo-only" in result.output
+    # The password is made fresh for this demo database and kept beside it, owner-only.
+    logins = Path(f"{path}.logins")
+    password = logins.read_text().strip()
+    assert len(password) >= 12 and logins.stat().st_mode & 0o777 == 0o600
+    assert "coord.chla" in result.output and password in result.output
 
     db = Database(f"sqlite:///{path}")
     try:
@@ -65,3 +69,4 @@ def test_the_demo_is_a_trial_in_progress_built_through_the_workflow(tmp_path: Pa
 
     again = runner.invoke(app, ["demo", "--database", str(path), "--no-serve"])
     assert again.exit_code == 0 and "using the demo trial" in again.output
+    assert password in again.output

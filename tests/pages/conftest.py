@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+# The password the test builds the demo with (the demo command makes a random one).
+DEMO_PASSWORD = "browser-test-password"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -70,7 +72,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     db = Database(f"sqlite:///{path}")
     today = dt.datetime.now(dt.UTC).date()
-    build_demo(db, protocol, today)
+    build_demo(db, protocol, today, DEMO_PASSWORD)
     app = create_site(db, Trial.from_protocol(protocol), policy=POLICY)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))

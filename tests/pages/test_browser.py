@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from phaseone.demo.build import DEMO_PASSWORD
 from phaseone.demo.records import screening_record
 
-from .conftest import Served, shots_dir
+from .conftest import DEMO_PASSWORD, Served, shots_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

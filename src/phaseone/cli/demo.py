@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from pathlib import Path
 
 import typer
@@ -32,7 +33,7 @@ def demo(
     slots, registration, doses, labs, AEs, signed DLT determinations and escalation
     decisions), so its audit trail is complete. Dates count back from today.
     """
-    from phaseone.demo.build import DEMO_PASSWORD, POLICY, USERS, build_demo
+    from phaseone.demo.build import POLICY, USERS, build_demo
     from phaseone.protocol import resolve_protocol
     from phaseone.store import migrate
     from phaseone.store.db import Database
@@ -40,17 +41,26 @@ def demo(
 
     protocol = resolve_protocol(DEFAULT_PROTOCOL)
     if reset:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".logins"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
     db = Database(f"sqlite:///{database.resolve()}")
     fresh = not database.exists() or not (migrate.is_current(db.engine) and has_users(db))
+    logins = _logins_file(database)
     if fresh:
+        # A fresh random password per demo database: no fixed credential ships with phaseone.
+        password = secrets.token_urlsafe(12)
         with console.status("Building the demo trial through the workflow..."):
-            build_demo(db, protocol, dt.datetime.now(dt.UTC).date())
+            build_demo(db, protocol, dt.datetime.now(dt.UTC).date(), password)
+        logins.write_text(password + "\n", encoding="utf-8")
+        logins.chmod(0o600)
         console.print(f"[green]ok[/] demo trial written to {database}")
     else:
         console.print(f"using the demo trial in {database} (--reset rebuilds it)")
-    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+        try:
+            password = logins.read_text(encoding="utf-8").strip()
+        except OSError:
+            password = f"(see {logins}; --reset makes a new one)"
+    table = Table(title=f"Demo logins (password for all: {password})")
     table.add_column("username")
     table.add_column("role")
     table.add_column("site")
@@ -60,6 +70,12 @@ def demo(
     if not serve:
         db.dispose()
         return
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(
+            "[bold yellow]warning:[/] the demo's accounts share one password and its cookies "
+            "are not marked secure; serving it beyond this machine exposes invented data only, "
+            "but do not put real data in it."
+        )
     import uvicorn
 
     from phaseone.web.pages import create_site
@@ -68,3 +84,8 @@ def demo(
     app = create_site(db, Trial.from_protocol(protocol), policy=POLICY)
     console.print(f"[bold]Open http://{host}:{port}/[/] (Ctrl+C stops the service)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _logins_file(database: Path) -> Path:
+    """Where the demo's generated password is kept, readable by its owner only."""
+    return Path(f"{database}.logins")

@@ -27,7 +27,6 @@ from phaseone.store.security import SecurityPolicy
 from phaseone.store.setup import prepare
 from phaseone.workflow import Trial, adjudication, registration, screening, slots, treatment
 
-DEMO_PASSWORD = "phase1-demo-only"
 POLICY = SecurityPolicy(cookie_secure=False)
 
 
@@ -88,8 +87,9 @@ LEVEL_3 = (
 
 
 class DemoBuilder:
-    def __init__(self, db: Database, protocol: Protocol, today: dt.date) -> None:
+    def __init__(self, db: Database, protocol: Protocol, today: dt.date, password: str) -> None:
         self.db = db
+        self.password = password
         self.trial = Trial.from_protocol(protocol)
         self.today = today
         self.count = 0
@@ -117,7 +117,7 @@ class DemoBuilder:
                     username=u.username,
                     full_name=u.full_name,
                     role=u.role,
-                    password=DEMO_PASSWORD,
+                    password=self.password,
                     site_id=u.site,
                     policy=POLICY,
                 )
@@ -154,7 +154,7 @@ class DemoBuilder:
             evaluation, _ = screening.screen(scope, self.trial, p.id, record, when.date())
             patient_id, evaluation_id = p.id, evaluation.id
         with self.as_user(inv) as scope:
-            screening.sign_eligibility(scope, evaluation_id, inv, DEMO_PASSWORD, POLICY)
+            screening.sign_eligibility(scope, evaluation_id, inv, self.password, POLICY)
         height = 100 + 6.0 * plan.age
         weight = 12 + 2.6 * plan.age
         with self.as_user(coord) as scope:
@@ -255,7 +255,7 @@ class DemoBuilder:
                     self.trial,
                     det_id,
                     username="chair",
-                    password=DEMO_PASSWORD,
+                    password=self.password,
                     policy=POLICY,
                     now=now,
                 )
@@ -268,7 +268,7 @@ class DemoBuilder:
                     self.trial,
                     decision.id,
                     username="chair",
-                    password=DEMO_PASSWORD,
+                    password=self.password,
                     policy=POLICY,
                     now=now,
                 )
@@ -293,5 +293,6 @@ class DemoBuilder:
             slots.request_slot(scope, self.trial, "CHLA referral (pre-consent)", self.at(0, 8))
 
 
-def build_demo(db: Database, protocol: Protocol, today: dt.date) -> None:
-    DemoBuilder(db, protocol, today).build()
+def build_demo(db: Database, protocol: Protocol, today: dt.date, password: str) -> None:
+    """Build the demo trial; every demo account gets `password` (made fresh per demo)."""
+    DemoBuilder(db, protocol, today, password).build()

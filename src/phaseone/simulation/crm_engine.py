@@ -10,11 +10,13 @@ The final selection is the model's recommendation after the last cohort.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from phaseone.designs.base import Design
 from phaseone.designs.crm import CRM, make_grid, prob_tox, scaled_doses
@@ -57,7 +59,11 @@ class CRMPlan:
     def run(
         self, truth: NDArray[np.float64], u: NDArray[np.float64]
     ) -> tuple[TrialBatch, NDArray[np.int64]]:
-        return run_crm(self, truth, u)
+        # The posterior's matrix products are small (states x doses x grid): spreading them
+        # over BLAS threads costs more in hand-offs than it gains, several times so on a busy
+        # machine, so the whole run uses one BLAS thread.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return run_crm(self, truth, u)
 
 
 def crm_plan(design: Design, cohort_size: int | None, cohorts: int | None) -> CRMPlan:
@@ -113,11 +119,11 @@ class GridTables:
         moments = ll @ self.a_one  # (states, 2): sum of w * a and sum of w
         return np.asarray(moments[:, 0] / moments[:, 1], dtype=np.float64)
 
-    @property
+    @functools.cached_property
     def log_pq(self) -> NDArray[np.float64]:
         return np.concatenate([self.log_p, self.log_q], axis=0)
 
-    @property
+    @functools.cached_property
     def a_one(self) -> NDArray[np.float64]:
         return np.column_stack([self.a, np.ones_like(self.a)])
 

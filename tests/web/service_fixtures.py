@@ -126,6 +126,12 @@ class Service:
         }
         return self.post(who, f"/patients/{patient_id}/registration", body)
 
+    def ready_patient_waitlisted(self, site: str, code: str) -> tuple[int, dict[str, Any]]:
+        """A new patient at `site` (not screened) and a slot request, whatever its fate."""
+        suffix = {"chla": "a", "stanford": "b"}[site]
+        patient = self.new_patient(f"coord_{suffix}", site, code)
+        return patient["id"], self.request_slot(f"coord_{suffix}", code)
+
     def ready_patient(self, site: str, code: str) -> tuple[int, int]:
         """A patient at `site` screened eligible, signed, with a slot held: (patient, slot)."""
         suffix = {"chla": "a", "stanford": "b"}[site]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from phaseone.demo.records import screening_record
 from phaseone.protocol import resolve_protocol
 from phaseone.store import accounts, sites
 from phaseone.store.access import Role, Source, system_actor
@@ -22,6 +24,22 @@ from phaseone.web.app import create_app
 
 PASSWORD = "a long test password 1"
 BASE = "https://testserver/api/v1"
+# The service's clock starts on the day the invented screening record is eligible.
+T0 = dt.datetime(2024, 6, 3, 9, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Clock:
+    """The service's clock, moved by the tests (DLT windows end, holds lapse)."""
+
+    now: dt.datetime = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
 
 # (username, role, site): site A is chla, site B is stanford.
 PEOPLE = (
@@ -43,6 +61,7 @@ class Service:
     tokens: dict[str, str]
     user_ids: dict[str, int]
     policy: SecurityPolicy
+    clock: Clock
     made: dict[str, Any] = field(default_factory=dict)
 
     def as_(self, who: str) -> dict[str, str]:
@@ -80,6 +99,49 @@ class Service:
         }
         return self.ok(self.post(who, "/patients", body), 201)  # type: ignore[no-any-return]
 
+    def screen(self, who: str, patient_id: int, code: str, site: str) -> dict[str, Any]:
+        """Screen with an eligible invented record, for the level open now."""
+        day = self.clock.now.date()
+        body = {"record": screening_record(code, site, day), "as_of": day.isoformat()}
+        return self.ok(  # type: ignore[no-any-return]
+            self.post(who, f"/patients/{patient_id}/screenings", body), 201
+        )
+
+    def sign_eligibility(self, who: str, evaluation_id: int) -> dict[str, Any]:
+        body = {"meaning_id": "eligibility-confirmed", "username": who, "password": PASSWORD}
+        path = f"/screening-evaluations/{evaluation_id}/signatures"
+        return self.ok(self.post(who, path, body), 201)  # type: ignore[no-any-return]
+
+    def request_slot(self, who: str, reference: str = "next patient") -> dict[str, Any]:
+        body = {"reference": reference}
+        return self.ok(self.post(who, "/slot-requests", body), 201)  # type: ignore[no-any-return]
+
+    def register(self, who: str, patient_id: int, slot_id: int, **extra: Any) -> Any:
+        body = {
+            "slot_request_id": slot_id,
+            "start_date": self.clock.now.date().isoformat(),
+            "height_cm": 128.0,
+            "weight_kg": 26.5,
+            **extra,
+        }
+        return self.post(who, f"/patients/{patient_id}/registration", body)
+
+    def ready_patient_waitlisted(self, site: str, code: str) -> tuple[int, dict[str, Any]]:
+        """A new patient at `site` (not screened) and a slot request, whatever its fate."""
+        suffix = {"chla": "a", "stanford": "b"}[site]
+        patient = self.new_patient(f"coord_{suffix}", site, code)
+        return patient["id"], self.request_slot(f"coord_{suffix}", code)
+
+    def ready_patient(self, site: str, code: str) -> tuple[int, int]:
+        """A patient at `site` screened eligible, signed, with a slot held: (patient, slot)."""
+        suffix = {"chla": "a", "stanford": "b"}[site]
+        patient = self.new_patient(f"coord_{suffix}", site, code)
+        evaluation = self.screen(f"coord_{suffix}", patient["id"], code, site)
+        self.sign_eligibility(f"inv_{suffix}", evaluation["id"])
+        slot = self.request_slot(f"coord_{suffix}", code)
+        assert slot["status"] == "held", slot
+        return patient["id"], slot["id"]
+
 
 # Hash the shared test password once; logins still verify it with real argon2.
 _cached_hash = functools.cache(hash_password)
@@ -115,12 +177,13 @@ def service(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ser
             )
             _, tokens[username] = accounts.create_api_token(scope, user, "tests", None)
             ids[username] = user.id
-    app = create_app(database, policy=policy)
+    clock = Clock()
+    app = create_app(database, policy=policy, clock=clock)
     with TestClient(app, base_url="https://testserver") as client:
-        yield Service(database, client, tokens, ids, policy)
+        yield Service(database, client, tokens, ids, policy, clock)
 
 
-# The API path of each record type, in an order where every record's references exist.
+# The API path of each site's record type, in an order where every record's references exist.
 RECORD_PATHS = (
     "patients",
     "screening-evaluations",
@@ -133,6 +196,10 @@ RECORD_PATHS = (
     "clinical-events",
     "follow-ups",
 )
+# Made only by the workflow (the server assigns levels, the rules propose determinations).
+WORKFLOW_MADE = frozenset({"registrations", "dlt-determinations", "escalation-decisions"})
+# Created with POST /<path> (the generic record API).
+CREATABLE = tuple(path for path in RECORD_PATHS if path not in WORKFLOW_MADE)
 
 
 def body_for(path: str, site: str, code: str, made: dict[str, int]) -> dict[str, Any]:
@@ -151,7 +218,7 @@ def body_for(path: str, site: str, code: str, made: dict[str, int]) -> dict[str,
         },
         "screening-evaluations": {
             "patient_id": patient,
-            "evaluated_on": "2024-01-08",
+            "evaluated_on": "2024-06-01",
             "dose_level": 1,
             "overall": "met",
             "criteria": [
@@ -159,15 +226,14 @@ def body_for(path: str, site: str, code: str, made: dict[str, int]) -> dict[str,
                 {
                     "criterion_id": "anc",
                     "result": "met",
-                    "evidence": {"value": 1.2, "unit": "10^9/L", "date": "2024-01-07"},
+                    "evidence": {"value": 1.2, "unit": "10^9/L", "date": "2024-06-01"},
                 },
             ],
         },
-        "registrations": {"patient_id": patient, "registered_on": "2024-01-10", "dose_level": 1},
         "courses": {
             "patient_id": patient,
-            "number": 1,
-            "start_date": "2024-01-12",
+            "number": 2,
+            "start_date": "2024-07-01",
             "dose_level": 1,
             "height_cm": 128.0,
             "weight_kg": 26.5,
@@ -178,7 +244,7 @@ def body_for(path: str, site: str, code: str, made: dict[str, int]) -> dict[str,
             "course_id": course,
             "agent_id": "lenalidomide",
             "course_day": 1,
-            "administered_on": "2024-01-12",
+            "administered_on": "2024-06-03",
             "planned_dose": 15.0,
             "given_dose": 15.0,
             "unit": "mg",
@@ -190,7 +256,7 @@ def body_for(path: str, site: str, code: str, made: dict[str, int]) -> dict[str,
             "analyte": "ANC",
             "value": 0.4,
             "unit": "10^9/L",
-            "collected_on": "2024-01-19",
+            "collected_on": "2024-06-10",
         },
         "adverse-events": {
             "patient_id": patient,
@@ -199,48 +265,55 @@ def body_for(path: str, site: str, code: str, made: dict[str, int]) -> dict[str,
             "meddra_term": "Neutrophil count decreased",
             "grade": 4,
             "ctcae_version": "5.0",
-            "onset_date": "2024-01-19",
+            "onset_date": "2024-06-10",
             "attribution": {"lenalidomide": "probable", "dinutuximab": "unlikely"},
-        },
-        "dlt-determinations": {
-            "patient_id": patient,
-            "course_id": course,
-            "adverse_event_id": made.get("adverse-events"),
-            "determined_on": "2024-01-25",
-            "is_dlt": True,
-            "evaluable": True,
-            "rule": "hematologic-g4",
-            "detail": {"window_end": "2024-02-08"},
         },
         "clinical-events": {
             "patient_id": patient,
             "kind": "off_study",
-            "event_date": "2024-03-01",
+            "event_date": "2024-09-01",
             "cause": "toxicity",
         },
         "follow-ups": {
             "patient_id": patient,
-            "contact_date": "2024-06-01",
+            "contact_date": "2024-12-01",
             "vital_status": "alive",
         },
     }
     return bodies[path]
 
 
-# Who writes each record type in the fixture journey (DLTs are the study chair's).
-WRITER = {path: "coord" for path in RECORD_PATHS} | {"dlt-determinations": "chair"}
-
-
 @pytest.fixture
 def journey(service: Service) -> dict[str, dict[str, int]]:
-    """One patient at site A (chla) and one at site B (stanford), each with every record type."""
+    """One patient at site A (chla) and one at site B (stanford), each with every record type.
+
+    Each is screened, signed and registered through the workflow on a held slot, records
+    doses, a lab and an AE through the record API; then the DLT windows end and the rules
+    propose both determinations (unsigned: the chair's signature is left to the tests).
+    """
     made: dict[str, dict[str, int]] = {}
     for site, suffix in (("chla", "a"), ("stanford", "b")):
-        ids: dict[str, int] = {}
-        for path in RECORD_PATHS:
-            who = "chair" if WRITER[path] == "chair" else f"coord_{suffix}"
-            body = body_for(path, site, f"{site.upper()}-001", ids)
-            ids[path] = service.ok(service.post(who, f"/{path}", body), 201)["id"]
+        code = f"{site.upper()}-001"
+        coord = f"coord_{suffix}"
+        patient_id, slot_id = service.ready_patient(site, code)
+        ids: dict[str, int] = {"patients": patient_id, "slot-requests": slot_id}
+        screening = service.ok(
+            service.get(coord, f"/screening-evaluations?patient_id={patient_id}")
+        )
+        ids["screening-evaluations"] = screening["items"][-1]["id"]
+        registered = service.ok(service.register(coord, patient_id, slot_id), 201)
+        ids["registrations"] = registered["registration"]["id"]
+        ids["courses"] = registered["course"]["id"]
+        for path in CREATABLE:
+            if path in ids:
+                continue
+            body = body_for(path, site, code, ids)
+            ids[path] = service.ok(service.post(coord, f"/{path}", body), 201)["id"]
         made[suffix] = ids
+    service.clock.advance(days=29)
+    queue = service.ok(service.post("chair", "/dlt-determinations/proposals"))
+    by_patient = {d["patient_id"]: d["id"] for d in queue["proposed_now"]}
+    for ids in made.values():
+        ids["dlt-determinations"] = by_patient[ids["patients"]]
     service.made = made
     return made

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.web.service_fixtures import PEOPLE, Service, body_for
+from phaseone.demo.records import screening_record
+from tests.web.service_fixtures import PASSWORD, PEOPLE, RECORD_PATHS, Service, body_for
 
 Action = Callable[[Service, str, dict[str, dict[str, int]]], Any]
 
@@ -26,14 +28,61 @@ def _correct_ae(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
     return s.patch(who, f"/adverse-events/{j['a']['adverse-events']}", {"grade": 3, "reason": "r"})
 
 
-def _new_dlt(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
-    body = body_for("dlt-determinations", "chla", "", {"patients": j["a"]["patients"]})
-    return s.post(who, "/dlt-determinations", body)
+def _screen(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    record = screening_record("CHLA-001", "chla", s.clock.now.date())
+    body = {"record": record, "as_of": s.clock.now.date().isoformat()}
+    return s.post(who, f"/patients/{j['a']['patients']}/screenings", body)
 
 
-def _new_decision(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
-    body = {"decided_on": "2024-02-01", "decision": "stay", "design": "rolling-six"}
-    return s.post(who, "/escalation-decisions", body)
+def _request_slot(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    return s.post(who, "/slot-requests", {"reference": f"by {who}", "site_id": "chla"})
+
+
+def _release_slot(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    slot = s.request_slot("coord_a", f"release by {who}")
+    return s.post(who, f"/slot-requests/{slot['id']}/release", {"reason": "family declined"})
+
+
+def _register(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    patient_id, slot_id = s.ready_patient("chla", f"R-{who}")
+    return s.register(who, patient_id, slot_id)
+
+
+def _record_dose(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    body = {"day": 2, "agent_id": "lenalidomide"}
+    return s.post(who, f"/patients/{j['a']['patients']}/doses", body)
+
+
+def _record_lab(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    body = {"analyte": "anc", "value": 400, "unit": "/uL", "collected_on": "2024-06-12"}
+    return s.post(who, f"/patients/{j['a']['patients']}/labs", body)
+
+
+def _off_treatment(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    body = {"ended_on": "2024-06-20", "reason": "physician_decision"}
+    return s.post(who, f"/patients/{j['a']['patients']}/off-treatment", body)
+
+
+def _propose_dlts(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    return s.post(who, "/dlt-determinations/proposals")
+
+
+def _propose_decision(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    return s.post(who, "/escalation-decisions/proposals")
+
+
+def _confirm_decision(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    decision = s.ok(s.post("chair", "/escalation-decisions/proposals"))["decision"]
+    body = {"username": who, "password": PASSWORD}
+    return s.post(who, f"/escalation-decisions/{decision['id']}/confirm", body)
+
+
+def _read_trial(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    return s.get(who, "/trial")
+
+
+def _list_slots(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
+    return s.get(who, "/slot-requests")
 
 
 def _add_user(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
@@ -72,18 +121,22 @@ def _sign_eligibility(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any
 
 
 def _sign_dlt(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
-    body = {"meaning_id": "dlt-determination", "username": who, "password": PASSWORD}
-    return s.post(who, f"/dlt-determinations/{j['a']['dlt-determinations']}/signatures", body)
+    body = {"username": who, "password": PASSWORD}
+    return s.post(who, f"/dlt-determinations/{j['a']['dlt-determinations']}/sign", body)
 
-
-from tests.web.service_fixtures import PASSWORD  # noqa: E402
 
 ACTIONS: dict[str, Action] = {
     "create patient": _new_patient,
     "create adverse event": _new_ae,
     "correct adverse event": _correct_ae,
-    "create DLT determination": _new_dlt,
-    "create escalation decision": _new_decision,
+    "screen patient": _screen,
+    "request slot": _request_slot,
+    "release slot": _release_slot,
+    "register patient": _register,
+    "record dose": _record_dose,
+    "record lab": _record_lab,
+    "off treatment": _off_treatment,
+    "propose DLT determinations": _propose_dlts,
     "add user": _add_user,
     "list users": _list_users,
     "read audit": _read_audit,
@@ -92,24 +145,40 @@ ACTIONS: dict[str, Action] = {
     "read patient": _read_patient,
     "sign eligibility": _sign_eligibility,
     "sign DLT determination": _sign_dlt,
+    "propose escalation decision": _propose_decision,
+    "confirm escalation decision": _confirm_decision,
+    "read trial": _read_trial,
+    "list slot requests": _list_slots,
 }
 
-CLINICAL = {"create patient", "create adverse event", "correct adverse event"}
-READ = {"read patient", "read history"}
+CLINICAL = {
+    "create patient",
+    "create adverse event",
+    "correct adverse event",
+    "screen patient",
+    "request slot",
+    "release slot",
+    "register patient",
+    "record dose",
+    "record lab",
+    "off treatment",
+}
+READ = {"read patient", "read history", "read trial", "list slot requests"}
 ALLOWED: dict[str, set[str]] = {
     "admin": {"add user", "list users", "read audit", "export audit"} | READ,
     "chair": CLINICAL
     | READ
     | {
-        "create DLT determination",
-        "create escalation decision",
+        "propose DLT determinations",
+        "sign DLT determination",
+        "propose escalation decision",
+        "confirm escalation decision",
         "read audit",
         "export audit",
-        "sign DLT determination",
     },
     "inv_a": CLINICAL | READ | {"sign eligibility"},
     "coord_a": CLINICAL | READ,
-    "stat": {"read patient"},
+    "stat": {"read patient", "read trial", "list slot requests"},
     "monitor": READ | {"read audit", "export audit"},
 }
 
@@ -128,10 +197,13 @@ def test_role_permissions(service: Service, journey, who: str) -> None:
 
 def test_monitor_writes_nothing_anywhere(service: Service, journey) -> None:
     before = service.audit_count()
-    for path, record_id in journey["a"].items():
+    for path in RECORD_PATHS:
+        record_id = journey["a"][path]
         assert service.patch("monitor", f"/{path}/{record_id}", {"reason": "x"}).status_code == 403
         void = service.post("monitor", f"/{path}/{record_id}/void", {"reason": "x"})
         assert void.status_code == 403
+    for name in sorted(CLINICAL - {"create patient", "register patient", "release slot"}):
+        assert ACTIONS[name](service, "monitor", journey).status_code == 403, name
     # Only the monitor's own reads are recorded; no change was.
     assert service.audit_count() == before
 
@@ -140,7 +212,7 @@ def test_statistician_sees_deidentified_data(service: Service, journey) -> None:
     patient_id = journey["a"]["patients"]
     full = service.ok(service.get("chair", f"/patients/{patient_id}"))
     blind = service.ok(service.get("stat", f"/patients/{patient_id}"))
-    assert full["initials"] == "CD" and full["medical_record_number"] == "MRN-1"
+    assert full["initials"] == "AB" and full["medical_record_number"] == "MRN-77"
     assert blind["initials"] is None and blind["medical_record_number"] is None
     assert blind["deidentified"] is True and full["deidentified"] is False
     assert blind["birth_date"] != full["birth_date"]
@@ -162,10 +234,27 @@ def test_statistician_sees_deidentified_data(service: Service, journey) -> None:
     ev_id = journey["a"]["screening-evaluations"]
     ev_full = service.ok(service.get("chair", f"/screening-evaluations/{ev_id}"))
     ev_blind = service.ok(service.get("stat", f"/screening-evaluations/{ev_id}"))
-    dated = next(c for c in ev_full["criteria"] if "date" in (c["evidence"] or {}))
-    shifted = next(c for c in ev_blind["criteria"] if c["criterion_id"] == dated["criterion_id"])
-    assert days(shifted["evidence"]["date"], dated["evidence"]["date"]) == shift
+    dated = [(c["criterion_id"], _dates(c["evidence"])) for c in ev_full["criteria"]]
+    criterion, found = next((cid, found) for cid, found in dated if found)
+    shifted = next(c for c in ev_blind["criteria"] if c["criterion_id"] == criterion)
+    assert [days(b, a) for a, b in zip(found, _dates(shifted["evidence"]), strict=True)] == [
+        shift
+    ] * len(found)
     dlt_id = journey["a"]["dlt-determinations"]
     dlt_full = service.ok(service.get("chair", f"/dlt-determinations/{dlt_id}"))
     dlt_blind = service.ok(service.get("stat", f"/dlt-determinations/{dlt_id}"))
-    assert days(dlt_blind["detail"]["window_end"], dlt_full["detail"]["window_end"]) == shift
+    assert days(dlt_blind["detail"]["window"][1], dlt_full["detail"]["window"][1]) == shift
+    # The trial state names no patient's dates to the statistician.
+    trial = service.ok(service.get("stat", "/trial"))
+    assert trial["pending"] and all(w["window_end"] is None for w in trial["pending"])
+
+
+def _dates(value: Any) -> list[str]:
+    """Every ISO date inside an engine's evidence, in order."""
+    if isinstance(value, str):
+        return [value] if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else []
+    if isinstance(value, dict):
+        return [d for key in sorted(value) for d in _dates(value[key])]
+    if isinstance(value, list):
+        return [d for item in value for d in _dates(item)]
+    return []

@@ -5,8 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from typing import Any
 
-from tests.web.service_fixtures import PASSWORD, Service
+from tests.web.service_fixtures import PASSWORD, Service, body_for
+
+
+def _unsigned(service: Service, journey: Any) -> int:
+    """A screening evaluation entered as a record (the journey's own is signed already)."""
+    body = body_for("screening-evaluations", "chla", "", {"patients": journey["a"]["patients"]})
+    return int(service.ok(service.post("coord_a", "/screening-evaluations", body), 201)["id"])
 
 
 def _sign(service: Service, who: str, ev: int, password: str = PASSWORD, user: str = "") -> object:
@@ -15,7 +22,7 @@ def _sign(service: Service, who: str, ev: int, password: str = PASSWORD, user: s
 
 
 def test_signature_records_meaning_name_time_and_content_hash(service: Service, journey) -> None:
-    ev = journey["a"]["screening-evaluations"]
+    ev = _unsigned(service, journey)
     record = service.ok(service.get("inv_a", f"/screening-evaluations/{ev}"))
     sig = service.ok(_sign(service, "inv_a", ev), 201)
     assert sig["meaning"] == "Eligibility confirmed by site investigator"
@@ -53,7 +60,7 @@ def test_signature_records_meaning_name_time_and_content_hash(service: Service, 
 def test_editing_signed_content_breaks_the_signature_visibly_and_is_audited(
     service: Service, journey
 ) -> None:
-    ev = journey["a"]["screening-evaluations"]
+    ev = _unsigned(service, journey)
     service.ok(_sign(service, "inv_a", ev), 201)
     changed = service.patch(
         "coord_a", f"/screening-evaluations/{ev}", {"dose_level": 2, "reason": "slot moved"}
@@ -71,7 +78,7 @@ def test_editing_signed_content_breaks_the_signature_visibly_and_is_audited(
 
 
 def test_signing_needs_the_signers_own_password(service: Service, journey) -> None:
-    ev = journey["a"]["screening-evaluations"]
+    ev = _unsigned(service, journey)
     assert _sign(service, "inv_a", ev, password="not my password").status_code == 401
     assert _sign(service, "inv_a", ev, user="coord_a").status_code == 401
     record = service.ok(service.get("inv_a", f"/screening-evaluations/{ev}"))
@@ -81,7 +88,7 @@ def test_signing_needs_the_signers_own_password(service: Service, journey) -> No
 
 
 def test_meaning_must_fit_the_record_and_role(service: Service, journey) -> None:
-    ev = journey["a"]["screening-evaluations"]
+    ev = _unsigned(service, journey)
     body = {"meaning_id": "dlt-determination", "username": "inv_a", "password": PASSWORD}
     wrong_kind = service.post("inv_a", f"/screening-evaluations/{ev}/signatures", body)
     assert wrong_kind.status_code == 422

@@ -45,7 +45,9 @@ def serve(
     port: int = typer.Option(8000, "--port", min=1, max=65535),
     database_url: str | None = database_option(),
     protocol: str = typer.Option(
-        "nant-2011-04", "--protocol", help="Bundled protocol id or YAML file (its sites)."
+        "nant-2011-04",
+        "--protocol",
+        help="Bundled protocol id or YAML file: its sites, and the trial the workflow runs.",
     ),
     insecure_cookies: bool = typer.Option(
         False,
@@ -60,10 +62,16 @@ def serve(
     import uvicorn
 
     from phaseone.web.app import create_app
+    from phaseone.workflow import Trial
 
     db = Database(database_url)
-    prepare(db, resolve_protocol(protocol), cli_actor())
+    chosen = resolve_protocol(protocol)
+    prepare(db, chosen, cli_actor())
     ensure_admin(db)
-    app = create_app(db, policy=SecurityPolicy(cookie_secure=not insecure_cookies))
+    app = create_app(
+        db,
+        policy=SecurityPolicy(cookie_secure=not insecure_cookies),
+        trial=Trial.from_protocol(chosen),
+    )
     console.print(f"serving {db.url} at http://{host}:{port}/api/v1/docs")
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -65,6 +65,8 @@ class EntitySpec:
     # Columns naming another record of the same patient.
     references: Mapping[str, type[PatientOwned]] = field(default_factory=dict)
     unique: tuple[tuple[str, ...], ...] = ()
+    # Columns the server decides (a registration's dose level): never corrected by hand.
+    assigned: frozenset[str] = frozenset()
 
     @property
     def patient_owned(self) -> bool:
@@ -82,8 +84,9 @@ def _spec(
     writers: frozenset[Role] = CLINICAL_WRITERS,
     references: Mapping[str, type[PatientOwned]] | None = None,
     unique: tuple[tuple[str, ...], ...] = (),
+    assigned: frozenset[str] = frozenset(),
 ) -> EntitySpec:
-    return EntitySpec(name, label, model, writers, references or {}, unique)
+    return EntitySpec(name, label, model, writers, references or {}, unique, assigned)
 
 
 _COURSE_REF: Mapping[str, type[PatientOwned]] = {"course_id": Course}
@@ -93,7 +96,13 @@ SPECS: dict[str, EntitySpec] = {
     for spec in (
         _spec("patients", "patient", Patient, unique=(("subject_code",),)),
         _spec("screening_evaluations", "screening evaluation", ScreeningEvaluation),
-        _spec("registrations", "registration", Registration, unique=(("patient_id",),)),
+        _spec(
+            "registrations",
+            "registration",
+            Registration,
+            unique=(("patient_id",),),
+            assigned=frozenset({"dose_level", "slot_reference", "assignment"}),
+        ),
         _spec("courses", "course", Course, unique=(("patient_id", "number"),)),
         _spec(
             "dose_administrations",
@@ -112,7 +121,16 @@ SPECS: dict[str, EntitySpec] = {
         ),
         _spec("clinical_events", "clinical event", ClinicalEvent),
         _spec("follow_ups", "follow-up", FollowUp),
-        _spec("escalation_decisions", "escalation decision", EscalationDecision, DECISION_WRITERS),
+        _spec(
+            "escalation_decisions",
+            "escalation decision",
+            EscalationDecision,
+            DECISION_WRITERS,
+            # The design's proposal as it was made; only the chair's rationale is edited.
+            assigned=frozenset(
+                {"decided_on", "from_dose_level", "dose_level", "decision", "design", "state"}
+            ),
+        ),
     )
 }
 
@@ -412,6 +430,14 @@ def update(
     fixed = sorted(IMMUTABLE & set(changes))
     if fixed:
         raise InputError([Problem(name, "cannot be changed after saving") for name in fixed])
+    assigned = sorted(spec.assigned & set(changes))
+    if assigned:
+        raise InputError(
+            [
+                Problem(name, f"assigned by the server; void the {spec.label} instead")
+                for name in assigned
+            ]
+        )
     patient_id = getattr(obj, "patient_id", None)
     if patient_id is not None:
         _check_references(scope, spec, patient_id, changes)

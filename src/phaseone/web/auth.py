@@ -8,8 +8,9 @@ the session); bearer tokens are not sent by browsers on their own, so they need 
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,6 +23,7 @@ from phaseone.store.errors import AuthenticationError
 from phaseone.store.scope import Scope
 from phaseone.store.security import SecurityPolicy
 from phaseone.web.errors import CsrfError
+from phaseone.workflow import Trial
 
 SESSION_COOKIE = "phaseone_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -36,6 +38,18 @@ def database(request: Request) -> Database:
 def policy(request: Request) -> SecurityPolicy:
     found: SecurityPolicy = request.app.state.policy
     return found
+
+
+def trial_of(request: Request) -> Trial:
+    """The trial this service runs (protocol, design, slot policy)."""
+    found: Trial = request.app.state.trial
+    return found
+
+
+def now(request: Request) -> dt.datetime:
+    """The time (UTC) a workflow step happens, from the service's clock."""
+    clock: Callable[[], dt.datetime] = request.app.state.clock
+    return clock()
 
 
 def client_ip(request: Request) -> str | None:

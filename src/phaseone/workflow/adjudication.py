@@ -18,7 +18,7 @@ from phaseone.errors import InputError, Problem
 from phaseone.safety.dlt import LabPoint, PatientWindow, determine
 from phaseone.safety.events import AdverseEvent as EngineEvent
 from phaseone.store import records, signatures
-from phaseone.store.access import Source, system_actor
+from phaseone.store.access import DECISION_WRITERS, Source, system_actor
 from phaseone.store.errors import ConflictError
 from phaseone.store.models import (
     AdverseEvent,
@@ -408,3 +408,19 @@ def refresh(scope: Scope, trial: Trial, now: dt.datetime) -> list[DltDeterminati
     if open_decisions(scope):
         propose_decision(scope, trial, now.date())
     return made
+
+
+def propose_due(scope: Scope, trial: Trial, now: dt.datetime) -> list[DltDetermination]:
+    """The study chair asks for what the clock would bring now (see `refresh`): the
+    determinations the DLT rules propose for windows that are over."""
+    scope.require_role(DECISION_WRITERS, "ask for DLT determinations")
+    return refresh(scope, trial, now)
+
+
+def record_proposal(scope: Scope, trial: Trial, as_of: dt.date) -> EscalationDecision:
+    """The study chair asks the design for its decision now, recorded for confirmation
+    (the open proposal if it still stands; stale ones are superseded)."""
+    scope.require_role(DECISION_WRITERS, "ask for an escalation decision")
+    decision = propose_decision(scope, trial, as_of, force=True)
+    assert decision is not None
+    return decision

@@ -3,6 +3,10 @@
 Bodies come from schemas.py; the correction (PATCH) body and the response model are derived
 from the creation body so that the three never drift apart. Every rule (scoping, roles,
 reasons, audit, signatures) is applied by phaseone.store.records, not here.
+
+Registrations, DLT determinations and escalation decisions are made only by the workflow
+(web/api/enrolment.py, web/api/adjudication.py): their routers here have no creation, and
+their workflow signatures (determination, decision) are given through the workflow too.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the derived models themselves.
@@ -11,6 +15,7 @@ import datetime as dt
 import functools
 import types
 import typing
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -88,10 +93,16 @@ def _plain(annotation: Any) -> Any:
     return annotation
 
 
+# A screening made by the workflow carries the eligibility engine's verdict; one entered as
+# a record carries met / not_met / unknown (and so can never be registered on).
+ScreeningOverall = Literal["eligible", "ineligible", "incomplete", "met", "not_met", "unknown"]
+READ_AS: dict[str, Any] = {"criteria": list[CriterionOut], "overall": ScreeningOverall}
+
+
 def read_model(body: type[BaseModel], spec: records.EntitySpec) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for name, info in body.model_fields.items():
-        annotation = list[CriterionOut] if name == "criteria" else _plain(info.annotation)
+        annotation = READ_AS.get(name) or _plain(info.annotation)
         fields[name] = (annotation | None, None)
     if spec.patient_owned:
         fields["site_id"] = (str, ...)
@@ -108,11 +119,12 @@ def read_model(body: type[BaseModel], spec: records.EntitySpec) -> type[BaseMode
     return create_model(name, **fields)
 
 
-def update_model(body: type[BaseModel]) -> type[BaseModel]:
-    """The correction body: any creatable field except the fixed ones, plus a reason."""
+def update_model(body: type[BaseModel], spec: records.EntitySpec) -> type[BaseModel]:
+    """The correction body: any creatable field except the fixed and the server-assigned
+    ones, plus a reason."""
     fields: dict[str, Any] = {}
     for name, info in body.model_fields.items():
-        if name in records.IMMUTABLE:
+        if name in records.IMMUTABLE or name in spec.assigned:
             continue
         fields[name] = (info.annotation, FieldInfo.merge_field_infos(info, default=None))
     fields["reason"] = (Reason, ...)
@@ -138,11 +150,23 @@ SiteFilter = Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 RecordId = Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 
-def record_router(spec: records.EntitySpec, path: str, body: type[BaseModel]) -> APIRouter:
+@dataclass(frozen=True)
+class Exposed:
+    """A record type as the API offers it: its path, store table and body (the fields)."""
+
+    path: str
+    table: str
+    body: type[BaseModel]
+    create: bool = True  # False: only the workflow creates it
+    sign: bool = True  # False: its signature is a workflow step
+
+
+def record_router(exposed: Exposed) -> APIRouter:
+    spec, path, body = records.SPECS[exposed.table], exposed.path, exposed.body
     label = spec.label
     router = APIRouter(prefix=f"/{path}", tags=[label])
-    Read = read_model(body, spec)
-    Correction = update_model(body)
+    Read = read_models()[exposed.table]
+    Correction = update_model(body, spec)
     PageOut = page_model(Read)
 
     def page(
@@ -197,9 +221,11 @@ def record_router(spec: records.EntitySpec, path: str, body: type[BaseModel]) ->
     def one(scope: Any, obj: Any) -> dict[str, Any]:
         return records.present_many(scope, spec, [obj])[0]
 
-    @router.post("", status_code=201, response_model=Read, summary=f"Create a {label}")
-    def create(scope: Caller, data: body) -> dict[str, Any]:  # type: ignore[valid-type]
-        return one(scope, records.create(scope, spec, data.model_dump()))  # type: ignore[attr-defined]
+    if exposed.create:
+
+        @router.post("", status_code=201, response_model=Read, summary=f"Create a {label}")
+        def create(scope: Caller, data: body) -> dict[str, Any]:  # type: ignore[valid-type]
+            return one(scope, records.create(scope, spec, data.model_dump()))  # type: ignore[attr-defined]
 
     @router.get("/{record_id}", response_model=Read, summary=f"Read a {label}")
     def read(scope: Caller, record_id: RecordId) -> dict[str, Any]:
@@ -225,49 +251,71 @@ def record_router(spec: records.EntitySpec, path: str, body: type[BaseModel]) ->
     def history(scope: Caller, record_id: RecordId) -> list[dict[str, Any]]:
         return trail.history(scope, spec.name, record_id)
 
-    @router.post(
-        "/{record_id}/signatures",
-        status_code=201,
-        response_model=SignatureOut,
-        summary=f"Sign a {label} (re-enter your credentials)",
-    )
-    def sign(scope: Caller, record_id: RecordId, data: SignIn, request: Request) -> dict[str, Any]:
-        try:
-            sig, obj = signatures.sign(
-                scope,
-                entity=spec.name,
-                record_id=record_id,
-                meaning_id=data.meaning_id,
-                username=data.username,
-                password=data.password,
-                policy=policy(request),
-            )
-        except AuthenticationError:
-            # The failed attempt counts toward lockout and is audited, though nothing is signed.
-            scope.session.commit()
-            raise
-        return records.signature_view(sig, records.content_hash(spec.name, obj), obj.voided)
+    if exposed.sign:
+
+        @router.post(
+            "/{record_id}/signatures",
+            status_code=201,
+            response_model=SignatureOut,
+            summary=f"Sign a {label} (re-enter your credentials)",
+        )
+        def sign(
+            scope: Caller, record_id: RecordId, data: SignIn, request: Request
+        ) -> dict[str, Any]:
+            try:
+                sig, obj = signatures.sign(
+                    scope,
+                    entity=spec.name,
+                    record_id=record_id,
+                    meaning_id=data.meaning_id,
+                    username=data.username,
+                    password=data.password,
+                    policy=policy(request),
+                )
+            except AuthenticationError:
+                # The failed attempt counts toward lockout and is audited; nothing is signed.
+                scope.session.commit()
+                raise
+            return records.signature_view(sig, records.content_hash(spec.name, obj), obj.voided)
 
     return router
 
 
-# (path, store table, creation body), in the order the API document lists them.
-EXPOSED: tuple[tuple[str, str, type[BaseModel]], ...] = (
-    ("patients", "patients", schemas.PatientIn),
-    ("screening-evaluations", "screening_evaluations", schemas.ScreeningEvaluationIn),
-    ("registrations", "registrations", schemas.RegistrationIn),
-    ("courses", "courses", schemas.CourseIn),
-    ("dose-administrations", "dose_administrations", schemas.DoseAdministrationIn),
-    ("lab-results", "lab_results", schemas.LabResultIn),
-    ("adverse-events", "adverse_events", schemas.AdverseEventIn),
-    ("dlt-determinations", "dlt_determinations", schemas.DltDeterminationIn),
-    ("clinical-events", "clinical_events", schemas.ClinicalEventIn),
-    ("follow-ups", "follow_ups", schemas.FollowUpIn),
-    ("escalation-decisions", "escalation_decisions", schemas.EscalationDecisionIn),
+# In the order the API document lists them.
+EXPOSED: tuple[Exposed, ...] = (
+    Exposed("patients", "patients", schemas.PatientIn),
+    Exposed("screening-evaluations", "screening_evaluations", schemas.ScreeningEvaluationIn),
+    Exposed("registrations", "registrations", schemas.RegistrationIn, create=False),
+    Exposed("courses", "courses", schemas.CourseIn),
+    Exposed("dose-administrations", "dose_administrations", schemas.DoseAdministrationIn),
+    Exposed("lab-results", "lab_results", schemas.LabResultIn),
+    Exposed("adverse-events", "adverse_events", schemas.AdverseEventIn),
+    Exposed(
+        "dlt-determinations",
+        "dlt_determinations",
+        schemas.DltDeterminationIn,
+        create=False,
+        sign=False,
+    ),
+    Exposed("clinical-events", "clinical_events", schemas.ClinicalEventIn),
+    Exposed("follow-ups", "follow_ups", schemas.FollowUpIn),
+    Exposed(
+        "escalation-decisions",
+        "escalation_decisions",
+        schemas.EscalationDecisionIn,
+        create=False,
+        sign=False,
+    ),
 )
+
+
+@functools.cache
+def read_models() -> dict[str, type[BaseModel]]:
+    """The response model of each record type by store table (shared with the workflow)."""
+    return {e.table: read_model(e.body, records.SPECS[e.table]) for e in EXPOSED}
 
 
 @functools.cache
 def routers() -> tuple[APIRouter, ...]:
     """The record routers, built once per process (every app includes the same ones)."""
-    return tuple(record_router(records.SPECS[table], path, body) for path, table, body in EXPOSED)
+    return tuple(record_router(exposed) for exposed in EXPOSED)

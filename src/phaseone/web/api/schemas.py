@@ -1,5 +1,8 @@
 """Request bodies for creating records. Corrections (PATCH) and responses are derived from these.
 
+Registrations, DLT determinations and escalation decisions are created by the workflow only;
+their classes here describe the fields that are read and (where allowed) corrected.
+
 Structures that belong to an engine (eligibility evidence, dosing, grading, DLT rule detail,
 design state) are `EngineData`: stored as given, never interpreted here.
 """

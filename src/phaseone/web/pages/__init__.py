@@ -23,6 +23,6 @@ def install_pages(app: FastAPI, trial: Trial) -> None:
 
 def create_site(db: Database, trial: Trial, *, policy: SecurityPolicy = DEFAULT_POLICY) -> FastAPI:
     """The JSON API and the pages over one database."""
-    app = create_app(db, policy=policy)
+    app = create_app(db, policy=policy, trial=trial)
     install_pages(app, trial)
     return app

@@ -411,3 +411,25 @@ def test_the_waitlist_is_first_come_and_the_chair_can_move_a_request(service: Se
     assert slot_status(service, second["id"]) == "held"
     listed = service.ok(service.get("chair", "/slot-requests"))
     assert (listed["slots_open"], listed["waitlisted"]) == (6, 1)
+
+
+def test_a_course_cannot_raise_the_registered_dose_level(service: Service, journey) -> None:
+    """The journey's patient is registered on level 1 (the starting level); a course may stay
+    there or go lower (a dose modification), never higher."""
+    patient = journey["a"]["patients"]
+    before = snapshot(service)
+    course = body_for("courses", "chla", "", journey["a"]) | {"number": 3, "dose_level": 2}
+    refused = service.post("coord_a", "/courses", course)
+    assert refused.status_code == 422
+    assert "above the registered level 1" in refused.text and "dose_level" in refused.text
+    assert snapshot(service) == before
+    course_id = journey["a"]["courses"]
+    raised = service.patch(
+        "coord_a", f"/courses/{course_id}", {"dose_level": 2, "reason": "typo"}
+    )
+    assert raised.status_code == 422 and "above the registered level" in raised.text
+    same = service.post("coord_a", "/courses", course | {"dose_level": 1})
+    assert same.status_code == 201, same.text
+    assert service.ok(service.get("coord_a", f"/courses/{same.json()['id']}"))[
+        "patient_id"
+    ] == patient

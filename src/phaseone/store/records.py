@@ -386,6 +386,8 @@ def create(scope: Scope, spec: EntitySpec, data: Mapping[str, Any]) -> Any:
             raise ConflictError(f"patient {patient.id} is voided")
         values["site_id"] = patient.site_id
         _check_references(scope, spec, patient.id, values)
+        if spec.model is Course:
+            _check_course_level(scope, patient.id, values.get("dose_level"))
     _check_unique(scope, spec, values, None)
     model: Any = spec.model
     obj = model(**values, created_by=scope.actor.user_id)
@@ -418,6 +420,34 @@ def _audit_broken(scope: Scope, obj: Stamped, broken: list[Signature], why: str)
 IMMUTABLE = frozenset({"patient_id", "site_id", "criteria", "date_shift_days"})
 
 
+def _check_course_level(scope: Scope, patient_id: int, level: Any) -> None:
+    """A course is given at the registered dose level or, as a dose modification, below it.
+
+    The level a patient gets is assigned by the server at registration; a course can never
+    raise it (no intra-patient escalation), so a site cannot change the dose through a course.
+    """
+    registration = scope.session.scalars(
+        select(Registration).where(
+            Registration.patient_id == patient_id, Registration.voided.is_(False)
+        )
+    ).first()
+    if registration is None:
+        raise InputError(
+            [Problem("patient_id", "the patient is not registered; courses follow registration")]
+        )
+    if level is not None and level > registration.dose_level:
+        raise InputError(
+            [
+                Problem(
+                    "dose_level",
+                    f"dose level {level} is above the registered level "
+                    f"{registration.dose_level}; a course stays at the registered level or "
+                    "moves to a lower one",
+                )
+            ]
+        )
+
+
 def update(
     scope: Scope, spec: EntitySpec, record_id: int, changes: Mapping[str, Any], reason: str | None
 ) -> Any:
@@ -441,6 +471,8 @@ def update(
     patient_id = getattr(obj, "patient_id", None)
     if patient_id is not None:
         _check_references(scope, spec, patient_id, changes)
+        if spec.model is Course and "dose_level" in changes:
+            _check_course_level(scope, patient_id, changes["dose_level"])
     merged = {**content(obj), **changes}
     if any(set(key) & set(changes) for key in spec.unique):
         _check_unique(scope, spec, merged, obj.id)

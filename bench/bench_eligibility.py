@@ -21,7 +21,9 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -34,22 +36,29 @@ AS_OF = dt.date(2024, 6, 3)
 TARGET = 5000.0
 
 
-def generate(path: Path, n: int, seed: int = 20240603) -> None:
-    """Write n records: copies of the examples with new ids, jittered labs and dates."""
+def records(n: int, seed: int = 20240603) -> Iterator[dict[str, Any]]:
+    """n invented records: copies of the examples with new ids, jittered labs and dates,
+    and now and then a malformed one (a unit the analyte does not accept)."""
     rng = random.Random(seed)
     templates = [json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("[0-9]*.json"))]
+    for i in range(n):
+        record = json.loads(json.dumps(rng.choice(templates)))
+        record["id"] = f"GEN-{i:06d}"
+        for lab in record["labs"]:
+            lab["value"] = round(lab["value"] * rng.uniform(0.75, 1.25), 3)
+            shift = rng.randint(0, 5)
+            lab["date"] = (
+                dt.date.fromisoformat(lab["date"]) - dt.timedelta(days=shift)
+            ).isoformat()
+        if rng.random() < 0.01:
+            record["labs"][0]["unit"] = "mg/dL"
+        yield record
+
+
+def generate(path: Path, n: int, seed: int = 20240603) -> None:
+    """Write n generated records to a JSONL file."""
     with path.open("wb") as out:
-        for i in range(n):
-            record = json.loads(json.dumps(rng.choice(templates)))
-            record["id"] = f"GEN-{i:06d}"
-            for lab in record["labs"]:
-                lab["value"] = round(lab["value"] * rng.uniform(0.75, 1.25), 3)
-                shift = rng.randint(0, 5)
-                lab["date"] = (
-                    dt.date.fromisoformat(lab["date"]) - dt.timedelta(days=shift)
-                ).isoformat()
-            if rng.random() < 0.01:
-                record["labs"][0]["unit"] = "mg/dL"  # a malformed record now and then
+        for record in records(n, seed):
             out.write(orjson.dumps(record) + b"\n")
 
 

@@ -298,9 +298,10 @@ def screen_line(
     detail: Detail,
 ) -> dict[str, Any]:
     """One JSONL line to one output row; a bad record becomes an error row."""
+    brief = detail is Detail.summary  # a summary row needs reasons only where it shows them
     try:
         record = parse_record(line, line=number)
-        result = screener.evaluate(record, as_of, dose_level)
+        result = screener.evaluate(record, as_of, dose_level, brief=brief)
     except InputError as exc:
         return {
             "format": ROW_FORMAT,
@@ -311,7 +312,7 @@ def screen_line(
         }
     except PhaseoneError as exc:  # pragma: no cover - defensive: never stop a bulk run
         return {"format": ROW_FORMAT, "line": number, "overall": "error", "errors": [str(exc)]}
-    return result.to_row(line=number) if detail is Detail.summary else result.to_dict(line=number)
+    return result.to_row(line=number) if brief else result.to_dict(line=number)
 
 
 def _guess_id(line: bytes) -> str | None:

@@ -34,16 +34,30 @@ def add_months(day: dt.date, months: int) -> dt.date:
 class Context:
     """One record on one entry date. `as_of` is the first day of protocol therapy."""
 
-    __slots__ = ("_cache", "_labs", "_therapies", "_verdict_of", "as_of", "item", "record")
+    __slots__ = (
+        "_cache",
+        "_labs",
+        "_therapies",
+        "_verdict_of",
+        "as_of",
+        "brief",
+        "item",
+        "record",
+    )
 
     def __init__(
         self,
         record: PatientRecord,
         as_of: dt.date,
         verdict_of: Callable[[str], Status],
+        *,
+        brief: bool = False,
     ) -> None:
         self.record = record
         self.as_of = as_of
+        # Status only: a rule may return a bare outcome (verdict.decided) once its status is
+        # known, skipping its reason and evidence; the engine asks again where they are shown.
+        self.brief = brief
         self.item: tuple[int, Any] | None = None  # (index, element) inside a for_each group
         self._verdict_of = verdict_of
         self._labs: dict[str, list[tuple[int, Lab]]] | None = None

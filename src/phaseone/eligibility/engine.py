@@ -21,9 +21,10 @@ from pydantic import ValidationError
 
 from phaseone.eligibility.context import Context
 from phaseone.eligibility.record import PatientRecord
-from phaseone.eligibility.result import CriterionInfo, EligibilityResult, Overall
+from phaseone.eligibility.result import OUTCOME, CriterionInfo, EligibilityResult, Overall
 from phaseone.eligibility.rules import FOR_EACH_COLLECTIONS, RULES, RULES_VERSION, Params, Rule
 from phaseone.eligibility.verdict import (
+    BARE,
     MET,
     NOT_APPLICABLE,
     NOT_MET,
@@ -227,6 +228,12 @@ class Screener:
             }
             for level, skipped in self.skipped.items()
         }
+        self.skip_statuses: dict[int | None, dict[str, Status]] = {
+            level: dict.fromkeys(skipped, NOT_APPLICABLE) for level, skipped in self.skipped.items()
+        }
+        self.descendants = {n.id: tuple(d.id for d in _walk(n.children)) for n in self.order}
+        # (id, kind, parent) in protocol order, for deciding what a compact row details.
+        self.lineage = tuple((n.id, n.kind, n.parent) for n in self.order)
         self.pending: dict[int | None, frozenset[str]] = dict.fromkeys(self.levels, frozenset())
         self.pending[None] = frozenset(n.id for n in self.order if self.applies(n, None) is None)
 
@@ -261,9 +268,20 @@ class Screener:
     # --- evaluation -------------------------------------------------------------------
 
     def evaluate(
-        self, record: PatientRecord, as_of: dt.date, dose_level: int | None = None
+        self,
+        record: PatientRecord,
+        as_of: dt.date,
+        dose_level: int | None = None,
+        *,
+        brief: bool = False,
     ) -> EligibilityResult:
-        """Evaluate one record as of the first day of protocol therapy."""
+        """Evaluate one record as of the first day of protocol therapy.
+
+        `brief=True` is the bulk fast path: every criterion gets the same status, but
+        reasons, missing data and evidence are worked out only for the criteria that the
+        compact row reports (those that do not pass and are not alternatives inside a
+        group that passed). `result.to_row()` is the same either way.
+        """
         if dose_level is not None and dose_level not in self.levels:
             raise InputError(
                 [
@@ -278,6 +296,8 @@ class Screener:
             raise InputError(
                 [Problem("as_of", f"{as_of} is before birth_date {record.birth_date}")]
             )
+        if brief:
+            return self._evaluate_brief(record, as_of, dose_level)
         outcomes = dict(self.skip_outcomes[dose_level])
         ctx = Context(record, as_of, lambda cid: outcomes[cid].status)
         pending = self.pending[dose_level]
@@ -291,7 +311,64 @@ class Screener:
             if pending and nid in pending:
                 out = self._pending_level(node, out)
             outcomes[nid] = out
-        return self._result(record, as_of, dose_level, outcomes)
+        statuses = {cid: out.status for cid, out in outcomes.items()}
+        return self._result(record, as_of, dose_level, statuses, outcomes, brief=False)
+
+    def _evaluate_brief(
+        self, record: PatientRecord, as_of: dt.date, dose_level: int | None
+    ) -> EligibilityResult:
+        """Two passes: every status first (rules skip their reasons and evidence), then the
+        full outcome of each criterion the compact row reports."""
+        statuses: dict[str, Status] = dict(self.skip_statuses[dose_level])
+        outcomes = dict(self.skip_outcomes[dose_level])  # the ones worked out in full
+        ctx = Context(record, as_of, statuses.__getitem__, brief=True)
+        pending = self.pending[dose_level]
+        for nid, check, params, node, child_ids in self.steps[dose_level]:
+            if check is not None:
+                status = check(ctx, params).status
+            elif node.for_each is not None:
+                # Per-item groups are rare and small: evaluated in full, as evaluate() does.
+                ctx.brief = False
+                out = _for_each(node, ctx, record, outcomes)
+                ctx.brief = True
+                if pending and nid in pending:
+                    out = self._pending_level(node, out)
+                outcomes[nid] = out
+                statuses.update((d, outcomes[d].status) for d in self.descendants[nid])
+                status = out.status
+            else:
+                status = combine(node.combine or "all_of", [statuses[c] for c in child_ids])
+            if pending and nid in pending and passes(status, node.kind) not in _PASSING:
+                status = UNKNOWN
+            statuses[nid] = status
+        ctx.brief = False
+        reported = self._reported(statuses)
+        for nid, check, params, node, child_ids in self.steps[dose_level]:
+            if nid not in reported or nid in outcomes:
+                continue
+            if check is not None:
+                out = check(ctx, params)
+            else:
+                out = _group(
+                    node, [outcomes.get(c) or BARE[statuses[c]] for c in child_ids]
+                )
+            if pending and nid in pending:
+                out = self._pending_level(node, out)
+            outcomes[nid] = out
+        return self._result(record, as_of, dose_level, statuses, outcomes, brief=True)
+
+    def _reported(self, statuses: dict[str, Status]) -> set[str]:
+        """Criteria the compact row details: not passed, not applicable, and not inside a
+        group that passed (an alternative that was not needed)."""
+        settled: set[str] = set()
+        reported: set[str] = set()
+        for cid, kind, parent in self.lineage:
+            word = OUTCOME[kind, statuses[cid]]
+            if word == "pass" or parent in settled:
+                settled.add(cid)
+            elif word != "not_applicable":
+                reported.add(cid)
+        return reported
 
     def applies(self, node: Node, dose_level: int | None) -> bool | None:
         """Whether a node's own condition holds on a dose level (None: no level given)."""
@@ -333,17 +410,19 @@ class Screener:
         record: PatientRecord,
         as_of: dt.date,
         dose_level: int | None,
+        statuses: dict[str, Status],
         outcomes: dict[str, Outcome],
+        brief: bool,
     ) -> EligibilityResult:
         failed: list[str] = []
         pending: list[str] = []
         missing: dict[str, None] = {}
         for root in self.roots:
-            verdict = passes(outcomes[root.id].status, root.kind)
+            verdict = passes(statuses[root.id], root.kind)
             if verdict == NOT_MET:
-                failed.extend(_culprits(root, NOT_MET, outcomes))
+                failed.extend(_culprits(root, NOT_MET, statuses))
             elif verdict == UNKNOWN:
-                pending.extend(_culprits(root, UNKNOWN, outcomes))
+                pending.extend(_culprits(root, UNKNOWN, statuses))
                 missing.update(dict.fromkeys(outcomes[root.id].missing))
         overall: Overall = "ineligible" if failed else "incomplete" if pending else "eligible"
         return EligibilityResult(
@@ -358,7 +437,8 @@ class Screener:
             unknown=tuple(pending),
             missing=tuple(missing),
             info=self.static,
-            outcomes=tuple([outcomes[i] for i in self.ids]),
+            outcomes=tuple([outcomes.get(i) or BARE[statuses[i]] for i in self.ids]),
+            brief=brief,
         )
 
 
@@ -375,14 +455,14 @@ def _paths(protocol: Protocol) -> dict[str, str]:
     return out
 
 
-def _culprits(node: Node, verdict: Status, outcomes: dict[str, Outcome]) -> list[str]:
+def _culprits(node: Node, verdict: Status, statuses: dict[str, Status]) -> list[str]:
     """The most specific criteria that make `node` fail (or stay unknown)."""
     if node.rule is not None or node.for_each is not None or node.combine == "any_of":
         return [node.id]
     out: list[str] = []
     for child in node.children:
-        if passes(outcomes[child.id].status, child.kind) == verdict:
-            out.extend(_culprits(child, verdict, outcomes))
+        if passes(statuses[child.id], child.kind) == verdict:
+            out.extend(_culprits(child, verdict, statuses))
     return out or [node.id]
 
 
@@ -484,6 +564,7 @@ def _resolve(record: PatientRecord, dotted: str) -> list[Any] | None:
 
 
 _ALL_MET = {MET}
+_PASSING = (MET, NOT_APPLICABLE)
 _ALL_MET_OUTCOME = Outcome(MET, "all met")
 
 

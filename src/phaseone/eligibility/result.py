@@ -85,6 +85,7 @@ class EligibilityResult:
         "_info",
         "_outcomes",
         "as_of",
+        "brief",
         "dose_level",
         "engine_version",
         "failed",
@@ -111,6 +112,7 @@ class EligibilityResult:
         missing: tuple[str, ...],
         info: tuple[CriterionInfo, ...],
         outcomes: tuple[Outcome, ...],
+        brief: bool = False,
     ) -> None:
         self.record_id = record_id
         self.protocol_id = protocol_id
@@ -124,6 +126,9 @@ class EligibilityResult:
         self.missing = missing
         self._info = info
         self._outcomes = outcomes
+        # Brief results (Screener.evaluate(..., brief=True)) carry every status, but reasons,
+        # missing data and evidence only for the criteria that to_row() details.
+        self.brief = brief
         self._criteria: tuple[CriterionResult, ...] | None = None
 
     def __repr__(self) -> str:

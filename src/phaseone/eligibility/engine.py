@@ -21,7 +21,13 @@ from pydantic import ValidationError
 
 from phaseone.eligibility.context import Context
 from phaseone.eligibility.record import PatientRecord
-from phaseone.eligibility.result import OUTCOME, CriterionInfo, EligibilityResult, Overall
+from phaseone.eligibility.result import (
+    CriterionInfo,
+    EligibilityResult,
+    Overall,
+    RowPlan,
+    row_plan,
+)
 from phaseone.eligibility.rules import FOR_EACH_COLLECTIONS, RULES, RULES_VERSION, Params, Rule
 from phaseone.eligibility.verdict import (
     BARE,
@@ -232,8 +238,13 @@ class Screener:
             level: dict.fromkeys(skipped, NOT_APPLICABLE) for level, skipped in self.skipped.items()
         }
         self.descendants = {n.id: tuple(d.id for d in _walk(n.children)) for n in self.order}
-        # (id, kind, parent) in protocol order, for deciding what a compact row details.
-        self.lineage = tuple((n.id, n.kind, n.parent) for n in self.order)
+        # In protocol order, for deciding what a compact row details.
+        self.kinds = tuple(n.kind for n in self.order)
+        self.parents = tuple(n.parent for n in self.order)
+        self.position = {n.id: k for k, n in enumerate(self.order)}
+        self.child_positions = tuple(
+            tuple(self.position[c.id] for c in n.children) for n in self.order
+        )
         self.pending: dict[int | None, frozenset[str]] = dict.fromkeys(self.levels, frozenset())
         self.pending[None] = frozenset(n.id for n in self.order if self.applies(n, None) is None)
 
@@ -312,7 +323,8 @@ class Screener:
                 out = self._pending_level(node, out)
             outcomes[nid] = out
         statuses = {cid: out.status for cid, out in outcomes.items()}
-        return self._result(record, as_of, dose_level, statuses, outcomes, brief=False)
+        final = tuple([outcomes[i] for i in self.ids])
+        return self._result(record, as_of, dose_level, statuses, final, None)
 
     def _evaluate_brief(
         self, record: PatientRecord, as_of: dt.date, dose_level: int | None
@@ -320,7 +332,7 @@ class Screener:
         """Two passes: every status first (rules skip their reasons and evidence), then the
         full outcome of each criterion the compact row reports."""
         statuses: dict[str, Status] = dict(self.skip_statuses[dose_level])
-        outcomes = dict(self.skip_outcomes[dose_level])  # the ones worked out in full
+        outcomes: dict[str, Outcome] = {}  # the ones worked out in full
         ctx = Context(record, as_of, statuses.__getitem__, brief=True)
         pending = self.pending[dose_level]
         for nid, check, params, node, child_ids in self.steps[dose_level]:
@@ -342,33 +354,25 @@ class Screener:
                 status = UNKNOWN
             statuses[nid] = status
         ctx.brief = False
-        reported = self._reported(statuses)
-        for nid, check, params, node, child_ids in self.steps[dose_level]:
-            if nid not in reported or nid in outcomes:
+        in_order = list(map(statuses.__getitem__, self.ids))
+        row = row_plan(self.ids, self.kinds, self.parents, in_order)
+        final = list(map(BARE.__getitem__, in_order))
+        # Children come after their group in protocol order: backwards, they come first.
+        for k in reversed(row[1]):
+            nid = self.ids[k]
+            done = outcomes.get(nid)  # per-item groups: already in full
+            if done is not None:
+                final[k] = done
                 continue
-            if check is not None:
-                out = check(ctx, params)
+            node = self.order[k]
+            if node.rule is not None:
+                out = node.rule.check(ctx, node.params)
             else:
-                out = _group(
-                    node, [outcomes.get(c) or BARE[statuses[c]] for c in child_ids]
-                )
-            if pending and nid in pending:
+                out = _group(node, [final[j] for j in self.child_positions[k]])
+            if nid in pending:
                 out = self._pending_level(node, out)
-            outcomes[nid] = out
-        return self._result(record, as_of, dose_level, statuses, outcomes, brief=True)
-
-    def _reported(self, statuses: dict[str, Status]) -> set[str]:
-        """Criteria the compact row details: not passed, not applicable, and not inside a
-        group that passed (an alternative that was not needed)."""
-        settled: set[str] = set()
-        reported: set[str] = set()
-        for cid, kind, parent in self.lineage:
-            word = OUTCOME[kind, statuses[cid]]
-            if word == "pass" or parent in settled:
-                settled.add(cid)
-            elif word != "not_applicable":
-                reported.add(cid)
-        return reported
+            final[k] = out
+        return self._result(record, as_of, dose_level, statuses, tuple(final), row)
 
     def applies(self, node: Node, dose_level: int | None) -> bool | None:
         """Whether a node's own condition holds on a dose level (None: no level given)."""
@@ -411,9 +415,10 @@ class Screener:
         as_of: dt.date,
         dose_level: int | None,
         statuses: dict[str, Status],
-        outcomes: dict[str, Outcome],
-        brief: bool,
+        outcomes: tuple[Outcome, ...],
+        row: RowPlan | None,
     ) -> EligibilityResult:
+        """The result; `row` is given on the brief path (which worked it out already)."""
         failed: list[str] = []
         pending: list[str] = []
         missing: dict[str, None] = {}
@@ -423,7 +428,7 @@ class Screener:
                 failed.extend(_culprits(root, NOT_MET, statuses))
             elif verdict == UNKNOWN:
                 pending.extend(_culprits(root, UNKNOWN, statuses))
-                missing.update(dict.fromkeys(outcomes[root.id].missing))
+                missing.update(dict.fromkeys(outcomes[self.position[root.id]].missing))
         overall: Overall = "ineligible" if failed else "incomplete" if pending else "eligible"
         return EligibilityResult(
             record_id=record.id,
@@ -437,8 +442,9 @@ class Screener:
             unknown=tuple(pending),
             missing=tuple(missing),
             info=self.static,
-            outcomes=tuple([outcomes.get(i) or BARE[statuses[i]] for i in self.ids]),
-            brief=brief,
+            outcomes=outcomes,
+            brief=row is not None,
+            row=row,
         )
 
 

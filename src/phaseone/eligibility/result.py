@@ -7,6 +7,7 @@ fields are only ever added, and `format` changes if a meaning changes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import orjson
@@ -40,6 +41,37 @@ OUTCOME: dict[tuple[str, Status], str] = {
     for kind in ("inclusion", "exclusion")
     for status in _WORDS
 }
+
+
+_BY_KIND: dict[str, dict[Status, str]] = {
+    kind: {status: OUTCOME[kind, status] for status in _WORDS}
+    for kind in ("inclusion", "exclusion")
+}
+RowPlan = tuple[dict[str, str], list[int]]
+
+
+def row_plan(
+    ids: Sequence[str],
+    kinds: Sequence[str],
+    parents: Sequence[str | None],
+    statuses: Sequence[Status],
+) -> RowPlan:
+    """What a compact row shows, from the criteria in protocol order (a group before its
+    children): each criterion's outcome, and the positions of those it details: not
+    passed, not applicable, and not inside a group that passed (an alternative that was
+    not needed)."""
+    outcomes: dict[str, str] = {}
+    detailed: list[int] = []
+    settled: set[str] = set()
+    for k, (cid, kind, parent, status) in enumerate(
+        zip(ids, kinds, parents, statuses, strict=True)
+    ):
+        word = outcomes[cid] = _BY_KIND[kind][status]
+        if word == "pass" or parent in settled:
+            settled.add(cid)
+        elif word != "not_applicable":
+            detailed.append(k)
+    return outcomes, detailed
 
 
 class CriterionInfo(NamedTuple):
@@ -84,6 +116,7 @@ class EligibilityResult:
         "_criteria",
         "_info",
         "_outcomes",
+        "_row_plan",
         "as_of",
         "brief",
         "dose_level",
@@ -113,6 +146,7 @@ class EligibilityResult:
         info: tuple[CriterionInfo, ...],
         outcomes: tuple[Outcome, ...],
         brief: bool = False,
+        row: RowPlan | None = None,
     ) -> None:
         self.record_id = record_id
         self.protocol_id = protocol_id
@@ -129,6 +163,7 @@ class EligibilityResult:
         # Brief results (Screener.evaluate(..., brief=True)) carry every status, but reasons,
         # missing data and evidence only for the criteria that to_row() details.
         self.brief = brief
+        self._row_plan = row  # worked out by the engine on the brief path, else on demand
         self._criteria: tuple[CriterionResult, ...] | None = None
 
     def __repr__(self) -> str:
@@ -197,28 +232,27 @@ class EligibilityResult:
         """The compact bulk form: every criterion's outcome, plus reasons, missing data and
         evidence for the criteria that did not pass (alternatives inside a group that
         passed are left out)."""
+        if self._row_plan is None:
+            self._row_plan = row_plan(
+                [i.id for i in self._info],
+                [i.kind for i in self._info],
+                [i.parent for i in self._info],
+                [o.status for o in self._outcomes],
+            )
+        outcomes, detailed = self._row_plan
         details = []
-        outcomes = {}
-        settled: set[str] = set()  # criteria under a group that passed: they did not matter
-        for info, out in zip(self._info, self._outcomes, strict=True):
-            word = OUTCOME[info[1], out[0]]
-            cid = info[0]
-            outcomes[cid] = word
-            if word == "pass":
-                settled.add(cid)
-            elif info[2] in settled:
-                settled.add(cid)
-            elif word != "not_applicable":
-                details.append(
-                    {
-                        "id": cid,
-                        "status": out.status,
-                        "outcome": word,
-                        "reason": out.reason,
-                        "missing": out.missing,
-                        "evidence": out.evidence,
-                    }
-                )
+        for k in detailed:
+            out = self._outcomes[k]
+            details.append(
+                {
+                    "id": self._info[k].id,
+                    "status": out.status,
+                    "outcome": OUTCOME[self._info[k].kind, out.status],
+                    "reason": out.reason,
+                    "missing": out.missing,
+                    "evidence": out.evidence,
+                }
+            )
         return {
             "format": ROW_FORMAT,
             "line": line,
@@ -231,7 +265,7 @@ class EligibilityResult:
             "failed": self.failed,
             "unknown": self.unknown,
             "missing": self.missing,
-            "outcomes": outcomes,
+            "outcomes": dict(outcomes),
             "details": details,
         }
 

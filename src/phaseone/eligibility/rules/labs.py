@@ -18,7 +18,9 @@ from phaseone.eligibility.rules.base import (
     rule,
 )
 from phaseone.eligibility.verdict import (
+    BARE_MET,
     Outcome,
+    decided,
     met,
     not_met,
     unknown,
@@ -108,6 +110,11 @@ def lab_min(ctx: Context, p: LabMinParams) -> Outcome:
             f"no {p.analyte} in the {p.lookback_days} days before entry", [f"labs.{p.analyte}"]
         )
     value, day, source = found
+    if ctx.brief:
+        if not at_least(value, p.limit):
+            return decided(False)
+        if p.transfusion_product is None or p.transfusion_free_days is None:
+            return BARE_MET
     limit, unit = p.limit, p.canonical_unit
     ev: dict[str, Any] = {"value": value, "unit": unit, "date": day, "source": source, "min": limit}
     text = f"{p.analyte} {value:g} {unit} on {day}"
@@ -144,6 +151,8 @@ def lab_max(ctx: Context, p: LabMaxParams) -> Outcome:
     i, lab = found
     limit, unit = p.limit, p.canonical_unit
     value = lab.canonical_value
+    if ctx.brief:
+        return decided(at_most(value, limit))
     ev = {"value": value, "unit": unit, "date": lab.date, "source": f"labs[{i}]", "max": limit}
     text = f"{p.analyte} {value:g} {unit} on {lab.date}"
     if at_most(value, limit):
@@ -180,6 +189,8 @@ def lab_max_uln(ctx: Context, p: LabUlnParams) -> Outcome:
         )
     limit = p.max_uln * lab.canonical_uln
     value = lab.canonical_value
+    if ctx.brief:
+        return decided(at_most(value, limit))
     unit = p.canonical_unit
     ev = {
         "value": value,
@@ -209,6 +220,8 @@ def triglycerides(ctx: Context, p: LabMaxParams) -> Outcome:
     fasting = [(i, lab) for i, lab in recent if lab.fasting]
     _, lab = fasting[-1] if fasting else recent[-1]
     value = lab.canonical_value
+    if ctx.brief and at_most(value, limit):
+        return BARE_MET
     ev = {"value": value, "unit": unit, "date": lab.date, "fasting": lab.fasting, "max": limit}
     text = (
         f"{'fasting' if lab.fasting else 'non-fasting'} {p.analyte} {value:g} {unit} on {lab.date}"
@@ -282,6 +295,8 @@ def creatinine_for_age(ctx: Context, p: CreatinineParams) -> Outcome:
         )
     limit = p.limits[band.from_months][ctx.record.sex]
     value = lab.canonical_value
+    if ctx.brief:
+        return decided(at_most(value, limit))
     ev = {
         "value": value,
         "unit": p.canonical_unit,
@@ -319,6 +334,8 @@ def max_grade(ctx: Context, p: GradeParams) -> Outcome:
         return unknown(
             f"no {p.term} grade in the {p.lookback_days} days before entry", [f"findings.{p.term}"]
         )
+    if ctx.brief:
+        return decided(grade <= p.max_grade)
     ev = {"grade": grade, "date": day, "max_grade": p.max_grade}
     if grade <= p.max_grade:
         return met(f"{p.term} grade {grade} on {day}", **ev)
@@ -340,13 +357,16 @@ def cardiac(ctx: Context, p: CardiacParams) -> Outcome:
             continue
         if ctx.in_window(study.date, p.lookback_days) and (best is None or study.date >= best.date):
             best = study
-    name = p.measure.replace("_", " ")
     if best is None:
+        name = p.measure.replace("_", " ")
         return unknown(
             f"no {name} by {'/'.join(p.methods)} in the {p.lookback_days} days before entry",
             [f"cardiac.{p.measure}"],
         )
     value = float(getattr(best, p.measure))
+    if ctx.brief:
+        return decided(at_least(value, p.min))
+    name = p.measure.replace("_", " ")
     ev = {"value": value, "method": best.method, "date": best.date, "min": p.min}
     if at_least(value, p.min):
         return met(f"{name} {value:g}% ({best.method}, {best.date})", **ev)

@@ -26,11 +26,13 @@ from phaseone.eligibility.result import (
     EligibilityResult,
     Overall,
     RowPlan,
+    layout,
     row_plan,
 )
 from phaseone.eligibility.rules import FOR_EACH_COLLECTIONS, RULES, RULES_VERSION, Params, Rule
 from phaseone.eligibility.verdict import (
     BARE,
+    COMBINED,
     MET,
     NOT_APPLICABLE,
     NOT_MET,
@@ -209,7 +211,8 @@ class Screener:
             level: tuple(n for n in self.plan if n.id not in skipped)
             for level, skipped in self.skipped.items()
         }
-        # The hot loop reads plain tuples: (id, rule function, params, node, child ids).
+        # The hot loop reads plain tuples: (id, rule function, params, node, child ids, the
+        # combine() table of a group).
         self.steps = {
             level: tuple(
                 (
@@ -218,6 +221,7 @@ class Screener:
                     n.params,
                     n,
                     tuple(c.id for c in n.children),
+                    COMBINED[n.combine or "all_of"],
                 )
                 for n in plan
             )
@@ -237,10 +241,10 @@ class Screener:
         self.skip_statuses: dict[int | None, dict[str, Status]] = {
             level: dict.fromkeys(skipped, NOT_APPLICABLE) for level, skipped in self.skipped.items()
         }
-        self.descendants = {n.id: tuple(d.id for d in _walk(n.children)) for n in self.order}
+        self.below = {n.id: tuple(_walk(n.children)) for n in self.order}
+        self.descendants = {nid: tuple(d.id for d in below) for nid, below in self.below.items()}
         # In protocol order, for deciding what a compact row details.
-        self.kinds = tuple(n.kind for n in self.order)
-        self.parents = tuple(n.parent for n in self.order)
+        self.layout = layout(self.static)
         self.position = {n.id: k for k, n in enumerate(self.order)}
         self.child_positions = tuple(
             tuple(self.position[c.id] for c in n.children) for n in self.order
@@ -312,11 +316,11 @@ class Screener:
         outcomes = dict(self.skip_outcomes[dose_level])
         ctx = Context(record, as_of, lambda cid: outcomes[cid].status)
         pending = self.pending[dose_level]
-        for nid, check, params, node, child_ids in self.steps[dose_level]:
+        for nid, check, params, node, child_ids, _ in self.steps[dose_level]:
             if check is not None:
                 out = check(ctx, params)
             elif node.for_each is not None:
-                out = _for_each(node, ctx, record, outcomes)
+                out = _for_each(node, self.below[nid], ctx, record, outcomes)
             else:
                 out = _group(node, [outcomes[c] for c in child_ids])
             if pending and nid in pending:
@@ -335,13 +339,13 @@ class Screener:
         outcomes: dict[str, Outcome] = {}  # the ones worked out in full
         ctx = Context(record, as_of, statuses.__getitem__, brief=True)
         pending = self.pending[dose_level]
-        for nid, check, params, node, child_ids in self.steps[dose_level]:
+        for nid, check, params, node, child_ids, table in self.steps[dose_level]:
             if check is not None:
-                status = check(ctx, params).status
+                status = check(ctx, params)[0]
             elif node.for_each is not None:
                 # Per-item groups are rare and small: evaluated in full, as evaluate() does.
                 ctx.brief = False
-                out = _for_each(node, ctx, record, outcomes)
+                out = _for_each(node, self.below[nid], ctx, record, outcomes)
                 ctx.brief = True
                 if pending and nid in pending:
                     out = self._pending_level(node, out)
@@ -349,13 +353,13 @@ class Screener:
                 statuses.update((d, outcomes[d].status) for d in self.descendants[nid])
                 status = out.status
             else:
-                status = combine(node.combine or "all_of", [statuses[c] for c in child_ids])
+                status = table[frozenset(map(statuses.__getitem__, child_ids))]
             if pending and nid in pending and passes(status, node.kind) not in _PASSING:
                 status = UNKNOWN
             statuses[nid] = status
         ctx.brief = False
         in_order = list(map(statuses.__getitem__, self.ids))
-        row = row_plan(self.ids, self.kinds, self.parents, in_order)
+        row = row_plan(self.layout, in_order)
         final = list(map(BARE.__getitem__, in_order))
         # Children come after their group in protocol order: backwards, they come first.
         for k in reversed(row[1]):
@@ -473,12 +477,15 @@ def _culprits(node: Node, verdict: Status, statuses: dict[str, Status]) -> list[
 
 
 def _for_each(
-    node: Node, ctx: Context, record: PatientRecord, outcomes: dict[str, Outcome]
+    node: Node,
+    descendants: tuple[Node, ...],
+    ctx: Context,
+    record: PatientRecord,
+    outcomes: dict[str, Outcome],
 ) -> Outcome:
     """An all_of group met when one item of a collection meets every child."""
     collection = FOR_EACH_COLLECTIONS[node.for_each or ""]
     items = _resolve(record, collection)
-    descendants = tuple(_walk(node.children))
     if items is None or not items:
         if items is None:
             out = Outcome(UNKNOWN, f"{collection} not recorded", {}, (collection,))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from itertools import compress, count
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import orjson
@@ -47,31 +48,45 @@ _BY_KIND: dict[str, dict[Status, str]] = {
     kind: {status: OUTCOME[kind, status] for status in _WORDS}
     for kind in ("inclusion", "exclusion")
 }
+_SHOWN = {"fail": True, "unknown": True, "pass": False, "not_applicable": False}
 RowPlan = tuple[dict[str, str], list[int]]
 
 
-def row_plan(
-    ids: Sequence[str],
-    kinds: Sequence[str],
-    parents: Sequence[str | None],
-    statuses: Sequence[Status],
-) -> RowPlan:
-    """What a compact row shows, from the criteria in protocol order (a group before its
-    children): each criterion's outcome, and the positions of those it details: not
-    passed, not applicable, and not inside a group that passed (an alternative that was
-    not needed)."""
-    outcomes: dict[str, str] = {}
-    detailed: list[int] = []
-    settled: set[str] = set()
-    for k, (cid, kind, parent, status) in enumerate(
-        zip(ids, kinds, parents, statuses, strict=True)
-    ):
-        word = outcomes[cid] = _BY_KIND[kind][status]
-        if word == "pass" or parent in settled:
-            settled.add(cid)
-        elif word != "not_applicable":
-            detailed.append(k)
-    return outcomes, detailed
+class Layout(NamedTuple):
+    """The criteria in protocol order, as a compact row reads them."""
+
+    ids: tuple[str, ...]
+    words: tuple[dict[Status, str], ...]  # per criterion: its outcome word for each status
+    ancestors: tuple[tuple[int, ...], ...]  # positions of the groups above each criterion
+
+
+def layout(info: Sequence[CriterionInfo]) -> Layout:
+    position = {c.id: k for k, c in enumerate(info)}
+    ancestors = []
+    for c in info:
+        above: list[int] = []
+        parent = c.parent
+        while parent is not None:
+            above.append(position[parent])
+            parent = info[position[parent]].parent
+        ancestors.append(tuple(above))
+    return Layout(
+        tuple(c.id for c in info), tuple(_BY_KIND[c.kind] for c in info), tuple(ancestors)
+    )
+
+
+def row_plan(shape: Layout, statuses: Sequence[Status]) -> RowPlan:
+    """What a compact row shows: each criterion's outcome, and the positions of those it
+    details: not passed, not applicable, and not inside a group that passed (an
+    alternative that was not needed). Mostly in C: this runs for every bulk record."""
+    words = list(map(dict.__getitem__, shape.words, statuses))
+    passed = set(compress(count(), map("pass".__eq__, words)))
+    detailed = [
+        k
+        for k in compress(count(), map(_SHOWN.__getitem__, words))
+        if passed.isdisjoint(shape.ancestors[k])
+    ]
+    return dict(zip(shape.ids, words, strict=True)), detailed
 
 
 class CriterionInfo(NamedTuple):
@@ -233,12 +248,7 @@ class EligibilityResult:
         evidence for the criteria that did not pass (alternatives inside a group that
         passed are left out)."""
         if self._row_plan is None:
-            self._row_plan = row_plan(
-                [i.id for i in self._info],
-                [i.kind for i in self._info],
-                [i.parent for i in self._info],
-                [o.status for o in self._outcomes],
-            )
+            self._row_plan = row_plan(layout(self._info), [o.status for o in self._outcomes])
         outcomes, detailed = self._row_plan
         details = []
         for k in detailed:

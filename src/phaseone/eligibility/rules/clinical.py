@@ -23,6 +23,8 @@ from phaseone.eligibility.rules.base import (
     sites_unknown,
 )
 from phaseone.eligibility.verdict import (
+    BARE,
+    NOT_APPLICABLE,
     NOT_MET,
     UNKNOWN,
     Outcome,
@@ -108,6 +110,8 @@ class FlagParams(Params):
 def flag(ctx: Context, p: FlagParams) -> Outcome:
     """A yes/no fact of the record has the expected value."""
     if p.sexes is not None and ctx.record.sex not in p.sexes:
+        if ctx.brief:
+            return BARE[NOT_APPLICABLE]
         return not_applicable(f"applies to {', '.join(p.sexes)} patients")
     value = getattr(ctx.record, p.field)
     if value is None:
@@ -144,6 +148,8 @@ def field_in(ctx: Context, p: FieldInParams) -> Outcome:
 def _fcbp(ctx: Context) -> Outcome | None:
     """None when the patient is a female of childbearing potential; otherwise the outcome."""
     if ctx.record.sex != "female":
+        if ctx.brief:
+            return BARE[NOT_APPLICABLE]
         return not_applicable("applies to females of childbearing potential")
     if ctx.record.childbearing_potential is None:
         return unknown("childbearing potential not recorded", ["childbearing_potential"])
@@ -156,6 +162,8 @@ def _fcbp(ctx: Context) -> Outcome | None:
 def hcg_post_menarchal(ctx: Context, p: Windowed) -> Outcome:
     """Post-menarchal females: the latest beta-HCG is negative."""
     if ctx.record.sex != "female":
+        if ctx.brief:
+            return BARE[NOT_APPLICABLE]
         return not_applicable("applies to post-menarchal females")
     if ctx.record.post_menarchal is None:
         return unknown("menarche not recorded", ["post_menarchal"])
@@ -288,6 +296,8 @@ def fcbp_birth_control(ctx: Context, p: BirthControlParams) -> Outcome:
 def male_condom(ctx: Context, p: NoParams) -> Outcome:
     """Males of reproductive age agree to use a latex condom."""
     if ctx.record.sex != "male":
+        if ctx.brief:
+            return BARE[NOT_APPLICABLE]
         return not_applicable("applies to males")
     if ctx.record.childbearing_potential is None:
         return unknown("reproductive potential not recorded", ["childbearing_potential"])

@@ -165,7 +165,7 @@ def autologous_non_myeloablative(ctx: Context, p: NoParams) -> Outcome:
     """A permission: autologous infusion supporting non-myeloablative therapy needs no wait."""
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    infusions = ctx.therapies({"autologous_stem_cell_infusion"})
+    infusions = ctx.therapies(("autologous_stem_cell_infusion",))
     doubts = [
         f"prior_therapies[{i}].myeloablative" for i, t in infusions if t.myeloablative is None
     ]
@@ -184,7 +184,7 @@ def anti_gd2_no_progression(ctx: Context, p: NoParams) -> Outcome:
     """No relapse/progression while on prior anti-GD2 antibody therapy."""
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    courses = ctx.therapies({"anti_gd2_antibody"})
+    courses = ctx.therapies(("anti_gd2_antibody",))
     if not courses:
         return not_applicable("no prior anti-GD2 antibody")
     for i, t in courses:
@@ -203,7 +203,7 @@ def not_concomitant(ctx: Context, p: CategoriesParams) -> Outcome:
     """The listed agents were never given at overlapping times."""
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    groups = {c: ctx.therapies({c}) for c in p.categories}
+    groups = {c: ctx.therapies((c,)) for c in p.categories}
     present = [c for c, items in groups.items() if items]
     if len(present) < 2:
         if present:

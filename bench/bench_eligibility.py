@@ -9,7 +9,9 @@ the peak RSS.
 
     python bench/bench_eligibility.py [N]
 
-Target: >= 5,000 records/s on one core, memory flat.
+Target: >= 5,000 records/s of CPU time on one core (run it pinned: `taskset -c 0`),
+memory flat. CPU time is the measure: on a shared machine wall time also counts the
+time other processes hold the core.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def main() -> None:
         ("screening, CPU", f"{cpu:.1f} s = {rate_cpu:,.0f} records/s (one core)"),
         ("RSS after 10% / 100%", f"{rss_early / 1024:.0f} MiB / {rss_late / 1024:.0f} MiB"),
         ("peak RSS", f"{peak / 1024:.0f} MiB"),
-        ("target", f">= {TARGET:,.0f} records/s: {'met' if rate_wall >= TARGET else 'NOT met'}"),
+        ("target", f">= {TARGET:,.0f} records/s CPU: {'met' if rate_cpu >= TARGET else 'NOT met'}"),
     ]
     width = max(len(k) for k, _ in rows)
     print("bench_eligibility: phaseone screen, NANT 2011-04, dose level 2, summary rows")

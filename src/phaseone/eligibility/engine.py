@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,6 +23,7 @@ from pydantic import ValidationError
 from phaseone.eligibility.context import Context
 from phaseone.eligibility.record import PatientRecord
 from phaseone.eligibility.result import (
+    SHOWN,
     CriterionInfo,
     EligibilityResult,
     Overall,
@@ -245,6 +247,7 @@ class Screener:
         self.descendants = {nid: tuple(d.id for d in below) for nid, below in self.below.items()}
         # In protocol order, for deciding what a compact row details.
         self.layout = layout(self.static)
+        self.root_ids = tuple(n.id for n in self.roots)
         self.position = {n.id: k for k, n in enumerate(self.order)}
         self.child_positions = tuple(
             tuple(self.position[c.id] for c in n.children) for n in self.order
@@ -326,9 +329,9 @@ class Screener:
             if pending and nid in pending:
                 out = self._pending_level(node, out)
             outcomes[nid] = out
-        statuses = {cid: out.status for cid, out in outcomes.items()}
         final = tuple([outcomes[i] for i in self.ids])
-        return self._result(record, as_of, dose_level, statuses, final, None)
+        row = row_plan(self.layout, [o.status for o in final])
+        return self._result(record, as_of, dose_level, final, row, brief=False)
 
     def _evaluate_brief(
         self, record: PatientRecord, as_of: dt.date, dose_level: int | None
@@ -376,7 +379,7 @@ class Screener:
             if nid in pending:
                 out = self._pending_level(node, out)
             final[k] = out
-        return self._result(record, as_of, dose_level, statuses, tuple(final), row)
+        return self._result(record, as_of, dose_level, tuple(final), row, brief=True)
 
     def applies(self, node: Node, dose_level: int | None) -> bool | None:
         """Whether a node's own condition holds on a dose level (None: no level given)."""
@@ -418,20 +421,20 @@ class Screener:
         record: PatientRecord,
         as_of: dt.date,
         dose_level: int | None,
-        statuses: dict[str, Status],
         outcomes: tuple[Outcome, ...],
-        row: RowPlan | None,
+        row: RowPlan,
+        brief: bool,
     ) -> EligibilityResult:
-        """The result; `row` is given on the brief path (which worked it out already)."""
         failed: list[str] = []
         pending: list[str] = []
         missing: dict[str, None] = {}
-        for root in self.roots:
-            verdict = passes(statuses[root.id], root.kind)
-            if verdict == NOT_MET:
-                failed.extend(_culprits(root, NOT_MET, statuses))
-            elif verdict == UNKNOWN:
-                pending.extend(_culprits(root, UNKNOWN, statuses))
+        words = row[0]  # each criterion's outcome: pass, fail, unknown or not_applicable
+        undecided = map(SHOWN.__getitem__, map(words.__getitem__, self.root_ids))
+        for root in compress(self.roots, undecided):  # the roots that fail or are unknown
+            if words[root.id] == "fail":
+                failed.extend(_culprits(root, "fail", words))
+            else:
+                pending.extend(_culprits(root, "unknown", words))
                 missing.update(dict.fromkeys(outcomes[self.position[root.id]].missing))
         overall: Overall = "ineligible" if failed else "incomplete" if pending else "eligible"
         return EligibilityResult(
@@ -447,7 +450,7 @@ class Screener:
             missing=tuple(missing),
             info=self.static,
             outcomes=outcomes,
-            brief=row is not None,
+            brief=brief,
             row=row,
         )
 
@@ -465,14 +468,15 @@ def _paths(protocol: Protocol) -> dict[str, str]:
     return out
 
 
-def _culprits(node: Node, verdict: Status, statuses: dict[str, Status]) -> list[str]:
-    """The most specific criteria that make `node` fail (or stay unknown)."""
+def _culprits(node: Node, verdict: str, words: dict[str, str]) -> list[str]:
+    """The most specific criteria that make `node` fail (or stay unknown); `verdict` and
+    `words` are outcomes (fail, unknown), not statuses."""
     if node.rule is not None or node.for_each is not None or node.combine == "any_of":
         return [node.id]
     out: list[str] = []
     for child in node.children:
-        if passes(statuses[child.id], child.kind) == verdict:
-            out.extend(_culprits(child, verdict, statuses))
+        if words[child.id] == verdict:
+            out.extend(_culprits(child, verdict, words))
     return out or [node.id]
 
 

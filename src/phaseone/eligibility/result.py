@@ -48,7 +48,7 @@ _BY_KIND: dict[str, dict[Status, str]] = {
     kind: {status: OUTCOME[kind, status] for status in _WORDS}
     for kind in ("inclusion", "exclusion")
 }
-_SHOWN = {"fail": True, "unknown": True, "pass": False, "not_applicable": False}
+SHOWN = {"fail": True, "unknown": True, "pass": False, "not_applicable": False}
 RowPlan = tuple[dict[str, str], list[int]]
 
 
@@ -83,7 +83,7 @@ def row_plan(shape: Layout, statuses: Sequence[Status]) -> RowPlan:
     passed = set(compress(count(), map("pass".__eq__, words)))
     detailed = [
         k
-        for k in compress(count(), map(_SHOWN.__getitem__, words))
+        for k in compress(count(), map(SHOWN.__getitem__, words))
         if passed.isdisjoint(shape.ancestors[k])
     ]
     return dict(zip(shape.ids, words, strict=True)), detailed

@@ -82,7 +82,7 @@ def screen_file(source: Path, target: Path, n: int) -> tuple[float, float, int, 
             rss_early = rss_kib()
 
     wall, cpu = time.perf_counter(), time.process_time()
-    with source.open("rb") as lines, target.open("wb") as sink:
+    with source.open("rb", buffering=1 << 20) as lines, target.open("wb") as sink:
         counts, _ = screen_stream(
             screener, lines, sink, AS_OF, 2, Detail.summary, on_progress=progress, every=1000
         )

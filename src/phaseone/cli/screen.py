@@ -232,7 +232,8 @@ def _bulk(
         console=err_console,
         transient=True,
     )
-    with progress, file.open("rb") as source, _sink(output) as sink:
+    # A large read buffer: records are kilobytes long, and small reads cost per line.
+    with progress, file.open("rb", buffering=1 << 20) as source, _sink(output) as sink:
         task = progress.add_task("screen", total=total, records=0)
 
         def advance(done_bytes: int, records: int) -> None:

@@ -460,6 +460,8 @@ def marrow_disease_counts(ctx: Context, p: MarrowDiseaseParams) -> Outcome:
         for s in sites.marrow_samples
     )
     if not involved:
+        if ctx.brief:
+            return BARE[NOT_APPLICABLE]
         return not_applicable("no known marrow disease")
     statuses: list[Status] = [ctx.verdict_of(c) for c in p.hematology_criteria]
     status = combine("all_of", statuses)

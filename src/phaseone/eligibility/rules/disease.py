@@ -346,6 +346,8 @@ def marrow_morphology(ctx: Context, p: Windowed) -> Outcome:
         if not ctx.in_window(sample.date, p.lookback_days):
             continue
         if sample.morphology == "positive":
+            if ctx.brief:
+                return decided(True)
             return met(
                 f"tumor cells by morphology, {sample.side} {sample.method} {sample.date}",
                 sample=sample.date,
@@ -353,6 +355,8 @@ def marrow_morphology(ctx: Context, p: Windowed) -> Outcome:
         if sample.morphology == "negative":
             negative.add((sample.side, sample.method))
     if len(negative) == 4:
+        if ctx.brief:
+            return decided(False)
         return not_met("bilateral aspirates and biopsies negative by morphology")
     return unknown(
         "bilateral aspirates and biopsies not all read by morphology",

@@ -128,6 +128,12 @@ def lab_min(ctx: Context, p: LabMinParams) -> Outcome:
             return decided(False)
         if p.transfusion_product is None or p.transfusion_free_days is None:
             return BARE_MET
+        if ctx.record.transfusions is not None and not any(
+            t.product == p.transfusion_product
+            and 0 <= (day - t.date).days < p.transfusion_free_days
+            for t in ctx.record.transfusions
+        ):
+            return BARE_MET
     limit, unit = p.limit, p.canonical_unit
     ev: dict[str, Any] = {"value": value, "unit": unit, "date": day, "source": source, "min": limit}
     text = f"{p.analyte} {value:g} {unit} on {day}"

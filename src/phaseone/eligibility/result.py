@@ -80,12 +80,13 @@ def row_plan(shape: Layout, statuses: Sequence[Status]) -> RowPlan:
     details: not passed, not applicable, and not inside a group that passed (an
     alternative that was not needed). Mostly in C: this runs for every bulk record."""
     words = list(map(dict.__getitem__, shape.words, statuses))
-    passed = set(compress(count(), map("pass".__eq__, words)))
-    detailed = [
-        k
-        for k in compress(count(), map(SHOWN.__getitem__, words))
-        if passed.isdisjoint(shape.ancestors[k])
-    ]
+    detailed = []
+    for k in compress(count(), map(SHOWN.__getitem__, words)):  # failed or unknown
+        for above in shape.ancestors[k]:
+            if words[above] == "pass":
+                break
+        else:
+            detailed.append(k)
     return dict(zip(shape.ids, words, strict=True)), detailed
 
 

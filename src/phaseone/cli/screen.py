@@ -275,10 +275,10 @@ def screen_stream(
             if not line.strip():
                 continue
             row = screen_line(screener, line, number, as_of, dose_level, detail)
-            sink.write(orjson.dumps(row))
-            sink.write(b"\n")
+            sink.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
             counts[row["overall"]] += 1
-            failures.update(row.get("failed", ()))
+            for cid in row.get("failed", ()):
+                failures[cid] += 1
             if number % every == 0:
                 gc.collect(0)
                 if on_progress is not None:

@@ -158,6 +158,19 @@ def _same(full: EligibilityResult, brief: EligibilityResult) -> None:
     assert full.to_row(line=1) == brief.to_row(line=1), where
 
 
+def _reported(result: EligibilityResult) -> list[str]:
+    """The criteria a compact row details, by the rule as documented, written plainly:
+    not passed, not applicable, and not under a group that passed."""
+    settled: set[str] = set()
+    out = []
+    for c in result.criteria:
+        if c.outcome == "pass" or c.parent in settled:
+            settled.add(c.id)
+        elif c.outcome != "not_applicable":
+            out.append(c.id)
+    return out
+
+
 def _compare(
     screener: Screener, records: list[PatientRecord], levels: tuple[int | None, ...]
 ) -> int:
@@ -169,6 +182,9 @@ def _compare(
             full = screener.evaluate(record, AS_OF, level)
             brief = screener.evaluate(record, AS_OF, level, brief=True)
             _same(full, brief)
+            assert [d["id"] for d in full.to_row()["details"]] == _reported(full)
+            row = brief.to_row()
+            assert list(row["outcomes"].items()) == [(c.id, c.outcome) for c in full.criteria]
             lean += any(c.outcome == "pass" and not c.reason for c in brief.criteria)
     return lean
 

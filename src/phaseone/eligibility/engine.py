@@ -15,15 +15,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from pydantic import ValidationError
 
 from phaseone.eligibility.context import Context
 from phaseone.eligibility.record import PatientRecord
-from phaseone.eligibility.result import CriterionInfo, EligibilityResult, Overall
+from phaseone.eligibility.result import (
+    SHOWN,
+    CriterionInfo,
+    EligibilityResult,
+    Overall,
+    RowPlan,
+    layout,
+    row_plan,
+)
 from phaseone.eligibility.rules import FOR_EACH_COLLECTIONS, RULES, RULES_VERSION, Params, Rule
 from phaseone.eligibility.verdict import (
+    BARE,
+    COMBINED,
     MET,
     NOT_APPLICABLE,
     NOT_MET,
@@ -202,7 +213,8 @@ class Screener:
             level: tuple(n for n in self.plan if n.id not in skipped)
             for level, skipped in self.skipped.items()
         }
-        # The hot loop reads plain tuples: (id, rule function, params, node, child ids).
+        # The hot loop reads plain tuples: (id, rule function, params, node, child ids, the
+        # combine() table of a group).
         self.steps = {
             level: tuple(
                 (
@@ -211,6 +223,7 @@ class Screener:
                     n.params,
                     n,
                     tuple(c.id for c in n.children),
+                    COMBINED[n.combine or "all_of"],
                 )
                 for n in plan
             )
@@ -227,6 +240,18 @@ class Screener:
             }
             for level, skipped in self.skipped.items()
         }
+        self.skip_statuses: dict[int | None, dict[str, Status]] = {
+            level: dict.fromkeys(skipped, NOT_APPLICABLE) for level, skipped in self.skipped.items()
+        }
+        self.below = {n.id: tuple(_walk(n.children)) for n in self.order}
+        self.descendants = {nid: tuple(d.id for d in below) for nid, below in self.below.items()}
+        # In protocol order, for deciding what a compact row details.
+        self.layout = layout(self.static)
+        self.root_ids = tuple(n.id for n in self.roots)
+        self.position = {n.id: k for k, n in enumerate(self.order)}
+        self.child_positions = tuple(
+            tuple(self.position[c.id] for c in n.children) for n in self.order
+        )
         self.pending: dict[int | None, frozenset[str]] = dict.fromkeys(self.levels, frozenset())
         self.pending[None] = frozenset(n.id for n in self.order if self.applies(n, None) is None)
 
@@ -261,9 +286,20 @@ class Screener:
     # --- evaluation -------------------------------------------------------------------
 
     def evaluate(
-        self, record: PatientRecord, as_of: dt.date, dose_level: int | None = None
+        self,
+        record: PatientRecord,
+        as_of: dt.date,
+        dose_level: int | None = None,
+        *,
+        brief: bool = False,
     ) -> EligibilityResult:
-        """Evaluate one record as of the first day of protocol therapy."""
+        """Evaluate one record as of the first day of protocol therapy.
+
+        `brief=True` is the bulk fast path: every criterion gets the same status, but
+        reasons, missing data and evidence are worked out only for the criteria that the
+        compact row reports (those that do not pass and are not alternatives inside a
+        group that passed). `result.to_row()` is the same either way.
+        """
         if dose_level is not None and dose_level not in self.levels:
             raise InputError(
                 [
@@ -278,20 +314,72 @@ class Screener:
             raise InputError(
                 [Problem("as_of", f"{as_of} is before birth_date {record.birth_date}")]
             )
+        if brief:
+            return self._evaluate_brief(record, as_of, dose_level)
         outcomes = dict(self.skip_outcomes[dose_level])
         ctx = Context(record, as_of, lambda cid: outcomes[cid].status)
         pending = self.pending[dose_level]
-        for nid, check, params, node, child_ids in self.steps[dose_level]:
+        for nid, check, params, node, child_ids, _ in self.steps[dose_level]:
             if check is not None:
                 out = check(ctx, params)
             elif node.for_each is not None:
-                out = _for_each(node, ctx, record, outcomes)
+                out = _for_each(node, self.below[nid], ctx, record, outcomes)
             else:
                 out = _group(node, [outcomes[c] for c in child_ids])
             if pending and nid in pending:
                 out = self._pending_level(node, out)
             outcomes[nid] = out
-        return self._result(record, as_of, dose_level, outcomes)
+        final = tuple([outcomes[i] for i in self.ids])
+        row = row_plan(self.layout, [o.status for o in final])
+        return self._result(record, as_of, dose_level, final, row, brief=False)
+
+    def _evaluate_brief(
+        self, record: PatientRecord, as_of: dt.date, dose_level: int | None
+    ) -> EligibilityResult:
+        """Two passes: every status first (rules skip their reasons and evidence), then the
+        full outcome of each criterion the compact row reports."""
+        statuses: dict[str, Status] = dict(self.skip_statuses[dose_level])
+        outcomes: dict[str, Outcome] = {}  # the ones worked out in full
+        ctx = Context(record, as_of, statuses.__getitem__, brief=True)
+        pending = self.pending[dose_level]
+        for nid, check, params, node, child_ids, table in self.steps[dose_level]:
+            if check is not None:
+                status = check(ctx, params)[0]
+            elif node.for_each is not None:
+                # Per-item groups are rare and small: evaluated in full, as evaluate() does.
+                ctx.brief = False
+                out = _for_each(node, self.below[nid], ctx, record, outcomes)
+                ctx.brief = True
+                if pending and nid in pending:
+                    out = self._pending_level(node, out)
+                outcomes[nid] = out
+                statuses.update((d, outcomes[d].status) for d in self.descendants[nid])
+                status = out.status
+            else:
+                status = table[frozenset(map(statuses.__getitem__, child_ids))]
+            if pending and nid in pending and passes(status, node.kind) not in _PASSING:
+                status = UNKNOWN
+            statuses[nid] = status
+        ctx.brief = False
+        in_order = list(map(statuses.__getitem__, self.ids))
+        row = row_plan(self.layout, in_order)
+        final = list(map(BARE.__getitem__, in_order))
+        # Children come after their group in protocol order: backwards, they come first.
+        for k in reversed(row[1]):
+            nid = self.ids[k]
+            done = outcomes.get(nid)  # per-item groups: already in full
+            if done is not None:
+                final[k] = done
+                continue
+            node = self.order[k]
+            if node.rule is not None:
+                out = node.rule.check(ctx, node.params)
+            else:
+                out = _group(node, [final[j] for j in self.child_positions[k]])
+            if nid in pending:
+                out = self._pending_level(node, out)
+            final[k] = out
+        return self._result(record, as_of, dose_level, tuple(final), row, brief=True)
 
     def applies(self, node: Node, dose_level: int | None) -> bool | None:
         """Whether a node's own condition holds on a dose level (None: no level given)."""
@@ -333,18 +421,21 @@ class Screener:
         record: PatientRecord,
         as_of: dt.date,
         dose_level: int | None,
-        outcomes: dict[str, Outcome],
+        outcomes: tuple[Outcome, ...],
+        row: RowPlan,
+        brief: bool,
     ) -> EligibilityResult:
         failed: list[str] = []
         pending: list[str] = []
         missing: dict[str, None] = {}
-        for root in self.roots:
-            verdict = passes(outcomes[root.id].status, root.kind)
-            if verdict == NOT_MET:
-                failed.extend(_culprits(root, NOT_MET, outcomes))
-            elif verdict == UNKNOWN:
-                pending.extend(_culprits(root, UNKNOWN, outcomes))
-                missing.update(dict.fromkeys(outcomes[root.id].missing))
+        words = row[0]  # each criterion's outcome: pass, fail, unknown or not_applicable
+        undecided = map(SHOWN.__getitem__, map(words.__getitem__, self.root_ids))
+        for root in compress(self.roots, undecided):  # the roots that fail or are unknown
+            if words[root.id] == "fail":
+                failed.extend(_culprits(root, "fail", words))
+            else:
+                pending.extend(_culprits(root, "unknown", words))
+                missing.update(dict.fromkeys(outcomes[self.position[root.id]].missing))
         overall: Overall = "ineligible" if failed else "incomplete" if pending else "eligible"
         return EligibilityResult(
             record_id=record.id,
@@ -358,7 +449,9 @@ class Screener:
             unknown=tuple(pending),
             missing=tuple(missing),
             info=self.static,
-            outcomes=tuple([outcomes[i] for i in self.ids]),
+            outcomes=outcomes,
+            brief=brief,
+            row=row,
         )
 
 
@@ -375,24 +468,28 @@ def _paths(protocol: Protocol) -> dict[str, str]:
     return out
 
 
-def _culprits(node: Node, verdict: Status, outcomes: dict[str, Outcome]) -> list[str]:
-    """The most specific criteria that make `node` fail (or stay unknown)."""
+def _culprits(node: Node, verdict: str, words: dict[str, str]) -> list[str]:
+    """The most specific criteria that make `node` fail (or stay unknown); `verdict` and
+    `words` are outcomes (fail, unknown), not statuses."""
     if node.rule is not None or node.for_each is not None or node.combine == "any_of":
         return [node.id]
     out: list[str] = []
     for child in node.children:
-        if passes(outcomes[child.id].status, child.kind) == verdict:
-            out.extend(_culprits(child, verdict, outcomes))
+        if words[child.id] == verdict:
+            out.extend(_culprits(child, verdict, words))
     return out or [node.id]
 
 
 def _for_each(
-    node: Node, ctx: Context, record: PatientRecord, outcomes: dict[str, Outcome]
+    node: Node,
+    descendants: tuple[Node, ...],
+    ctx: Context,
+    record: PatientRecord,
+    outcomes: dict[str, Outcome],
 ) -> Outcome:
     """An all_of group met when one item of a collection meets every child."""
     collection = FOR_EACH_COLLECTIONS[node.for_each or ""]
     items = _resolve(record, collection)
-    descendants = tuple(_walk(node.children))
     if items is None or not items:
         if items is None:
             out = Outcome(UNKNOWN, f"{collection} not recorded", {}, (collection,))
@@ -484,6 +581,7 @@ def _resolve(record: PatientRecord, dotted: str) -> list[Any] | None:
 
 
 _ALL_MET = {MET}
+_PASSING = (MET, NOT_APPLICABLE)
 _ALL_MET_OUTCOME = Outcome(MET, "all met")
 
 

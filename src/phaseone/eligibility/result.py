@@ -7,6 +7,8 @@ fields are only ever added, and `format` changes if a meaning changes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from itertools import compress, count
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import orjson
@@ -40,6 +42,52 @@ OUTCOME: dict[tuple[str, Status], str] = {
     for kind in ("inclusion", "exclusion")
     for status in _WORDS
 }
+
+
+_BY_KIND: dict[str, dict[Status, str]] = {
+    kind: {status: OUTCOME[kind, status] for status in _WORDS}
+    for kind in ("inclusion", "exclusion")
+}
+SHOWN = {"fail": True, "unknown": True, "pass": False, "not_applicable": False}
+RowPlan = tuple[dict[str, str], list[int]]
+
+
+class Layout(NamedTuple):
+    """The criteria in protocol order, as a compact row reads them."""
+
+    ids: tuple[str, ...]
+    words: tuple[dict[Status, str], ...]  # per criterion: its outcome word for each status
+    ancestors: tuple[tuple[int, ...], ...]  # positions of the groups above each criterion
+
+
+def layout(info: Sequence[CriterionInfo]) -> Layout:
+    position = {c.id: k for k, c in enumerate(info)}
+    ancestors = []
+    for c in info:
+        above: list[int] = []
+        parent = c.parent
+        while parent is not None:
+            above.append(position[parent])
+            parent = info[position[parent]].parent
+        ancestors.append(tuple(above))
+    return Layout(
+        tuple(c.id for c in info), tuple(_BY_KIND[c.kind] for c in info), tuple(ancestors)
+    )
+
+
+def row_plan(shape: Layout, statuses: Sequence[Status]) -> RowPlan:
+    """What a compact row shows: each criterion's outcome, and the positions of those it
+    details: not passed, not applicable, and not inside a group that passed (an
+    alternative that was not needed). Mostly in C: this runs for every bulk record."""
+    words = list(map(dict.__getitem__, shape.words, statuses))
+    detailed = []
+    for k in compress(count(), map(SHOWN.__getitem__, words)):  # failed or unknown
+        for above in shape.ancestors[k]:
+            if words[above] == "pass":
+                break
+        else:
+            detailed.append(k)
+    return dict(zip(shape.ids, words, strict=True)), detailed
 
 
 class CriterionInfo(NamedTuple):
@@ -84,7 +132,9 @@ class EligibilityResult:
         "_criteria",
         "_info",
         "_outcomes",
+        "_row_plan",
         "as_of",
+        "brief",
         "dose_level",
         "engine_version",
         "failed",
@@ -111,6 +161,8 @@ class EligibilityResult:
         missing: tuple[str, ...],
         info: tuple[CriterionInfo, ...],
         outcomes: tuple[Outcome, ...],
+        brief: bool = False,
+        row: RowPlan | None = None,
     ) -> None:
         self.record_id = record_id
         self.protocol_id = protocol_id
@@ -124,6 +176,10 @@ class EligibilityResult:
         self.missing = missing
         self._info = info
         self._outcomes = outcomes
+        # Brief results (Screener.evaluate(..., brief=True)) carry every status, but reasons,
+        # missing data and evidence only for the criteria that to_row() details.
+        self.brief = brief
+        self._row_plan = row  # worked out by the engine on the brief path, else on demand
         self._criteria: tuple[CriterionResult, ...] | None = None
 
     def __repr__(self) -> str:
@@ -192,28 +248,22 @@ class EligibilityResult:
         """The compact bulk form: every criterion's outcome, plus reasons, missing data and
         evidence for the criteria that did not pass (alternatives inside a group that
         passed are left out)."""
+        if self._row_plan is None:
+            self._row_plan = row_plan(layout(self._info), [o.status for o in self._outcomes])
+        outcomes, detailed = self._row_plan
         details = []
-        outcomes = {}
-        settled: set[str] = set()  # criteria under a group that passed: they did not matter
-        for info, out in zip(self._info, self._outcomes, strict=True):
-            word = OUTCOME[info[1], out[0]]
-            cid = info[0]
-            outcomes[cid] = word
-            if word == "pass":
-                settled.add(cid)
-            elif info[2] in settled:
-                settled.add(cid)
-            elif word != "not_applicable":
-                details.append(
-                    {
-                        "id": cid,
-                        "status": out.status,
-                        "outcome": word,
-                        "reason": out.reason,
-                        "missing": out.missing,
-                        "evidence": out.evidence,
-                    }
-                )
+        for k in detailed:
+            out = self._outcomes[k]
+            details.append(
+                {
+                    "id": self._info[k].id,
+                    "status": out.status,
+                    "outcome": OUTCOME[self._info[k].kind, out.status],
+                    "reason": out.reason,
+                    "missing": out.missing,
+                    "evidence": out.evidence,
+                }
+            )
         return {
             "format": ROW_FORMAT,
             "line": line,
@@ -226,7 +276,7 @@ class EligibilityResult:
             "failed": self.failed,
             "unknown": self.unknown,
             "missing": self.missing,
-            "outcomes": outcomes,
+            "outcomes": dict(outcomes),
             "details": details,
         }
 

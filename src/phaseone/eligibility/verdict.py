@@ -26,6 +26,18 @@ class Outcome(NamedTuple):
     missing: tuple[str, ...] = ()
 
 
+# Status-only outcomes: what rules return on the bulk fast path (Context.brief), where
+# the reason and evidence are worked out later, and only if the compact row reports them.
+BARE: dict[Status, Outcome] = {s: Outcome(s, "") for s in (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE)}
+BARE_MET = BARE[MET]
+BARE_NOT_MET = BARE[NOT_MET]
+
+
+def decided(holds: bool) -> Outcome:
+    """The status-only outcome of a condition that holds or not."""
+    return BARE_MET if holds else BARE_NOT_MET
+
+
 def met(reason: str, **evidence: Any) -> Outcome:
     return Outcome(MET, reason, evidence)
 
@@ -54,6 +66,19 @@ def combine(mode: str, statuses: Iterable[Status]) -> Status:
     if MET in seen:
         return MET
     return UNKNOWN if UNKNOWN in seen else NOT_MET
+
+
+_ALL = (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE)
+# combine() for every set of child statuses, ready to look up (the bulk path's groups).
+COMBINED: dict[str, dict[frozenset[Status], Status]] = {
+    mode: {
+        frozenset(s for bit, s in enumerate(_ALL) if mask >> bit & 1): combine(
+            mode, (s for bit, s in enumerate(_ALL) if mask >> bit & 1)
+        )
+        for mask in range(1, 16)
+    }
+    for mode in ("all_of", "any_of")
+}
 
 
 def passes(status: Status, kind: str) -> Status:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -28,6 +29,7 @@ from phaseone.eligibility.verdict import (
     MET,
     UNKNOWN,
     Outcome,
+    decided,
     met,
     not_applicable,
     not_met,
@@ -47,6 +49,8 @@ def diagnosis(ctx: Context, p: DiagnosisParams) -> Outcome:
     dx = ctx.record.diagnosis
     if dx is None:
         return unknown("no diagnosis recorded", ["diagnosis"])
+    if ctx.brief and dx.high_risk and dx.histology in p.histologies:
+        return decided(True)
     ev = {"high_risk": dx.high_risk, "histology": dx.histology}
     if dx.high_risk is False:
         return not_met("not high-risk", **ev)
@@ -62,6 +66,16 @@ class StatusDefinitions(Params):
     refractory_responses: Annotated[tuple[FrontlineResponse, ...], Field(min_length=1)]
     persistent_responses: Annotated[tuple[FrontlineResponse, ...], Field(min_length=1)]
     min_induction_cycles: int = Field(ge=0, le=20)
+
+    @cached_property
+    def key(self) -> tuple[Any, ...]:
+        """Equal definitions (one per criterion that reads them) share one finding."""
+        return (
+            "status",
+            self.refractory_responses,
+            self.persistent_responses,
+            self.min_induction_cycles,
+        )
 
     @model_validator(mode="after")
     def _disjoint(self) -> StatusDefinitions:
@@ -85,10 +99,9 @@ class StatusFinding:
 def disease_status_of(ctx: Context, d: StatusDefinitions) -> StatusFinding:
     """Recurrent (any relapse/progression so far), refractory or persistent (never relapsed,
     by frontline response after enough induction cycles), or none of these."""
-    key = ("status", id(d))
-    found: StatusFinding | None = ctx.cache.get(key)
+    found: StatusFinding | None = ctx.cache.get(d.key)
     if found is None:
-        found = ctx.cache[key] = _classify(ctx, d)
+        found = ctx.cache[d.key] = _classify(ctx, d)
     return found
 
 
@@ -139,6 +152,8 @@ class DiseaseStatusParams(Params):
 def disease_status(ctx: Context, p: DiseaseStatusParams) -> Outcome:
     """Disease status is one of the listed routes."""
     found = disease_status_of(ctx, p.definitions)
+    if ctx.brief and found.status is not None:
+        return decided(found.status in p.statuses)
     ev = {"disease_status": found.status, **found.evidence}
     if found.status is None:
         return unknown(found.reason, found.missing, **ev)
@@ -220,6 +235,8 @@ def mibg_bone(ctx: Context, p: Windowed) -> Outcome:
             ["disease_sites.mibg_scans"],
         )
     _, scan = found
+    if ctx.brief:
+        return decided(scan.avid_bone_sites >= 1 or scan.diffuse_uptake)
     ev = {
         "scan": scan.date,
         "avid_bone_sites": scan.avid_bone_sites,
@@ -250,6 +267,11 @@ def _persistent_needs(ctx: Context, p: PersistentBiopsyParams) -> Outcome:
         return unknown("no recent MIBG scan to count lesions", ["disease_sites.mibg_scans"])
     _, scan = found
     lesions = scan.avid_bone_sites + scan.avid_soft_tissue_sites
+    curie = scan.curie_score
+    if ctx.brief and (
+        lesions >= p.no_biopsy_min_lesions or (curie is not None and curie >= p.no_biopsy_min_curie)
+    ):
+        return decided(True)
     ev: dict[str, Any] = {"scan": scan.date, "avid_lesions": lesions, "curie": scan.curie_score}
     if lesions >= p.no_biopsy_min_lesions:
         return met(f"{lesions} MIBG-avid lesions: no biopsy needed", **ev)
@@ -276,6 +298,8 @@ def persistent_biopsy(ctx: Context, p: PersistentBiopsyParams) -> Outcome:
     if found.status is None:
         return unknown(found.reason, found.missing)
     if found.status != "persistent":
+        if ctx.brief:
+            return decided(False)
         return not_met(f"applies to persistent disease; status is {found.status}")
     return _persistent_needs(ctx, p)
 
@@ -322,6 +346,8 @@ def marrow_morphology(ctx: Context, p: Windowed) -> Outcome:
         if not ctx.in_window(sample.date, p.lookback_days):
             continue
         if sample.morphology == "positive":
+            if ctx.brief:
+                return decided(True)
             return met(
                 f"tumor cells by morphology, {sample.side} {sample.method} {sample.date}",
                 sample=sample.date,
@@ -329,6 +355,8 @@ def marrow_morphology(ctx: Context, p: Windowed) -> Outcome:
         if sample.morphology == "negative":
             negative.add((sample.side, sample.method))
     if len(negative) == 4:
+        if ctx.brief:
+            return decided(False)
         return not_met("bilateral aspirates and biopsies negative by morphology")
     return unknown(
         "bilateral aspirates and biopsies not all read by morphology",
@@ -470,6 +498,8 @@ def recent_treatment_after_progression(ctx: Context, p: RecentTreatmentParams) -
     if last is None:
         return not_met("prior progressive disease but no treatment recorded")
     deadline = add_months(last, p.max_months_off_treatment)
+    if ctx.brief:
+        return decided(ctx.as_of <= deadline)
     ev = {"off_treatment_since": last, "eligible_until": deadline}
     if ctx.as_of <= deadline:
         return met(f"off treatment since {last} (until {deadline})", **ev)

@@ -18,7 +18,11 @@ from phaseone.eligibility.rules.base import (
     rule,
 )
 from phaseone.eligibility.verdict import (
+    BARE,
+    BARE_MET,
+    UNKNOWN,
     Outcome,
+    decided,
     met,
     not_met,
     unknown,
@@ -85,18 +89,31 @@ def _latest_value(
     if found is not None:
         i, lab = found
         best = (lab.canonical_value, lab.date, f"labs[{i}]")
-    if sum_of:
-        by_date: dict[dt.date, dict[str, float]] = {}
-        for part in sum_of:
-            for _, lab in ctx.labs(part):
-                if ctx.in_window(lab.date, lookback):
-                    by_date.setdefault(lab.date, {})[part] = lab.canonical_value
-        whole = [d for d, parts in by_date.items() if len(parts) == len(sum_of)]
-        if whole:
-            day = max(whole)
+    if sum_of and len(set(sum_of)) == len(sum_of):
+        # The latest day within the window on which every part was measured (a part
+        # measured twice that day: its last value in date order).
+        since = ctx.as_of - dt.timedelta(days=lookback)
+        parts = [ctx.labs(part) for part in sum_of]
+        days = set.intersection(
+            *({lab.date for _, lab in labs if lab.date >= since} for labs in parts)
+        )
+        if days:
+            day = max(days)
             if best is None or day > best[1]:
-                best = (sum(by_date[day].values()), day, " + ".join(sum_of))
+                total = sum(
+                    [
+                        [lab for _, lab in labs if lab.date == day][-1].canonical_value
+                        for labs in parts
+                    ]
+                )
+                best = (total, day, " + ".join(sum_of))
     return best
+
+
+def _no_lab(ctx: Context, analyte: str, lookback_days: int) -> Outcome:
+    if ctx.brief:
+        return BARE[UNKNOWN]
+    return unknown(f"no {analyte} in the {lookback_days} days before entry", [f"labs.{analyte}"])
 
 
 @rule("lab_min", LabMinParams)
@@ -104,10 +121,19 @@ def lab_min(ctx: Context, p: LabMinParams) -> Outcome:
     """The latest value within the window is at least the minimum."""
     found = _latest_value(ctx, p.analyte, p.lookback_days, p.sum_of)
     if found is None:
-        return unknown(
-            f"no {p.analyte} in the {p.lookback_days} days before entry", [f"labs.{p.analyte}"]
-        )
+        return _no_lab(ctx, p.analyte, p.lookback_days)
     value, day, source = found
+    if ctx.brief:
+        if not at_least(value, p.limit):
+            return decided(False)
+        if p.transfusion_product is None or p.transfusion_free_days is None:
+            return BARE_MET
+        if ctx.record.transfusions is not None and not any(
+            t.product == p.transfusion_product
+            and 0 <= (day - t.date).days < p.transfusion_free_days
+            for t in ctx.record.transfusions
+        ):
+            return BARE_MET
     limit, unit = p.limit, p.canonical_unit
     ev: dict[str, Any] = {"value": value, "unit": unit, "date": day, "source": source, "min": limit}
     text = f"{p.analyte} {value:g} {unit} on {day}"
@@ -138,12 +164,12 @@ def lab_max(ctx: Context, p: LabMaxParams) -> Outcome:
     """The latest value within the window is at most the maximum."""
     found = ctx.latest_lab(p.analyte, p.lookback_days)
     if found is None:
-        return unknown(
-            f"no {p.analyte} in the {p.lookback_days} days before entry", [f"labs.{p.analyte}"]
-        )
+        return _no_lab(ctx, p.analyte, p.lookback_days)
     i, lab = found
     limit, unit = p.limit, p.canonical_unit
     value = lab.canonical_value
+    if ctx.brief:
+        return decided(at_most(value, limit))
     ev = {"value": value, "unit": unit, "date": lab.date, "source": f"labs[{i}]", "max": limit}
     text = f"{p.analyte} {value:g} {unit} on {lab.date}"
     if at_most(value, limit):
@@ -170,9 +196,7 @@ def lab_max_uln(ctx: Context, p: LabUlnParams) -> Outcome:
     """The latest value is at most a multiple of its own upper limit of normal for age."""
     found = ctx.latest_lab(p.analyte, p.lookback_days)
     if found is None:
-        return unknown(
-            f"no {p.analyte} in the {p.lookback_days} days before entry", [f"labs.{p.analyte}"]
-        )
+        return _no_lab(ctx, p.analyte, p.lookback_days)
     i, lab = found
     if lab.canonical_uln is None:
         return unknown(
@@ -180,6 +204,8 @@ def lab_max_uln(ctx: Context, p: LabUlnParams) -> Outcome:
         )
     limit = p.max_uln * lab.canonical_uln
     value = lab.canonical_value
+    if ctx.brief:
+        return decided(at_most(value, limit))
     unit = p.canonical_unit
     ev = {
         "value": value,
@@ -203,12 +229,12 @@ def triglycerides(ctx: Context, p: LabMaxParams) -> Outcome:
         (i, lab) for i, lab in ctx.labs(p.analyte) if ctx.in_window(lab.date, p.lookback_days)
     ]
     if not recent:
-        return unknown(
-            f"no {p.analyte} in the {p.lookback_days} days before entry", [f"labs.{p.analyte}"]
-        )
+        return _no_lab(ctx, p.analyte, p.lookback_days)
     fasting = [(i, lab) for i, lab in recent if lab.fasting]
     _, lab = fasting[-1] if fasting else recent[-1]
     value = lab.canonical_value
+    if ctx.brief and at_most(value, limit):
+        return BARE_MET
     ev = {"value": value, "unit": unit, "date": lab.date, "fasting": lab.fasting, "max": limit}
     text = (
         f"{'fasting' if lab.fasting else 'non-fasting'} {p.analyte} {value:g} {unit} on {lab.date}"
@@ -263,9 +289,7 @@ def creatinine_for_age(ctx: Context, p: CreatinineParams) -> Outcome:
     """Serum creatinine within the age- and sex-specific limit on the sample date."""
     found = ctx.latest_lab(p.analyte, p.lookback_days)
     if found is None:
-        return unknown(
-            f"no creatinine in the {p.lookback_days} days before entry", ["labs.creatinine"]
-        )
+        return _no_lab(ctx, "creatinine", p.lookback_days)
     i, lab = found
     months = completed_months(ctx.record.birth_date, lab.date)
     band = next(
@@ -282,6 +306,8 @@ def creatinine_for_age(ctx: Context, p: CreatinineParams) -> Outcome:
         )
     limit = p.limits[band.from_months][ctx.record.sex]
     value = lab.canonical_value
+    if ctx.brief:
+        return decided(at_most(value, limit))
     ev = {
         "value": value,
         "unit": p.canonical_unit,
@@ -319,6 +345,8 @@ def max_grade(ctx: Context, p: GradeParams) -> Outcome:
         return unknown(
             f"no {p.term} grade in the {p.lookback_days} days before entry", [f"findings.{p.term}"]
         )
+    if ctx.brief:
+        return decided(grade <= p.max_grade)
     ev = {"grade": grade, "date": day, "max_grade": p.max_grade}
     if grade <= p.max_grade:
         return met(f"{p.term} grade {grade} on {day}", **ev)
@@ -340,13 +368,16 @@ def cardiac(ctx: Context, p: CardiacParams) -> Outcome:
             continue
         if ctx.in_window(study.date, p.lookback_days) and (best is None or study.date >= best.date):
             best = study
-    name = p.measure.replace("_", " ")
     if best is None:
+        name = p.measure.replace("_", " ")
         return unknown(
             f"no {name} by {'/'.join(p.methods)} in the {p.lookback_days} days before entry",
             [f"cardiac.{p.measure}"],
         )
     value = float(getattr(best, p.measure))
+    if ctx.brief:
+        return decided(at_least(value, p.min))
+    name = p.measure.replace("_", " ")
     ev = {"value": value, "method": best.method, "date": best.date, "min": p.min}
     if at_least(value, p.min):
         return met(f"{name} {value:g}% ({best.method}, {best.date})", **ev)

@@ -20,7 +20,9 @@ from phaseone.eligibility.rules.base import (
     therapies_unknown,
 )
 from phaseone.eligibility.verdict import (
+    BARE_MET,
     Outcome,
+    decided,
     met,
     not_applicable,
     not_met,
@@ -64,9 +66,15 @@ def washout(ctx: Context, p: WashoutParams) -> Outcome:
             continue
         if worst is None or last is None or (worst[1] is not None and last > worst[1]):
             worst = (i, last)
-    ev: dict[str, Any] = {"min_days": p.min_days}
     if worst is not None:
         i, last = worst
+        recent = last is None or ctx.days_before(last) < p.min_days
+        if ctx.brief and (recent or not doubts):
+            return decided(not recent)
+    elif ctx.brief and not doubts:
+        return BARE_MET
+    ev: dict[str, Any] = {"min_days": p.min_days}
+    if worst is not None:
         therapy = ctx.record.prior_therapies[i]
         label = therapy.name or therapy.category
         if last is None:
@@ -108,6 +116,11 @@ def antibody_washout(ctx: Context, p: AntibodyWashoutParams) -> Outcome:
             missing.append(f"prior_therapies[{i}].half_life_days")
             continue
         need = max(float(p.min_days), p.half_lives * t.half_life_days)
+        if ctx.brief:
+            if days < need:
+                return decided(False)
+            passed.append({})
+            continue
         ev = {
             "therapy": i,
             "last_dose": last,
@@ -124,6 +137,8 @@ def antibody_washout(ctx: Context, p: AntibodyWashoutParams) -> Outcome:
         passed.append(ev)
     if missing:
         return unknown("antibody half-life not given", missing)
+    if ctx.brief:
+        return BARE_MET
     if not passed:
         return met("no monoclonal antibody given")
     return met(f"{len(passed)} antibody course(s) washed out", antibodies=passed)
@@ -150,7 +165,7 @@ def autologous_non_myeloablative(ctx: Context, p: NoParams) -> Outcome:
     """A permission: autologous infusion supporting non-myeloablative therapy needs no wait."""
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    infusions = ctx.therapies({"autologous_stem_cell_infusion"})
+    infusions = ctx.therapies(("autologous_stem_cell_infusion",))
     doubts = [
         f"prior_therapies[{i}].myeloablative" for i, t in infusions if t.myeloablative is None
     ]
@@ -169,7 +184,7 @@ def anti_gd2_no_progression(ctx: Context, p: NoParams) -> Outcome:
     """No relapse/progression while on prior anti-GD2 antibody therapy."""
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    courses = ctx.therapies({"anti_gd2_antibody"})
+    courses = ctx.therapies(("anti_gd2_antibody",))
     if not courses:
         return not_applicable("no prior anti-GD2 antibody")
     for i, t in courses:
@@ -188,7 +203,7 @@ def not_concomitant(ctx: Context, p: CategoriesParams) -> Outcome:
     """The listed agents were never given at overlapping times."""
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    groups = {c: ctx.therapies({c}) for c in p.categories}
+    groups = {c: ctx.therapies((c,)) for c in p.categories}
     present = [c for c, items in groups.items() if items]
     if len(present) < 2:
         if present:

@@ -11,30 +11,12 @@ from sqlalchemy import Select, func, select
 
 from phaseone.store import records
 from phaseone.store.access import AUDIT_READERS, DEIDENTIFIED_ROLES, Role
-from phaseone.store.audit import jsonable
+from phaseone.store.audit import HASHED_FIELDS, jsonable
 from phaseone.store.models import AuditRecord
 from phaseone.store.scope import Scope
 
-COLUMNS = (
-    "seq",
-    "at",
-    "user_id",
-    "username",
-    "role",
-    "user_site_id",
-    "action",
-    "entity",
-    "entity_id",
-    "record_site_id",
-    "field",
-    "old_value",
-    "new_value",
-    "reason",
-    "source",
-    "client_ip",
-    "prev_hash",
-    "row_hash",
-)
+# Every hashed field, then the hash itself: the columns of a read or an export.
+COLUMNS = (*HASHED_FIELDS, "row_hash")
 
 
 @dataclass(frozen=True)

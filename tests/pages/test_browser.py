@@ -167,3 +167,15 @@ def test_the_dashboard_is_usable_with_the_keyboard_on_a_tablet(page: Any, served
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 820, f"the page scrolls sideways on a tablet ({width}px)"
     shot(page, "dashboard-tablet")
+
+
+def test_assumed_dose_levels_are_marked_on_the_dashboard(page: Any, served: Served) -> None:
+    """The bundled protocol's dose amounts are not public: every level says so."""
+    login(page, served, "coord.chla")
+    rows = page.locator("section[aria-labelledby=levels-h] tbody tr")
+    assert rows.count() == 5
+    for i in range(rows.count()):
+        assert "assumed" in rows.nth(i).inner_text()
+    note = page.locator("section[aria-labelledby=levels-h] p.footnote").inner_text()
+    assert "not stated in the public registry record" in note
+    assert "illustrative only" in note  # the protocol file's own note on the amounts

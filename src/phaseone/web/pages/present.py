@@ -160,6 +160,15 @@ def level_regimen(trial: Trial) -> dict[int, str]:
     return out
 
 
+def level_assumptions(trial: Trial) -> dict[int, str]:
+    """Dose levels whose doses are assumptions of the protocol file, with what they rest on."""
+    return {
+        level.id: level.provenance.note or "assumed"
+        for level in trial.protocol.dose_levels
+        if level.provenance.is_assumed
+    }
+
+
 def signed_by(sigs: list[Signature] | list[dict[str, Any]]) -> str:
     return ", ".join(str(s) for s in sigs)
 

@@ -93,6 +93,7 @@ def dashboard(request: Request, viewer: Viewer) -> HTMLResponse:
         viewer,
         state=state,
         regimen=present.level_regimen(trial),
+        assumed_levels=present.level_assumptions(trial),
         windows=present.windows_view(state, scope),
         requests=[
             {"row": r, "own": scope.actor.sees_site(r.site_id), "position": positions[r.id]}

@@ -1,7 +1,7 @@
 """Boundary values: the creatinine table at each age and sex, and age-band edges.
 
 Source of the limits: the registry record of NCT01711554, inclusion criteria,
-"Age-adjusted serum creatinine" table (also shared/domain standards.md §3.9):
+"Age-adjusted serum creatinine" table:
 1 mo-<6 mo 0.4/0.4; 6 mo-<1 y 0.5/0.5; 1-<2 y 0.6/0.6; 2-<6 y 0.8/0.8; 6-<10 y 1.0/1.0;
 10-<13 y 1.2/1.2; 13-<16 y 1.5/1.4; >=16 y 1.7/1.4 mg/dL (male/female). Read as limits
 (values_are_limits: true, an assumption of the bundled protocol).

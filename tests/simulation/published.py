@@ -11,8 +11,7 @@ from numpy.typing import NDArray
 # BOIN integer boundaries, target 0.30, n = 1..30 (escalate if y <=, de-escalate if y >=,
 # eliminate if y >=; None = no elimination). Source: simFastBOIN vignette
 # "simFastBOIN-introduction" (boin_boundary(target = 0.30, max_n = 18)) for n = 3..18 in
-# steps of 3, and the BOIN formulas (get.boundary) for the other n; recorded in
-# shared/domain/dose-finding.md section 12.1.
+# steps of 3, and the BOIN formulas (get.boundary, BOIN 2.7.2) for the other n.
 BOIN_030_ESCALATE = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4,
                      4, 5, 5, 5, 5, 6, 6, 6, 6, 7]  # fmt: skip
 BOIN_030_DEESCALATE = [1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 6, 6, 6, 7, 7, 7, 8,

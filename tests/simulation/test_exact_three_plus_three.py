@@ -1,7 +1,8 @@
 """Exact 3+3 operating characteristics against simFastBOIN's published oc_3p3 output.
 
 Tolerance: half a unit in the last printed digit. Invariants come from simFastBOIN's own
-tests (tests/testthat), as recorded in shared/domain/dose-finding.md section 12.3.
+tests (tests/testthat), simFastBOIN 1.3.2 and the vignette's "Comparing with the 3+3
+design" section.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -111,3 +112,15 @@ def authenticated(request: Request, session: DbSession) -> Scope:
 
 
 Caller = Annotated[Scope, Depends(authenticated)]
+
+
+@contextmanager
+def keeping_failed_reauthentication(scope: Scope) -> Iterator[None]:
+    """Run a step that re-asks for a password; if the password is wrong, keep the audited
+    failure (it counts toward lockout) although the request itself fails and writes nothing
+    else."""
+    try:
+        yield
+    except AuthenticationError:
+        scope.session.commit()
+        raise

@@ -16,14 +16,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from phaseone.store import records
-from phaseone.store.errors import AuthenticationError
 from phaseone.store.models import DltDetermination, Patient
 from phaseone.store.scope import Scope
 from phaseone.trial import PendingWindow, TrialState
 from phaseone.web.api.records import read_models
 from phaseone.web.api.schemas import Body
 from phaseone.web.api.types import INT32_MAX, ShortText
-from phaseone.web.auth import Caller, now, policy, trial_of
+from phaseone.web.auth import Caller, keeping_failed_reauthentication, now, policy, trial_of
 from phaseone.workflow import adjudication, slots
 from phaseone.workflow.history import trial_state
 
@@ -232,7 +231,7 @@ class SignedDeterminationOut(BaseModel):
 def sign_determination(
     scope: Caller, request: Request, record_id: RecordId, data: SignerIn
 ) -> dict[str, Any]:
-    try:
+    with keeping_failed_reauthentication(scope):
         decision = adjudication.sign_determination(
             scope,
             trial_of(request),
@@ -242,9 +241,6 @@ def sign_determination(
             policy=policy(request),
             now=now(request),
         )
-    except AuthenticationError:
-        scope.session.commit()  # the failed re-authentication counts toward lockout
-        raise
     spec = records.SPECS["dlt_determinations"]
     det = records.get(scope, spec, record_id)
     return {
@@ -296,7 +292,7 @@ def confirm_decision(
 ) -> dict[str, Any]:
     """Refused when the design now proposes something else. Slots open as decided, the
     waitlist is offered them in order and every site is told."""
-    try:
+    with keeping_failed_reauthentication(scope):
         decision = adjudication.confirm_decision(
             scope,
             trial_of(request),
@@ -306,9 +302,6 @@ def confirm_decision(
             policy=policy(request),
             now=now(request),
         )
-    except AuthenticationError:
-        scope.session.commit()  # the failed re-authentication counts toward lockout
-        raise
     state = trial_state(scope.session, trial_of(request), now(request).date())
     spec = records.SPECS["escalation_decisions"]
     return {

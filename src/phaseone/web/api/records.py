@@ -23,10 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
 from phaseone.store import records, signatures, trail
-from phaseone.store.errors import AuthenticationError
 from phaseone.web.api import schemas
 from phaseone.web.api.types import INT32_MAX, Reason, ShortText, Slug
-from phaseone.web.auth import Caller, policy
+from phaseone.web.auth import Caller, keeping_failed_reauthentication, policy
 
 
 class SignatureOut(BaseModel):
@@ -262,7 +261,7 @@ def record_router(exposed: Exposed) -> APIRouter:
         def sign(
             scope: Caller, record_id: RecordId, data: SignIn, request: Request
         ) -> dict[str, Any]:
-            try:
+            with keeping_failed_reauthentication(scope):
                 sig, obj = signatures.sign(
                     scope,
                     entity=spec.name,
@@ -272,10 +271,6 @@ def record_router(exposed: Exposed) -> APIRouter:
                     password=data.password,
                     policy=policy(request),
                 )
-            except AuthenticationError:
-                # The failed attempt counts toward lockout and is audited; nothing is signed.
-                scope.session.commit()
-                raise
             return records.signature_view(sig, records.content_hash(spec.name, obj), obj.voided)
 
     return router

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from phaseone.eligibility.compiled import StatusPass, Step
 from phaseone.eligibility.context import Context
 from phaseone.eligibility.record import PatientRecord
 from phaseone.eligibility.result import (
@@ -34,7 +35,6 @@ from phaseone.eligibility.result import (
 from phaseone.eligibility.rules import FOR_EACH_COLLECTIONS, RULES, RULES_VERSION, Params, Rule
 from phaseone.eligibility.verdict import (
     BARE,
-    COMBINED,
     MET,
     NOT_APPLICABLE,
     NOT_MET,
@@ -213,8 +213,7 @@ class Screener:
             level: tuple(n for n in self.plan if n.id not in skipped)
             for level, skipped in self.skipped.items()
         }
-        # The hot loop reads plain tuples: (id, rule function, params, node, child ids, the
-        # combine() table of a group).
+        # The full path's loop reads plain tuples: (id, rule function, params, node, child ids).
         self.steps = {
             level: tuple(
                 (
@@ -223,7 +222,6 @@ class Screener:
                     n.params,
                     n,
                     tuple(c.id for c in n.children),
-                    COMBINED[n.combine or "all_of"],
                 )
                 for n in plan
             )
@@ -240,9 +238,6 @@ class Screener:
             }
             for level, skipped in self.skipped.items()
         }
-        self.skip_statuses: dict[int | None, dict[str, Status]] = {
-            level: dict.fromkeys(skipped, NOT_APPLICABLE) for level, skipped in self.skipped.items()
-        }
         self.below = {n.id: tuple(_walk(n.children)) for n in self.order}
         self.descendants = {nid: tuple(d.id for d in below) for nid, below in self.below.items()}
         # In protocol order, for deciding what a compact row details.
@@ -254,6 +249,32 @@ class Screener:
         )
         self.pending: dict[int | None, frozenset[str]] = dict.fromkeys(self.levels, frozenset())
         self.pending[None] = frozenset(n.id for n in self.order if self.applies(n, None) is None)
+        # The bulk path's status pass, per dose level, as straight-line code.
+        referenced = {ref for refs in references.values() for ref in refs}
+        self.status_passes = {
+            level: StatusPass(
+                (
+                    Step(
+                        n.id,
+                        n.kind,
+                        n.rule.check if n.rule else None,
+                        n.params,
+                        n,
+                        [c.id for c in n.children],
+                        n.combine or "all_of",
+                        self.descendants[n.id] if n.for_each is not None else (),
+                    )
+                    for n in plan
+                ),
+                self.ids,
+                self.skipped[level],
+                referenced,
+                self.pending[level],
+                self._for_each_item,
+                self._pending_level,
+            )
+            for level, plan in self.plans.items()
+        }
 
     def _plan(
         self, references: dict[str, tuple[str, ...]], inside_each: set[str], paths: dict[str, str]
@@ -319,7 +340,7 @@ class Screener:
         outcomes = dict(self.skip_outcomes[dose_level])
         ctx = Context(record, as_of, lambda cid: outcomes[cid].status)
         pending = self.pending[dose_level]
-        for nid, check, params, node, child_ids, _ in self.steps[dose_level]:
+        for nid, check, params, node, child_ids in self.steps[dose_level]:
             if check is not None:
                 out = check(ctx, params)
             elif node.for_each is not None:
@@ -338,30 +359,12 @@ class Screener:
     ) -> EligibilityResult:
         """Two passes: every status first (rules skip their reasons and evidence), then the
         full outcome of each criterion the compact row reports."""
-        statuses: dict[str, Status] = dict(self.skip_statuses[dose_level])
+        statuses: dict[str, Status] = {}  # the ones other criteria read
         outcomes: dict[str, Outcome] = {}  # the ones worked out in full
         ctx = Context(record, as_of, statuses.__getitem__, brief=True)
+        in_order = self.status_passes[dose_level].run(ctx, statuses, outcomes)
         pending = self.pending[dose_level]
-        for nid, check, params, node, child_ids, table in self.steps[dose_level]:
-            if check is not None:
-                status = check(ctx, params)[0]
-            elif node.for_each is not None:
-                # Per-item groups are rare and small: evaluated in full, as evaluate() does.
-                ctx.brief = False
-                out = _for_each(node, self.below[nid], ctx, record, outcomes)
-                ctx.brief = True
-                if pending and nid in pending:
-                    out = self._pending_level(node, out)
-                outcomes[nid] = out
-                statuses.update((d, outcomes[d].status) for d in self.descendants[nid])
-                status = out.status
-            else:
-                status = table[frozenset(map(statuses.__getitem__, child_ids))]
-            if pending and nid in pending and passes(status, node.kind) not in _PASSING:
-                status = UNKNOWN
-            statuses[nid] = status
         ctx.brief = False
-        in_order = list(map(statuses.__getitem__, self.ids))
         row = row_plan(self.layout, in_order)
         final = list(map(BARE.__getitem__, in_order))
         # Children come after their group in protocol order: backwards, they come first.
@@ -380,6 +383,9 @@ class Screener:
                 out = self._pending_level(node, out)
             final[k] = out
         return self._result(record, as_of, dose_level, tuple(final), row, brief=True)
+
+    def _for_each_item(self, node: Node, ctx: Context, outcomes: dict[str, Outcome]) -> Outcome:
+        return _for_each(node, self.below[node.id], ctx, ctx.record, outcomes)
 
     def applies(self, node: Node, dose_level: int | None) -> bool | None:
         """Whether a node's own condition holds on a dose level (None: no level given)."""

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -198,21 +198,25 @@ class Therapy(_Model):
     def _fits_category(self) -> Therapy:
         if self.start is not None and self.end is not None and self.end < self.start:
             raise _FieldError("end", f"end {self.end} is before start {self.start}")
-        misplaced = [
-            (self.half_life_days, "half_life_days", self.category in _ANTIBODIES),
-            (self.radiation_field, "radiation_field", self.category == "radiation"),
-            (
-                self.myeloablative,
-                "myeloablative",
-                self.category == "autologous_stem_cell_infusion",
-            ),
-            (self.progressed_during, "progressed_during", self.category == "anti_gd2_antibody"),
-            (self.metronomic, "metronomic", self.category == "myelosuppressive_chemotherapy"),
-        ]
-        for value, name, allowed in misplaced:
-            if value is not None and not allowed:
+        for name in _NOT_FOR[self.category]:
+            if getattr(self, name) is not None:
                 raise _FieldError(name, f"does not apply to category {self.category!r}")
         return self
+
+
+# The category-specific fields of a therapy, and the categories each belongs to.
+_ONLY_FOR: dict[str, tuple[str, ...]] = {
+    "half_life_days": _ANTIBODIES,
+    "radiation_field": ("radiation",),
+    "myeloablative": ("autologous_stem_cell_infusion",),
+    "progressed_during": ("anti_gd2_antibody",),
+    "metronomic": ("myelosuppressive_chemotherapy",),
+}
+# Per category, the fields it must leave empty (worked out once: checked for every therapy).
+_NOT_FOR: dict[str, tuple[str, ...]] = {
+    category: tuple(name for name, allowed in _ONLY_FOR.items() if category not in allowed)
+    for category in get_args(TherapyCategory)
+}
 
 
 # --- measurements on and before the day of entry --------------------------------------
@@ -377,9 +381,10 @@ class PatientRecord(_Model):
 
     @model_validator(mode="after")
     def _nothing_before_birth(self) -> PatientRecord:
-        for path, when in _dates(self):
-            if when < self.birth_date:
-                raise _FieldError(path, f"{when} is before birth_date {self.birth_date}")
+        birth = self.birth_date
+        for where, when in _dates(self):
+            if when < birth:
+                raise _FieldError(_path(where), f"{when} is before birth_date {birth}")
         return self
 
 
@@ -401,33 +406,41 @@ _DATED_LISTS = (
     "thromboses",
 )
 _SITE_LISTS = ("mibg_scans", "fdg_pet_scans", "soft_tissue_lesions", "marrow_samples")
+_SITE_PATHS = {name: f"disease_sites.{name}" for name in _SITE_LISTS}
+Where = tuple[str, int, str]  # (list, index, field), made into a path only for an error
 
 
-def _dates(r: PatientRecord) -> Iterator[tuple[str, dt.date]]:
-    """Every clinical date of a record with its field path (explicit, for speed)."""
+def _path(where: Where) -> str:
+    name, index, field = where
+    return f"{name}.{field}" if index < 0 else f"{name}[{index}].{field}"
+
+
+def _dates(r: PatientRecord) -> Iterator[tuple[Where, dt.date]]:
+    """Every clinical date of a record with where it is (explicit loops: this runs for
+    every record read)."""
     for name in _DATED_LISTS:
         for i, item in enumerate(getattr(r, name) or ()):
-            yield f"{name}[{i}].date", item.date
+            yield (name, i, "date"), item.date
     for i, t in enumerate(r.prior_therapies or ()):
         if t.start is not None:
-            yield f"prior_therapies[{i}].start", t.start
+            yield ("prior_therapies", i, "start"), t.start
         if t.end is not None:
-            yield f"prior_therapies[{i}].end", t.end
+            yield ("prior_therapies", i, "end"), t.end
     if r.diagnosis is not None and r.diagnosis.date is not None:
-        yield "diagnosis.date", r.diagnosis.date
+        yield ("diagnosis", -1, "date"), r.diagnosis.date
     if r.disease_history is not None:
         for i, e in enumerate(r.disease_history.relapses or ()):
-            yield f"disease_history.relapses[{i}].date", e.date
+            yield ("disease_history.relapses", i, "date"), e.date
     if r.disease_sites is not None:
         for name in _SITE_LISTS:
             for i, item in enumerate(getattr(r.disease_sites, name) or ()):
-                yield f"disease_sites.{name}[{i}].date", item.date
+                yield (_SITE_PATHS[name], i, "date"), item.date
     if r.cns is not None:
         for i, h in enumerate(r.cns.head_imaging):
-            yield f"cns.head_imaging[{i}].date", h.date
+            yield ("cns.head_imaging", i, "date"), h.date
     if r.contraception is not None:
         for i, m in enumerate(r.contraception.methods):
-            yield f"contraception.methods[{i}].start", m.start
+            yield ("contraception.methods", i, "start"), m.start
 
 
 # --- parsing, with errors that name the field --------------------------------------------

@@ -68,19 +68,6 @@ def combine(mode: str, statuses: Iterable[Status]) -> Status:
     return UNKNOWN if UNKNOWN in seen else NOT_MET
 
 
-_ALL = (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE)
-# combine() for every set of child statuses, ready to look up (the bulk path's groups).
-COMBINED: dict[str, dict[frozenset[Status], Status]] = {
-    mode: {
-        frozenset(s for bit, s in enumerate(_ALL) if mask >> bit & 1): combine(
-            mode, (s for bit, s in enumerate(_ALL) if mask >> bit & 1)
-        )
-        for mask in range(1, 16)
-    }
-    for mode in ("all_of", "any_of")
-}
-
-
 def passes(status: Status, kind: str) -> Status:
     """The status of 'the patient passes this criterion': an exclusion passes when not met."""
     if kind == "exclusion" and status in (MET, NOT_MET):

@@ -5,7 +5,8 @@ its children) 100,000 times. Interpreting the plan costs more per step than most
 a loop, tuple unpacking, dictionary writes, a frozenset per group. So the plan is written
 out once as source code, one line per step, each status held in a local variable:
 
-    s12 = c12(ctx, p12)[0]                 # 'inc-anc' (lab_min)
+    o12 = c12(ctx, p12)                    # 'inc-anc'
+    s12 = o12[0]
     s9 = ALL_OF[BIT[s10] | BIT[s11] | BIT[s12]]   # 'inc-hematology' (all_of)
 
 and compiled with `compile()`. The generated text only ever holds identifiers made here
@@ -81,7 +82,8 @@ Pending = Callable[[Any, Outcome], Outcome]
 
 
 class StatusPass:
-    """`run(ctx, statuses, outcomes)` -> every criterion's status in protocol order.
+    """`run(ctx, statuses, outcomes)` -> (every criterion's status in protocol order, and
+    per position the outcome its rule returned: None for groups and skipped criteria).
 
     `skipped` criteria do not apply on the level (not_applicable); `pending` ones depend
     on a level not yet given (unknown unless they pass). `statuses` receives the criteria
@@ -114,6 +116,7 @@ class StatusPass:
         lines = ["def run(ctx, statuses, outcomes):"]
         lines += [f"    statuses[{ids[k]!r}] = NA" for k in sorted(not_here) if ids[k] in shared]
         done: set[int] = set()
+        ruled: set[int] = set()  # steps that are rules: their outcomes are returned too
 
         def var(cid: str) -> str:
             return f"s{position[cid]}"
@@ -133,7 +136,9 @@ class StatusPass:
             label = f"  # {step.id!r}"
             if step.check is not None:
                 namespace[f"c{k}"], namespace[f"p{k}"] = step.check, step.params
-                lines.append(f"    {s} = c{k}(ctx, p{k})[0]{label}")
+                lines.append(f"    o{k} = c{k}(ctx, p{k}){label}")
+                lines.append(f"    {s} = o{k}[0]")
+                ruled.add(k)
             elif step.descendants:
                 lines += [
                     "    ctx.brief = False",
@@ -161,10 +166,14 @@ class StatusPass:
         if done | not_here != set(range(len(ids))):
             raise ValueError("step order: some criteria are neither evaluated nor skipped")
         values = ", ".join(f"s{k}" if k in done else "NA" for k in range(len(ids)))
-        lines.append(f"    return [{values}]")
+        outs = ", ".join(f"o{k}" if k in ruled else "None" for k in range(len(ids)))
+        lines.append(f"    return [{values}], ({outs},)")
         self.source = "\n".join(lines) + "\n"
         exec(compile(self.source, "<eligibility status pass>", "exec"), namespace)
         self.run = cast(
-            Callable[[Any, dict[str, Status], dict[str, Outcome]], list[Status]],
+            Callable[
+                [Any, dict[str, Status], dict[str, Outcome]],
+                tuple[list[Status], tuple[Outcome | None, ...]],
+            ],
             namespace["run"],
         )

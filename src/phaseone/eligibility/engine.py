@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import compress
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,7 +23,6 @@ from phaseone.eligibility.compiled import StatusPass, Step
 from phaseone.eligibility.context import Context
 from phaseone.eligibility.record import PatientRecord
 from phaseone.eligibility.result import (
-    SHOWN,
     CriterionInfo,
     EligibilityResult,
     Overall,
@@ -242,8 +240,14 @@ class Screener:
         self.descendants = {nid: tuple(d.id for d in below) for nid, below in self.below.items()}
         # In protocol order, for deciding what a compact row details.
         self.layout = layout(self.static)
-        self.root_ids = tuple(n.id for n in self.roots)
         self.position = {n.id: k for k, n in enumerate(self.order)}
+        self.root_positions = tuple(self.position[n.id] for n in self.roots)
+        # Criteria that answer for themselves when they fail: rules, per-item groups and
+        # alternatives (a failed any_of has no single child to blame).
+        self.decisive = tuple(
+            n.rule is not None or n.for_each is not None or n.combine == "any_of"
+            for n in self.order
+        )
         self.child_positions = tuple(
             tuple(self.position[c.id] for c in n.children) for n in self.order
         )
@@ -362,7 +366,7 @@ class Screener:
         statuses: dict[str, Status] = {}  # the ones other criteria read
         outcomes: dict[str, Outcome] = {}  # the ones worked out in full
         ctx = Context(record, as_of, statuses.__getitem__, brief=True)
-        in_order = self.status_passes[dose_level].run(ctx, statuses, outcomes)
+        in_order, returned = self.status_passes[dose_level].run(ctx, statuses, outcomes)
         pending = self.pending[dose_level]
         ctx.brief = False
         row = row_plan(self.layout, in_order)
@@ -376,13 +380,26 @@ class Screener:
                 continue
             node = self.order[k]
             if node.rule is not None:
-                out = node.rule.check(ctx, node.params)
+                out = returned[k]
+                if out is None or out is BARE[out.status]:  # status only: now work out why
+                    out = node.rule.check(ctx, node.params)
             else:
                 out = _group(node, [final[j] for j in self.child_positions[k]])
             if nid in pending:
                 out = self._pending_level(node, out)
             final[k] = out
         return self._result(record, as_of, dose_level, tuple(final), row, brief=True)
+
+    def _culprits(self, k: int, word: str, words: list[str]) -> list[str]:
+        """The most specific criteria that make the criterion at position k fail (or stay
+        unknown); `word` and `words` are outcomes (fail, unknown), not statuses."""
+        if self.decisive[k]:
+            return [self.ids[k]]
+        out: list[str] = []
+        for j in self.child_positions[k]:
+            if words[j] == word:
+                out.extend(self._culprits(j, word, words))
+        return out or [self.ids[k]]
 
     def _for_each_item(self, node: Node, ctx: Context, outcomes: dict[str, Outcome]) -> Outcome:
         return _for_each(node, self.below[node.id], ctx, ctx.record, outcomes)
@@ -435,13 +452,13 @@ class Screener:
         pending: list[str] = []
         missing: dict[str, None] = {}
         words = row[0]  # each criterion's outcome: pass, fail, unknown or not_applicable
-        undecided = map(SHOWN.__getitem__, map(words.__getitem__, self.root_ids))
-        for root in compress(self.roots, undecided):  # the roots that fail or are unknown
-            if words[root.id] == "fail":
-                failed.extend(_culprits(root, "fail", words))
-            else:
-                pending.extend(_culprits(root, "unknown", words))
-                missing.update(dict.fromkeys(outcomes[self.position[root.id]].missing))
+        for k in self.root_positions:
+            word = words[k]
+            if word == "fail":
+                failed.extend(self._culprits(k, "fail", words))
+            elif word == "unknown":
+                pending.extend(self._culprits(k, "unknown", words))
+                missing.update(dict.fromkeys(outcomes[k].missing))
         overall: Overall = "ineligible" if failed else "incomplete" if pending else "eligible"
         return EligibilityResult(
             record_id=record.id,
@@ -472,18 +489,6 @@ def _paths(protocol: Protocol) -> dict[str, str]:
     for i, c in enumerate(protocol.eligibility):
         visit(c, f"eligibility[{i}]")
     return out
-
-
-def _culprits(node: Node, verdict: str, words: dict[str, str]) -> list[str]:
-    """The most specific criteria that make `node` fail (or stay unknown); `verdict` and
-    `words` are outcomes (fail, unknown), not statuses."""
-    if node.rule is not None or node.for_each is not None or node.combine == "any_of":
-        return [node.id]
-    out: list[str] = []
-    for child in node.children:
-        if words[child.id] == verdict:
-            out.extend(_culprits(child, verdict, words))
-    return out or [node.id]
 
 
 def _for_each(

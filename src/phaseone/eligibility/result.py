@@ -49,7 +49,8 @@ _BY_KIND: dict[str, dict[Status, str]] = {
     for kind in ("inclusion", "exclusion")
 }
 SHOWN = {"fail": True, "unknown": True, "pass": False, "not_applicable": False}
-RowPlan = tuple[dict[str, str], list[int]]
+# Each criterion's outcome word in protocol order, and the positions a compact row details.
+RowPlan = tuple[list[str], list[int]]
 
 
 class Layout(NamedTuple):
@@ -87,7 +88,7 @@ def row_plan(shape: Layout, statuses: Sequence[Status]) -> RowPlan:
                 break
         else:
             detailed.append(k)
-    return dict(zip(shape.ids, words, strict=True)), detailed
+    return words, detailed
 
 
 class CriterionInfo(NamedTuple):
@@ -250,7 +251,7 @@ class EligibilityResult:
         passed are left out)."""
         if self._row_plan is None:
             self._row_plan = row_plan(layout(self._info), [o.status for o in self._outcomes])
-        outcomes, detailed = self._row_plan
+        words, detailed = self._row_plan
         details = []
         for k in detailed:
             out = self._outcomes[k]
@@ -276,7 +277,7 @@ class EligibilityResult:
             "failed": self.failed,
             "unknown": self.unknown,
             "missing": self.missing,
-            "outcomes": dict(outcomes),
+            "outcomes": dict(zip([i.id for i in self._info], words, strict=True)),
             "details": details,
         }
 

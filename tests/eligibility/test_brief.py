@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from phaseone.eligibility import EligibilityResult, PatientRecord, Screener, parse_record
@@ -185,6 +186,9 @@ def _compare(
             assert [d["id"] for d in full.to_row()["details"]] == _reported(full)
             row = brief.to_row()
             assert list(row["outcomes"].items()) == [(c.id, c.outcome) for c in full.criteria]
+            # The bulk writer's JSON text is the row, serialised, byte for byte.
+            text = orjson.dumps(full.to_row(line=1), option=orjson.OPT_APPEND_NEWLINE)
+            assert brief.to_row_json(line=1) == text
             lean += any(c.outcome == "pass" and not c.reason for c in brief.criteria)
     return lean
 

@@ -274,10 +274,10 @@ def screen_stream(
             done += len(line)
             if not line.strip():
                 continue
-            row = screen_line(screener, line, number, as_of, dose_level, detail)
-            sink.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
-            counts[row["overall"]] += 1
-            for cid in row.get("failed", ()):
+            text, overall, failed = screen_line(screener, line, number, as_of, dose_level, detail)
+            sink.write(text)
+            counts[overall] += 1
+            for cid in failed:
                 failures[cid] += 1
             if number % every == 0:
                 gc.collect(0)
@@ -297,23 +297,30 @@ def screen_line(
     as_of: dt.date,
     dose_level: int | None,
     detail: Detail,
-) -> dict[str, Any]:
-    """One JSONL line to one output row; a bad record becomes an error row."""
+) -> tuple[bytes, str, tuple[str, ...]]:
+    """One JSONL line to one output line (JSON and its newline), with the overall verdict
+    and the failed criteria; a bad record becomes an error row."""
     brief = detail is Detail.summary  # a summary row needs reasons only where it shows them
     try:
         record = parse_record(line, line=number)
         result = screener.evaluate(record, as_of, dose_level, brief=brief)
     except InputError as exc:
-        return {
+        row: dict[str, Any] = {
             "format": ROW_FORMAT,
             "line": number,
             "record_id": _guess_id(line),
             "overall": "error",
             "errors": [{"path": p.path, "message": p.message} for p in exc.problems],
         }
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE), "error", ()
     except PhaseoneError as exc:  # pragma: no cover - defensive: never stop a bulk run
-        return {"format": ROW_FORMAT, "line": number, "overall": "error", "errors": [str(exc)]}
-    return result.to_row(line=number) if brief else result.to_dict(line=number)
+        row = {"format": ROW_FORMAT, "line": number, "overall": "error", "errors": [str(exc)]}
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE), "error", ()
+    if brief:
+        text = result.to_row_json(line=number)
+    else:
+        text = orjson.dumps(result.to_dict(line=number), option=orjson.OPT_APPEND_NEWLINE)
+    return text, result.overall, result.failed
 
 
 def _guess_id(line: bytes) -> str | None:

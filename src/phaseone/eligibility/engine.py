@@ -475,6 +475,7 @@ class Screener:
             outcomes=outcomes,
             brief=brief,
             row=row,
+            shape=self.layout,
         )
 
 

@@ -94,6 +94,11 @@ def test_strict_fields(change: Any, path: str) -> None:
     assert _paths(_error(change)) == [path]
 
 
+def test_unknown_field_is_named_so() -> None:
+    err = _error(lambda r: r["labs"][1].update(flag="H"))
+    assert [(p.path, p.message) for p in err.problems] == [("labs[1].flag", "unknown field")]
+
+
 def test_every_problem_is_reported() -> None:
     def change(r: dict[str, Any]) -> None:
         r["labs"][0]["unit"] = "mg"

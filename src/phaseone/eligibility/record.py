@@ -15,9 +15,10 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic.dataclasses import dataclass
 
 from phaseone.errors import InputError, Problem
 from phaseone.labs import analytes
@@ -29,8 +30,12 @@ Percent = Annotated[float, Field(ge=0, le=100)]
 Millimetres = Annotated[float, Field(gt=0, le=2000)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+# Records are pydantic dataclasses, not BaseModels: the rules read their attributes
+# hundreds of times per record, and a plain dataclass attribute read is several times
+# cheaper (BaseModel's __getattr__ hook keeps the interpreter from specialising it).
+_record = dataclass(
+    frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid", strict=True)
+)
 
 
 class _FieldError(ValueError):
@@ -44,7 +49,8 @@ class _FieldError(ValueError):
 # --- who the child is -------------------------------------------------------------------
 
 
-class Measurement(_Model):
+@_record
+class Measurement:
     """Height and weight on one date."""
 
     date: dt.date
@@ -52,7 +58,8 @@ class Measurement(_Model):
     weight_kg: float | None = Field(default=None, gt=0, le=300)
 
 
-class Diagnosis(_Model):
+@_record
+class Diagnosis:
     date: dt.date | None = None
     histology: (
         Literal["neuroblastoma", "ganglioneuroblastoma", "ganglioneuroma", "other"] | None
@@ -64,7 +71,8 @@ class Diagnosis(_Model):
 # --- disease history and current disease ------------------------------------------------
 
 
-class DiseaseEvent(_Model):
+@_record
+class DiseaseEvent:
     """A relapse or a progression, dated."""
 
     date: dt.date
@@ -74,7 +82,8 @@ class DiseaseEvent(_Model):
 FrontlineResponse = Literal["CR", "VGPR", "PR", "MR", "SD", "PD"]
 
 
-class DiseaseHistory(_Model):
+@_record
+class DiseaseHistory:
     frontline_response: FrontlineResponse | None = Field(
         default=None, description="Best response to frontline therapy."
     )
@@ -85,7 +94,8 @@ class DiseaseHistory(_Model):
     )
 
 
-class MibgScan(_Model):
+@_record
+class MibgScan:
     date: dt.date
     avid_bone_sites: NonNegInt
     avid_soft_tissue_sites: NonNegInt = 0
@@ -93,12 +103,14 @@ class MibgScan(_Model):
     curie_score: int | None = Field(default=None, ge=0, le=30)
 
 
-class FdgPetScan(_Model):
+@_record
+class FdgPetScan:
     date: dt.date
     avid_bone_sites: NonNegInt
 
 
-class SoftTissueLesion(_Model):
+@_record
+class SoftTissueLesion:
     id: str = Field(min_length=1)
     date: dt.date = Field(description="Date of the measurement.")
     site: str | None = None
@@ -109,7 +121,8 @@ class SoftTissueLesion(_Model):
     fdg_avid: bool | None = None
 
 
-class MarrowSample(_Model):
+@_record
+class MarrowSample:
     date: dt.date
     side: Literal["left", "right"]
     method: Literal["aspirate", "biopsy"]
@@ -119,20 +132,22 @@ class MarrowSample(_Model):
     immunocytochemistry: Literal["positive", "negative", "not_done"] = "not_done"
 
 
-class DiseaseSites(_Model):
+@_record
+class DiseaseSites:
     tumor_mibg_avid: bool | None = Field(
         default=None, description="false = the tumor is known to be MIBG non-avid."
     )
-    mibg_scans: list[MibgScan] = []
-    fdg_pet_scans: list[FdgPetScan] = []
+    mibg_scans: list[MibgScan] = Field(default=[])
+    fdg_pet_scans: list[FdgPetScan] = Field(default=[])
     soft_tissue_lesions: list[SoftTissueLesion] | None = None
-    marrow_samples: list[MarrowSample] = []
+    marrow_samples: list[MarrowSample] = Field(default=[])
     only_radiated_sites: bool | None = Field(
         default=None, description="Every current site of disease has received radiation."
     )
 
 
-class Biopsy(_Model):
+@_record
+class Biopsy:
     date: dt.date
     site: Literal["bone_marrow", "bone", "soft_tissue"]
     lesion_id: str | None = None
@@ -141,16 +156,18 @@ class Biopsy(_Model):
     result: Literal["neuroblastoma", "ganglioneuroblastoma", "negative", "other"]
 
 
-class HeadImaging(_Model):
+@_record
+class HeadImaging:
     date: dt.date
     modality: Literal["CT", "MRI"]
     active_cns_metastases: bool
 
 
-class CnsHistory(_Model):
+@_record
+class CnsHistory:
     prior_cns_metastases: bool | None = None
     skull_lesion_intracranial_extension: bool | None = None
-    head_imaging: list[HeadImaging] = []
+    head_imaging: list[HeadImaging] = Field(default=[])
 
 
 # --- prior therapy -----------------------------------------------------------------------
@@ -183,7 +200,8 @@ RadiationField = Literal[
 _ANTIBODIES = ("monoclonal_antibody", "anti_gd2_antibody")
 
 
-class Therapy(_Model):
+@_record
+class Therapy:
     category: TherapyCategory
     name: str | None = None
     start: dt.date | None = None
@@ -222,7 +240,8 @@ _NOT_FOR: dict[str, tuple[str, ...]] = {
 # --- measurements on and before the day of entry --------------------------------------
 
 
-class Lab(_Model):
+@_record
+class Lab:
     analyte: str
     value: float = Field(ge=0)
     unit: str
@@ -262,7 +281,8 @@ def _factor(analyte_id: str, unit: str) -> float:
         raise _FieldError("unit", exc.problems[0].message) from None
 
 
-class Transfusion(_Model):
+@_record
+class Transfusion:
     date: dt.date
     product: Literal["platelets", "red_cells", "plasma", "other"]
 
@@ -270,7 +290,8 @@ class Transfusion(_Model):
 Finding = Literal["hematuria", "proteinuria", "hypercalcemia", "skin_toxicity"]
 
 
-class GradedFinding(_Model):
+@_record
+class GradedFinding:
     """A CTCAE-graded finding on a date (grade 0 = examined, absent)."""
 
     term: Finding
@@ -278,54 +299,62 @@ class GradedFinding(_Model):
     date: dt.date
 
 
-class PerformanceScore(_Model):
+@_record
+class PerformanceScore:
     date: dt.date
     scale: Literal["lansky", "karnofsky"]
     value: int = Field(ge=0, le=100, multiple_of=10)
 
 
-class CardiacStudy(_Model):
+@_record
+class CardiacStudy:
     date: dt.date
     method: Literal["echo", "muga"]
     ejection_fraction: Percent | None = None
     fractional_shortening: Percent | None = None
 
 
-class PregnancyTest(_Model):
+@_record
+class PregnancyTest:
     date: dt.date
     specimen: Literal["serum", "urine"]
     sensitivity_miu_ml: float | None = Field(default=None, gt=0)
     result: Literal["negative", "positive"]
 
 
-class ContraceptionMethod(_Model):
+@_record
+class ContraceptionMethod:
     kind: Literal["highly_effective", "additional"]
     name: str | None = None
     start: dt.date
 
 
-class Contraception(_Model):
+@_record
+class Contraception:
     agrees_effective_contraception: bool | None = None
     abstinence_committed: bool | None = None
-    methods: list[ContraceptionMethod] = []
+    methods: list[ContraceptionMethod] = Field(default=[])
     agrees_ongoing_pregnancy_testing: bool | None = None
     agrees_latex_condom: bool | None = None
 
 
-class Thrombosis(_Model):
+@_record
+class Thrombosis:
     date: dt.date
     kind: Literal["venous", "arterial"]
     central_line_related: bool | None = None
 
 
-class BiologyStudy(_Model):
+@_record
+class BiologyStudy:
     """Enrolment on the NANT 2004-05 biology study."""
 
     status: Literal["enrolled", "will_enroll", "declined"] | None = None
     site_exemption: bool | None = None
 
 
-class OtherMedicalIssues(_Model):
+@_record
+class OtherMedicalIssues:
     present: bool | None = None
     chair_approved: bool | None = None
 
@@ -333,7 +362,8 @@ class OtherMedicalIssues(_Model):
 # --- the record --------------------------------------------------------------------------
 
 
-class PatientRecord(_Model):
+@_record
+class PatientRecord:
     """Everything the NANT 2011-04 criteria read about one child, with dates."""
 
     schema_version: Literal[1] = 1
@@ -346,20 +376,20 @@ class PatientRecord(_Model):
         default=None,
         description="Females: of childbearing potential. Males: of reproductive age.",
     )
-    measurements: list[Measurement] = []
+    measurements: list[Measurement] = Field(default=[])
     diagnosis: Diagnosis | None = None
     disease_history: DiseaseHistory | None = None
     disease_sites: DiseaseSites | None = None
     cns: CnsHistory | None = None
     biopsies: list[Biopsy] | None = None
     prior_therapies: list[Therapy] | None = None
-    labs: list[Lab] = []
+    labs: list[Lab] = Field(default=[])
     transfusions: list[Transfusion] | None = None
-    findings: list[GradedFinding] = []
-    performance: list[PerformanceScore] = []
-    cardiac: list[CardiacStudy] = []
+    findings: list[GradedFinding] = Field(default=[])
+    performance: list[PerformanceScore] = Field(default=[])
+    cardiac: list[CardiacStudy] = Field(default=[])
     dyspnea_at_rest: bool | None = None
-    pregnancy_tests: list[PregnancyTest] = []
+    pregnancy_tests: list[PregnancyTest] = Field(default=[])
     contraception: Contraception | None = None
     breastfeeding: bool | None = None
     active_infection: bool | None = Field(default=None, description="Active or uncontrolled.")
@@ -390,7 +420,7 @@ class PatientRecord(_Model):
 
 # Boolean fields a criterion may read directly (the `flag` rule checks names against this).
 FLAG_FIELDS: tuple[str, ...] = tuple(
-    name for name, info in PatientRecord.model_fields.items() if info.annotation == (bool | None)
+    name for name, kind in get_type_hints(PatientRecord).items() if kind == (bool | None)
 )
 
 
@@ -443,6 +473,9 @@ def _dates(r: PatientRecord) -> Iterator[tuple[Where, dt.date]]:
             yield ("contraception.methods", i, "start"), m.start
 
 
+_READER = TypeAdapter(PatientRecord)
+
+
 # --- parsing, with errors that name the field --------------------------------------------
 
 
@@ -451,7 +484,7 @@ def parse_record(data: str | bytes | dict[str, Any], *, line: int | None = None)
     try:
         if isinstance(data, dict):
             data = json.dumps(data, default=_json_default)
-        return PatientRecord.model_validate_json(data)
+        return _READER.validate_json(data)
     except ValidationError as exc:
         raise InputError(_problems(exc, line)) from None
 
@@ -475,7 +508,7 @@ def _problems(exc: ValidationError, line: int | None) -> list[Problem]:
             message = message.removeprefix("Value error, ")
         elif err["type"] == "json_invalid":
             message = f"not valid JSON: {err.get('ctx', {}).get('error', message)}"
-        elif err["type"] == "extra_forbidden":
+        elif err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             message = "unknown field"
         elif err["type"] == "missing":
             message = "required field is missing"
@@ -511,6 +544,6 @@ def _format_loc(loc: list[str | int]) -> str:
 
 def record_schema() -> dict[str, Any]:
     """The JSON Schema of a patient record."""
-    schema = PatientRecord.model_json_schema()
+    schema = _READER.json_schema()
     schema["$id"] = f"https://phaseone.dev/schemas/patient-record/{RECORD_SCHEMA_VERSION}"
     return schema

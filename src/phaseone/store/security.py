@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,8 +13,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from phaseone.errors import InputError, Problem
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so both paths cost one argon2 check.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both paths cost one argon2
+    check. Made on first use: hashing at import would slow every command's start."""
+    return _hasher.hash(secrets.token_hex(16))
 
 TOKEN_PREFIX = "po_"
 
@@ -37,7 +43,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True if `password` matches; an unknown user still costs one verification."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

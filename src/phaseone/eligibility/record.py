@@ -214,8 +214,9 @@ class Therapy:
 
     @model_validator(mode="after")
     def _fits_category(self) -> Therapy:
-        if self.start is not None and self.end is not None and self.end < self.start:
-            raise _FieldError("end", f"end {self.end} is before start {self.start}")
+        start, end = self.start, self.end
+        if start is not None and end is not None and end < start:
+            raise _FieldError("end", f"end {end} is before start {start}")
         for name in _NOT_FOR[self.category]:
             if getattr(self, name) is not None:
                 raise _FieldError(name, f"does not apply to category {self.category!r}")
@@ -412,9 +413,10 @@ class PatientRecord:
     @model_validator(mode="after")
     def _nothing_before_birth(self) -> PatientRecord:
         birth = self.birth_date
-        for where, when in _dates(self):
-            if when < birth:
-                raise _FieldError(_path(where), f"{when} is before birth_date {birth}")
+        if _any_before(self, birth):
+            for where, when in _dates(self):
+                if when < birth:
+                    raise _FieldError(_path(where), f"{when} is before birth_date {birth}")
         return self
 
 
@@ -446,8 +448,8 @@ def _path(where: Where) -> str:
 
 
 def _dates(r: PatientRecord) -> Iterator[tuple[Where, dt.date]]:
-    """Every clinical date of a record with where it is (explicit loops: this runs for
-    every record read)."""
+    """Every clinical date of a record with where it is, in the order a problem is reported
+    (`_any_before` reads the same dates)."""
     for name in _DATED_LISTS:
         for i, item in enumerate(getattr(r, name) or ()):
             yield (name, i, "date"), item.date
@@ -471,6 +473,38 @@ def _dates(r: PatientRecord) -> Iterator[tuple[Where, dt.date]]:
     if r.contraception is not None:
         for i, m in enumerate(r.contraception.methods):
             yield ("contraception.methods", i, "start"), m.start
+
+
+def _any_before(r: PatientRecord, day: dt.date) -> bool:
+    """Whether any date `_dates` yields is before `day`: the same dates, read in plain loops
+    (this runs for every record read; `_dates` only for the rare record where one is)."""
+    for name in _DATED_LISTS:
+        for item in getattr(r, name) or ():
+            if item.date < day:
+                return True
+    for t in r.prior_therapies or ():
+        if (t.start is not None and t.start < day) or (t.end is not None and t.end < day):
+            return True
+    if r.diagnosis is not None and r.diagnosis.date is not None and r.diagnosis.date < day:
+        return True
+    if r.disease_history is not None:
+        for e in r.disease_history.relapses or ():
+            if e.date < day:
+                return True
+    if r.disease_sites is not None:
+        for name in _SITE_LISTS:
+            for item in getattr(r.disease_sites, name) or ():
+                if item.date < day:
+                    return True
+    if r.cns is not None:
+        for h in r.cns.head_imaging:
+            if h.date < day:
+                return True
+    if r.contraception is not None:
+        for m in r.contraception.methods:
+            if m.start < day:
+                return True
+    return False
 
 
 _READER = TypeAdapter(PatientRecord)

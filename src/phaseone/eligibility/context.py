@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -88,7 +88,7 @@ class Context:
         self.item: tuple[int, Any] | None = None  # (index, element) inside a for_each group
         self._verdict_of = verdict_of
         self._labs: dict[str, list[tuple[int, Lab]]] | None = None
-        self._therapies: dict[str, tuple[Given, ...]] | None = None
+        self._therapies: dict[str, list[Given]] | None = None
         self._therapies_of: dict[tuple[str, ...], tuple[Given, ...]] = {}
         self._windows: dict[int, dt.date] = {}
         self._relapses: list[DiseaseEvent] | None = None
@@ -120,8 +120,7 @@ class Context:
     # --- labs ----------------------------------------------------------------------------
 
     def labs(self, analyte: str) -> list[tuple[int, Lab]]:
-        """(index, lab) of one analyte dated on or before as_of, oldest first (same-day
-        labs in record order)."""
+        """(index, lab) of one analyte dated on or before as_of, oldest first."""
         index = self._labs
         if index is None:
             index = self._labs = self._index_labs()
@@ -129,20 +128,13 @@ class Context:
 
     def _index_labs(self) -> dict[str, list[tuple[int, Lab]]]:
         index: dict[str, list[tuple[int, Lab]]] = {}
-        unordered: list[list[tuple[int, Lab]]] = []
         as_of = self.as_of
         for i, lab in enumerate(self.record.labs):
             if lab.date <= as_of:
-                items = index.get(lab.analyte)
-                if items is None:
-                    index[lab.analyte] = [(i, lab)]
-                    continue
-                if lab.date < items[-1][1].date:
-                    unordered.append(items)
-                items.append((i, lab))
-        # Labs mostly come in date order; sort (stably) only the analytes that do not.
-        for items in unordered:
-            items.sort(key=_lab_date)
+                index.setdefault(lab.analyte, []).append((i, lab))
+        for items in index.values():
+            if len(items) > 1:
+                items.sort(key=_lab_date)
         return index
 
     def latest_lab(self, analyte: str, lookback_days: int) -> tuple[int, Lab] | None:
@@ -156,7 +148,7 @@ class Context:
 
     # --- prior therapy -------------------------------------------------------------------
 
-    def therapies(self, categories: tuple[str, ...]) -> tuple[Given, ...]:
+    def therapies(self, categories: tuple[str, ...]) -> Sequence[Given]:
         """(index, therapy, days off) of these categories begun on or before as_of, by
         category in the order given, then in record order."""
         index = self._therapies
@@ -170,20 +162,17 @@ class Context:
             found = self._therapies_of[categories] = tuple(chain.from_iterable(parts))
         return found
 
-    def _index_therapies(self) -> dict[str, tuple[Given, ...]]:
-        lists: dict[str, list[Given]] = {}
+    def _index_therapies(self) -> dict[str, list[Given]]:
+        index: dict[str, list[Given]] = {}
         as_of = self.as_of
+        entry = as_of.toordinal()
         for i, t in enumerate(self.record.prior_therapies or ()):
             start, end = t.start, t.end
             if start is not None and start > as_of:
                 continue
-            off = None if end is None or end >= as_of else (as_of - end).days
-            items = lists.get(t.category)
-            if items is None:
-                lists[t.category] = [(i, t, off)]
-            else:
-                items.append((i, t, off))
-        return {category: tuple(items) for category, items in lists.items()}
+            off = None if end is None or end >= as_of else entry - end.toordinal()
+            index.setdefault(t.category, []).append((i, t, off))
+        return index
 
     def last_dose(self, therapy: Therapy) -> dt.date | None:
         """The last dose as of entry; None while the therapy is still being given."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -129,6 +129,12 @@ def _latest_sum(
 def _no_lab(ctx: Context, analyte: str, lookback_days: int) -> Outcome:
     if ctx.brief:
         return BARE[UNKNOWN]
+    return _no_lab_outcome(analyte, lookback_days)
+
+
+@lru_cache(maxsize=256)
+def _no_lab_outcome(analyte: str, lookback_days: int) -> Outcome:
+    """The same for every record: made once (a missing lab is common, and reported)."""
     return unknown(f"no {analyte} in the {lookback_days} days before entry", [f"labs.{analyte}"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -101,7 +102,7 @@ def _of_kind(t: Therapy, p: WashoutParams) -> bool | None:
     return True if known else None
 
 
-def _washout_status(given: tuple[Given, ...], p: WashoutParams) -> Outcome:
+def _washout_status(given: Sequence[Given], p: WashoutParams) -> Outcome:
     """Status only. A therapy off long enough cannot fail the washout, whatever its kind;
     a recent one fails it if of the kind, and leaves it unknown if it may be."""
     doubt = False

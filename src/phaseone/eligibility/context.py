@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from itertools import chain
 from typing import Any
 
@@ -50,10 +51,18 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, days_in_month(year, month)))
 
 
+@lru_cache(maxsize=64)
+def window_start(as_of: dt.date, lookback_days: int) -> dt.date:
+    """The first day of a window of `lookback_days` before `as_of` (the same few for
+    every record of a run: worked out once). Clamped at the first representable day,
+    which every date is on or after."""
+    return dt.date.fromordinal(max(1, as_of.toordinal() - lookback_days))
+
+
 class Context:
     """One record on one entry date. `as_of` is the first day of protocol therapy.
 
-    The per-record indexes (labs by analyte, therapies by category, windows) are built
+    The per-record indexes (labs by analyte, therapies by category) are built
     on first use and kept: the bulk path asks the same context again, in full, for the
     criteria it reports."""
 
@@ -64,7 +73,6 @@ class Context:
         "_therapies",
         "_therapies_of",
         "_verdict_of",
-        "_windows",
         "as_of",
         "brief",
         "cache",
@@ -90,7 +98,6 @@ class Context:
         self._labs: dict[str, list[tuple[int, Lab]]] | None = None
         self._therapies: dict[str, list[Given]] | None = None
         self._therapies_of: dict[tuple[str, ...], tuple[Given, ...]] = {}
-        self._windows: dict[int, dt.date] = {}
         self._relapses: list[DiseaseEvent] | None = None
         self._relapses_read = False
         # Facts derived once per record and shared by rules (keyed by the rule's choice).
@@ -110,12 +117,7 @@ class Context:
     def window_start(self, lookback_days: int) -> dt.date:
         """The first day of the window: `since <= day <= as_of` is in_window(day, lookback)
         with two date comparisons (loops over dated items use it)."""
-        since = self._windows.get(lookback_days)
-        if since is None:
-            # Clamped at the first representable day, which every date is on or after.
-            first = max(1, self.as_of.toordinal() - lookback_days)
-            since = self._windows[lookback_days] = dt.date.fromordinal(first)
-        return since
+        return window_start(self.as_of, lookback_days)
 
     # --- labs ----------------------------------------------------------------------------
 

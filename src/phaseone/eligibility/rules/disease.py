@@ -211,7 +211,11 @@ def confirming_biopsy(ctx: Context, p: BiopsyParams) -> Outcome:
         if b.site_present_at_enrollment is None:
             doubts.append(f"{path}.site_present_at_enrollment")
             continue
+        if ctx.brief:
+            return BARE[MET]
         return met(f"biopsy {b.date} ({b.site}) shows {b.result}", biopsy=b.date, **ev)
+    if ctx.brief:
+        return BARE[UNKNOWN if doubts else NOT_MET]
     if doubts:
         return unknown("a biopsy may confirm the disease", dict.fromkeys(doubts), **ev)
     if ongoing:
@@ -283,6 +287,10 @@ def _persistent_needs(ctx: Context, p: PersistentBiopsyParams) -> Outcome:
     if scan.curie_score is not None and scan.curie_score >= p.no_biopsy_min_curie:
         return met(f"Curie score {scan.curie_score}: no biopsy needed", **ev)
     biopsy = confirming_biopsy(ctx, p.biopsy)
+    if ctx.brief:
+        if biopsy.status == MET:
+            return BARE[MET]
+        return BARE[UNKNOWN if curie is None or biopsy.status == UNKNOWN else NOT_MET]
     ev.update(biopsy.evidence)
     if biopsy.status == MET:
         return met(f"{lesions} avid lesion(s); {biopsy.reason}", **ev)
@@ -332,6 +340,8 @@ def fdg_bone(ctx: Context, p: FdgBoneParams) -> Outcome:
             ["disease_sites.fdg_pet_scans"],
         )
     _, scan = found
+    if ctx.brief:
+        return confirming_biopsy(ctx, p.biopsy) if scan.avid_bone_sites >= 1 else BARE[NOT_MET]
     ev: dict[str, Any] = {"scan": scan.date, "fdg_avid_bone_sites": scan.avid_bone_sites}
     if scan.avid_bone_sites < 1:
         return not_met(f"FDG-PET {scan.date}: no avid bone site", **ev)

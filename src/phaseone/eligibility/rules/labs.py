@@ -371,9 +371,9 @@ def max_grade(ctx: Context, p: GradeParams) -> Outcome:
     """The latest CTCAE grade of a finding is at most the maximum."""
     day: dt.date | None = None
     grade = -1
-    since, as_of = ctx.window_start(p.lookback_days), ctx.as_of
+    since, as_of, term = ctx.window_start(p.lookback_days), ctx.as_of, p.term
     for f in ctx.record.findings:
-        if f.term != p.term or not since <= f.date <= as_of:
+        if f.term != term or not since <= f.date <= as_of:
             continue
         if day is None or f.date > day:
             day, grade = f.date, f.grade

@@ -106,8 +106,9 @@ def _washout_status(given: Sequence[Given], p: WashoutParams) -> Outcome:
     """Status only. A therapy off long enough cannot fail the washout, whatever its kind;
     a recent one fails it if of the kind, and leaves it unknown if it may be."""
     doubt = False
+    min_days = p.min_days
     for _, t, off in given:
-        if off is not None and off >= p.min_days:
+        if off is not None and off >= min_days:
             continue
         kind = _of_kind(t, p)
         if kind:

@@ -182,7 +182,7 @@ def hcg_post_menarchal(ctx: Context, p: Windowed) -> Outcome:
     return not_met(f"POSITIVE {test.specimen} beta-HCG on {test.date}", **ev)
 
 
-# Outcomes the same for every record they come out for, made once (as are the others below).
+# Fixed outcomes (the same for every record that reaches them) are made once, here and below.
 _NOT_REPRODUCTIVE = not_applicable("not of reproductive potential")
 
 

@@ -224,7 +224,7 @@ def confirming_biopsy(ctx: Context, p: BiopsyParams) -> Outcome:
     return not_met(f"no confirming biopsy{when}", **ev)
 
 
-# Outcomes the same for every record they come out for, made once (as are the others below).
+# Fixed outcomes (the same for every record that reaches them) are made once, here and below.
 _MIBG_NON_AVID = not_met("tumor is known to be MIBG non-avid")
 _MIBG_AVID = not_met("tumor is MIBG-avid (this route is for MIBG non-avid tumors)")
 
@@ -340,7 +340,7 @@ def fdg_bone(ctx: Context, p: FdgBoneParams) -> Outcome:
             ["disease_sites.fdg_pet_scans"],
         )
     _, scan = found
-    if ctx.brief:
+    if ctx.brief:  # the status is the biopsy's, given an FDG-avid bone site
         return confirming_biopsy(ctx, p.biopsy) if scan.avid_bone_sites >= 1 else BARE[NOT_MET]
     ev: dict[str, Any] = {"scan": scan.date, "fdg_avid_bone_sites": scan.avid_bone_sites}
     if scan.avid_bone_sites < 1:

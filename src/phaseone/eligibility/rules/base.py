@@ -96,8 +96,9 @@ def sites_unknown() -> Outcome:
 
 def latest_dated(items: Sequence[Any], ctx: Context, lookback_days: int) -> tuple[int, Any] | None:
     best: tuple[int, Any] | None = None
+    since, as_of = ctx.window_start(lookback_days), ctx.as_of
     for i, item in enumerate(items):
-        if ctx.in_window(item.date, lookback_days) and (best is None or item.date >= best[1].date):
+        if since <= item.date <= as_of and (best is None or item.date >= best[1].date):
             best = (i, item)
     return best
 

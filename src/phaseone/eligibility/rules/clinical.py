@@ -8,9 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from phaseone.eligibility.context import Context, completed_months, completed_years
-from phaseone.eligibility.record import (
-    FLAG_FIELDS,
-)
+from phaseone.eligibility.record import FLAG_FIELDS, DiseaseSites
 from phaseone.eligibility.rules.base import (
     Days,
     NoParams,
@@ -66,8 +64,9 @@ class PerformanceParams(Windowed):
 def performance(ctx: Context, p: PerformanceParams) -> Outcome:
     """Lansky up to the age cut-off, Karnofsky above it; score at least the floor."""
     best = None
+    since, as_of = ctx.window_start(p.lookback_days), ctx.as_of
     for score in ctx.record.performance:
-        if not ctx.in_window(score.date, p.lookback_days):
+        if not since <= score.date <= as_of:
             continue
         age = completed_years(ctx.record.birth_date, score.date)
         scale = "lansky" if age <= p.lansky_through_age_years else "karnofsky"
@@ -183,13 +182,17 @@ def hcg_post_menarchal(ctx: Context, p: Windowed) -> Outcome:
     return not_met(f"POSITIVE {test.specimen} beta-HCG on {test.date}", **ev)
 
 
+# Fixed outcomes (the same for every record that reaches them) are made once, here and below.
+_NOT_REPRODUCTIVE = not_applicable("not of reproductive potential")
+
+
 @rule("contraception_agreed", NoParams)
 def contraception_agreed(ctx: Context, p: NoParams) -> Outcome:
     """Patients of reproductive potential agree to effective contraception."""
     if ctx.record.childbearing_potential is None:
         return unknown("reproductive potential not recorded", ["childbearing_potential"])
     if not ctx.record.childbearing_potential:
-        return not_applicable("not of reproductive potential")
+        return _NOT_REPRODUCTIVE
     c = ctx.record.contraception
     value = None if c is None else c.agrees_effective_contraception
     if value is None:
@@ -292,6 +295,9 @@ def fcbp_birth_control(ctx: Context, p: BirthControlParams) -> Outcome:
     return not_met(f"needs a highly effective and an additional method begun by {latest}", **ev)
 
 
+_NOT_REPRODUCTIVE_AGE = not_applicable("not of reproductive age")
+
+
 @rule("male_condom", NoParams)
 def male_condom(ctx: Context, p: NoParams) -> Outcome:
     """Males of reproductive age agree to use a latex condom."""
@@ -302,7 +308,7 @@ def male_condom(ctx: Context, p: NoParams) -> Outcome:
     if ctx.record.childbearing_potential is None:
         return unknown("reproductive potential not recorded", ["childbearing_potential"])
     if not ctx.record.childbearing_potential:
-        return not_applicable("not of reproductive age")
+        return _NOT_REPRODUCTIVE_AGE
     c = ctx.record.contraception
     value = None if c is None else c.agrees_latex_condom
     if value is None:
@@ -311,6 +317,9 @@ def male_condom(ctx: Context, p: NoParams) -> Outcome:
 
 
 # --- other inclusions and the exclusions -----------------------------------------------------
+
+
+_NO_OTHER_ISSUES = met("no other serious medical issues")
 
 
 @rule("chair_approval", NoParams)
@@ -322,7 +331,7 @@ def chair_approval(ctx: Context, p: NoParams) -> Outcome:
             "other serious medical issues not recorded", ["other_medical_issues.present"]
         )
     if not issues.present:
-        return met("no other serious medical issues")
+        return _NO_OTHER_ISSUES
     if issues.chair_approved is None:
         return unknown("chair's approval not recorded", ["other_medical_issues.chair_approved"])
     if issues.chair_approved:
@@ -347,6 +356,9 @@ def max_age(ctx: Context, p: MaxAgeParams) -> Outcome:
     return not_met(f"age {years}y{months % 12}m > {p.max_completed_years} years", **ev)
 
 
+_NO_PARABEN_ALLERGY = not_met("no paraben allergy")
+
+
 @rule("paraben", NoParams)
 def paraben(ctx: Context, p: NoParams) -> Outcome:
     """Excluded: paraben allergy with no paraben-free isotretinoin available."""
@@ -354,7 +366,7 @@ def paraben(ctx: Context, p: NoParams) -> Outcome:
     if allergy is None:
         return unknown("paraben allergy not recorded", ["paraben_allergy"])
     if not allergy:
-        return not_met("no paraben allergy")
+        return _NO_PARABEN_ALLERGY
     alternative = ctx.record.paraben_free_isotretinoin_available
     if alternative is None:
         return unknown(
@@ -367,6 +379,10 @@ def paraben(ctx: Context, p: NoParams) -> Outcome:
 
 class ThrombosisParams(Params):
     before_age_years: int = Field(gt=0, le=120)
+
+
+_NO_THROMBOSIS = not_met("no thrombosis")
+_NO_EXCLUDING_THROMBOSIS = not_met("no thrombosis that excludes")
 
 
 @rule("thrombosis", ThrombosisParams)
@@ -388,7 +404,10 @@ def thrombosis(ctx: Context, p: ThrombosisParams) -> Outcome:
         return met(f"{e.kind} thrombosis on {e.date} (age {age}), not line-related", event=i)
     if doubts:
         return unknown("not known whether a thrombosis was line-related", doubts)
-    return not_met("no thrombosis that excludes" if events else "no thrombosis")
+    return _NO_EXCLUDING_THROMBOSIS if events else _NO_THROMBOSIS
+
+
+_NO_CNS_HISTORY = not_met("no CNS metastases or skull lesions with intracranial extension")
 
 
 @rule("cns_history", Windowed)
@@ -412,7 +431,7 @@ def cns_history(ctx: Context, p: Windowed) -> Outcome:
                     if v is None
                 ],
             )
-        return not_met("no CNS metastases or skull lesions with intracranial extension")
+        return _NO_CNS_HISTORY
     found = latest_dated(cns.head_imaging, ctx, p.lookback_days)
     if found is None:
         return unknown(
@@ -435,6 +454,8 @@ def biology_study_declined(ctx: Context, p: NoParams) -> Outcome:
     if study is None or study.status is None:
         return unknown("biology study enrolment not recorded", ["biology_study.status"])
     if study.status != "declined":
+        if ctx.brief:
+            return BARE[NOT_MET]
         return not_met(f"biology study: {study.status.replace('_', ' ')}")
     if study.site_exemption is None:
         return unknown("declined; site exemption not recorded", ["biology_study.site_exemption"])
@@ -454,12 +475,7 @@ def marrow_disease_counts(ctx: Context, p: MarrowDiseaseParams) -> Outcome:
     sites = ctx.record.disease_sites
     if sites is None:
         return sites_unknown()
-    involved = any(
-        ctx.in_window(s.date, p.lookback_days)
-        and (s.morphology == "positive" or s.immunocytochemistry == "positive")
-        for s in sites.marrow_samples
-    )
-    if not involved:
+    if not _marrow_involved(ctx, sites, p.lookback_days):
         if ctx.brief:
             return BARE[NOT_APPLICABLE]
         return not_applicable("no known marrow disease")
@@ -473,3 +489,14 @@ def marrow_disease_counts(ctx: Context, p: MarrowDiseaseParams) -> Outcome:
     if status == NOT_MET:
         return not_met(f"{reason}; counts not met", **ev)
     return met(f"{reason}; counts met", **ev)
+
+
+def _marrow_involved(ctx: Context, sites: DiseaseSites, lookback_days: int) -> bool:
+    """Tumor cells in a marrow sample within the window, by morphology or ICC."""
+    since, as_of = ctx.window_start(lookback_days), ctx.as_of
+    for s in sites.marrow_samples:
+        if since <= s.date <= as_of and (
+            s.morphology == "positive" or s.immunocytochemistry == "positive"
+        ):
+            return True
+    return False

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import Field, model_validator
 
@@ -26,7 +25,9 @@ from phaseone.eligibility.rules.base import (
     therapies_unknown,
 )
 from phaseone.eligibility.verdict import (
+    BARE,
     MET,
+    NOT_MET,
     UNKNOWN,
     Outcome,
     decided,
@@ -88,8 +89,7 @@ class StatusDefinitions(Params):
 DiseaseStatus = Literal["recurrent", "refractory", "persistent", "none"]
 
 
-@dataclass(frozen=True)
-class StatusFinding:
+class StatusFinding(NamedTuple):
     status: DiseaseStatus | None  # None = cannot tell
     reason: str
     missing: tuple[str, ...]
@@ -109,9 +109,9 @@ def _classify(ctx: Context, d: StatusDefinitions) -> StatusFinding:
     history = ctx.record.disease_history
     if history is None:
         return StatusFinding(None, "no disease history recorded", ("disease_history",), {})
-    if history.relapses is None:
+    events = ctx.relapses()
+    if events is None:
         return StatusFinding(None, "relapses are not recorded", ("disease_history.relapses",), {})
-    events = [e for e in history.relapses if e.date <= ctx.as_of]
     if events:
         first = min(e.date for e in events)
         ev = {"relapses": len(events), "first_relapse": first}
@@ -182,7 +182,7 @@ def confirming_biopsy(ctx: Context, p: BiopsyParams) -> Outcome:
     therapy_known = ctx.record.prior_therapies is not None
     ongoing = False
     if therapy_known:
-        for _, t in ctx.therapies(p.therapy_categories):
+        for _, t, _ in ctx.therapies(p.therapy_categories):
             end = ctx.last_dose(t)
             if end is None:
                 ongoing = True
@@ -211,13 +211,22 @@ def confirming_biopsy(ctx: Context, p: BiopsyParams) -> Outcome:
         if b.site_present_at_enrollment is None:
             doubts.append(f"{path}.site_present_at_enrollment")
             continue
+        if ctx.brief:
+            return BARE[MET]
         return met(f"biopsy {b.date} ({b.site}) shows {b.result}", biopsy=b.date, **ev)
+    if ctx.brief:
+        return BARE[UNKNOWN if doubts else NOT_MET]
     if doubts:
         return unknown("a biopsy may confirm the disease", dict.fromkeys(doubts), **ev)
     if ongoing:
         return not_met("no confirming biopsy: therapy is still being given", **ev)
     when = f" on or after {earliest}" if earliest else ""
     return not_met(f"no confirming biopsy{when}", **ev)
+
+
+# Fixed outcomes (the same for every record that reaches them) are made once, here and below.
+_MIBG_NON_AVID = not_met("tumor is known to be MIBG non-avid")
+_MIBG_AVID = not_met("tumor is MIBG-avid (this route is for MIBG non-avid tumors)")
 
 
 @rule("mibg_bone", Windowed)
@@ -227,7 +236,7 @@ def mibg_bone(ctx: Context, p: Windowed) -> Outcome:
     if sites is None:
         return sites_unknown()
     if sites.tumor_mibg_avid is False:
-        return not_met("tumor is known to be MIBG non-avid")
+        return _MIBG_NON_AVID
     found = latest_dated(sites.mibg_scans, ctx, p.lookback_days)
     if found is None:
         return unknown(
@@ -278,6 +287,10 @@ def _persistent_needs(ctx: Context, p: PersistentBiopsyParams) -> Outcome:
     if scan.curie_score is not None and scan.curie_score >= p.no_biopsy_min_curie:
         return met(f"Curie score {scan.curie_score}: no biopsy needed", **ev)
     biopsy = confirming_biopsy(ctx, p.biopsy)
+    if ctx.brief:
+        if biopsy.status == MET:
+            return BARE[MET]
+        return BARE[UNKNOWN if curie is None or biopsy.status == UNKNOWN else NOT_MET]
     ev.update(biopsy.evidence)
     if biopsy.status == MET:
         return met(f"{lesions} avid lesion(s); {biopsy.reason}", **ev)
@@ -319,7 +332,7 @@ def fdg_bone(ctx: Context, p: FdgBoneParams) -> Outcome:
             "not known whether the tumor is MIBG-avid", ["disease_sites.tumor_mibg_avid"]
         )
     if sites.tumor_mibg_avid:
-        return not_met("tumor is MIBG-avid (this route is for MIBG non-avid tumors)")
+        return _MIBG_AVID
     found = latest_dated(sites.fdg_pet_scans, ctx, p.lookback_days)
     if found is None:
         return unknown(
@@ -327,6 +340,8 @@ def fdg_bone(ctx: Context, p: FdgBoneParams) -> Outcome:
             ["disease_sites.fdg_pet_scans"],
         )
     _, scan = found
+    if ctx.brief:  # the status is the biopsy's, given an FDG-avid bone site
+        return confirming_biopsy(ctx, p.biopsy) if scan.avid_bone_sites >= 1 else BARE[NOT_MET]
     ev: dict[str, Any] = {"scan": scan.date, "fdg_avid_bone_sites": scan.avid_bone_sites}
     if scan.avid_bone_sites < 1:
         return not_met(f"FDG-PET {scan.date}: no avid bone site", **ev)
@@ -342,8 +357,9 @@ def marrow_morphology(ctx: Context, p: Windowed) -> Outcome:
     if sites is None:
         return sites_unknown()
     negative: set[tuple[str, str]] = set()
+    since, as_of = ctx.window_start(p.lookback_days), ctx.as_of
     for sample in sites.marrow_samples:
-        if not ctx.in_window(sample.date, p.lookback_days):
+        if not since <= sample.date <= as_of:
             continue
         if sample.morphology == "positive":
             if ctx.brief:
@@ -444,7 +460,7 @@ def lesion_fdg(ctx: Context, p: LesionBiopsyParams) -> Outcome:
             "not known whether the tumor is MIBG-avid", ["disease_sites.tumor_mibg_avid"]
         )
     if sites.tumor_mibg_avid:
-        return not_met("tumor is MIBG-avid (this route is for MIBG non-avid tumors)")
+        return _MIBG_AVID
     if lesion.fdg_avid is None:
         return unknown(
             f"lesion {lesion.id}: FDG avidity not recorded",
@@ -482,19 +498,24 @@ class RecentTreatmentParams(Params):
 @rule("recent_treatment_after_progression", RecentTreatmentParams)
 def recent_treatment_after_progression(ctx: Context, p: RecentTreatmentParams) -> Outcome:
     """Prior progressive disease and off treatment no longer than the limit."""
-    history = ctx.record.disease_history
-    if history is None or history.relapses is None:
+    relapses = ctx.relapses()
+    if relapses is None:
         return unknown("relapses are not recorded", ["disease_history.relapses"])
-    if not any(e.date <= ctx.as_of for e in history.relapses):
+    if not relapses:
+        if ctx.brief:
+            return BARE[NOT_MET]
         return not_met("no prior progressive disease")
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    last: dt.date | None = None
-    for _, t in ctx.therapies(p.therapy_categories):
-        end = ctx.last_dose(t)
-        if end is None:
+    last: dt.date | None = None  # the latest last dose: the one with the fewest days off
+    fewest = 0
+    for _, t, off in ctx.therapies(p.therapy_categories):
+        if off is None:
+            if ctx.brief:
+                return BARE[MET]
             return met("prior progressive disease; still on treatment", off_treatment_since=None)
-        last = end if last is None or end > last else last
+        if last is None or off < fewest:
+            last, fewest = t.end, off
     if last is None:
         return not_met("prior progressive disease but no treatment recorded")
     deadline = add_months(last, p.max_months_off_treatment)
@@ -512,6 +533,9 @@ class RadiatedSitesParams(Params):
     sites_criterion: str
 
 
+_NOT_ALL_RADIATED = not_applicable("not every site of disease has been radiated")
+
+
 @rule("radiated_sites", RadiatedSitesParams, references=lambda p: [p.sites_criterion])
 def radiated_sites(ctx: Context, p: RadiatedSitesParams) -> Outcome:
     """Only radiated sites (no progression history): a lesion must meet the site criteria."""
@@ -521,11 +545,11 @@ def radiated_sites(ctx: Context, p: RadiatedSitesParams) -> Outcome:
             "not known whether every site has been radiated", ["disease_sites.only_radiated_sites"]
         )
     if not sites.only_radiated_sites:
-        return not_applicable("not every site of disease has been radiated")
-    history = ctx.record.disease_history
-    if history is None or history.relapses is None:
+        return _NOT_ALL_RADIATED
+    relapses = ctx.relapses()
+    if relapses is None:
         return unknown("relapses are not recorded", ["disease_history.relapses"])
-    if any(e.date <= ctx.as_of for e in history.relapses):
+    if relapses:
         return not_applicable("history of progressive disease: the exception applies")
     status = ctx.verdict_of(p.sites_criterion)
     reason = f"only radiated sites; {p.sites_criterion} is {status}"

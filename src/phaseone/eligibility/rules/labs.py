@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from phaseone.eligibility.context import Context, completed_months
+from phaseone.eligibility.record import Lab
 from phaseone.eligibility.rules.base import (
     Days,
     Params,
@@ -20,6 +21,7 @@ from phaseone.eligibility.rules.base import (
 from phaseone.eligibility.verdict import (
     BARE,
     BARE_MET,
+    BARE_NOT_MET,
     UNKNOWN,
     Outcome,
     decided,
@@ -79,53 +81,73 @@ class LabMinParams(LabParams):
     def limit(self) -> float:
         return self.canonical(self.min, "min")
 
+    @cached_property
+    def parts(self) -> tuple[str, ...]:
+        """The analytes whose same-day sum also gives the value (none if sum_of repeats one)."""
+        if self.sum_of and len(set(self.sum_of)) == len(self.sum_of):
+            return self.sum_of
+        return ()
 
-def _latest_value(
-    ctx: Context, analyte: str, lookback: int, sum_of: tuple[str, ...] | None
-) -> tuple[float, dt.date, str] | None:
-    """The latest value (canonical unit), its date and where it came from."""
-    found = ctx.latest_lab(analyte, lookback)
-    best = None
+
+def _latest_value(ctx: Context, p: LabMinParams) -> tuple[float, dt.date, int | None] | None:
+    """The latest value (canonical unit), its date and the index of its lab (None: the
+    sum of the parts)."""
+    found = ctx.latest_lab(p.analyte, p.lookback_days)
+    best: tuple[float, dt.date, int | None] | None = None
     if found is not None:
         i, lab = found
-        best = (lab.canonical_value, lab.date, f"labs[{i}]")
-    if sum_of and len(set(sum_of)) == len(sum_of):
-        # The latest day within the window on which every part was measured (a part
-        # measured twice that day: its last value in date order).
-        since = ctx.as_of - dt.timedelta(days=lookback)
-        parts = [ctx.labs(part) for part in sum_of]
-        days = set.intersection(
-            *({lab.date for _, lab in labs if lab.date >= since} for labs in parts)
-        )
-        if days:
-            day = max(days)
-            if best is None or day > best[1]:
-                total = sum(
-                    [
-                        [lab for _, lab in labs if lab.date == day][-1].canonical_value
-                        for labs in parts
-                    ]
-                )
-                best = (total, day, " + ".join(sum_of))
+        best = (lab.canonical_value, lab.date, i)
+    if p.parts:
+        summed = _latest_sum(ctx, p.parts, p.lookback_days)
+        if summed is not None and (best is None or summed[1] > best[1]):
+            best = (summed[0], summed[1], None)
     return best
+
+
+def _latest_sum(
+    ctx: Context, parts: tuple[str, ...], lookback: int
+) -> tuple[float, dt.date] | None:
+    """The sum on the latest day within the window on which every part was measured (a
+    part measured twice that day: its last value in date order). Kept per record: the
+    bulk path asks again, in full, for a criterion it reports."""
+    key = ("sum", parts, lookback)
+    if key in ctx.cache:
+        found: tuple[float, dt.date] | None = ctx.cache[key]
+        return found
+    since = ctx.as_of - dt.timedelta(days=lookback)
+    # Per part, its last lab of each day in the window (labs(): oldest first).
+    by_day = [{lab.date: lab for _, lab in ctx.labs(part) if lab.date >= since} for part in parts]
+    days = set(by_day[0]).intersection(*by_day[1:])
+    found = None
+    if days:
+        day = max(days)
+        found = (sum([labs[day].canonical_value for labs in by_day]), day)
+    ctx.cache[key] = found
+    return found
 
 
 def _no_lab(ctx: Context, analyte: str, lookback_days: int) -> Outcome:
     if ctx.brief:
         return BARE[UNKNOWN]
+    return _no_lab_outcome(analyte, lookback_days)
+
+
+@lru_cache(maxsize=256)
+def _no_lab_outcome(analyte: str, lookback_days: int) -> Outcome:
+    """The same for every record: made once (a missing lab is common, and reported)."""
     return unknown(f"no {analyte} in the {lookback_days} days before entry", [f"labs.{analyte}"])
 
 
 @rule("lab_min", LabMinParams)
 def lab_min(ctx: Context, p: LabMinParams) -> Outcome:
     """The latest value within the window is at least the minimum."""
-    found = _latest_value(ctx, p.analyte, p.lookback_days, p.sum_of)
+    found = _latest_value(ctx, p)
     if found is None:
         return _no_lab(ctx, p.analyte, p.lookback_days)
-    value, day, source = found
+    value, day, i = found
     if ctx.brief:
         if not at_least(value, p.limit):
-            return decided(False)
+            return BARE_NOT_MET
         if p.transfusion_product is None or p.transfusion_free_days is None:
             return BARE_MET
         if ctx.record.transfusions is not None and not any(
@@ -135,6 +157,7 @@ def lab_min(ctx: Context, p: LabMinParams) -> Outcome:
         ):
             return BARE_MET
     limit, unit = p.limit, p.canonical_unit
+    source = " + ".join(p.parts) if i is None else f"labs[{i}]"
     ev: dict[str, Any] = {"value": value, "unit": unit, "date": day, "source": source, "min": limit}
     text = f"{p.analyte} {value:g} {unit} on {day}"
     if not at_least(value, limit):
@@ -225,13 +248,9 @@ def lab_max_uln(ctx: Context, p: LabUlnParams) -> Outcome:
 def triglycerides(ctx: Context, p: LabMaxParams) -> Outcome:
     """At most the limit; a high non-fasting value needs a fasting retest, which decides."""
     limit, unit = p.limit, p.canonical_unit
-    recent = [
-        (i, lab) for i, lab in ctx.labs(p.analyte) if ctx.in_window(lab.date, p.lookback_days)
-    ]
-    if not recent:
+    lab = _latest_fasting(ctx, p.analyte, p.lookback_days)
+    if lab is None:
         return _no_lab(ctx, p.analyte, p.lookback_days)
-    fasting = [(i, lab) for i, lab in recent if lab.fasting]
-    _, lab = fasting[-1] if fasting else recent[-1]
     value = lab.canonical_value
     if ctx.brief and at_most(value, limit):
         return BARE_MET
@@ -246,6 +265,20 @@ def triglycerides(ctx: Context, p: LabMaxParams) -> Outcome:
     return unknown(
         f"{text} > {limit:g}: a fasting value decides", [f"labs.{p.analyte}.fasting"], **ev
     )
+
+
+def _latest_fasting(ctx: Context, analyte: str, lookback_days: int) -> Lab | None:
+    """The latest fasting value within the window, else the latest value."""
+    since = ctx.window_start(lookback_days)
+    latest = None
+    for _, lab in reversed(ctx.labs(analyte)):  # newest first: the window is a suffix
+        if lab.date < since:
+            break
+        if lab.fasting:
+            return lab
+        if latest is None:
+            latest = lab
+    return latest
 
 
 class CreatinineBand(Params):
@@ -271,6 +304,17 @@ class CreatinineParams(LabParams):
                 raise ValueError(f"band from {band.from_months} months ends before it starts")
         return self
 
+    def band(self, months: int) -> CreatinineBand | None:
+        """The first band holding an age in months."""
+        for start, end, band in self.spans:
+            if start <= months and (end is None or months < end):
+                return band
+        return None
+
+    @cached_property
+    def spans(self) -> tuple[tuple[int, int | None, CreatinineBand], ...]:
+        return tuple((b.from_months, b.to_months, b) for b in self.bands)
+
     @cached_property
     def limits(self) -> dict[int, dict[str, float]]:
         """Limit per band (by from_months) and sex, in the canonical unit."""
@@ -292,14 +336,7 @@ def creatinine_for_age(ctx: Context, p: CreatinineParams) -> Outcome:
         return _no_lab(ctx, "creatinine", p.lookback_days)
     i, lab = found
     months = completed_months(ctx.record.birth_date, lab.date)
-    band = next(
-        (
-            b
-            for b in p.bands
-            if b.from_months <= months and (b.to_months is None or months < b.to_months)
-        ),
-        None,
-    )
+    band = p.band(months)
     if band is None:
         return unknown(
             f"no creatinine limit for age {months} months", ["labs.gfr"], age_months=months
@@ -334,8 +371,9 @@ def max_grade(ctx: Context, p: GradeParams) -> Outcome:
     """The latest CTCAE grade of a finding is at most the maximum."""
     day: dt.date | None = None
     grade = -1
+    since, as_of, term = ctx.window_start(p.lookback_days), ctx.as_of, p.term
     for f in ctx.record.findings:
-        if f.term != p.term or not ctx.in_window(f.date, p.lookback_days):
+        if f.term != term or not since <= f.date <= as_of:
             continue
         if day is None or f.date > day:
             day, grade = f.date, f.grade
@@ -363,10 +401,11 @@ class CardiacParams(Windowed):
 def cardiac(ctx: Context, p: CardiacParams) -> Outcome:
     """The latest study by an accepted method shows the measure at least the minimum."""
     best = None
+    since, as_of = ctx.window_start(p.lookback_days), ctx.as_of
     for study in ctx.record.cardiac:
         if study.method not in p.methods or getattr(study, p.measure) is None:
             continue
-        if ctx.in_window(study.date, p.lookback_days) and (best is None or study.date >= best.date):
+        if since <= study.date <= as_of and (best is None or study.date >= best.date):
             best = study
     if best is None:
         name = p.measure.replace("_", " ")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from phaseone.eligibility.context import Context
-from phaseone.eligibility.record import (
-    RadiationField,
-)
+from phaseone.eligibility.context import Context, Given
+from phaseone.eligibility.record import RadiationField, Therapy
 from phaseone.eligibility.rules.base import (
     Categories,
     Days,
@@ -20,9 +19,13 @@ from phaseone.eligibility.rules.base import (
     therapies_unknown,
 )
 from phaseone.eligibility.verdict import (
+    BARE,
     BARE_MET,
+    BARE_NOT_MET,
+    MET,
+    NOT_APPLICABLE,
+    UNKNOWN,
     Outcome,
-    decided,
     met,
     not_applicable,
     not_met,
@@ -44,39 +47,31 @@ def washout(ctx: Context, p: WashoutParams) -> Outcome:
     """The last dose of these therapies was at least `min_days` before entry."""
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    worst: tuple[int, dt.date | None] | None = None  # (index, last dose) of the latest
+    if ctx.brief:
+        return _washout_status(ctx.therapies(p.categories), p)
+    worst: tuple[int, Therapy, int | None] | None = None  # the most recent (ongoing first)
     doubts: list[str] = []
-    for i, t in ctx.therapies(p.categories):
-        unclassified = None
-        if p.radiation_fields is not None:
-            if t.radiation_field is None:
-                unclassified = f"prior_therapies[{i}].radiation_field"
-            elif t.radiation_field not in p.radiation_fields:
-                continue
-        if p.myeloablative_only:
-            if t.myeloablative is None:
-                unclassified = f"prior_therapies[{i}].myeloablative"
-            elif not t.myeloablative:
-                continue
-        last = ctx.last_dose(t)
-        recent = last is None or ctx.days_before(last) < p.min_days
-        if unclassified is not None:
-            if recent:
-                doubts.append(unclassified)
+    for i, t, off in ctx.therapies(p.categories):
+        kind = _of_kind(t, p)
+        if kind is False:
             continue
-        if worst is None or last is None or (worst[1] is not None and last > worst[1]):
-            worst = (i, last)
-    if worst is not None:
-        i, last = worst
-        recent = last is None or ctx.days_before(last) < p.min_days
-        if ctx.brief and (recent or not doubts):
-            return decided(not recent)
-    elif ctx.brief and not doubts:
-        return BARE_MET
+        recent = off is None or off < p.min_days
+        if kind is None:
+            if recent:
+                field = (
+                    "myeloablative"
+                    if p.myeloablative_only and t.myeloablative is None
+                    else "radiation_field"
+                )
+                doubts.append(f"prior_therapies[{i}].{field}")
+            continue
+        if worst is None or off is None or (worst[2] is not None and off < worst[2]):
+            worst = (i, t, off)
     ev: dict[str, Any] = {"min_days": p.min_days}
     if worst is not None:
-        therapy = ctx.record.prior_therapies[i]
+        i, therapy, _ = worst
         label = therapy.name or therapy.category
+        last = ctx.last_dose(therapy)
         if last is None:
             return not_met(f"{label} still being given", therapy=i, last_dose=None, **ev)
         days = ctx.days_before(last)
@@ -89,6 +84,37 @@ def washout(ctx: Context, p: WashoutParams) -> Outcome:
     if doubts:
         return unknown("a recent therapy is not fully classified", doubts, **ev)
     return met("none given", **ev)
+
+
+def _of_kind(t: Therapy, p: WashoutParams) -> bool | None:
+    """Whether a therapy is of the kind the washout is about; None: not classified."""
+    known = True
+    if p.radiation_fields is not None:
+        if t.radiation_field is None:
+            known = False
+        elif t.radiation_field not in p.radiation_fields:
+            return False
+    if p.myeloablative_only:
+        if t.myeloablative is None:
+            known = False
+        elif not t.myeloablative:
+            return False
+    return True if known else None
+
+
+def _washout_status(given: Sequence[Given], p: WashoutParams) -> Outcome:
+    """Status only. A therapy off long enough cannot fail the washout, whatever its kind;
+    a recent one fails it if of the kind, and leaves it unknown if it may be."""
+    doubt = False
+    min_days = p.min_days
+    for _, t, off in given:
+        if off is not None and off >= min_days:
+            continue
+        kind = _of_kind(t, p)
+        if kind:
+            return BARE_NOT_MET
+        doubt = doubt or kind is None
+    return BARE[UNKNOWN] if doubt else BARE_MET
 
 
 class AntibodyWashoutParams(Params):
@@ -104,23 +130,24 @@ def antibody_washout(ctx: Context, p: AntibodyWashoutParams) -> Outcome:
         return therapies_unknown()
     missing: list[str] = []
     passed: list[dict[str, Any]] = []
-    for i, t in ctx.therapies(p.categories):
-        label = t.name or t.category
-        last = ctx.last_dose(t)
-        if last is None:
-            return not_met(f"{label} still being given", therapy=i)
-        days = ctx.days_before(last)
-        if days < p.min_days:
-            return not_met(f"{label} last {last}: {days} days < {p.min_days}", therapy=i)
+    for i, t, days in ctx.therapies(p.categories):
+        if days is None or days < p.min_days:
+            if ctx.brief:
+                return BARE_NOT_MET
+            label = t.name or t.category
+            if days is None:
+                return not_met(f"{label} still being given", therapy=i)
+            return not_met(f"{label} last {t.end}: {days} days < {p.min_days}", therapy=i)
         if t.half_life_days is None:
             missing.append(f"prior_therapies[{i}].half_life_days")
             continue
         need = max(float(p.min_days), p.half_lives * t.half_life_days)
         if ctx.brief:
             if days < need:
-                return decided(False)
-            passed.append({})
+                return BARE_NOT_MET
             continue
+        last = t.end
+        label = t.name or t.category
         ev = {
             "therapy": i,
             "last_dose": last,
@@ -154,8 +181,10 @@ def no_prior(ctx: Context, p: CategoriesParams) -> Outcome:
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
     given = ctx.therapies(p.categories)
+    if ctx.brief:
+        return BARE_NOT_MET if given else BARE_MET
     if given:
-        i, t = given[0]
+        i, t, _ = given[0]
         return not_met(f"prior {t.name or t.category}", therapy=i)
     return met("none given")
 
@@ -167,11 +196,13 @@ def autologous_non_myeloablative(ctx: Context, p: NoParams) -> Outcome:
         return therapies_unknown()
     infusions = ctx.therapies(("autologous_stem_cell_infusion",))
     doubts = [
-        f"prior_therapies[{i}].myeloablative" for i, t in infusions if t.myeloablative is None
+        f"prior_therapies[{i}].myeloablative" for i, t, _ in infusions if t.myeloablative is None
     ]
     if doubts:
         return unknown("not known whether an autologous infusion followed myeloablation", doubts)
-    supporting = [i for i, t in infusions if t.myeloablative is False]
+    supporting = [i for i, t, _ in infusions if t.myeloablative is False]
+    if ctx.brief:
+        return BARE[MET if supporting else NOT_APPLICABLE]
     if supporting:
         return met(
             "autologous infusion(s) after non-myeloablative therapy: no wait", therapies=supporting
@@ -186,13 +217,21 @@ def anti_gd2_no_progression(ctx: Context, p: NoParams) -> Outcome:
         return therapies_unknown()
     courses = ctx.therapies(("anti_gd2_antibody",))
     if not courses:
+        if ctx.brief:
+            return BARE[NOT_APPLICABLE]
         return not_applicable("no prior anti-GD2 antibody")
-    for i, t in courses:
+    for i, t, _ in courses:
         if t.progressed_during:
+            if ctx.brief:
+                return BARE_NOT_MET
             return not_met(f"progressed during {t.name or 'anti-GD2 antibody'}", therapy=i)
     doubts = [
-        f"prior_therapies[{i}].progressed_during" for i, t in courses if t.progressed_during is None
+        f"prior_therapies[{i}].progressed_during"
+        for i, t, _ in courses
+        if t.progressed_during is None
     ]
+    if ctx.brief:
+        return BARE[UNKNOWN] if doubts else BARE_MET
     if doubts:
         return unknown("not known whether disease progressed during anti-GD2 therapy", doubts)
     return met(f"{len(courses)} anti-GD2 course(s) without progression")
@@ -206,20 +245,24 @@ def not_concomitant(ctx: Context, p: CategoriesParams) -> Outcome:
     groups = {c: ctx.therapies((c,)) for c in p.categories}
     present = [c for c, items in groups.items() if items]
     if len(present) < 2:
+        if ctx.brief:
+            return BARE[MET if present else NOT_APPLICABLE]
         if present:
             return met(f"only {present[0]} given")
         return not_applicable("none of them given")
     doubts: list[str] = []
     pairs = [(a, b) for k, a in enumerate(present) for b in present[k + 1 :]]
     for a, b in pairs:
-        for i, x in groups[a]:
-            for j, y in groups[b]:
+        for i, x, _ in groups[a]:
+            for j, y, _ in groups[b]:
                 if x.start is None or y.start is None:
                     doubts.append(f"prior_therapies[{i if x.start is None else j}].start")
                     continue
                 x_end = x.end or ctx.as_of
                 y_end = y.end or ctx.as_of
                 if x.start <= y_end and y.start <= x_end:
+                    if ctx.brief:
+                        return BARE_NOT_MET
                     return not_met(
                         f"{a} ({x.start}-{x.end or 'ongoing'}) overlapped {b} "
                         f"({y.start}-{y.end or 'ongoing'})",
@@ -235,7 +278,11 @@ def no_current_therapy(ctx: Context, p: CategoriesParams) -> Outcome:
     """No anticancer therapy being given on the entry date."""
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    for i, t in ctx.therapies(p.categories):
-        if ctx.last_dose(t) is None:
+    for i, t, off in ctx.therapies(p.categories):
+        if off is None:
+            if ctx.brief:
+                return BARE_NOT_MET
             return not_met(f"{t.name or t.category} is being given", therapy=i)
+    if ctx.brief:
+        return BARE_MET
     return met("no anticancer therapy ongoing")

@@ -31,6 +31,7 @@ from phaseone.eligibility.result import (
     row_plan,
 )
 from phaseone.eligibility.rules import FOR_EACH_COLLECTIONS, RULES, RULES_VERSION, Params, Rule
+from phaseone.eligibility.rules.base import read_params
 from phaseone.eligibility.verdict import (
     BARE,
     MET,
@@ -98,11 +99,13 @@ def _compile(
         else:
             rule = RULES[criterion.rule]
             try:
-                params = rule.params.model_validate(criterion.params)
+                params = read_params(rule.params, criterion.params)
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     where = ".".join(str(p) for p in err["loc"])
                     message = str(err["msg"]).removeprefix("Value error, ")
+                    if err["type"] == "unexpected_keyword_argument":  # a key no rule reads
+                        message = "extra inputs are not permitted"
                     problems.append(
                         Problem(
                             f"{path}.params" + (f".{where}" if where else ""),

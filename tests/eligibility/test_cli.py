@@ -72,6 +72,12 @@ def test_bad_date_option() -> None:
     assert "--as-of: '2024-13-01' is not a date; expected YYYY-MM-DD" in out.stderr
 
 
+def test_entry_date_outside_the_record_range() -> None:
+    out = run("screen", str(EXAMPLES / "all.jsonl"), "--as-of", "9999-12-31")
+    assert out.returncode == 2
+    assert "--as-of: 9999-12-31 is outside 1900-01-01 to 2199-12-31" in out.stderr
+
+
 def test_bulk_streams_rows_and_survives_a_bad_line(tmp_path: Path) -> None:
     lines = (EXAMPLES / "all.jsonl").read_text().splitlines()
     broken = json.loads(lines[1])

@@ -275,3 +275,37 @@ def test_data_after_as_of_is_ignored(screener: Screener) -> None:
     )
     result = screener.evaluate(parse_record(record), AS_OF, 2)
     assert result.criterion("inc-washout-myelosuppressive").status == "met"
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        (
+            lambda r: r["labs"][0].update(date="9999-12-31"),
+            "labs[0].date",
+            "less than or equal to 2199-12-31",
+        ),
+        (
+            lambda r: r["prior_therapies"][0].update(end="9999-06-30"),
+            "prior_therapies[0].end",
+            "less than or equal to 2199-12-31",
+        ),
+        (
+            lambda r: r.update(birth_date="0001-01-01"),
+            "birth_date",
+            "greater than or equal to 1900-01-01",
+        ),
+    ],
+)
+def test_dates_outside_the_calendar_range_are_errors(change: Any, path: str, message: str) -> None:
+    """A year-1 or year-9999 date is a typing error, not something to compute windows on
+    (date arithmetic there would overflow)."""
+    err = _error(change)
+    assert _paths(err) == [path]
+    assert message in str(err)
+
+
+@pytest.mark.parametrize("as_of", [dt.date(1, 1, 10), dt.date(9999, 12, 31)])
+def test_entry_date_outside_the_range_is_an_error(screener: Screener, as_of: dt.date) -> None:
+    with pytest.raises(InputError, match=r"as_of: .* is outside 1900-01-01 to 2199-12-31"):
+        screener.evaluate(parse_record(base()), as_of, 2, brief=True)

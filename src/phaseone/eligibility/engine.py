@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from phaseone.eligibility.compiled import StatusPass, Step
 from phaseone.eligibility.context import Context
-from phaseone.eligibility.record import PatientRecord
+from phaseone.eligibility.record import EARLIEST_DATE, LATEST_DATE, PatientRecord
 from phaseone.eligibility.result import (
     CriterionInfo,
     EligibilityResult,
@@ -338,6 +338,8 @@ class Screener:
                     )
                 ]
             )
+        if not EARLIEST_DATE <= as_of <= LATEST_DATE:
+            raise InputError([Problem("as_of", entry_date_problem(as_of))])
         if as_of < record.birth_date:
             raise InputError(
                 [Problem("as_of", f"{as_of} is before birth_date {record.birth_date}")]
@@ -480,6 +482,11 @@ class Screener:
             row=row,
             shape=self.layout,
         )
+
+
+def entry_date_problem(as_of: dt.date) -> str:
+    """What is wrong with an entry date outside the range every record date lies in."""
+    return f"{as_of} is outside {EARLIEST_DATE} to {LATEST_DATE}, the range of record dates"
 
 
 def _paths(protocol: Protocol) -> dict[str, str]:

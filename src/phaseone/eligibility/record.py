@@ -5,7 +5,8 @@ Conventions (also in docs/eligibility.md):
 - A field left out (or null) means *not known*; an empty list means *known: none*. So
   `"prior_therapies": []` says the child had no prior therapy, while leaving it out makes
   every washout criterion `unknown`.
-- Input is read strictly: no "yes" for true, no numbers for dates, no unknown fields.
+- Input is read strictly: no "yes" for true, no numbers for dates, no unknown fields,
+  no date outside 1900-01-01 to 2199-12-31.
 - Lab values carry their unit; the unit must be one the analyte accepts (phaseone.labs).
 """
 
@@ -25,6 +26,11 @@ from phaseone.labs import analytes
 
 RECORD_SCHEMA_VERSION = 1
 
+# Every date of a record lies in this range: anything outside it is a typing error, and
+# date arithmetic near the ends of the calendar (year 1, year 9999) would overflow.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+Day = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
 NonNegInt = Annotated[int, Field(ge=0)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 Millimetres = Annotated[float, Field(gt=0, le=2000)]
@@ -53,14 +59,14 @@ class _FieldError(ValueError):
 class Measurement:
     """Height and weight on one date."""
 
-    date: dt.date
+    date: Day
     height_cm: float | None = Field(default=None, gt=0, le=250)
     weight_kg: float | None = Field(default=None, gt=0, le=300)
 
 
 @_record
 class Diagnosis:
-    date: dt.date | None = None
+    date: Day | None = None
     histology: (
         Literal["neuroblastoma", "ganglioneuroblastoma", "ganglioneuroma", "other"] | None
     ) = None
@@ -75,7 +81,7 @@ class Diagnosis:
 class DiseaseEvent:
     """A relapse or a progression, dated."""
 
-    date: dt.date
+    date: Day
     kind: Literal["relapse", "progression"]
 
 
@@ -96,7 +102,7 @@ class DiseaseHistory:
 
 @_record
 class MibgScan:
-    date: dt.date
+    date: Day
     avid_bone_sites: NonNegInt
     avid_soft_tissue_sites: NonNegInt = 0
     diffuse_uptake: bool = False
@@ -105,14 +111,14 @@ class MibgScan:
 
 @_record
 class FdgPetScan:
-    date: dt.date
+    date: Day
     avid_bone_sites: NonNegInt
 
 
 @_record
 class SoftTissueLesion:
     id: str = Field(min_length=1)
-    date: dt.date = Field(description="Date of the measurement.")
+    date: Day = Field(description="Date of the measurement.")
     site: str | None = None
     longest_diameter_mm: Millimetres | None = None
     short_axis_mm: Millimetres | None = None
@@ -123,7 +129,7 @@ class SoftTissueLesion:
 
 @_record
 class MarrowSample:
-    date: dt.date
+    date: Day
     side: Literal["left", "right"]
     method: Literal["aspirate", "biopsy"]
     morphology: Literal["positive", "negative"] | None = Field(
@@ -148,7 +154,7 @@ class DiseaseSites:
 
 @_record
 class Biopsy:
-    date: dt.date
+    date: Day
     site: Literal["bone_marrow", "bone", "soft_tissue"]
     lesion_id: str | None = None
     site_avidity: Literal["mibg", "fdg", "non_avid"] | None = None
@@ -158,7 +164,7 @@ class Biopsy:
 
 @_record
 class HeadImaging:
-    date: dt.date
+    date: Day
     modality: Literal["CT", "MRI"]
     active_cns_metastases: bool
 
@@ -204,8 +210,8 @@ _ANTIBODIES = ("monoclonal_antibody", "anti_gd2_antibody")
 class Therapy:
     category: TherapyCategory
     name: str | None = None
-    start: dt.date | None = None
-    end: dt.date | None = Field(default=None, description="Last dose; null while ongoing.")
+    start: Day | None = None
+    end: Day | None = Field(default=None, description="Last dose; null while ongoing.")
     metronomic: bool | None = None
     half_life_days: float | None = Field(default=None, gt=0, le=365)
     radiation_field: RadiationField | None = None
@@ -246,7 +252,7 @@ class Lab:
     analyte: str
     value: float = Field(ge=0)
     unit: str
-    date: dt.date
+    date: Day
     uln: float | None = Field(
         default=None, gt=0, description="Upper limit of normal for age, in the same unit."
     )
@@ -284,7 +290,7 @@ def _factor(analyte_id: str, unit: str) -> float:
 
 @_record
 class Transfusion:
-    date: dt.date
+    date: Day
     product: Literal["platelets", "red_cells", "plasma", "other"]
 
 
@@ -297,19 +303,19 @@ class GradedFinding:
 
     term: Finding
     grade: int = Field(ge=0, le=5)
-    date: dt.date
+    date: Day
 
 
 @_record
 class PerformanceScore:
-    date: dt.date
+    date: Day
     scale: Literal["lansky", "karnofsky"]
     value: int = Field(ge=0, le=100, multiple_of=10)
 
 
 @_record
 class CardiacStudy:
-    date: dt.date
+    date: Day
     method: Literal["echo", "muga"]
     ejection_fraction: Percent | None = None
     fractional_shortening: Percent | None = None
@@ -317,7 +323,7 @@ class CardiacStudy:
 
 @_record
 class PregnancyTest:
-    date: dt.date
+    date: Day
     specimen: Literal["serum", "urine"]
     sensitivity_miu_ml: float | None = Field(default=None, gt=0)
     result: Literal["negative", "positive"]
@@ -327,7 +333,7 @@ class PregnancyTest:
 class ContraceptionMethod:
     kind: Literal["highly_effective", "additional"]
     name: str | None = None
-    start: dt.date
+    start: Day
 
 
 @_record
@@ -341,7 +347,7 @@ class Contraception:
 
 @_record
 class Thrombosis:
-    date: dt.date
+    date: Day
     kind: Literal["venous", "arterial"]
     central_line_related: bool | None = None
 
@@ -370,7 +376,7 @@ class PatientRecord:
     schema_version: Literal[1] = 1
     id: str = Field(min_length=1, max_length=128)
     site: str | None = None
-    birth_date: dt.date
+    birth_date: Day
     sex: Literal["female", "male"]
     post_menarchal: bool | None = None
     childbearing_potential: bool | None = Field(

@@ -27,8 +27,7 @@ from rich.table import Table
 
 from phaseone.cli.output import Format, console, err_console, print_json
 from phaseone.eligibility import EligibilityResult, Screener, parse_record, record_schema
-from phaseone.eligibility.engine import entry_date_problem
-from phaseone.eligibility.record import EARLIEST_DATE, LATEST_DATE
+from phaseone.eligibility.engine import check_entry_date
 from phaseone.eligibility.result import ROW_FORMAT, CriterionResult
 from phaseone.errors import InputError, PhaseoneError, Problem
 from phaseone.protocol import resolve_protocol
@@ -56,8 +55,7 @@ def _parse_date(text: str) -> dt.date:
         raise InputError(
             [Problem("--as-of", f"{text!r} is not a date; expected YYYY-MM-DD")]
         ) from None
-    if not EARLIEST_DATE <= day <= LATEST_DATE:  # once, not once per record of a bulk run
-        raise InputError([Problem("--as-of", entry_date_problem(day))])
+    check_entry_date(day, "--as-of")  # once, not once per record of a bulk run
     return day
 
 

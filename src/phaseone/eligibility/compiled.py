@@ -18,6 +18,7 @@ compare the two on every example, thousands of generated and mutated records, ev
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from phaseone.eligibility.verdict import (
@@ -28,6 +29,7 @@ from phaseone.eligibility.verdict import (
     Outcome,
     Status,
     combine,
+    passes,
 )
 
 # Each status as one bit, so that a group's children combine with `|` and one lookup.
@@ -46,33 +48,24 @@ def _mask_table(mode: str) -> tuple[Status, ...]:
 
 TABLES = {"all_of": _mask_table("all_of"), "any_of": _mask_table("any_of")}
 # The statuses with which a criterion passes (an exclusion passes when it is not met).
-PASSING = {"inclusion": (MET, NOT_APPLICABLE), "exclusion": (NOT_MET, NOT_APPLICABLE)}
+PASSING = {
+    kind: tuple(s for s in _BY_BIT if passes(s, kind) in (MET, NOT_APPLICABLE))
+    for kind in ("inclusion", "exclusion")
+}
 
 
+@dataclass(frozen=True, slots=True)
 class Step:
-    """What the compiler needs of one planned step (see Screener.steps)."""
+    """What the compiler needs of one planned step (see Screener.status_passes)."""
 
-    __slots__ = ("check", "children", "combine", "descendants", "id", "kind", "node", "params")
-
-    def __init__(
-        self,
-        id: str,
-        kind: str,
-        check: Callable[[Any, Any], Outcome] | None,
-        params: Any,
-        node: Any,
-        children: Sequence[str],
-        combine: str,
-        descendants: Sequence[str],
-    ) -> None:
-        self.id = id
-        self.kind = kind
-        self.check = check
-        self.params = params
-        self.node = node
-        self.children = tuple(children)
-        self.combine = combine
-        self.descendants = tuple(descendants)  # for a per-item group: evaluated with it
+    id: str
+    kind: str
+    check: Callable[[Any, Any], Outcome] | None  # a rule's; None for a group
+    params: Any
+    node: Any  # handed back to for_each / pending_level
+    children: tuple[str, ...]
+    combine: str
+    descendants: tuple[str, ...]  # for a per-item group: evaluated with it
 
 
 # The per-item group evaluator: (node, ctx, outcomes) -> Outcome, outcomes filled in for

@@ -267,7 +267,7 @@ class Screener:
                         n.rule.check if n.rule else None,
                         n.params,
                         n,
-                        [c.id for c in n.children],
+                        tuple(c.id for c in n.children),
                         n.combine or "all_of",
                         self.descendants[n.id] if n.for_each is not None else (),
                     )
@@ -338,8 +338,7 @@ class Screener:
                     )
                 ]
             )
-        if not EARLIEST_DATE <= as_of <= LATEST_DATE:
-            raise InputError([Problem("as_of", entry_date_problem(as_of))])
+        check_entry_date(as_of)
         if as_of < record.birth_date:
             raise InputError(
                 [Problem("as_of", f"{as_of} is before birth_date {record.birth_date}")]
@@ -484,9 +483,11 @@ class Screener:
         )
 
 
-def entry_date_problem(as_of: dt.date) -> str:
-    """What is wrong with an entry date outside the range every record date lies in."""
-    return f"{as_of} is outside {EARLIEST_DATE} to {LATEST_DATE}, the range of record dates"
+def check_entry_date(as_of: dt.date, path: str = "as_of") -> None:
+    """An entry date must lie in the range every record date lies in."""
+    if not EARLIEST_DATE <= as_of <= LATEST_DATE:
+        message = f"{as_of} is outside {EARLIEST_DATE} to {LATEST_DATE}, the range of record dates"
+        raise InputError([Problem(path, message)])
 
 
 def _paths(protocol: Protocol) -> dict[str, str]:

@@ -8,9 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from phaseone.protocol import resolve_protocol
 from phaseone.store import records as store_records
 from phaseone.store.models import AuditRecord, LoginSession, Patient
 from phaseone.web.app import create_app
+from phaseone.web.pages import create_site
+from phaseone.workflow import Trial
 from tests.web.service_fixtures import BASE, PASSWORD, Service
 
 PATIENT = {"site_id": "chla", "subject_code": "CHLA-300", "birth_date": "2015-01-01", "sex": "F"}
@@ -41,6 +44,23 @@ def test_login_sets_a_secure_http_only_cookie(service: Service) -> None:
     assert response.json()["user"]["username"] == "coord_a"
     assert "password" not in response.text
     assert _actions(service, "coord_a")[-1] == "login"
+
+
+def test_page_login_sets_the_same_cookie(service: Service) -> None:
+    site = create_site(
+        service.db, Trial.from_protocol(resolve_protocol("nant-2011-04")), policy=service.policy
+    )
+    with TestClient(site, base_url="https://testserver") as client:
+        response = client.post(
+            "/login",
+            data={"username": "coord_a", "password": PASSWORD, "next": "/"},
+            follow_redirects=False,
+        )
+    assert response.status_code == 303, response.text
+    cookie = response.headers["set-cookie"].lower()
+    assert "phaseone_session=" in cookie
+    for flag in ("httponly", "secure", "samesite=strict", "path=/"):
+        assert flag in cookie
 
 
 def test_cookie_changes_need_the_csrf_token(service: Service) -> None:

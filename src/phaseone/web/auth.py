@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from phaseone.store.access import Source
-from phaseone.store.accounts import actor_for, resolve_api_token, resolve_session
+from phaseone.store.accounts import NewLogin, actor_for, resolve_api_token, resolve_session
 from phaseone.store.db import Database
 from phaseone.store.errors import AuthenticationError
 from phaseone.store.scope import Scope
@@ -29,6 +29,24 @@ from phaseone.workflow import Trial
 SESSION_COOKIE = "phaseone_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def set_session_cookie(response: Response, login: NewLogin, rules: SecurityPolicy) -> None:
+    """The session cookie, the same for the pages and the API: not readable by scripts,
+    sent only to this site, HTTPS-only unless the policy says otherwise."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        login.cookie,
+        max_age=rules.session_max_hours * 3600,
+        httponly=True,
+        secure=rules.cookie_secure,
+        samesite="strict",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
 
 
 def database(request: Request) -> Database:

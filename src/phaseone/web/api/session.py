@@ -13,7 +13,14 @@ from phaseone.store.access import Source
 from phaseone.store.errors import AuthenticationError, PermissionDenied
 from phaseone.store.security import verify_password
 from phaseone.web.api.types import INT32_MAX, Name, Reason
-from phaseone.web.auth import SESSION_COOKIE, Caller, DbSession, client_ip, policy
+from phaseone.web.auth import (
+    Caller,
+    DbSession,
+    clear_session_cookie,
+    client_ip,
+    policy,
+    set_session_cookie,
+)
 
 router = APIRouter(tags=["session"])
 
@@ -93,15 +100,7 @@ def login(data: LoginIn, request: Request, response: Response, session: DbSessio
         session.commit()
         raise AuthenticationError(LOGIN_REFUSED)
     new = accounts.start_session(session, outcome.user, rules, client_ip(request))
-    response.set_cookie(
-        SESSION_COOKIE,
-        new.cookie,
-        max_age=rules.session_max_hours * 3600,
-        httponly=True,
-        secure=rules.cookie_secure,
-        samesite="strict",
-        path="/",
-    )
+    set_session_cookie(response, new, rules)
     return {
         "user": accounts.user_view(outcome.user),
         "csrf_token": new.csrf_token,
@@ -115,7 +114,7 @@ def logout(scope: Caller, request: Request, response: Response) -> Response:
     if login_session is None:
         raise PermissionDenied("log out ends a browser session; revoke API tokens instead")
     accounts.end_session(scope, login_session)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(response)
     response.status_code = 204
     return response
 

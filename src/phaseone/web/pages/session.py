@@ -27,7 +27,14 @@ from phaseone.store.access import Role, Source
 from phaseone.store.errors import AuthenticationError
 from phaseone.store.models import LoginSession, User
 from phaseone.store.scope import Scope
-from phaseone.web.auth import SESSION_COOKIE, DbSession, client_ip, policy
+from phaseone.web.auth import (
+    SESSION_COOKIE,
+    DbSession,
+    clear_session_cookie,
+    client_ip,
+    policy,
+    set_session_cookie,
+)
 from phaseone.workflow import Trial
 
 router = APIRouter(include_in_schema=False)
@@ -180,15 +187,7 @@ def login(
     new = accounts.start_session(session, outcome.user, rules, client_ip(request))
     target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        new.cookie,
-        max_age=rules.session_max_hours * 3600,
-        httponly=True,
-        secure=rules.cookie_secure,
-        samesite="strict",
-        path="/",
-    )
+    set_session_cookie(response, new, rules)
     return response
 
 
@@ -197,7 +196,7 @@ def logout(viewer: Viewer, csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(viewer, csrf_token)
     accounts.end_session(viewer.scope, viewer.login)
     response = RedirectResponse("/login?ok=" + quote("Logged out."), status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(response)
     return response
 
 

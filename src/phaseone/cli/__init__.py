@@ -8,6 +8,7 @@ import typer
 
 from phaseone import __version__
 from phaseone.cli import audit, db, demo, design, dose, protocol, safety, screen, serve, users
+from phaseone.cli import export as export_cmd
 from phaseone.cli import pk as pk_cli
 from phaseone.cli import simulate as simulate_cmd
 from phaseone.cli.output import run_safely
@@ -35,6 +36,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
+app.command("export")(export_cmd.export)
 
 
 def _version(value: bool) -> None:

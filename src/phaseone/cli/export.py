@@ -13,12 +13,15 @@ from phaseone.cli.output import Format, console, print_json
 
 class ExportFormat(StrEnum):
     sdtm = "sdtm"
+    adam = "adam"
 
 
 def export(
     output: Path = typer.Option(..., "--output", "-o", help="Folder to write into."),
     export_format: ExportFormat = typer.Option(
-        ExportFormat.sdtm, "--format", help="sdtm: SAS transport v5 files and define.xml."
+        ExportFormat.sdtm,
+        "--format",
+        help="sdtm or adam: SAS transport v5 files with define.xml.",
     ),
     protocol: str = typer.Option(
         "nant-2011-04", "--protocol", help="Bundled protocol id or YAML file of this trial."
@@ -36,7 +39,7 @@ def export(
     import datetime as dt
 
     from phaseone.exports import snapshot
-    from phaseone.exports.package import write_sdtm
+    from phaseone.exports.package import write
     from phaseone.protocol import resolve_protocol
     from phaseone.store.db import Database
     from phaseone.store.scope import Scope
@@ -50,7 +53,7 @@ def export(
             snap = snapshot.read(
                 scope, chosen, purpose=f"{export_format.value} export", deidentify=deidentified
             )
-            written = write_sdtm(snap, output, created=created)
+            written = write(snap, export_format.value, output, created=created)
     finally:
         db.dispose()
     if fmt is Format.json:

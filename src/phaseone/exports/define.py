@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from phaseone.exports.metadata import Domain, codelists, sdtm, terminology
+from phaseone.exports.metadata import Domain, Standard, codelists, terminology
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,14 +48,19 @@ def _length(frame: pd.DataFrame, name: str) -> int:
 
 
 def build(
+    standard: Standard,
     study_oid: str,
     study_name: str,
     frames: dict[str, pd.DataFrame],
     created: dt.datetime,
+    assumptions: tuple[str, ...] = (),
 ) -> ET.ElementTree:
-    """The define.xml tree for `frames` (domain name -> the data written)."""
-    standard = sdtm()
+    """The define.xml tree for `frames` (dataset name -> the data written).
+
+    Each of `assumptions` is stated in a comment on the metadata, beside the terminology's.
+    """
     ct = terminology()["release"]
+    tabulation = standard.name == "SDTMIG"
     root = ET.Element(
         _q(ODM, "ODM"),
         {
@@ -79,7 +84,7 @@ def build(
         study,
         "MetaDataVersion",
         OID=f"MDV.{study_oid}",
-        Name="SDTM metadata",
+        Name=f"{standard.name} {standard.version} metadata",
         **{_q(DEF, "DefineVersion"): "2.1.0"},
     )
     standards = _el(mdv, "Standards", DEF)
@@ -87,7 +92,7 @@ def build(
         standards,
         "Standard",
         DEF,
-        OID="STD.SDTMIG",
+        OID="STD.IG",
         Name=standard.name,
         Type="IG",
         Version=standard.version,
@@ -114,14 +119,14 @@ def build(
             OID=f"IG.{name}",
             Name=name,
             # One record per subject (DM) or per parameter (TS): not repeating per subject.
-            Repeating="No" if name in ("DM", "TS") else "Yes",
+            Repeating="No" if name in ("DM", "TS", "ADSL") else "Yes",
             Domain=name if not name.startswith("SUPP") else name[4:],
             SASDatasetName=name,
             IsReferenceData="Yes" if name == "TS" else "No",
-            Purpose="Tabulation",
+            Purpose="Tabulation" if tabulation else "Analysis",
             **{
                 _q(DEF, "Structure"): domain.structure,
-                _q(DEF, "StandardOID"): "STD.SDTMIG",
+                _q(DEF, "StandardOID"): "STD.IG",
                 _q(DEF, "ArchiveLocationID"): f"LF.{name}",
             },
         )
@@ -156,6 +161,8 @@ def build(
     if ct.get("provenance") == "assumed":
         note += f" (assumed: {ct['note']})"
     _text(comment, "Description", note)
+    for number, text in enumerate(assumptions, start=1):
+        _text(_el(mdv, "CommentDef", DEF, OID=f"COM.ASSUMED.{number}"), "Description", text)
     ET.indent(root)
     return ET.ElementTree(root)
 

@@ -18,6 +18,7 @@ class Variable:
     core: str
     origin: str
     codelist: str | None = None
+    format: str | None = None  # a SAS display format, e.g. DATE9. for numeric dates
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,25 @@ def _read(name: str) -> Any:
 
 @cache
 def sdtm() -> Standard:
-    raw = _read("sdtm.yaml")
+    """The SDTM datasets phaseone writes (data/sdtm.yaml)."""
+    return _standard("sdtm.yaml")
+
+
+@cache
+def adam() -> Standard:
+    """The ADaM datasets phaseone writes (data/adam.yaml)."""
+    return _standard("adam.yaml")
+
+
+@cache
+def adam_parameters() -> dict[str, Any]:
+    """The analysis conventions ADaM derivations use, each with its provenance."""
+    params: dict[str, Any] = _read("adam.yaml")["parameters"]
+    return params
+
+
+def _standard(name: str) -> Standard:
+    raw = _read(name)
     domains = {
         name: Domain(
             name=name,

@@ -1,4 +1,4 @@
-"""An SDTM package on disk: one transport file per domain, define.xml, and a manifest."""
+"""A CDISC package on disk: one transport file per dataset, define.xml, and a manifest."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from phaseone.errors import InputError, Problem
-from phaseone.exports import define, sdtm, xpt
+from phaseone.exports import adam, define, sdtm, xpt
+from phaseone.exports.metadata import Standard, adam_parameters
+from phaseone.exports.metadata import adam as adam_definitions
 from phaseone.exports.metadata import sdtm as sdtm_definitions
 from phaseone.exports.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+KINDS = ("sdtm", "adam")
 
 
 @dataclass(frozen=True)
@@ -25,30 +33,58 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_sdtm(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:
+def datasets(snapshot: Snapshot, kind: str) -> tuple[Standard, dict[str, pd.DataFrame]]:
+    """The datasets of one kind, with their definitions; ADaM is derived from SDTM."""
+    tabulation = sdtm.build(snapshot)
+    if kind == "sdtm":
+        return sdtm_definitions(), tabulation
+    if kind == "adam":
+        return adam_definitions(), adam.build(tabulation, snapshot)
+    raise InputError([Problem("format", f"expected one of {', '.join(KINDS)}, got {kind!r}")])
+
+
+def _assumptions(kind: str) -> tuple[str, ...]:
+    if kind != "adam":
+        return ()
+    return tuple(
+        f"{name} = {p['value']} (assumed: {p['note']})"
+        for name, p in adam_parameters().items()
+        if p.get("provenance") == "assumed"
+    )
+
+
+def write(snapshot: Snapshot, kind: str, directory: Path, *, created: dt.datetime) -> list[Written]:
     """Check every dataset, then write them all; a failed check writes nothing."""
-    frames = sdtm.build(snapshot)
-    definitions = sdtm_definitions().domains
+    standard, frames = datasets(snapshot, kind)
     problems: list[Problem] = []
     for name, frame in frames.items():
-        problems.extend(xpt.check(definitions[name], frame))
+        problems.extend(xpt.check(standard.domains[name], frame))
     if problems:
         raise InputError(problems)
     directory.mkdir(parents=True, exist_ok=True)
-    written = [
-        Written(path, len(frames[name]), "")
-        for name in frames
-        for path in [xpt.write(definitions[name], frames[name], directory, created)]
-    ]
+    paths = [xpt.write(standard.domains[n], f, directory, created) for n, f in frames.items()]
     study = snapshot.protocol.id.upper()
-    tree = define.build(study, snapshot.protocol.identity.brief_title, frames, created)
-    written.append(Written(define.write(directory / "define.xml", tree), 0, ""))
-    written = [Written(w.path, w.records, _sha256(w.path)) for w in written]
+    tree = define.build(
+        standard,
+        study,
+        snapshot.protocol.identity.brief_title,
+        frames,
+        created,
+        _assumptions(kind),
+    )
+    paths.append(define.write(directory / "define.xml", tree))
+    counts = [len(f) for f in frames.values()] + [0]
+    written = [Written(p, n, _sha256(p)) for p, n in zip(paths, counts, strict=True)]
     manifest = {
         "study": study,
+        "standard": f"{standard.name} {standard.version}",
         "created": created.isoformat(),
         "deidentified": snapshot.deidentified,
         "files": [{"file": w.path.name, "records": w.records, "sha256": w.sha256} for w in written],
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return written
+
+
+def write_sdtm(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:
+    return write(snapshot, "sdtm", directory, created=created)

@@ -115,6 +115,7 @@ def write(
         column_labels=[v.label for v in domain.variables],
         table_name=domain.name,
         file_format_version=5,
+        variable_format={v.name: v.format for v in domain.variables if v.format} or None,
     )
     if created is not None:
         _restamp(path, created)

@@ -12,6 +12,16 @@ from phaseone.workflow import treatment as treat_service
 from tests.workflow.conftest import T0, World, _seed
 
 
+def cdisc_schema(*parts: str) -> object:
+    """An XML schema shipped by odmlib (ODM 1.3.2, Define-XML 2.1), for validating our files."""
+    import importlib.resources
+
+    import xmlschema
+
+    base = Path(str(importlib.resources.files("odmlib"))) / "schemas"
+    return xmlschema.XMLSchema(str(base.joinpath(*parts)))
+
+
 @pytest.fixture
 def trial_world(tmp_path: Path) -> Iterator[World]:
     """Two patients on treatment at two sites: labs, an AE judged a DLT, an end of treatment."""

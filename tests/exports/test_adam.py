@@ -13,6 +13,7 @@ from phaseone.exports import adam, snapshot
 from phaseone.exports.metadata import adam_parameters
 from phaseone.exports.metadata import sdtm as definitions
 from phaseone.exports.package import datasets, write
+from tests.exports.conftest import cdisc_schema
 from tests.workflow.conftest import World
 
 
@@ -114,6 +115,8 @@ def test_adam_package_with_dates_as_sas_dates_and_the_assumption_stated(
     data, meta = pyreadstat.read_xport(str(tmp_path / "adsl.xpt"))
     assert meta.original_variable_types["TRTSDT"] == "DATE9."
     assert set(data.TRTSDT) == {dt.date(2024, 6, 3), dt.date(2024, 6, 4)}
+    schema = cdisc_schema("define", "2.1", "define2-1-0.xsd")
+    schema.validate(tmp_path / "define.xml")  # type: ignore[attr-defined]
     define = (tmp_path / "define.xml").read_text()
     assert "treatment_emergent_days = 30 (assumed:" in define
     assert 'Purpose="Analysis"' in define

@@ -16,6 +16,7 @@ from phaseone.errors import InputError
 from phaseone.exports import snapshot
 from phaseone.exports.metadata import sdtm
 from phaseone.exports.package import write_sdtm
+from tests.exports.conftest import cdisc_schema
 from tests.workflow.conftest import World
 
 NS = {
@@ -36,6 +37,7 @@ def test_define_xml_lists_every_dataset_and_variable_written(
     trial_world: World, tmp_path: Path
 ) -> None:
     written = _write(trial_world, tmp_path)
+    cdisc_schema("define", "2.1", "define2-1-0.xsd").validate(tmp_path / "define.xml")  # type: ignore[attr-defined]
     names = sorted(p.path.name for p in written)
     assert names == sorted([f"{d.lower()}.xpt" for d in sdtm().domains] + ["define.xml"])
     root = ET.parse(tmp_path / "define.xml").getroot()

@@ -14,6 +14,7 @@ from phaseone.cli.output import Format, console, print_json
 class ExportFormat(StrEnum):
     sdtm = "sdtm"
     adam = "adam"
+    odm = "odm"
 
 
 def export(
@@ -21,7 +22,10 @@ def export(
     export_format: ExportFormat = typer.Option(
         ExportFormat.sdtm,
         "--format",
-        help="sdtm or adam: SAS transport v5 files with define.xml.",
+        help=(
+            "sdtm or adam: SAS transport v5 files with define.xml; odm: CDISC ODM 1.3.2 "
+            "(clinical data, metadata, signatures, audit records)."
+        ),
     ),
     protocol: str = typer.Option(
         "nant-2011-04", "--protocol", help="Bundled protocol id or YAML file of this trial."
@@ -39,7 +43,7 @@ def export(
     import datetime as dt
 
     from phaseone.exports import snapshot
-    from phaseone.exports.package import write
+    from phaseone.exports.package import write, write_odm
     from phaseone.protocol import resolve_protocol
     from phaseone.store.db import Database
     from phaseone.store.scope import Scope
@@ -53,7 +57,10 @@ def export(
             snap = snapshot.read(
                 scope, chosen, purpose=f"{export_format.value} export", deidentify=deidentified
             )
-            written = write(snap, export_format.value, output, created=created)
+            if export_format is ExportFormat.odm:
+                written = write_odm(scope, snap, output, created=created)
+            else:
+                written = write(snap, export_format.value, output, created=created)
     finally:
         db.dispose()
     if fmt is Format.json:

@@ -10,16 +10,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from phaseone.errors import InputError, Problem
-from phaseone.exports import adam, define, sdtm, xpt
+from phaseone.exports import adam, define, odm, sdtm, xpt
 from phaseone.exports.metadata import Standard, adam_parameters
 from phaseone.exports.metadata import adam as adam_definitions
 from phaseone.exports.metadata import sdtm as sdtm_definitions
 from phaseone.exports.snapshot import Snapshot
+from phaseone.store.scope import Scope
 
 if TYPE_CHECKING:
     import pandas as pd
 
-KINDS = ("sdtm", "adam")
+KINDS = ("sdtm", "adam", "odm")
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,16 @@ def write(snapshot: Snapshot, kind: str, directory: Path, *, created: dt.datetim
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return written
+
+
+def write_odm(
+    scope: Scope, snapshot: Snapshot, directory: Path, *, created: dt.datetime
+) -> list[Written]:
+    """The clinical data, metadata, signatures and audit records as one ODM 1.3.2 file."""
+    tree = odm.build(snapshot, odm.read_extras(scope, snapshot), created)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = odm.write(directory / f"{snapshot.protocol.id}.odm.xml", tree)
+    return [Written(path, sum(len(v) for v in snapshot.tables.values()), _sha256(path))]
 
 
 def write_sdtm(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:

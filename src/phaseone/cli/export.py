@@ -15,6 +15,7 @@ class ExportFormat(StrEnum):
     sdtm = "sdtm"
     adam = "adam"
     odm = "odm"
+    fhir = "fhir"
 
 
 def export(
@@ -24,7 +25,8 @@ def export(
         "--format",
         help=(
             "sdtm or adam: SAS transport v5 files with define.xml; odm: CDISC ODM 1.3.2 "
-            "(clinical data, metadata, signatures, audit records)."
+            "(clinical data, metadata, signatures, audit records); fhir: an HL7 FHIR R5 "
+            "Bundle (study, sites, patients, lab results)."
         ),
     ),
     protocol: str = typer.Option(
@@ -43,7 +45,7 @@ def export(
     import datetime as dt
 
     from phaseone.exports import snapshot
-    from phaseone.exports.package import write, write_odm
+    from phaseone.exports.package import write, write_fhir, write_odm
     from phaseone.protocol import resolve_protocol
     from phaseone.store.db import Database
     from phaseone.store.scope import Scope
@@ -59,6 +61,8 @@ def export(
             )
             if export_format is ExportFormat.odm:
                 written = write_odm(scope, snap, output, created=created)
+            elif export_format is ExportFormat.fhir:
+                written = write_fhir(snap, output, created=created)
             else:
                 written = write(snap, export_format.value, output, created=created)
     finally:

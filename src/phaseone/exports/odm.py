@@ -283,7 +283,8 @@ def _admin(
     # The metadata in force at every location since the trial opened.
     effective = snapshot.protocol.identity.start_date or dt.date(2000, 1, 1)
     sites = sorted(snapshot.site_countries)
-    for site, name in [(CENTRAL, "Operations centre")] + [(f"LOC.{s}", s) for s in sites]:
+    named = [(f"LOC.{s}", snapshot.site_names.get(s, s)) for s in sites]
+    for site, name in [(CENTRAL, "Operations centre"), *named]:
         loc = _el(
             admin,
             "Location",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from phaseone.errors import InputError, Problem
-from phaseone.exports import adam, define, odm, sdtm, xpt
+from phaseone.exports import adam, define, fhir, odm, sdtm, xpt
 from phaseone.exports.metadata import Standard, adam_parameters
 from phaseone.exports.metadata import adam as adam_definitions
 from phaseone.exports.metadata import sdtm as sdtm_definitions
@@ -20,7 +20,7 @@ from phaseone.store.scope import Scope
 if TYPE_CHECKING:
     import pandas as pd
 
-KINDS = ("sdtm", "adam", "odm")
+KINDS = ("sdtm", "adam", "odm", "fhir")
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,15 @@ def write_odm(
     directory.mkdir(parents=True, exist_ok=True)
     path = odm.write(directory / f"{snapshot.protocol.id}.odm.xml", tree)
     return [Written(path, sum(len(v) for v in snapshot.tables.values()), _sha256(path))]
+
+
+def write_fhir(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:
+    """The study, sites, patients and lab results as one FHIR R5 collection Bundle (JSON)."""
+    content = fhir.bundle(snapshot, created)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{snapshot.protocol.id}.fhir.json"
+    path.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return [Written(path, len(content["entry"]), _sha256(path))]
 
 
 def write_sdtm(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from phaseone.errors import InputError, Problem
 from phaseone.exports.metadata import sdtm, terminology
 from phaseone.exports.snapshot import Row, Snapshot
+from phaseone.safety.ranges import position
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -311,7 +312,7 @@ class Builder:
                 "LBSTRESC": number_text(standard),
                 "LBSTRESN": standard,
                 "LBSTRESU": spec.unit,
-                "LBNRIND": _range_indicator(value, low, high),
+                "LBNRIND": position(value, low, high) or "",
                 "LBTOXGR": grade,
                 "EPOCH": subject.epoch(on),
                 "VISITNUM": subject.visit(lab["course_id"]),
@@ -489,16 +490,6 @@ def _age(birth: dt.date | None, on: dt.date | None) -> int | None:
         return None
     years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
     return years
-
-
-def _range_indicator(value: float, low: float | None, high: float | None) -> str:
-    if low is not None and value < low:
-        return "LOW"
-    if high is not None and value > high:
-        return "HIGH"
-    if low is None and high is None:
-        return ""
-    return "NORMAL"
 
 
 def build(snapshot: Snapshot) -> dict[str, pd.DataFrame]:

@@ -39,6 +39,7 @@ class Snapshot:
     deidentified: bool
     site_countries: dict[str, str]
     tables: dict[str, list[Row]] = field(default_factory=dict)
+    site_names: dict[str, str] = field(default_factory=dict)
 
     def rows(self, entity: str) -> list[Row]:
         return self.tables.get(entity, [])
@@ -71,7 +72,8 @@ def read(scope: Scope, protocol: Protocol, *, purpose: str, deidentify: bool = F
     deidentify = deidentify or scope.actor.deidentified
     tables = {name: list(_all(scope, records.spec_for(name), deidentify)) for name in ENTITIES}
     tables["treatment_ends"] = list(_all(scope, TREATMENT_END, deidentify))
-    countries = {site.id: site.country for site in list_sites(scope.session)}
+    sites = list_sites(scope.session)
+    countries = {site.id: site.country for site in sites}
     scope.audit(
         "export",
         "trial",
@@ -82,4 +84,4 @@ def read(scope: Scope, protocol: Protocol, *, purpose: str, deidentify: bool = F
             "records": {k: len(v) for k, v in tables.items()},
         },
     )
-    return Snapshot(protocol, deidentify, countries, tables)
+    return Snapshot(protocol, deidentify, countries, tables, {s.id: s.name for s in sites})

@@ -140,6 +140,17 @@ def test_missing_ligand_status_per_inhibitory_kir() -> None:
     assert r.any_missing is True and r.all_present is False
 
 
+def test_kir3dl2_alone_does_not_make_any_ligand_missing() -> None:
+    # Venstrom's model counts 2DL1, 2DL2/2DL3 and 3DL1; 3DL2/A3-A11 is reported apart.
+    profile = KirProfile("P5", {"A": (a("A*02:01"), a("A*24:02")),
+                                "B": (a("B*07:02"), a("B*08:01")),
+                                "C": (a("C*07:01"), a("C*04:01"))}, KIR_ALL)
+    r = assess(profile)
+    assert r.status["KIR3DL2"] == "missing ligand"
+    assert r.missing == ("KIR3DL2",)
+    assert r.any_missing is False and r.all_present is True
+
+
 def test_bw4_on_hla_a_counts_for_kir3dl1() -> None:
     profile = KirProfile("P2", {"A": (a("A*24:02"), a("A*02:01")),
                                 "B": (a("B*07:02"), a("B*35:01")),

@@ -88,6 +88,7 @@ class LigandTable:
     split: Mapping[Locus, frozenset[str]]
     b_c1_epitope: frozenset[str]
     receptors: Mapping[str, Ligand]
+    missing_ligand_model: tuple[str, ...]  # receptors counted in "any ligand missing"
 
     def classify(self, allele: HlaAllele) -> LigandClass | None:
         """The allele's ligand class, or None when it cannot be told at this resolution."""
@@ -133,7 +134,8 @@ def _build_table(data: Mapping[str, Any]) -> LigandTable:
     return LigandTable(version=str(data["version"]), source=str(data["provenance"]["url"]),
                        groups=groups, exceptions=exceptions, split=split,
                        b_c1_epitope=frozenset(data["hla_b"].get("c1_epitope", ())),
-                       receptors=dict(data["receptors"]))
+                       receptors=dict(data["receptors"]),
+                       missing_ligand_model=tuple(data["missing_ligand_model"]))
 
 
 # --- a patient -------------------------------------------------------------------------
@@ -158,6 +160,7 @@ class KirAssessment:
     ligands: Mapping[Ligand, Presence]
     bw4_residue80: str | None  # "80I", "80T", "80I+80T" or None
     status: Mapping[str, KirStatus]  # per inhibitory KIR in the table
+    model: tuple[str, ...]  # the receptors "any ligand missing" looks at
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -165,14 +168,17 @@ class KirAssessment:
 
     @property
     def any_missing(self) -> bool | None:
-        """A ligand missing for at least one inhibitory KIR carried; None if undetermined."""
-        if self.missing:
+        """A ligand missing for at least one inhibitory KIR of the model that the patient
+        carries; None when that cannot be told."""
+        counted = [self.status[k] for k in self.model if k in self.status]
+        if "missing ligand" in counted:
             return True
-        return None if "undetermined" in self.status.values() else False
+        return None if "undetermined" in counted else False
 
     @property
     def all_present(self) -> bool | None:
-        """Every inhibitory KIR carried has its ligand (the complement of any_missing)."""
+        """Every inhibitory KIR of the model that is carried has its ligand (Erbe et al.
+        2018's favourable group; the complement of any_missing)."""
         any_missing = self.any_missing
         return None if any_missing is None else not any_missing
 
@@ -224,7 +230,8 @@ def assess(profile: KirProfile, table: LigandTable | None = None) -> KirAssessme
             status[receptor] = ("ligand present" if ligands[ligand] == "present"
                                 else "missing ligand")
     residue = "+".join(sorted(residues)) or None
-    return KirAssessment(profile.patient, classes, ligands, residue, status)
+    return KirAssessment(profile.patient, classes, ligands, residue, status,
+                         table.missing_ligand_model)
 
 
 # Which ligands each locus can carry (C1 also sits on two HLA-B allotypes).

@@ -84,7 +84,10 @@ def test_mixed_model_recovers_a_group_effect() -> None:
         data.append(m(pid, 1, 100))
         for day, noise in ((8, 0.5), (15, -0.5)):
             data.append(m(pid, day, 100 + effect + offset + noise))
-    frame = mixed_model(changes_from_baseline(data, patients, GROUPS), "NK")
-    low = frame.set_index("term").loc["C(group)[T.low]", "estimate"]
-    assert low == pytest.approx(-30, abs=1.0)
+    frame = mixed_model(changes_from_baseline(data, patients, GROUPS), "NK", groups=GROUPS)
+    terms = frame.set_index("term")
+    assert list(terms.index) == ["Intercept", "group[T.high]", "day[T.15]",
+                                 "group[T.high]:day[T.15]"]
+    assert terms.loc["group[T.high]", "estimate"] == pytest.approx(30, abs=1.0)
+    assert terms.loc["Intercept", "estimate"] == pytest.approx(10.5, abs=1.0)
     assert math.isfinite(frame["std_error"].iloc[0])

@@ -1,6 +1,7 @@
 """`phaseone correlatives`: immune, HACA, KIR, FcγR and TLDA analyses over CSV files.
 
-Engines and plotting are imported inside each command so that `phaseone --help` stays quick.
+A thin layer over `phaseone.correlatives.api`; engines, pandas and plotting are imported
+inside each command so that `phaseone --help` stays quick.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from phaseone.cli.output import console
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 app = typer.Typer(
     name="correlatives",
@@ -44,73 +49,92 @@ PROTOCOL = typer.Option("nant-2011-04", "--protocol",
                         help="A bundled protocol id or a YAML path (its correlatives settings).")
 FORMAT = typer.Option(Out.table, "--format", help="table, csv or json.")
 PLOT = typer.Option([], "--plot", help="Write a plot (.png or .svg); may be given twice.")
+RESPONDERS = typer.Option("CR,PR", "--responders", help="Best responses counted as response.")
 
 RESULTS_HELP = ("Results CSV: patient, specimen_type, study_day, analyte, value, unit "
                 "[, specimen_id]; study day 1 is the first day of protocol therapy.")
-PATIENTS_HELP = "Patients CSV: patient, dose_level [, best_response (CR, PR, MR, SD, PD)]."
+PATIENTS_HELP = ("Patients CSV: patient, dose_level [, best_response (CR, PR, MR, SD, PD)]. "
+                 "Adds the association with response.")
 TYPING_HELP = "Typing CSV: patient, gene, call [, specimen_id]."
 
 
-def _cell(value: Any) -> str:
+def _plain(value: Any) -> Any:
+    """A cell as JSON/CSV wants it: None for missing, 'Inf' for infinities."""
     if value is None:
-        return ""
+        return None
     if isinstance(value, float):
         if math.isnan(value):
-            return ""
+            return None
         if math.isinf(value):
             return "Inf" if value > 0 else "-Inf"
-        return f"{value:.4g}"
+    if hasattr(value, "item"):  # NumPy scalars from DataFrames
+        return _plain(value.item())
+    return value
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if frame is None:
+        return []
+    return [{str(k): _plain(v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def _shown(value: Any) -> str:
+    value = _plain(value)
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
     return str(value)
 
 
-def _emit(rows: Sequence[dict[Any, Any]], fmt: Out, title: str, notes: Sequence[str] = (),
-          extra: dict[str, Any] | None = None) -> None:
-    """Print rows as a table (with notes), CSV (rows only) or JSON (rows, notes, extra)."""
-    if fmt is Out.json:
-        payload: dict[str, Any] = {"title": title, "rows": list(rows), "notes": list(notes)}
-        payload.update(extra or {})
-        sys.stdout.write(json.dumps(payload, indent=2, default=_json_default) + "\n")
-        return
-    if fmt is Out.csv:
-        if rows:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-        return
+def _table(rows: Sequence[dict[str, Any]], title: str) -> None:
     from rich.table import Table
 
     table = Table(*(list(rows[0]) if rows else ["(no rows)"]), title=title)
     for row in rows:
-        table.add_row(*(_cell(v) for v in row.values()))
+        table.add_row(*(_shown(v) for v in row.values()))
     console.print(table)
+
+
+def _emit(fmt: Out, title: str, frame: pd.DataFrame, notes: Sequence[str] = (),
+          extra: dict[str, pd.DataFrame | Any] | None = None,
+          hide_in_table: Sequence[str] = ()) -> None:
+    """Print the main table (table format: then any extra tables and the notes), CSV of the
+    main table only, or JSON of everything."""
+    rows = _records(frame)
+    if fmt is Out.csv:
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+        return
+    if fmt is Out.json:
+        payload: dict[str, Any] = {"title": title, "rows": rows, "notes": list(notes)}
+        for key, value in (extra or {}).items():
+            payload[key] = _records(value) if hasattr(value, "to_dict") else value
+        sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+        return
+    _table([{k: v for k, v in r.items() if k not in hide_in_table} for r in rows], title)
+    for key, value in (extra or {}).items():
+        if hasattr(value, "to_dict") and len(value):
+            _table(_records(value), key.replace("_", " "))
     for note in notes:
         console.print(note, markup=False, highlight=False)
 
 
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, float) and math.isinf(value):
-        return "Inf" if value > 0 else "-Inf"
-    return "" if value is None else value
+def _save(paths: Sequence[Path], draw: dict[str, Any]) -> None:
+    """Write each plot; the first key of `draw` whose name appears in the file name picks
+    the figure, else the first one."""
+    from phaseone.correlatives.plots import save
 
-
-def _json_default(value: Any) -> Any:
-    return str(value)
-
-
-def _json_float(value: float | None) -> float | str | None:
-    if value is None or math.isnan(value):
-        return None
-    return value if math.isfinite(value) else ("Inf" if value > 0 else "-Inf")
-
-
-def _assumed(settings: Any, what: str) -> list[str]:
-    """A note for settings that are assumed in whole or in part."""
-    assumed = [settings.provenance, *settings.field_provenance.values()]
-    notes = [p.note for p in assumed if p.is_assumed and p.note]
-    return [f"Assumed ({what}): {notes[0]}"] if notes else []
+    for path in paths:
+        chosen = next((f for k, f in draw.items() if k in path.stem.lower()),
+                      next(iter(draw.values())))
+        figure: Figure = chosen()
+        save(figure, path)
 
 
 @app.command()
@@ -118,7 +142,7 @@ def immune(
     results: Path = typer.Option(..., "--results", exists=True, dir_okay=False,
                                  help=RESULTS_HELP),
     patients: Path = typer.Option(..., "--patients", exists=True, dir_okay=False,
-                                  help=PATIENTS_HELP),
+                                  help="Patients CSV: patient, dose_level [, best_response]."),
     protocol_id: str = PROTOCOL,
     change: ChangeScale = typer.Option(ChangeScale.absolute, "--change", help=(
         "Change from baseline: absolute (value - baseline), relative (value / baseline - 1) "
@@ -136,83 +160,31 @@ def immune(
 
     At each analyte, specimen type and post-baseline study day: exact Wilcoxon rank-sum test
     and Hodges-Lehmann shift (second group minus first) with its exact interval. --plot
-    writes box plots of change by group and day; a name containing 'spaghetti' draws each
-    patient's values over time instead.
+    writes box plots of change by group and day; a file name containing 'spaghetti' draws
+    each patient's values over time instead.
     """
-    from phaseone.correlatives import immune as engine
-    from phaseone.correlatives.records import read_measurements, read_patients
-    from phaseone.errors import InputError, Problem
-    from phaseone.protocol import resolve_protocol
+    from phaseone.correlatives import api
 
-    protocol = resolve_protocol(protocol_id)
-    groups = protocol.correlatives.immune
-    if groups is None:
-        raise InputError([Problem("correlatives.immune", f"protocol {protocol.id} defines no "
-                                  "immune dose groups")])
-    measurements = read_measurements(results)
-    people = read_patients(patients)
-    changes = engine.changes_from_baseline(measurements, people, groups,
-                                           change.value,
-                                           file=str(results))
-    notes = _assumed(groups, "dose groups")
-    labels = engine.groups_label(groups)
-    notes.insert(0, "Groups: " + "; ".join(f"{k} = {v}" for k, v in labels.items())
-                 + f". Change: {change.value}.")
-    _plots(plot, changes, measurements, people, groups)
+    report = api.immune(results, patients, protocol_id, change.value, conf_level)
+    _save(plot, {"spaghetti": report.spaghetti_plot, "box": report.box_plot})
     if show_changes:
-        _emit(engine.change_rows(changes), fmt, "Change from baseline", notes)
+        _emit(fmt, "Change from baseline", report.changes, report.notes)
         return
-    comparisons = engine.compare_groups(changes, groups, conf_level)
-    rows = [c.row() for c in comparisons]
-    first, second = list(groups.groups)
-    notes.append(f"shift = Hodges-Lehmann estimate of {second} minus {first}, with its exact "
-                 f"{conf_level:.0%} interval; p = exact two-sided Wilcoxon rank-sum "
-                 "(permutation distribution with midranks where values tie).")
     extra: dict[str, Any] = {}
-    models = []
-    for analyte in mixed:
-        frame = engine.mixed_model(changes, analyte)
-        models.append(frame)
-    if models:
+    if mixed:
         import pandas as pd
 
-        model_frame = pd.concat(models, ignore_index=True)
-        extra["mixed_model"] = model_frame.to_dict(orient="records")
-        if fmt is Out.table:
-            _emit(rows, fmt, f"Immune modulation: {second} vs {first}", notes)
-            _emit(model_frame.to_dict(orient="records"), fmt,
-                  "Mixed-effects model: change ~ group * day, random intercept per patient")
-            return
-    _emit(rows, fmt, f"Immune modulation: {second} vs {first}", notes, extra)
-
-
-def _plots(paths: Sequence[Path], changes: Any, measurements: Any, people: Any,
-           groups: Any) -> None:
-    if not paths:
-        return
-    from phaseone.correlatives import plots
-    from phaseone.correlatives.immune import group_of
-
-    membership = {p: g for p, g in group_of(people, groups).items() if g is not None}
-    for path in paths:
-        if "spaghetti" in path.stem.lower():
-            panels: dict[str, tuple[dict[str, list[tuple[int, float]]], dict[str, str]]] = {}
-            for m in measurements:
-                if m.patient not in membership:
-                    continue
-                title = f"{m.analyte} ({m.specimen_type}, {m.unit})"
-                series, _ = panels.setdefault(title, ({}, membership))
-                series.setdefault(m.patient, []).append((m.study_day, m.value))
-            fig = plots.spaghetti(panels)
-        else:
-            fig = plots.change_boxes(changes, list(groups.groups))
-        plots.save(fig, path)
+        extra["mixed_model"] = pd.concat([report.mixed_model(a) for a in mixed],
+                                         ignore_index=True)
+    first, second = list(report.groups.groups)
+    _emit(fmt, f"Immune modulation: {second} vs {first}", report.comparison, report.notes,
+          extra)
 
 
 @app.command()
 def haca(
     results: Path = typer.Option(..., "--results", exists=True, dir_okay=False, help=(
-        RESULTS_HELP + " Rows of the HACA analyte are titres.")),
+        RESULTS_HELP + " Rows of the HACA analyte are titres; other analytes are ignored.")),
     analyte: str = typer.Option("HACA", "--analyte", help="Analyte name of the HACA titres."),
     trough: str | None = typer.Option(None, "--trough", help=(
         "Analyte name of dinutuximab trough concentrations in the same file: compares each "
@@ -223,59 +195,19 @@ def haca(
 ) -> None:
     """HACA: each patient's status (treatment-induced or -boosted, transient or persistent),
     incidence with its exact interval, titres over time, and the effect on troughs."""
-    from phaseone.correlatives import haca as engine
-    from phaseone.correlatives.records import read_measurements
-    from phaseone.errors import InputError, Problem
-    from phaseone.protocol import resolve_protocol
+    from phaseone.correlatives import api
 
-    protocol = resolve_protocol(protocol_id)
-    rules = protocol.correlatives.haca
-    if rules is None:
-        raise InputError([Problem("correlatives.haca", f"protocol {protocol.id} defines no "
-                                  "HACA rules")])
-    allowed = {analyte} | ({trough} if trough else set())
-    measurements = read_measurements(results, analytes=allowed)
-    titres = [m for m in measurements if m.analyte == analyte]
-    troughs = [m for m in measurements if trough and m.analyte == trough]
-    if not titres:
-        raise InputError([Problem("analyte", f"no {analyte} rows", file=str(results))])
-    result = engine.analyse(titres, rules, troughs)
-    notes = _assumed(rules, "HACA rules")
-    inc = result.incidence
-    if inc is not None:
-        notes.insert(0, f"Treatment-emergent HACA: {inc.k}/{inc.n} = {inc.estimate:.0%} "
-                     f"(exact 95% CI {inc.conf_low:.0%} to {inc.conf_high:.0%}).")
-    if result.troughs:
-        t = result.trough_test
-        notes.append("Trough ratio last/first: " + "; ".join(
-            f"{c.patient} {c.ratio:.2f}{' (HACA)' if c.emergent else ''}"
-            for c in result.troughs))
-        if t is not None:
-            notes.append(f"log trough ratio, HACA vs none: shift {t.estimate:.3f} (95% CI "
-                         f"{t.conf_low:.3f} to {t.conf_high:.3f}), exact p = {t.p_value:.3g}, "
-                         f"n = {t.n_x} vs {t.n_y}.")
-        else:
-            notes.append("No trough comparison: one of the groups has no patient with two "
-                         "troughs.")
-    for path in plot:
-        from phaseone.correlatives import plots
-
-        series: dict[str, list[tuple[int, float]]] = {}
-        for m in titres:
-            series.setdefault(m.patient, []).append((m.study_day, m.value))
-        status = {p.patient: p.status for p in result.patients}
-        plots.save(plots.spaghetti({f"{analyte} titre": (series, status)}, ylabel="titre",
-                                   log=True), path)
-    extra = {
+    report = api.haca(results, protocol_id, analyte, trough)
+    _save(plot, {"titre": report.titre_plot})
+    inc = report.incidence
+    extra: dict[str, Any] = {
         "incidence": None if inc is None else {
             "k": inc.k, "n": inc.n, "estimate": inc.estimate, "conf_low": inc.conf_low,
-            "conf_high": inc.conf_high},
-        "titres_over_time": result.titres_over_time(),
-        "troughs": [{"patient": c.patient, "haca": c.emergent, "first_day": c.first_day,
-                     "first": c.first_trough, "last_day": c.last_day, "last": c.last_trough,
-                     "ratio": _json_float(c.ratio)} for c in result.troughs],
+            "conf_high": inc.conf_high, "conf_level": inc.conf_level},
+        "titres_over_time": report.titres_over_time,
+        "troughs": report.troughs,
     }
-    _emit([p.row() for p in result.patients], fmt, "HACA by patient", notes, extra)
+    _emit(fmt, "HACA by patient", report.patients, report.notes, extra)
 
 
 @app.command()
@@ -284,10 +216,8 @@ def kir(
         TYPING_HELP + " Genes HLA-A/B/C (two alleles, in one call joined by '+' or in two "
         "rows) and KIR genes (present/absent).")),
     patients: Path | None = typer.Option(None, "--patients", exists=True, dir_okay=False,
-                                         help=PATIENTS_HELP + " Adds association with "
-                                         "response."),
-    responses: str = typer.Option("CR,PR", "--responders",
-                                  help="Best responses counted as response."),
+                                         help=PATIENTS_HELP),
+    responses: str = RESPONDERS,
     fmt: Out = FORMAT,
 ) -> None:
     """KIR ligands from HLA typing and each inhibitory KIR's missing-ligand status.
@@ -295,51 +225,14 @@ def kir(
     Shows 'any ligand missing' and 'all ligands present' side by side: published
     neuroblastoma studies disagree on the direction.
     """
-    from phaseone.correlatives import kir as engine
-    from phaseone.correlatives.records import read_genotypes
+    from phaseone.correlatives import api
 
-    profiles = engine.profiles_from_calls(read_genotypes(typing), file=str(typing))
-    assessments = [engine.assess(p) for p in profiles]
-    table = engine.ligand_table()
-    notes = [f"Ligand table {table.version} ({table.source}); Bw4 residue 80 is assumed."]
-    notes.append("any_missing / all_present count " + ", ".join(table.missing_ligand_model)
-                 + "; other receptors' status is shown on its own.")
-    if patients is None:
-        rows = engine.assessment_rows(assessments)
-        if fmt is Out.table:  # allele classes are for CSV/JSON; too wide for a terminal
-            for row in rows:
-                row.pop("alleles")
-        _emit(rows, fmt, "KIR missing-ligand status", notes)
-        return
-    has: dict[str, dict[str, bool | None]] = {"any ligand missing": {},
-                                              "all ligands present": {}}
-    for a in assessments:
-        has["any ligand missing"][a.patient] = a.any_missing
-        has["all ligands present"][a.patient] = a.all_present
-        for receptor, status in a.status.items():
-            has.setdefault(f"{receptor} ligand missing", {})[a.patient] = (
-                None if status == "undetermined" else status == "missing ligand")
-    _associations(has, patients, responses, fmt, "KIR status and response", notes)
-
-
-def _associations(has: dict[str, dict[str, bool | None]], patients: Path, responses: str,
-                  fmt: Out, title: str, notes: list[str]) -> None:
-    from phaseone.correlatives.association import associate, responders
-    from phaseone.correlatives.records import read_patients
-
-    people = read_patients(patients)
-    responded = responders({p.patient: p.best_response for p in people},
-                           tuple(r.strip() for r in responses.split(",") if r.strip()))
-    rows = [associate(name, flags, responded).row() for name, flags in has.items()]
-    for row in rows:
-        for key in ("odds_ratio", "or_conf_low", "or_conf_high"):
-            value = row[key]
-            if fmt is Out.json and isinstance(value, float):
-                row[key] = _json_float(value)
-    notes.append(f"Response = {responses}. Fisher's exact test; odds ratio = conditional MLE "
-                 "with exact 95% interval (Inf/0 when a cell is empty). Small numbers: read "
-                 "the counts, not only p.")
-    _emit(rows, fmt, title, notes)
+    report = api.kir(typing, patients, _responses(responses))
+    if report.association is not None:
+        _emit(fmt, "KIR status and response", report.association, report.notes)
+    else:
+        _emit(fmt, "KIR missing-ligand status", report.patients, report.notes,
+              hide_in_table=("alleles",))
 
 
 @app.command()
@@ -348,39 +241,23 @@ def fcgr(
         TYPING_HELP + " Genes FCGR2A, FCGR3A, FCGR2B; calls such as H/R, 131H/R, 166H/R "
         "(precursor numbering), His/Arg or 'rs1801274 A/G'.")),
     patients: Path | None = typer.Option(None, "--patients", exists=True, dir_okay=False,
-                                         help=PATIENTS_HELP + " Adds association with "
-                                         "response."),
-    responses: str = typer.Option("CR,PR", "--responders",
-                                  help="Best responses counted as response."),
+                                         help=PATIENTS_HELP),
+    responses: str = RESPONDERS,
     fmt: Out = FORMAT,
 ) -> None:
     """FcγR genotypes (one stored form, both numberings shown) and association with
     response for each homozygous genotype against the rest."""
-    from phaseone.correlatives.fcgr import POLYMORPHISMS, genotypes_from_calls
-    from phaseone.correlatives.records import read_genotypes
+    from phaseone.correlatives import api
 
-    genotypes = genotypes_from_calls(read_genotypes(typing), file=str(typing))
-    notes = ["Stored at the mature-protein position; precursor numbering in brackets. "
-             "The favourable allele depends on the antibody: genotypes only."]
-    if patients is None:
-        rows = []
-        for patient, per_gene in sorted(genotypes.items()):
-            for gene, g in sorted(per_gene.items()):
-                p = g.polymorphism
-                rows.append({"patient": patient, "gene": gene, "rsid": p.rsid,
-                             "genotype": g.label("mature"),
-                             "precursor": g.label("precursor") if p.precursor else "",
-                             "nucleotides": g.nucleotides()})
-        _emit(rows, fmt, "FcγR genotypes", notes)
-        return
-    has: dict[str, dict[str, bool | None]] = {}
-    for gene, p in POLYMORPHISMS.items():
-        for aa in p.alleles:
-            has[f"{gene} {p.mature}{aa}/{aa}"] = {
-                patient: (per_gene[gene].alleles == (aa, aa) if gene in per_gene else None)
-                for patient, per_gene in genotypes.items()}
-    has = {k: v for k, v in has.items() if any(x is not None for x in v.values())}
-    _associations(has, patients, responses, fmt, "FcγR genotype and response", notes)
+    report = api.fcgr(typing, patients, _responses(responses))
+    if report.association is not None:
+        _emit(fmt, "FcγR genotype and response", report.association, report.notes)
+    else:
+        _emit(fmt, "FcγR genotypes", report.patients, report.notes)
+
+
+def _responses(text: str) -> tuple[str, ...]:
+    return tuple(r.strip().upper() for r in text.split(",") if r.strip())
 
 
 @app.command()
@@ -398,49 +275,11 @@ def tlda(
 ) -> None:
     """NB5 TLDA tumour load: ΔCt (panel mean Ct minus reference Ct; lower = more tumour)
     and positivity per blood or marrow specimen, with the protocol's rules."""
-    from phaseone.correlatives import tlda as engine
-    from phaseone.correlatives.records import read_measurements, read_rows
-    from phaseone.errors import InputError, Problem
-    from phaseone.protocol import resolve_protocol
+    from phaseone.correlatives import api
 
-    protocol = resolve_protocol(protocol_id)
-    rules = protocol.correlatives.tlda
-    if rules is None:
-        raise InputError([Problem("correlatives.tlda", f"protocol {protocol.id} defines no "
-                                  "TLDA rules")])
-    specimens = engine.score(read_measurements(results, undetected=True), rules,
-                             file=str(results))
-    notes = [f"Panel {', '.join(rules.genes)}; reference {', '.join(rules.reference_genes)}; "
-             f"undetected wells at Ct {rules.undetected_ct:g}; positive with at least "
-             f"{rules.min_genes_detected} gene(s) detected"
-             + (f" and ΔCt at or below {rules.delta_ct_cutoff}" if rules.delta_ct_cutoff
-                else "") + "."]
-    notes += _assumed(rules, "TLDA rules")
-    for path in plot:
-        from phaseone.correlatives import plots
-
-        panels: dict[str, tuple[dict[str, list[tuple[int, float]]], dict[str, str]]] = {}
-        for s in specimens:
-            if s.delta_ct is None:
-                continue
-            series, who = panels.setdefault(f"ΔCt ({s.specimen_type})", ({}, {}))
-            series.setdefault(s.patient, []).append((s.study_day, s.delta_ct))
-            who[s.patient] = s.patient
-        plots.save(plots.spaghetti(panels, ylabel="ΔCt (lower = more tumour)"), path)
-    if evaluations is not None:
-        rows = read_rows(evaluations, ("patient", "study_day", "response"))
-        triples: list[tuple[str, int, str]] = []
-        problems = []
-        for r in rows:
-            day = r.cells["study_day"]
-            if not day.lstrip("-").isdigit():
-                problems.append(Problem("study_day", f"expected a whole number, got {day!r}",
-                                        file=str(evaluations), line=r.line))
-                continue
-            triples.append((r.cells["patient"], int(day), r.cells["response"].upper()))
-        if problems:
-            raise InputError(problems)
-        _emit(engine.trajectory(specimens, triples), fmt, "TLDA trajectory and response",
-              notes)
-        return
-    _emit([s.row(rules.genes) for s in specimens], fmt, "NB5 TLDA by specimen", notes)
+    report = api.tlda(results, protocol_id, evaluations)
+    _save(plot, {"delta": report.delta_ct_plot})
+    if report.trajectory is not None:
+        _emit(fmt, "TLDA trajectory and response", report.trajectory, report.notes)
+    else:
+        _emit(fmt, "NB5 TLDA by specimen", report.specimens, report.notes)

@@ -152,9 +152,12 @@ def compare_groups(changes: Sequence[Change], groups: ImmuneGroups,
     return out
 
 
-def mixed_model(changes: Sequence[Change], analyte: str,
-                specimen_type: str | None = None) -> pd.DataFrame:
+def mixed_model(changes: Sequence[Change], analyte: str, specimen_type: str | None = None,
+                groups: ImmuneGroups | None = None) -> pd.DataFrame:
     """Change ~ group * day (days as categories), random intercept per patient.
+
+    Terms read `group[T.high]`, `day[T.15]`...: against the first group of `groups` (else
+    the first name alphabetically) and the earliest post-baseline day.
 
     Needs statsmodels (`pip install phaseone[stats]`). Returns one row per fixed-effect
     term: estimate, standard error, z, p-value and 95% interval.
@@ -174,12 +177,19 @@ def mixed_model(changes: Sequence[Change], analyte: str,
     if frame["patient"].nunique() < 3 or frame["group"].nunique() < 2:
         raise InputError([Problem("--mixed", f"{analyte}: the mixed model needs at least three "
                                   "patients across both groups")])
-    fit = smf.mixedlm("change ~ C(group) * C(day)", frame, groups=frame["patient"]).fit(
-        reml=True)
+    # Reference levels: the protocol's first group and the earliest post-baseline day.
+    first_group = next(iter(groups.groups)) if groups is not None else sorted(
+        frame["group"].unique())[0]
+    first_day = str(min(c.study_day for c in rows))
+    group_term = f"C(group, Treatment(reference={first_group!r}))"
+    day_term = f"C(day, Treatment(reference={first_day!r}))"
+    fit = smf.mixedlm(f"change ~ {group_term} * {day_term}", frame,
+                      groups=frame["patient"]).fit(reml=True)
     ci = fit.conf_int()
-    names = [n for n in fit.fe_params.index]
+    names = list(fit.fe_params.index)
+    shown = [n.replace(group_term, "group").replace(day_term, "day") for n in names]
     return pd.DataFrame({
-        "analyte": analyte, "term": names,
+        "analyte": analyte, "term": shown,
         "estimate": [float(fit.fe_params[n]) for n in names],
         "std_error": [float(fit.bse_fe[n]) for n in names],
         "z": [float(fit.tvalues[n]) for n in names],

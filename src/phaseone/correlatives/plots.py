@@ -21,10 +21,12 @@ _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
 
 def spaghetti(panels: Mapping[str, tuple[Series, Mapping[str, str]]], *, ylabel: str = "",
-              log: bool = False) -> Figure:
+              log: bool = False, order: Sequence[str] = ()) -> Figure:
     """One line per patient over study day, coloured by group; one panel per key.
 
-    `panels` maps a title to (series, patient -> group name).
+    `panels` maps a title to (series, patient -> group name); `order` fixes the groups'
+    colours (as in the box plots), other groups follow alphabetically. On a log scale
+    values at or below zero are not drawn.
     """
     n = max(len(panels), 1)
     cols = min(n, 3)
@@ -32,7 +34,8 @@ def spaghetti(panels: Mapping[str, tuple[Series, Mapping[str, str]]], *, ylabel:
     fig = Figure(figsize=(4.2 * cols, 3.4 * rows), layout="constrained")
     for i, (title, (series, group_of)) in enumerate(panels.items()):
         ax = fig.add_subplot(rows, cols, i + 1)
-        names = sorted(set(group_of.values()))
+        present = set(group_of.values())
+        names = [g for g in order if g in present] + sorted(present - set(order))
         colour = {g: _COLOURS[k % len(_COLOURS)] for k, g in enumerate(names)}
         shown: set[str] = set()
         for patient, points in series.items():

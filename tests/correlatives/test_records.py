@@ -30,15 +30,12 @@ def test_every_bad_cell_is_named() -> None:
     got = problems(HEADER + "P1,urine,1,NK,1,cells/uL\n"
                             "P1,blood,day 8,NK,x,cells/uL\n"
                             "P1,blood,15,NK,1,cells/mL\n"
-                            "P1,blood,22,NK,,cells/uL\n")
-    assert got == [
-        "r.csv:5: value: empty; a value is required",
-    ]
-    got = problems(HEADER + "P1,urine,1,NK,1,cells/uL\n"
-                            "P1,blood,day 8,NK,x,cells/uL\n"
-                            "P1,blood,15,NK,1,cells/mL\n"
                             "P1,blood,15,NK,2,cells/uL\n"
-                            "P1,blood,1,NK,inf,cells/uL\n")
+                            "P1,blood,1,NK,inf,cells/uL\n"
+                            "P1,blood,22,NK,,cells/uL\n")
+    # Empty cells are reported with the rest, not in a first pass of their own.
+    assert got[0] == "r.csv:7: value: empty; a value is required"
+    got = got[1:]
     assert got[0].startswith("r.csv:2: specimen_type: unknown specimen type 'urine'")
     assert got[1] == "r.csv:3: study_day: expected a whole number, got 'day 8'"
     assert got[2] == "r.csv:3: value: expected a number, got 'x'"

@@ -63,11 +63,14 @@ class Row:
 
 
 def read_rows(source: Path | str, required: Sequence[str],
-              optional: Sequence[str] = (), *, name: str | None = None) -> list[Row]:
+              optional: Sequence[str] = (), *, name: str | None = None,
+              problems: list[Problem] | None = None) -> list[Row]:
     """Rows of a UTF-8 CSV file (or text) with the required columns present and non-empty.
 
     Column names are matched without regard to case or surrounding spaces. Raises
-    InputError naming the file, line and column of every problem.
+    InputError naming the file, line and column of every problem; with `problems`, row
+    problems are added there instead (and their rows left out) so that the caller can
+    report them together with its own checks.
     """
     if isinstance(source, Path):
         label = name or str(source)
@@ -92,7 +95,8 @@ def read_rows(source: Path | str, required: Sequence[str],
                                      f"{', '.join(required)}", file=label, line=1)
                           for c in missing])
     wanted = [*required, *optional]
-    problems: list[Problem] = []
+    collect = problems is not None
+    problems = problems if problems is not None else []
     rows: list[Row] = []
     for raw in reader:
         if not any(cell.strip() for cell in raw):
@@ -103,14 +107,15 @@ def read_rows(source: Path | str, required: Sequence[str],
                                     file=label, line=line))
             continue
         cells = {n: (raw[i].strip() if i < len(raw) else "") for i, n in enumerate(names)}
-        for column in required:
-            if not cells.get(column):
-                problems.append(Problem(column, "empty; a value is required", file=label,
-                                        line=line))
-        rows.append(Row(line, {c: cells.get(c, "") for c in wanted}))
-    if problems:
+        empty = [c for c in required if not cells.get(c)]
+        for column in empty:
+            problems.append(Problem(column, "empty; a value is required", file=label,
+                                    line=line))
+        if not empty:
+            rows.append(Row(line, {c: cells.get(c, "") for c in wanted}))
+    if problems and not collect:
         raise InputError(problems)
-    if not rows:
+    if not rows and not problems:
         raise InputError([Problem("", "no data rows", file=label)])
     return rows
 
@@ -153,10 +158,10 @@ def read_measurements(source: Path | str, *, name: str | None = None,
     a value written "undetermined" or "undetected" is read as infinity.
     """
     label = name or (str(source) if isinstance(source, Path) else "<text>")
-    rows = read_rows(source, ("patient", "specimen_type", "study_day", "analyte", "value",
-                              "unit"), ("specimen_id",), name=label)
-    allowed = set(analytes) if analytes is not None else None
     problems: list[Problem] = []
+    rows = read_rows(source, ("patient", "specimen_type", "study_day", "analyte", "value",
+                              "unit"), ("specimen_id",), name=label, problems=problems)
+    allowed = set(analytes) if analytes is not None else None
     out: list[Measurement] = []
     units: dict[str, tuple[str, int]] = {}
     for row in rows:
@@ -199,8 +204,9 @@ def read_genotypes(source: Path | str, *, name: str | None = None) -> list[Genot
 def read_patients(source: Path | str, *, name: str | None = None) -> list[PatientGroup]:
     """Patients: patient, dose_level [best_response]."""
     label = name or (str(source) if isinstance(source, Path) else "<text>")
-    rows = read_rows(source, ("patient", "dose_level"), ("best_response",), name=label)
     problems: list[Problem] = []
+    rows = read_rows(source, ("patient", "dose_level"), ("best_response",), name=label,
+                     problems=problems)
     out: list[PatientGroup] = []
     for row in rows:
         level = _int(row.cells, "dose_level", problems, label, row.line)

@@ -60,3 +60,11 @@ def test_incidence_and_trough_comparison() -> None:
     assert result.trough_test is not None and result.trough_test.n_x == 1
     assert result.titres_over_time()[0] == {"study_day": 1, "n": 3, "median_titre": 0,
                                             "max_titre": 0}
+
+
+def test_negative_titre_is_refused_with_its_line() -> None:
+    from phaseone.errors import InputError
+
+    bad = [Measurement("a", "serum", 1, "HACA", -1.0, "titre", line=4)]
+    with pytest.raises(InputError, match="line 4: value: a titre cannot be negative"):
+        analyse(bad, RULES)

@@ -193,12 +193,20 @@ def haca(results: Source | Sequence[Measurement], protocol: Protocol | str = DEF
     if missing:
         raise InputError([Problem("analyte", f"no rows of analyte {name!r}",
                                   file=_label(results)) for name in missing])
-    result = haca_engine.analyse(titres, rules, troughs)
+    try:
+        result = haca_engine.analyse(titres, rules, troughs)
+    except InputError as exc:  # the engine knows lines, the file name is ours
+        raise InputError([Problem(p.path, p.message, file=_label(results), line=p.line)
+                          for p in exc.problems]) from None
     notes: list[str] = []
     inc = result.incidence
     if inc is not None:
         notes.append(f"Treatment-emergent HACA: {inc.k}/{inc.n} = {inc.estimate:.0%} (exact "
                      f"95% CI {inc.conf_low:.0%} to {inc.conf_high:.0%}).")
+    unevaluable = [p for p in result.patients if p.emergent is None]
+    if unevaluable:
+        notes.append(f"{len(unevaluable)} patient(s) not evaluable (no baseline or no later "
+                     "sample): " + ", ".join(p.patient for p in unevaluable) + ".")
     notes += _assumed(rules, "HACA rules")
     ignored = len(measurements) - len(titres) - len(troughs)
     if ignored:

@@ -31,6 +31,7 @@ from phaseone.correlatives.stats import (
     clopper_pearson,
     rank_sum_test,
 )
+from phaseone.errors import InputError, Problem
 from phaseone.protocol.model import HacaRules
 
 Status = Literal["treatment-induced", "treatment-boosted", "baseline positive, not boosted",
@@ -127,8 +128,17 @@ class HacaAnalysis:
 
 def analyse(titres: Iterable[Measurement], rules: HacaRules,
             troughs: Iterable[Measurement] = (), baseline_max_day: int = 1) -> HacaAnalysis:
-    """Classify every patient, estimate incidence, and relate HACA to trough changes."""
+    """Classify every patient, estimate incidence, and relate HACA to trough changes.
+
+    Raises InputError naming the line of any negative titre or trough.
+    """
     titre_list = tuple(titres)
+    trough_list = tuple(troughs)
+    problems = [Problem("value", f"a {what} cannot be negative, got {m.value:g}", line=m.line)
+                for what, rows in (("titre", titre_list), ("trough", trough_list))
+                for m in rows if m.value < 0]
+    if problems:
+        raise InputError(problems)
     per_patient: dict[str, list[Measurement]] = {}
     for m in titre_list:
         per_patient.setdefault(m.patient, []).append(m)
@@ -140,7 +150,7 @@ def analyse(titres: Iterable[Measurement], rules: HacaRules,
 
     emergent = {p.patient: bool(p.emergent) for p in evaluable}
     trough_by_patient: dict[str, list[Measurement]] = {}
-    for m in troughs:
+    for m in trough_list:
         trough_by_patient.setdefault(m.patient, []).append(m)
     changes: list[TroughChange] = []
     for patient, values in sorted(trough_by_patient.items()):

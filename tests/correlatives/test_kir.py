@@ -190,9 +190,10 @@ def test_typing_rows_and_their_errors_name_lines() -> None:
             "P1,HLA-B,B*44:02\n"
             "P1,HLA-C,C*07:01+C*05:01\n"
             "P1,KIR3DL1,present\n")
-    [profile] = profiles_from_calls(read_genotypes(text))
+    [profile] = profiles_from_calls(read_genotypes(text + "P1,KIR2DS2,+\nP1,KIR3DS1,absent\n"))
     assert profile.hla["B"] == (a("B*07:02"), a("B*44:02"))
-    assert profile.kir == {"KIR3DL1": True}
+    assert profile.kir == {"KIR3DL1": True, "KIR2DS2": True, "KIR3DS1": False}
+    assert assess(profile).activating == ("KIR2DS2",)
     bad = ("patient,gene,call\n"
            "P1,HLA-A,A*02:01\n"
            "P1,HLA-C,B*07:02+C*01:02\n"

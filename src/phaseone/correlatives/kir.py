@@ -161,6 +161,7 @@ class KirAssessment:
     bw4_residue80: str | None  # "80I", "80T", "80I+80T" or None
     status: Mapping[str, KirStatus]  # per inhibitory KIR in the table
     model: tuple[str, ...]  # the receptors "any ligand missing" looks at
+    activating: tuple[str, ...] = ()  # activating KIR genes carried (e.g. KIR2DS2, 3DS1)
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -230,8 +231,10 @@ def assess(profile: KirProfile, table: LigandTable | None = None) -> KirAssessme
             status[receptor] = ("ligand present" if ligands[ligand] == "present"
                                 else "missing ligand")
     residue = "+".join(sorted(residues)) or None
+    activating = tuple(sorted(g for g, carried in profile.kir.items()
+                              if carried and re.match(r"^KIR[23]DS", g)))
     return KirAssessment(profile.patient, classes, ligands, residue, status,
-                         table.missing_ligand_model)
+                         table.missing_ligand_model, activating)
 
 
 # Which ligands each locus can carry (C1 also sits on two HLA-B allotypes).
@@ -317,6 +320,7 @@ def assessment_rows(assessments: Sequence[KirAssessment]) -> list[dict[str, obje
         row["any_missing"] = a.any_missing
         row["all_present"] = a.all_present
         row["missing"] = ",".join(a.missing)
+        row["activating"] = ",".join(a.activating)
         row["alleles"] = "; ".join(f"{k}={v}" for k, v in a.classes.items())
         rows.append(row)
     return rows

@@ -69,6 +69,11 @@ def test_comparison_is_high_minus_low_per_day() -> None:
     assert cmp.test.p_value == pytest.approx(1 / 3)
     row = cmp.row()
     assert row["n_low"] == 2 and row["median_change_high"] == 80
+    # With 2 vs 2 the widest interval (min to max difference) has confidence 1 - 2/6; R 4.2.2
+    # wilcox.test(c(100, 60), c(30, 10), exact = TRUE, conf.int = TRUE) prints 30 90 with
+    # attr(, "conf.level") 0.6666667 and warns "Requested conf.level not achievable".
+    assert (row["shift_conf_low"], row["shift_conf_high"]) == (30, 90)
+    assert row["conf_achieved"] == pytest.approx(1 - 2 / 6, abs=1e-4)
 
 
 def test_mixed_model_recovers_a_group_effect() -> None:

@@ -127,6 +127,8 @@ class GroupComparison:
             "shift": None if t is None else t.estimate,
             "shift_conf_low": None if t is None else t.conf_low,
             "shift_conf_high": None if t is None else t.conf_high,
+            # Exact intervals from tiny groups cannot reach every level: say what they reach.
+            "conf_achieved": None if t is None else round(t.achieved_conf_level, 4),
             "p_value": None if t is None else t.p_value,
             "ties": None if t is None else t.ties,
         }

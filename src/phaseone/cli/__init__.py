@@ -8,6 +8,7 @@ import typer
 
 from phaseone import __version__
 from phaseone.cli import audit, db, demo, design, dose, protocol, safety, screen, serve, users
+from phaseone.cli import correlatives as correlatives_cli
 from phaseone.cli import export as export_cmd
 from phaseone.cli import pk as pk_cli
 from phaseone.cli import simulate as simulate_cmd
@@ -32,6 +33,7 @@ safety.register(app)
 app.command("screen")(screen.screen)
 app.add_typer(screen.schema_app, name="schema")
 app.command("simulate")(simulate_cmd.simulate)
+app.add_typer(correlatives_cli.app, name="correlatives")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")

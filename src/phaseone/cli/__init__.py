@@ -11,6 +11,7 @@ from phaseone.cli import audit, db, demo, design, dose, protocol, safety, screen
 from phaseone.cli import correlatives as correlatives_cli
 from phaseone.cli import export as export_cmd
 from phaseone.cli import pk as pk_cli
+from phaseone.cli import report as report_cmd
 from phaseone.cli import simulate as simulate_cmd
 from phaseone.cli.output import run_safely
 
@@ -39,6 +40,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
 app.command("export")(export_cmd.export)
+app.add_typer(report_cmd.app, name="report")
 
 
 def _version(value: bool) -> None:

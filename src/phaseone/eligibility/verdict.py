@@ -26,18 +26,6 @@ class Outcome(NamedTuple):
     missing: tuple[str, ...] = ()
 
 
-# Status-only outcomes: what rules return on the bulk fast path (Context.brief), where
-# the reason and evidence are worked out later, and only if the compact row reports them.
-BARE: dict[Status, Outcome] = {s: Outcome(s, "") for s in (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE)}
-BARE_MET = BARE[MET]
-BARE_NOT_MET = BARE[NOT_MET]
-
-
-def decided(holds: bool) -> Outcome:
-    """The status-only outcome of a condition that holds or not."""
-    return BARE_MET if holds else BARE_NOT_MET
-
-
 def met(reason: str, **evidence: Any) -> Outcome:
     return Outcome(MET, reason, evidence)
 

@@ -406,3 +406,16 @@ def test_a_dask_cluster_gives_the_serial_stream(
     ):
         stream = _stream(screener, text, 2, executor=client, chunk_lines=17)
     assert stream == _stream(screener, text, 2)
+
+
+def test_mutations_reach_each_status(screener: Screener) -> None:
+    """Most criteria see more than one status among the mutated records (else comparing
+    the streams on them would say little about most rules' branches)."""
+    statuses: dict[str, set[str]] = {}
+    for data in _mutated_records(600):
+        record = parse_record(data)
+        for level in (None, 2):
+            for c in screener.evaluate(record, AS_OF, level).criteria:
+                statuses.setdefault(c.id, set()).add(c.status)
+    varied = [cid for cid, s in statuses.items() if len(s) > 1]
+    assert len(varied) >= 0.9 * len(statuses), sorted(set(statuses) - set(varied))

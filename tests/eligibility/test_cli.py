@@ -151,3 +151,18 @@ def test_unreachable_scheduler_is_a_clean_error() -> None:
     assert out.returncode == 2
     assert "--scheduler: no Dask scheduler reached at 'tcp://127.0.0.1:9'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_workers_and_scheduler_together_are_refused() -> None:
+    out = run(
+        "screen",
+        str(EXAMPLES / "all.jsonl"),
+        "--as-of",
+        "2024-06-03",
+        "--workers",
+        "2",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+    )
+    assert out.returncode == 2
+    assert "--workers: give --workers or --scheduler, not both" in out.stderr

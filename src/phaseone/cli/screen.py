@@ -248,6 +248,8 @@ _WORKERS_FROM_BYTES = 4_000_000
 @contextmanager
 def _executor(total: int, workers: int | None, scheduler: str | None) -> Iterator[Submitter | None]:
     if scheduler is not None:
+        if workers is not None:
+            raise InputError([Problem("--workers", "give --workers or --scheduler, not both")])
         try:
             distributed: Any = importlib.import_module("distributed")
         except ImportError:

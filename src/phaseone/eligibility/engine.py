@@ -32,6 +32,8 @@ from phaseone.eligibility.result import (
 from phaseone.eligibility.rules import FOR_EACH_COLLECTIONS, RULES, RULES_VERSION, Params, Rule
 from phaseone.eligibility.rules.base import read_params
 from phaseone.eligibility.verdict import (
+    BIT,
+    COMBINED,
     MET,
     NOT_APPLICABLE,
     NOT_MET,
@@ -499,10 +501,12 @@ def _item_status(node: Node, ctx: Context, found: dict[str, Outcome]) -> Status:
 def _group(node: Node, children: list[Outcome]) -> Outcome:
     """Combine children (three-valued logic), naming the ones that decided."""
     mode = node.combine or "all_of"
-    statuses = {o[0] for o in children}
-    if statuses == _ALL_MET:
+    mask = 0
+    for o in children:
+        mask |= BIT[o[0]]
+    if mask == _ALL_MET:
         return _ALL_MET_OUTCOME if mode == "all_of" else _first_met(node, children)
-    status = combine(mode, statuses)
+    status = COMBINED[mode][mask]
     if status == MET:
         if mode == "all_of":
             return Outcome(MET, "all met")
@@ -532,7 +536,7 @@ def _resolve(record: PatientRecord, dotted: str) -> list[Any] | None:
     return list(value)
 
 
-_ALL_MET = {MET}
+_ALL_MET = BIT[MET]
 _PASSING = (MET, NOT_APPLICABLE)
 _ALL_MET_OUTCOME = Outcome(MET, "all met")
 

@@ -21,11 +21,10 @@ import os
 import pickle
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import islice
-from typing import IO, Any, NamedTuple, Protocol
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import orjson
 
@@ -34,6 +33,9 @@ from phaseone.eligibility.record import parse_record
 from phaseone.eligibility.result import ROW_FORMAT
 from phaseone.errors import InputError, PhaseoneError
 from phaseone.protocol.model import Protocol as TrialProtocol
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 # Lines per chunk: large enough that sending a chunk to a worker costs little beside
 # screening it (~100 ms of work), small enough that a few in flight keep memory flat.
@@ -252,5 +254,6 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes for screen_stream. They are started fresh ('spawn'): a forked
     copy of a process that runs threads (a progress bar's, say) may deadlock."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))

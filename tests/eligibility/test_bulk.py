@@ -2,10 +2,11 @@
 
 There is one definition of each rule and one evaluation of a record
 (`Screener.evaluate`); bulk runs only decide where it runs. These tests hold the bulk
-stream to that: serially, in worker processes (small chunks, so that rows come back out
-of order and must be put back) and on a Dask cluster, its JSONL is byte for byte the
-rows of `evaluate(...).to_row()` for every example, the bench's generated records and
-boldly mutated records, on every dose level and with none. A changed threshold moves
+stream to that: serially its rows are those of `evaluate(...).to_row()` for every
+example, the bench's generated records and boldly mutated records, on every dose level
+and with none; in worker processes (small chunks, so that chunks finish out of order
+and must be put back in order) and on a Dask cluster its JSONL is the serial stream's,
+byte for byte. A changed threshold moves
 every path together, and a changed comparison inside a rule is caught.
 
 Mutated records: fields dropped or nulled, booleans flipped, dates moved by up to two
@@ -32,7 +33,7 @@ from typing import Any
 import orjson
 import pytest
 
-from phaseone.eligibility import RULES, PatientRecord, Screener, parse_record
+from phaseone.eligibility import RULES, Screener, parse_record
 from phaseone.eligibility.bulk import Detail, screen_stream, worker_pool
 from phaseone.eligibility.rules import therapy
 from phaseone.errors import InputError
@@ -140,16 +141,6 @@ def _mutated_records(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
         record["id"] = f"MUT-{i:05d}"
         _mutate(record, rng, seen)
         yield record
-
-
-def _valid(records: Iterator[dict[str, Any]]) -> list[PatientRecord]:
-    out = []
-    for data in records:
-        try:
-            out.append(parse_record(data))
-        except InputError:
-            continue
-    return out
 
 
 def _lines(records: list[dict[str, Any]]) -> bytes:

@@ -1,0 +1,93 @@
+"""pandas DataFrames of responses: per evaluation (with components), best response, rates.
+
+Column names follow SDTM RS where one exists (USUBJID, RSDTC, VISIT, OVRLRESP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from phaseone.response.inrc import PatientResponse
+from phaseone.response.rates import Rate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def evaluation_rows(patients: Iterable[PatientResponse]) -> list[dict[str, Any]]:
+    """One flat row per evaluation: the components, the overall response and its rule."""
+    rows = []
+    for p in patients:
+        for e in p.evaluations:
+            row: dict[str, Any] = {
+                "USUBJID": p.patient_id,
+                "DOSE_LEVEL": p.dose_level,
+                "RSDTC": e.date.isoformat(),
+                "ADY": e.day,
+                "VISIT": e.label or e.kind,
+                "BASELINE": e.kind == "baseline",
+            }
+            for c in e.components:
+                row[c.component.upper()] = c.response
+            for name in ("PRIMARY", "METASTATIC", "MARROW"):
+                row.setdefault(name, None)
+            row["OVRLRESP"] = e.overall.response if e.kind != "baseline" else None
+            row["RULE"] = e.overall.rule
+            row["REASON"] = e.overall.reason
+            row["RELATIVE_BONE_SCORE"] = e.relative_bone_score
+            row["SOFT_TISSUE_SUM_MM"] = e.soft_tissue_sum_mm
+            row["INVRESP"] = e.investigator_response
+            row["AGREES"] = e.agrees
+            rows.append(row)
+    return rows
+
+
+def best_rows(patients: Iterable[PatientResponse]) -> list[dict[str, Any]]:
+    return [
+        {
+            "USUBJID": p.patient_id,
+            "DOSE_LEVEL": p.dose_level,
+            "CRITERIA": p.criteria,
+            "BOR": p.best,
+            "BORDTC": p.best_date.isoformat() if p.best_date else None,
+            "REASON": p.best_reason,
+            "DISEASE_AT_BASELINE": p.disease_at_baseline,
+            "BEST_RELATIVE_BONE_CHANGE": p.best_relative_bone_change,
+        }
+        for p in patients
+    ]
+
+
+def rate_rows(rates: Iterable[Rate]) -> list[dict[str, Any]]:
+    return [
+        {
+            "dose_level": "all" if r.dose_level is None else r.dose_level,
+            "responders": r.responders,
+            "evaluable": r.evaluable,
+            "rate": r.rate,
+            "ci_lower": r.lower,
+            "ci_upper": r.upper,
+            "excluded_no_disease": r.excluded,
+            **r.counts,
+        }
+        for r in rates
+    ]
+
+
+def evaluations_frame(patients: Iterable[PatientResponse]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(evaluation_rows(patients))
+
+
+def best_response_frame(patients: Iterable[PatientResponse]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(best_rows(patients))
+
+
+def rates_frame(rates: Iterable[Rate]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rate_rows(rates))

@@ -1,0 +1,1 @@
+"""Event-free and overall survival: endpoints from follow-up records, Kaplan-Meier, plots."""

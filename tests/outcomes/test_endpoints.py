@@ -71,10 +71,10 @@ def test_strata_of_objective_vii_and_dose_level() -> None:
     labels = [c.stratum for c in result.curves]
     assert labels == [
         "all",
-        "disease_at_entry=CR at entry",
-        "disease_at_entry=disease at entry",
-        "dose_level=1",
-        "dose_level=2",
+        "CR at entry",
+        "disease at entry",
+        "dose level 1",
+        "dose level 2",
     ]
     all_ = result.curves[0].km
     # Events at 60 (C) and 90 (B) days, A censored at 365: S = 2/3 then 1/3.

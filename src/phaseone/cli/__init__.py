@@ -9,7 +9,9 @@ import typer
 from phaseone import __version__
 from phaseone.cli import audit, db, demo, design, dose, protocol, safety, screen, serve, users
 from phaseone.cli import pk as pk_cli
+from phaseone.cli import response as response_cli
 from phaseone.cli import simulate as simulate_cmd
+from phaseone.cli import survival as survival_cli
 from phaseone.cli.output import run_safely
 
 app = typer.Typer(
@@ -30,6 +32,8 @@ app.command("nca")(pk_cli.nca)
 safety.register(app)
 app.command("screen")(screen.screen)
 app.add_typer(screen.schema_app, name="schema")
+response_cli.register(app, screen.schema_app)
+survival_cli.register(app, screen.schema_app)
 app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")

@@ -39,6 +39,7 @@ class FollowUpRecord(_Model):
     registration_date: dt.date
     first_dose_date: dt.date | None = None
     dose_level: int | None = Field(None, ge=-9, le=99)
+    courses: int | None = Field(None, ge=0, le=200, description="Protocol courses received.")
     disease_at_entry: Literal["measurable", "evaluable", "complete_response"]
     events: tuple[Event, ...] = ()
     new_therapy_date: dt.date | None = Field(None, description="First non-protocol therapy.")

@@ -23,8 +23,9 @@ from phaseone.protocol.model import Endpoint, Survival
 class Curve:
     """One fitted group: which stratum it is, and its curve."""
 
-    stratum: str  # "all", or e.g. "disease_at_entry=CR at entry", "dose_level=2"
+    stratum: str  # "all", "disease at entry", "CR at entry", "dose level 2"...
     km: KaplanMeier
+    family: str = "all"  # "all", "disease_at_entry" or "dose_level"
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ def _clean(x: float) -> float | None:
 
 def _group_key(t: TimeToEvent, stratum: str) -> str:
     if stratum == "dose_level":
-        return f"dose_level={t.dose_level if t.dose_level is not None else 'none'}"
-    return f"disease_at_entry={t.stratum}"
+        return f"dose level {t.dose_level if t.dose_level is not None else 'unknown'}"
+    return t.stratum
 
 
 def analyse(
@@ -117,7 +118,7 @@ def analyse(
     if not usable:
         raise ValueError(f"no patient has an origin for endpoint {endpoint.id!r}")
 
-    def fit(group: Sequence[TimeToEvent], label: str) -> Curve:
+    def fit(group: Sequence[TimeToEvent], label: str, family: str = "all") -> Curve:
         km = kaplan_meier(
             [float(t.days or 0.0) for t in group],
             [t.event for t in group],
@@ -125,7 +126,7 @@ def analyse(
             se_method=method,
             conf_level=settings.conf_level,
         )
-        return Curve(label, km)
+        return Curve(label, km, family)
 
     curves = [fit(usable, "all")]
     for stratum in settings.strata if strata is None else strata:
@@ -133,7 +134,7 @@ def analyse(
         for t in usable:
             groups.setdefault(_group_key(t, stratum), []).append(t)
         for key in sorted(groups):
-            curves.append(fit(groups[key], key))
+            curves.append(fit(groups[key], key, stratum))
     return SurvivalResult(
         endpoint, tuple(all_times), tuple(curves), settings.landmark_days, excluded
     )

@@ -22,6 +22,9 @@ Value = float | int | str | bool | None
 
 _EPS = 1e-9  # diameters and percentages are compared at their recorded precision
 
+# (scale, score, per-segment scores, Curie soft-tissue extent) of one evaluation
+BoneScore = tuple[str | None, float, dict[str, int], int]
+
 
 @dataclass(frozen=True)
 class ComponentResult:
@@ -72,7 +75,7 @@ class Nadir:
     lesion_mm: dict[str, float]
 
 
-def bone_score(e: Evaluation, c: Criteria) -> tuple[str | None, float, dict[str, int], int]:
+def bone_score(e: Evaluation, c: Criteria) -> BoneScore:
     """(scale, bone score, segments, Curie soft-tissue extent) of one evaluation."""
     mibg = e.mibg
     if mibg is not None and mibg.avid:
@@ -208,13 +211,13 @@ def _new_lesions(e: Evaluation, c: Criteria) -> list[str]:
     return found
 
 
-def _new_bone_sites(e: Evaluation, base: Baseline, c: Criteria) -> list[str]:
+def _new_bone_sites(e: Evaluation, base: Baseline, bone: BoneScore) -> list[str]:
     found = []
     if e.mibg is not None and e.mibg.new_avid_bone_site:
         found.append("new MIBG-avid bone site")
     if e.pet is not None and e.pet.new_avid_bone_site:
         found.append("new FDG-avid bone site")
-    scale, score, segments, _ = bone_score(e, c)
+    scale, score, segments, _ = bone
     if scale == "pet" and base.bone_scale == "pet" and score > base.bone_score:
         found.append(f"{score:g} FDG-avid bone sites, {base.bone_score:g} at baseline")
     if scale == base.bone_scale and scale in ("curie", "siopen"):
@@ -226,7 +229,8 @@ def _new_bone_sites(e: Evaluation, base: Baseline, c: Criteria) -> list[str]:
 
 def metastatic(e: Evaluation, base: Baseline, nadir: Nadir, c: Criteria) -> ComponentResult:
     """Soft-tissue and bone metastases (standards.md §1.3, second table; PDQ PD list)."""
-    scale, score, _, soft = bone_score(e, c)
+    bone = bone_score(e, c)
+    scale, score, _, soft = bone
     lesions = {x.id: x for x in e.lesions if x.site != "primary" and not x.new}
     target_sum = sum(lesions[i].diameter_mm for i in lesions if lesions[i].target)
     relative = score / base.bone_score if base.bone_score > 0 and scale == base.bone_scale else None
@@ -239,7 +243,7 @@ def metastatic(e: Evaluation, base: Baseline, nadir: Nadir, c: Criteria) -> Comp
         "baseline_bone_score": base.bone_score,
         "relative_bone_score": relative,
     }
-    pd = _new_lesions(e, c) + _new_bone_sites(e, base, c)
+    pd = _new_lesions(e, c) + _new_bone_sites(e, base, bone)
     if pd:
         return ComponentResult(
             "metastatic", "PD", "metastatic.PD.new_lesion", "; ".join(pd), inputs

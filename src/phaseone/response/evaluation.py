@@ -49,15 +49,15 @@ class CurieScores(_Model):
     @property
     def skeletal(self) -> int:
         """Segments 1-9 (max 27)."""
-        return self.total - self.soft_tissue
+        return sum(self.skeletal_segments().values())
 
     @property
     def total(self) -> int:
         """All ten segments (max 30)."""
-        return sum(self.model_dump().values())
+        return self.skeletal + self.soft_tissue
 
     def skeletal_segments(self) -> dict[str, int]:
-        return {k: v for k, v in self.model_dump().items() if k != "soft_tissue"}
+        return {name: getattr(self, name) for name in CURIE_SKELETAL}
 
 
 class SiopenScores(_Model):
@@ -78,10 +78,14 @@ class SiopenScores(_Model):
 
     @property
     def total(self) -> int:
-        return sum(self.model_dump().values())
+        return sum(self.skeletal_segments().values())
 
     def skeletal_segments(self) -> dict[str, int]:
-        return self.model_dump()
+        return {name: getattr(self, name) for name in SIOPEN_SEGMENTS}
+
+
+CURIE_SKELETAL = tuple(n for n in CurieScores.model_fields if n != "soft_tissue")
+SIOPEN_SEGMENTS = tuple(SiopenScores.model_fields)
 
 
 class Mibg(_Model):

@@ -110,3 +110,16 @@ def test_investigator_response_beside_the_computed_one() -> None:
     e["investigator_reason"] = "measurement disputed"
     r = evaluate_patient(patient(BASE, e), INRC).evaluations[1]
     assert r.investigator_response == "SD" and r.agrees is False
+
+
+def test_examples_keep_the_invariants_under_both_rule_sets() -> None:
+    from pathlib import Path
+
+    from phaseone.response import evaluate_patients, parse_evaluations_json
+    from phaseone.response.inrc import check_consistency
+
+    text = (Path(__file__).parents[2] / "examples" / "evaluations.json").read_text()
+    for cid in ("INRC-2017", "NANTRC-1.0"):
+        c = criteria_for(cid)
+        for result in evaluate_patients(parse_evaluations_json(text), c):
+            check_consistency(result, c)

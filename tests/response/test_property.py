@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from phaseone.response import criteria_for, evaluate_patient
+from phaseone.response.inrc import check_consistency
 
 from .helpers import evaluation, lesion, marrow, patient
 
@@ -41,6 +42,7 @@ pct = st.floats(0, 100, allow_nan=False)
             "lymph_node_cr_max_mm": st.sampled_from([10, 15]),
             "cr_allows_not_involved": st.booleans(),
             "soft_tissue_growth_basis": st.sampled_from(["lesion", "sum"]),
+            "confirmation_required": st.booleans(),
         }
     ),
 )
@@ -76,5 +78,31 @@ def test_a_new_lesion_is_never_better_than_pd(
         marrow=marrow(marrow_after),
         new_lesion=generic,
     )
-    result = evaluate_patient(patient(base, now), c).evaluations[1]
+    whole = evaluate_patient(patient(base, now), c)
+    check_consistency(whole, c)
+    result = whole.evaluations[1]
     assert result.response == "PD", result.overall
+    # The only evaluation after baseline is PD; without disease at baseline, NE.
+    assert whole.best == ("PD" if whole.disease_at_baseline else "NE")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.tuples(mm, mm, pct), min_size=1, max_size=5),
+    scores=st.lists(scores, min_size=6, max_size=6),
+    confirm=st.booleans(),
+)
+def test_results_keep_their_invariants(sizes, scores, confirm) -> None:
+    c = INRC.with_params({"confirmation_required": confirm})
+    first = sizes[0]
+    evaluations = [
+        evaluation(
+            28 * k,
+            lesions=[lesion("T1", p, "primary"), lesion("N1", n, "lymph_node")],
+            mibg=_scan(scores[k]),
+            marrow=marrow(m),
+        )
+        for k, (p, n, m) in enumerate([first, *sizes])
+        if k < len(scores)
+    ]
+    check_consistency(evaluate_patient(patient(*evaluations), c), c)

@@ -286,3 +286,32 @@ def _confirmed_level(
 
 def evaluate_patients(patients: Iterable[PatientEvaluations], c: Criteria) -> list[PatientResponse]:
     return [evaluate_patient(p, c) for p in patients]
+
+
+def check_consistency(result: PatientResponse, c: Criteria) -> None:
+    """Invariants every patient result keeps; AssertionError names the one broken.
+
+    Tests call it after every evaluation, as escalation's selector consistency check.
+    """
+    upto_pd = True
+    for e in result.evaluations:
+        if e.kind == "baseline":
+            assert not e.components, "a baseline has no components"
+            continue
+        comps = [x.response for x in e.components]
+        if not comps:
+            assert e.response == "NE", "without components the response is NE"
+            continue
+        assert (e.response == "PD") == ("PD" in comps), f"PD iff a component is PD: {e}"
+        if e.response == "CR":
+            assert all(x in ("CR", "NI") for x in comps), "CR needs every component CR or NI"
+        if e.response in ("PR", "MR"):
+            assert any(x in ("CR", "PR", "MD") for x in comps), f"{e.response} needs a response"
+        if upto_pd and result.disease_at_baseline and not c.confirmation_required:
+            assert RANK[result.best] >= RANK[e.response], "best is at least every response"
+        if e.response == "PD":
+            upto_pd = False
+    if not result.disease_at_baseline:
+        # Entered without disease (objective VII): not evaluable for response, whatever
+        # follows; a later PD is an event for EFS, not a best response.
+        assert result.best == "NE", "no disease at baseline: not evaluable"

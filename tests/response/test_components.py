@@ -279,3 +279,29 @@ def test_nantrc_reads_marrow_by_morphology_only() -> None:
     ]
     assert marrow_case(0, samples)[0] == "MD"  # INRC reads immunocytology too: new 3%
     assert marrow_case(0, samples, c=nant)[0] == "NI"
+
+
+def test_mibg_bone_score_skeletal_or_total() -> None:
+    # Curie skeletal 4 -> 2 (0.5: PR) while the soft-tissue segment stays 2: total 6 -> 4
+    # (0.67: not PR). Standards §2.3: whether INRC's bone score includes segment 10 is open.
+    base = evaluation(0, mibg=curie({"pelvis": 2, "thighs": 2}, soft=2), marrow=marrow(0))
+    now = evaluation(56, mibg=curie({"pelvis": 1, "thighs": 1}, soft=2))
+    assert component(patient(base, now), "metastatic")[0] == "PR"
+    total = INRC.with_params({"mibg_bone_score": "total"})
+    assert component(patient(base, now), "metastatic", c=total)[0] == "SD"
+
+
+def test_mibg_scale_curie_or_siopen() -> None:
+    # Both scores recorded. Curie 4 -> 3 (0.75: SD); SIOPEN 8 -> 4 (0.5: PR).
+    def scan(curie_pelvis: int, siopen_pelvis: int) -> dict:
+        return {
+            "avid": True,
+            "curie": {"pelvis": curie_pelvis, "thighs": 2},
+            "siopen": {"pelvis": siopen_pelvis, "spine": 2},
+        }
+
+    base = evaluation(0, mibg=scan(2, 6), marrow=marrow(0))
+    now = evaluation(56, mibg=scan(1, 2))
+    assert component(patient(base, now), "metastatic")[0] == "SD"
+    siopen = INRC.with_params({"mibg_scale": "siopen"})
+    assert component(patient(base, now), "metastatic", c=siopen)[0] == "PR"

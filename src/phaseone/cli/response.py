@@ -118,7 +118,7 @@ def response(
     a response rate with its exact 95% interval. The input format: `phaseone schema
     evaluation` and docs/response.md.
     """
-    from phaseone.response.frames import best_rows, evaluation_rows, rate_rows
+    from phaseone.response.frames import best_rows, evaluation_rows, patient_dict, rate_rows
     from phaseone.response.rates import response_rates
 
     if not file.is_file():
@@ -144,7 +144,7 @@ def response(
                 "assumed": {name: value for name, value, _ in rule_set.assumptions()},
                 show.value: rows
                 if show is not Show.evaluations
-                else [_explained(r) for r in results],
+                else [patient_dict(r) for r in results],
             }
         )
     elif fmt is OutFormat.csv:
@@ -160,39 +160,6 @@ def response(
             save_plot(waterfall_plot(results), waterfall)
         if spider is not None:
             save_plot(spider_plot(results), spider)
-
-
-def _explained(patient: Any) -> dict[str, Any]:
-    """One patient with every evaluation's components, rules, reasons and inputs."""
-    return {
-        "patient_id": patient.patient_id,
-        "dose_level": patient.dose_level,
-        "best": patient.best,
-        "best_reason": patient.best_reason,
-        "evaluations": [
-            {
-                "date": e.date.isoformat(),
-                "label": e.label,
-                "kind": e.kind,
-                "overall": e.overall.response if e.kind != "baseline" else None,
-                "rule": e.overall.rule,
-                "reason": e.overall.reason,
-                "investigator_response": e.investigator_response,
-                "agrees": e.agrees,
-                "components": [
-                    {
-                        "component": c.component,
-                        "response": c.response,
-                        "rule": c.rule,
-                        "reason": c.reason,
-                        "inputs": dict(c.inputs),
-                    }
-                    for c in e.components
-                ],
-            }
-            for e in patient.evaluations
-        ],
-    }
 
 
 def _write_csv(rows: list[dict[str, Any]]) -> None:

@@ -14,7 +14,12 @@ from phaseone.response.evaluation import (
     parse_patient,
     parse_patients,
 )
-from phaseone.response.frames import best_response_frame, evaluations_frame, rates_frame
+from phaseone.response.frames import (
+    best_response_frame,
+    evaluations_frame,
+    patient_dict,
+    rates_frame,
+)
 from phaseone.response.inrc import (
     EvaluationResponse,
     PatientResponse,
@@ -45,6 +50,7 @@ __all__ = [
     "parse_evaluations_json",
     "parse_patient",
     "parse_patients",
+    "patient_dict",
     "rates_frame",
     "response_rates",
 ]

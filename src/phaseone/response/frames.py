@@ -43,6 +43,41 @@ def evaluation_rows(patients: Iterable[PatientResponse]) -> list[dict[str, Any]]
     return rows
 
 
+def patient_dict(patient: PatientResponse) -> dict[str, Any]:
+    """One patient with every evaluation's components, rules, reasons and inputs."""
+    return {
+        "patient_id": patient.patient_id,
+        "dose_level": patient.dose_level,
+        "best": patient.best,
+        "best_reason": patient.best_reason,
+        "criteria": patient.criteria,
+        "disease_at_baseline": patient.disease_at_baseline,
+        "evaluations": [
+            {
+                "date": e.date.isoformat(),
+                "label": e.label,
+                "kind": e.kind,
+                "overall": e.overall.response if e.kind != "baseline" else None,
+                "rule": e.overall.rule,
+                "reason": e.overall.reason,
+                "investigator_response": e.investigator_response,
+                "agrees": e.agrees,
+                "components": [
+                    {
+                        "component": c.component,
+                        "response": c.response,
+                        "rule": c.rule,
+                        "reason": c.reason,
+                        "inputs": dict(c.inputs),
+                    }
+                    for c in e.components
+                ],
+            }
+            for e in patient.evaluations
+        ],
+    }
+
+
 def best_rows(patients: Iterable[PatientResponse]) -> list[dict[str, Any]]:
     return [
         {

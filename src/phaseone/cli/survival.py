@@ -49,7 +49,9 @@ def survival(
     curves: bool = typer.Option(False, "--curves", help="Every step of every curve."),
     fmt: OutFormat = typer.Option(OutFormat.table, "--format", help="table, json or csv"),
     plot: Path | None = typer.Option(
-        None, "--plot", help="Kaplan-Meier plot with numbers at risk (.png or .svg)."
+        None,
+        "--plot",
+        help="Kaplan-Meier plot (first endpoint) with numbers at risk (.png or .svg).",
     ),
     swimmer: Path | None = typer.Option(None, "--swimmer", help="Swimmer plot (.png or .svg)."),
     evaluations: Path | None = typer.Option(

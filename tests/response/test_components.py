@@ -48,6 +48,18 @@ def test_primary_rows(mm: float, avid: bool, expected: str) -> None:
     assert component(patient(PRIMARY_BASE, primary_now(mm, avid)), "primary")[0] == expected
 
 
+def test_primary_cr_needs_uptake_recorded_gone() -> None:
+    # Baseline primary avid; now 8 mm with uptake not recorded: not CR (PR: 8 <= 35).
+    now = evaluation(56, lesions=[lesion("T1", 8, "primary")], marrow=marrow(0))
+    assert component(patient(PRIMARY_BASE, now), "primary")[0] == "PR"
+
+
+def test_metastatic_not_evaluable_without_the_scan_that_scored_it() -> None:
+    # Baseline Curie bone 10: no MIBG now, so neither CR nor PR can be judged.
+    now = evaluation(56, lesions=[lesion("N1", 5, "lymph_node"), lesion("S1", 5)])
+    assert component(patient(met_base(), now), "metastatic")[0] == "NE"
+
+
 def test_primary_not_involved_and_not_measured() -> None:
     base = evaluation(0, lesions=[lesion("M1", 20)], marrow=marrow(0))
     assert (
@@ -104,7 +116,11 @@ def met_base(**kw):
 def met_now(n1: float, s1: float, bone: dict[str, int], soft: int = 0, **kw):
     return evaluation(
         56,
-        lesions=[lesion("N1", n1, "lymph_node"), lesion("S1", s1), *kw.pop("extra", [])],
+        lesions=[
+            lesion("N1", n1, "lymph_node", avid=kw.pop("avid", False)),
+            lesion("S1", s1, avid=False),
+            *kw.pop("extra", []),
+        ],
         mibg=curie(bone, soft=soft),
         marrow=marrow(0),
         **kw,
@@ -123,6 +139,9 @@ def test_metastatic_cr_and_the_lymph_node_size() -> None:
 def test_metastatic_cr_needs_no_uptake() -> None:
     # Sizes small but the Curie soft-tissue segment still 1: not CR; PR by sum and bone.
     p = patient(met_base(), met_now(5, 5, {}, soft=1))
+    assert component(p, "metastatic")[0] == "PR"
+    # The node was avid at baseline and its uptake is not recorded now: not CR.
+    p = patient(met_base(), met_now(5, 5, {}, avid=None))
     assert component(p, "metastatic")[0] == "PR"
 
 

@@ -43,6 +43,7 @@ class Baseline:
 
     primary_ids: tuple[str, ...]
     primary_mm: float
+    primary_avid: bool  # uptake at the primary at baseline: CR then needs it recorded gone
     metastatic: Mapping[str, Lesion]  # non-primary lesions at baseline, by id
     metastatic_target_mm: float
     bone_scale: Literal["curie", "siopen", "pet"] | None
@@ -111,6 +112,7 @@ def read_baseline(e: Evaluation, c: Criteria) -> Baseline:
     return Baseline(
         primary_ids=tuple(x.id for x in primaries),
         primary_mm=sum(x.diameter_mm for x in primaries),
+        primary_avid=any(x.avid for x in primaries),
         metastatic=metastatic,
         metastatic_target_mm=sum(x.diameter_mm for x in metastatic.values() if x.target),
         bone_scale=scale,  # type: ignore[arg-type]
@@ -151,6 +153,10 @@ def primary(e: Evaluation, base: Baseline, nadir: Nadir, c: Criteria) -> Compone
         )
     d = sum(now[i].diameter_mm for i in base.primary_ids)
     avid = any(now[i].avid for i in base.primary_ids)
+    # An avid primary needs its uptake recorded as gone (avid: false) for CR; unknown is not.
+    resolved = (
+        all(now[i].avid is False for i in base.primary_ids) if base.primary_avid else not avid
+    )
     inputs: dict[str, Value] = {
         "diameter_mm": d,
         "baseline_mm": base.primary_mm,
@@ -166,7 +172,7 @@ def primary(e: Evaluation, base: Baseline, nadir: Nadir, c: Criteria) -> Compone
             f"and {d - nadir.primary_mm:g} mm larger",
             inputs,
         )
-    if d < c.primary_cr_max_mm - _EPS and not avid:
+    if d < c.primary_cr_max_mm - _EPS and resolved:
         return ComponentResult(
             "primary",
             "CR",
@@ -299,7 +305,13 @@ def metastatic(e: Evaluation, base: Baseline, nadir: Nadir, c: Criteria) -> Comp
         < (c.lymph_node_cr_max_mm if x.site == "lymph_node" else c.primary_cr_max_mm) - _EPS
         for x in lesions.values()
     )
-    no_uptake = score == 0 and soft == 0 and not any(x.avid for x in lesions.values())
+    # Lesions avid at baseline need their uptake recorded as gone (avid: false) for CR.
+    no_uptake = (
+        score == 0
+        and soft == 0
+        and not any(x.avid for x in lesions.values())
+        and all(lesions[i].avid is False for i, x in base.metastatic.items() if x.avid)
+    )
     if small and no_uptake:
         return ComponentResult(
             "metastatic",

@@ -123,3 +123,12 @@ def test_examples_keep_the_invariants_under_both_rule_sets() -> None:
         c = criteria_for(cid)
         for result in evaluate_patients(parse_evaluations_json(text), c):
             check_consistency(result, c)
+
+
+def test_rs_rows_carry_components_and_overall() -> None:
+    from phaseone.response import rs_frame
+
+    frame = rs_frame([evaluate_patient(patient(BASE, at(56, 30)), INRC)])
+    assert list(frame["RSTESTCD"]) == ["PRIMRESP", "METSRESP", "BMRESP", "OVRLRESP"]
+    assert list(frame["RSORRES"]) == ["PR", "NI", "NI", "PR"]
+    assert set(frame["RSCAT"]) == {"INRC-2017"} and list(frame["RSSEQ"]) == [1, 2, 3, 4]

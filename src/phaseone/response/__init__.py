@@ -19,6 +19,7 @@ from phaseone.response.frames import (
     evaluations_frame,
     patient_dict,
     rates_frame,
+    rs_frame,
 )
 from phaseone.response.inrc import (
     EvaluationResponse,
@@ -53,4 +54,5 @@ __all__ = [
     "patient_dict",
     "rates_frame",
     "response_rates",
+    "rs_frame",
 ]

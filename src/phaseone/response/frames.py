@@ -110,6 +110,53 @@ def rate_rows(rates: Iterable[Rate]) -> list[dict[str, Any]]:
     ]
 
 
+# RSTESTCD values for the INRC components; the CDISC CT value for INRC in RSCAT was not
+# found, so RSCAT carries the rule set id (configurable text).
+RS_TESTS = {
+    "primary": ("PRIMRESP", "Primary Tumor Response"),
+    "metastatic": ("METSRESP", "Metastatic Soft Tissue and Bone Response"),
+    "marrow": ("BMRESP", "Bone Marrow Response"),
+}
+
+
+def rs_rows(patients: Iterable[PatientResponse]) -> list[dict[str, Any]]:
+    """SDTM RS-like rows: one per component and one OVRLRESP per evaluation after baseline."""
+    rows = []
+    for p in patients:
+        seq = 0
+        for e in p.evaluations:
+            if e.kind == "baseline":
+                continue
+            tests: list[tuple[str, str, str]] = [
+                (*RS_TESTS[c.component], c.response) for c in e.components
+            ]
+            tests.append(("OVRLRESP", "Overall Response", e.overall.response))
+            for code, name, result in tests:
+                seq += 1
+                rows.append(
+                    {
+                        "USUBJID": p.patient_id,
+                        "RSSEQ": seq,
+                        "RSTESTCD": code,
+                        "RSTEST": name,
+                        "RSCAT": p.criteria,
+                        "RSORRES": result,
+                        "RSSTRESC": result,
+                        "RSEVAL": "COMPUTED",
+                        "VISIT": e.label or e.kind,
+                        "RSDTC": e.date.isoformat(),
+                        "RSDY": e.day,
+                    }
+                )
+    return rows
+
+
+def rs_frame(patients: Iterable[PatientResponse]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rs_rows(patients))
+
+
 def evaluations_frame(patients: Iterable[PatientResponse]) -> pd.DataFrame:
     import pandas as pd
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from phaseone.cli.output import console, print_json
 from phaseone.cli.response import OutFormat, read_json_file, with_file
 from phaseone.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from phaseone.outcomes.km import SeMethod
 
 
 class SeOption(StrEnum):
@@ -100,11 +103,12 @@ def survival(
         raise InputError([Problem("", "no records", file=str(file))])
     chosen = [proto.endpoint(e) for e in (endpoint or known)]
     layers = [] if no_strata else (strata or None)
-    method = None if se is SeOption.protocol else se.value
-    results = [
-        analyse(records, e, proto.survival, strata=layers, se_method=method)  # type: ignore[arg-type]
-        for e in chosen
-    ]
+    method: SeMethod | None = None
+    if se is SeOption.greenwood:
+        method = "greenwood"
+    elif se is SeOption.peto:
+        method = "peto"
+    results = [analyse(records, e, proto.survival, strata=layers, se_method=method) for e in chosen]
     rows: list[dict[str, Any]] = []
     for r in results:
         rows += r.curve_rows() if curves else r.summary_rows()

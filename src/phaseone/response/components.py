@@ -23,7 +23,8 @@ Value = float | int | str | bool | None
 _EPS = 1e-9  # diameters and percentages are compared at their recorded precision
 
 # (scale, score, per-segment scores, Curie soft-tissue extent) of one evaluation
-BoneScore = tuple[str | None, float, dict[str, int], int]
+Scale = Literal["curie", "siopen", "pet"]
+BoneScore = tuple[Scale | None, float, dict[str, int], int]
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Baseline:
     primary_avid: bool  # uptake at the primary at baseline: CR then needs it recorded gone
     metastatic: Mapping[str, Lesion]  # non-primary lesions at baseline, by id
     metastatic_target_mm: float
-    bone_scale: Literal["curie", "siopen", "pet"] | None
+    bone_scale: Scale | None
     bone_score: float  # MIBG bone score, or the number of FDG-avid bone sites
     bone_segments: Mapping[str, int]  # per-segment scores of the scale in use
     curie_soft_tissue: int
@@ -115,7 +116,7 @@ def read_baseline(e: Evaluation, c: Criteria) -> Baseline:
         primary_avid=any(x.avid for x in primaries),
         metastatic=metastatic,
         metastatic_target_mm=sum(x.diameter_mm for x in metastatic.values() if x.target),
-        bone_scale=scale,  # type: ignore[arg-type]
+        bone_scale=scale,
         bone_score=score,
         bone_segments=segments,
         curie_soft_tissue=soft,

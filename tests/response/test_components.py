@@ -196,6 +196,13 @@ def test_metastatic_pd_new_lesion_under_both_settings() -> None:
     assert component(p, "metastatic", c=avid_only)[0] == "PD"
 
 
+def test_a_lesion_id_not_at_baseline_is_new() -> None:
+    # Lesion ids persist across evaluations: "S7" was not at baseline, so it is a new lesion
+    # (PD) even though it is not flagged new.
+    p = patient(met_base(), met_now(30, 20, BONE, extra=[lesion("S7", 11)]))
+    assert component(p, "metastatic") == ("PD", "metastatic.PD.new_lesion")
+
+
 def test_metastatic_growth_per_lesion_or_sum() -> None:
     # S1 20 -> 26 (+30%, +6 mm) while N1 30 -> 20: sum 50 -> 46 (-8%).
     p = patient(met_base(), met_now(20, 26, BONE))

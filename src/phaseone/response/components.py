@@ -208,11 +208,13 @@ def _pct(now: float, ref: float) -> str:
 # --- metastatic soft tissue and bone ---------------------------------------------------
 
 
-def _new_lesions(e: Evaluation, c: Criteria) -> list[str]:
+def _new_lesions(e: Evaluation, base: Baseline, c: Criteria) -> list[str]:
+    """New lesions: flagged new, or an id the baseline did not have (ids are persistent)."""
     found = []
     for x in e.lesions:
-        if x.new and (c.new_lesion_pd == "any" or x.avid or x.biopsy_proven):
-            found.append(f"new lesion {x.id}")
+        unseen = x.id not in base.metastatic and x.id not in base.primary_ids
+        if (x.new or unseen) and (c.new_lesion_pd == "any" or x.avid or x.biopsy_proven):
+            found.append(f"new lesion {x.id}" + ("" if x.new else " (not at baseline)"))
     if e.new_lesion and c.new_lesion_pd == "any":
         found.append("new lesion reported")
     return found
@@ -238,7 +240,7 @@ def metastatic(e: Evaluation, base: Baseline, nadir: Nadir, c: Criteria) -> Comp
     """Soft-tissue and bone metastases (standards.md §1.3, second table; PDQ PD list)."""
     bone = bone_score(e, c)
     scale, score, _, soft = bone
-    lesions = {x.id: x for x in e.lesions if x.site != "primary" and not x.new}
+    lesions = {x.id: x for x in e.lesions if x.id in base.metastatic and not x.new}
     target_sum = sum(lesions[i].diameter_mm for i in lesions if lesions[i].target)
     relative = score / base.bone_score if base.bone_score > 0 and scale == base.bone_scale else None
     inputs: dict[str, Value] = {
@@ -250,7 +252,7 @@ def metastatic(e: Evaluation, base: Baseline, nadir: Nadir, c: Criteria) -> Comp
         "baseline_bone_score": base.bone_score,
         "relative_bone_score": relative,
     }
-    pd = _new_lesions(e, c) + _new_bone_sites(e, base, bone)
+    pd = _new_lesions(e, base, c) + _new_bone_sites(e, base, bone)
     if pd:
         return ComponentResult(
             "metastatic", "PD", "metastatic.PD.new_lesion", "; ".join(pd), inputs

@@ -115,3 +115,28 @@ def test_follow_up_schedule_and_overdue_flags() -> None:
     assert visits[0].done == dt.date(2014, 5, 2) and not visits[0].overdue
     assert visits[1].due == dt.date(2014, 7, 31) and visits[1].overdue  # window ended 30 Aug
     assert not visits[2].overdue  # due 31 October: not yet
+
+
+def test_censored_at_last_assessment_when_the_endpoint_says_so() -> None:
+    by_assessment = EFS.model_copy(update={"censor_at": "last_assessment"})
+    t = time_to_event(record(last_assessment_date="2014-11-03"), by_assessment)
+    assert (t.event, t.cnsr, t.end) == (False, 1, dt.date(2014, 11, 3))
+    assert t.description == "censored at last disease assessment"
+    # Without an assessment date: last contact.
+    assert time_to_event(record(), by_assessment).end == dt.date(2015, 1, 6)
+
+
+def test_adtte_frame_one_row_per_patient() -> None:
+    from phaseone.outcomes import adtte_frame, curves_frame, summary_frame
+
+    records = [
+        record(patient_id="A"),
+        record(patient_id="B", events=[{"kind": "progression", "date": "2014-04-06"}]),
+    ]
+    result = analyse(records, EFS, NANT.survival, strata=())
+    frame = adtte_frame(result)
+    assert list(frame["USUBJID"]) == ["A", "B"]
+    assert list(frame["CNSR"]) == [1, 0] and list(frame["AVAL"]) == [365.0, 90.0]
+    assert list(frame["PARAMCD"]) == ["EFS", "EFS"]
+    assert list(summary_frame(result)["stratum"]) == ["all"]
+    assert list(curves_frame(result)["surv"]) == pytest.approx([0.5, 0.5])

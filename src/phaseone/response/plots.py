@@ -53,9 +53,11 @@ def waterfall(patients: Sequence[PatientResponse], title: str = "") -> Figure:
 def spider(patients: Sequence[PatientResponse], title: str = "") -> Figure:
     """Sum of soft-tissue diameters over time, relative to baseline, one line per patient."""
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
+    shown: set[str] = set()
     for p in patients:
         points = [(e.day, e.soft_tissue_sum_mm) for e in p.evaluations if e.soft_tissue_sum_mm]
         if len(points) < 2 or not points[0][1]:
@@ -63,11 +65,16 @@ def spider(patients: Sequence[PatientResponse], title: str = "") -> Figure:
         base = points[0][1] or 1.0
         xs = [d for d, _ in points]
         ys = [100 * ((s or 0.0) - base) / base for _, s in points]
-        ax.plot(xs, ys, marker="o", ms=3, lw=1, color=COLOURS[p.best], label=p.patient_id)
+        ax.plot(xs, ys, marker="o", ms=3, lw=1, color=COLOURS[p.best])
+        shown.add(p.best)
     ax.axhline(-30, ls="--", lw=0.8, color="grey")  # PR: -30%
     ax.axhline(20, ls=":", lw=0.8, color="grey")  # PD: +20%
     ax.axhline(0, lw=0.8, color="black")
     ax.set_xlabel("days from registration")
     ax.set_ylabel("change in sum of diameters (%)")
     ax.set_title(title or "Spider: sum of soft-tissue diameters")
+    present = sorted(shown, key=list(COLOURS).index)
+    if present:
+        handles = [Patch(color=COLOURS[c], label=f"best {c}") for c in present]
+        ax.legend(handles=handles, fontsize=7)
     return fig

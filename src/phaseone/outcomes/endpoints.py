@@ -46,8 +46,11 @@ def time_to_event(record: FollowUpRecord, endpoint: Endpoint) -> TimeToEvent:
 
     if origin is None:
         return make(None, False, None, "no origin: never dosed")
-    events = sorted((e for e in record.events if e.kind in endpoint.events), key=lambda e: e.date)
-    first = events[0] if events else None
+    first = min(
+        (e for e in record.events if e.kind in endpoint.events),
+        key=lambda e: e.date,
+        default=None,
+    )
     therapy = record.new_therapy_date if endpoint.censor_at_new_therapy else None
     if first is not None and (therapy is None or first.date <= therapy):
         return make(first.date, True, 0, f"{first.kind} ({first.source})")

@@ -141,7 +141,9 @@ class DemoBuilder:
                 site_id=plan.site,
                 subject_code=code,
                 birth_date=dt.date.fromisoformat(
-                    screening_record(code, plan.site, when.date(), age_years=plan.age)["birth_date"]
+                    screening_record(code, plan.site, when.date(), age_years=plan.age)[
+                        "birth_date"
+                    ]
                 ),
                 sex="F" if plan.sex == "female" else "M",
                 consent_date=screened.date(),

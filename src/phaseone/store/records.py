@@ -51,8 +51,6 @@ MAX_SHIFT_DAYS = 365
 def _random_shift() -> int:
     magnitude = 1 + secrets.randbelow(MAX_SHIFT_DAYS)
     return magnitude if secrets.randbelow(2) else -magnitude
-
-
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 

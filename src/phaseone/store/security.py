@@ -21,7 +21,6 @@ def _dummy_hash() -> str:
     check. Made on first use: hashing at import would slow every command's start."""
     return _hasher.hash(secrets.token_hex(16))
 
-
 TOKEN_PREFIX = "po_"
 
 

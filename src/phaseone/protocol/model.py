@@ -319,6 +319,48 @@ class Dosing(Sourced):
 class Response(Sourced):
     criteria: Literal["INRC-2017", "NANTRC-1.0", "INRC-1993"]
     ctcae_version: Literal["4.03", "5.0"]
+    # Overrides of the rule set's assumed parameters (phaseone.response.criteria checks
+    # the names and values).
+    params: dict[str, Any] = Field(default_factory=dict)
+    responders: tuple[Literal["CR", "PR", "MR"], ...] = ("CR", "PR")
+
+
+class FollowUpVisit(Frozen):
+    """Visits every `every_months` until `until_months` after the end of protocol therapy."""
+
+    every_months: int = Field(ge=1, le=60)
+    until_months: int = Field(ge=1, le=600)
+
+
+class FollowUp(Sourced):
+    """The follow-up schedule after protocol therapy ends."""
+
+    visits: tuple[FollowUpVisit, ...] = Field(min_length=1)
+    window_days: int = Field(default=30, ge=0, le=365)
+
+
+SurvivalEvent = Literal["progression", "relapse", "second_malignancy", "death"]
+
+
+class Endpoint(Sourced):
+    """A time-to-event endpoint: its origin, the events that end it, how it is censored."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    origin: Literal["registration", "first_dose"] = "registration"
+    events: tuple[SurvivalEvent, ...] = Field(min_length=1)
+    censor_at: Literal["last_contact", "last_assessment"] = "last_contact"
+    censor_at_new_therapy: bool = False
+
+
+class Survival(Sourced):
+    """Survival analysis settings: endpoints, strata, standard errors, landmark times."""
+
+    endpoints: tuple[Endpoint, ...] = Field(min_length=1)
+    strata: tuple[Literal["disease_at_entry", "dose_level"], ...] = ()
+    se_method: Literal["greenwood", "peto"] = "greenwood"
+    conf_level: float = Field(default=0.95, gt=0.5, lt=1)
+    landmark_days: tuple[Annotated[int, Field(ge=1, le=36500)], ...] = (365, 730)
 
 
 class ImmuneGroups(Sourced):
@@ -382,6 +424,8 @@ class Protocol(Frozen):
     design: DesignSpec
     dosing: Dosing
     response: Response
+    follow_up: FollowUp | None = None
+    survival: Survival | None = None
     correlatives: Correlatives = Field(default_factory=Correlatives)
 
     @model_validator(mode="after")
@@ -392,6 +436,12 @@ class Protocol(Frozen):
         return self
 
     # --- lookups used by engines and adapters -----------------------------------------
+
+    def endpoint(self, endpoint_id: str) -> Endpoint:
+        for endpoint in self.survival.endpoints if self.survival else ():
+            if endpoint.id == endpoint_id:
+                return endpoint
+        raise KeyError(endpoint_id)
 
     def agent(self, agent_id: str) -> Agent:
         for agent in self.agents:

@@ -20,11 +20,12 @@ from phaseone.designs.base import Design
 from phaseone.errors import InputError, Problem
 from phaseone.simulation.batch import TrialBatch
 from phaseone.simulation.compile import interval_plan
-from phaseone.simulation.engine import check_truth
+from phaseone.simulation.engine import IntervalPlan, check_truth
+from phaseone.simulation.machine import state_machine
 from phaseone.simulation.plan import Plan
 from phaseone.simulation.results import OCStats, OperatingCharacteristics, Thresholds
 from phaseone.simulation.rng import chunk_seeds
-from phaseone.simulation.streams import r_stream_trials
+from phaseone.simulation.streams import StreamRunner, r_stream_trials, window_runner
 from phaseone.simulation.timeline import Timeline, TimelinePlan, needs_timeline
 
 CHUNK_TRIALS = 50_000
@@ -106,6 +107,16 @@ def as_plan(
     return design
 
 
+def r_stream_runner(plan: Plan, truth: NDArray[np.float64]) -> StreamRunner:
+    """How trials are played on R's stream: through the interval design's state machine
+    where it has one (checked equal to the engine), else through the plan's engine."""
+    if isinstance(plan, IntervalPlan):
+        machine = state_machine(plan)
+        if machine is not None:
+            return machine.stream_runner(truth)
+    return window_runner(lambda u: plan.run(truth, u), plan.uniforms_per_trial)
+
+
 def _with_max_n(design: Design, cohort_size: int | None, cohorts: int | None) -> Design:
     """Calendar-time runs take the sample size from the design (StopAtN); cohorts given
     on top become a StopAtN of cohorts x cohort size."""
@@ -171,7 +182,7 @@ def simulate(
         w = plan.uniforms_per_trial if width is None else max(width, plan.uniforms_per_trial)
     if rng == "r" and not isinstance(plan, TimelinePlan):
         batch = r_stream_trials(
-            lambda u: plan.run(p, u), seed, n_trials, plan.uniforms_per_trial, plan.r_offset_step
+            r_stream_runner(plan, p), seed, n_trials, plan.uniforms_per_trial, plan.r_offset_step
         )
         stats = OCStats.from_batch(batch, p, thresholds)
         if progress is not None:

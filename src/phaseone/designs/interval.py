@@ -7,7 +7,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -104,10 +104,12 @@ def assess_interval(design: IntervalDesign, c: Counts) -> Assessment:
     table = design.decision_table(max(MIN_TABLE_N, int(n.max(initial=0))))
     elim_min = table.eliminate_min()
     reasons: list[Reason] = []
+    details: dict[str, Any] = {}
     eliminated = np.zeros(k_doses, dtype=bool)
     for k in range(k_doses):
         if elim_min[n[k]] >= 0 and y[k] >= elim_min[n[k]]:
             eliminated[k:] = True
+            details["lowest_eliminated"] = k + 1
             p = float(prob_above(design.target_rate, n[k : k + 1], y[k : k + 1])[0])
             reasons.append(
                 Reason(
@@ -133,6 +135,7 @@ def assess_interval(design: IntervalDesign, c: Counts) -> Assessment:
         selection=isotonic_selection(design, n, y),
         posterior=beta_posterior(n, y),
         reasons=tuple(reasons),
+        details=details,
     )
 
 
@@ -231,14 +234,13 @@ def isotonic_selection(
 ) -> Selection:
     target = design.target_rate
     k_doses = len(n)
+    above = prob_above(target, n, y)
     elim = np.zeros(k_doses, dtype=bool)
     for k in range(k_doses):
-        if n[k] >= 3 and prob_above(target, n[k : k + 1], y[k : k + 1])[0] > design.cutoff_eli:
+        if n[k] >= 3 and above[k] > design.cutoff_eli:
             elim[k:] = True
             break
-    lowest_too_toxic = (
-        n[0] >= 3 and prob_above(target, n[:1], y[:1])[0] > design.cutoff_eli - design.offset
-    )
+    lowest_too_toxic = n[0] >= 3 and above[0] > design.cutoff_eli - design.offset
     if design.extrasafe and lowest_too_toxic:
         elim[:] = True
     if elim[0]:

@@ -151,6 +151,11 @@ _CACHE_SIZE = 32
 _MACHINES: dict[tuple[object, ...], StateMachine | None] = {}
 
 
+def clear_cache() -> None:
+    """Forget every built machine (for benchmarks that time the build)."""
+    _MACHINES.clear()
+
+
 def _unique_rows(rows: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Distinct rows and, for each input row, the index of its distinct row."""
     if rows.shape[0] == 0:

@@ -71,8 +71,13 @@ class StateMachine:
         flat_tox = tox.ravel()
         state = np.zeros(first_row.size, dtype=np.int32)
         at = (first_row * k).astype(np.int32)
+        cell = np.empty_like(state)  # scratch, reused every cohort
         for _ in range(self.n_cohorts):
-            state = self._next_row[state + flat_tox[at + self._dose_by_row[state]]]
+            np.take(self._dose_by_row, state, out=cell)
+            cell += at
+            np.take(flat_tox, cell, out=cell)
+            cell += state
+            np.take(self._next_row, cell, out=state)
             at += k
         return state.astype(np.int64) // (self.cohort_size + 1)
 

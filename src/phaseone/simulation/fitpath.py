@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from phaseone.designs.base import Design, DesignState, Modified
 from phaseone.designs.modifiers import StopAtN
+from phaseone.designs.outcomes import Outcomes
 from phaseone.errors import InputError, Problem
 from phaseone.simulation.batch import NO_DOSE, StopReason, TrialBatch
 from phaseone.simulation.engine import check_truth
@@ -58,15 +59,17 @@ class Answer:
 
 @dataclass
 class Answers:
-    """`design.fit` once per distinct history (an outcome string)."""
+    """`design.fit` once per distinct history. A history is an outcome string (its key);
+    its `Outcomes` extend the parent history's by one cohort, so nothing is re-parsed."""
 
     design: Design
     cache: dict[str, Answer] = field(default_factory=dict)
+    outcomes: dict[str, Outcomes] = field(default_factory=lambda: {"": Outcomes()})
 
     def __call__(self, history: str) -> Answer:
         answer = self.cache.get(history)
         if answer is None:
-            state = self.design.fit(history)
+            state = self.design.fit(self._outcomes(history))
             go = state.should_continue and state.recommended_dose is not None
             answer = Answer(
                 go=go,
@@ -77,6 +80,17 @@ class Answers:
             )
             self.cache[history] = answer
         return answer
+
+    def _outcomes(self, history: str) -> Outcomes:
+        known = self.outcomes.get(history)
+        if known is not None:
+            return known
+        parent, _, cohort = history.rpartition(" ")
+        letters = cohort.lstrip("0123456789")
+        dose = int(cohort[: len(cohort) - len(letters)])
+        extended = self._outcomes(parent).then(dose, letters)
+        self.outcomes[history] = extended
+        return extended
 
 
 def stop_at_n_of(design: Design) -> int | None:

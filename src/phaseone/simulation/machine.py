@@ -4,12 +4,13 @@ Without titration every cohort is full, and a trial's state after a cohort (pati
 DLTs per dose, current dose, lowest eliminated dose, or the stop reason) together with
 the number of DLTs in the next cohort fixes the next state. The reachable states are few
 (about 13,000 for BOIN with 5 doses and 10 cohorts of 3), so they are enumerated once,
-breadth first, with the engine's own `decide` for every move: the machine is derived from
-the rules, not written beside them. A trial is then a walk through the table, and the
-end-of-trial selection is computed once per final state.
+breadth first, with the engine's own step for every move (`advance_states`, which the
+exact computation uses too): the machine is derived from the rules, not written beside
+them. A trial is then a walk through the table, and the end-of-trial selection is
+computed once per final state.
 
 The walk is what makes R's stream fast: a trial may start at any offset of the stream,
-and walking every offset costs a few integer gathers per cohort (`StateMachine.runner`).
+and walking every offset costs a few integer gathers per cohort (`StateMachine.stream_runner`).
 A test checks the machine against the engine (`run_interval`) trial by trial.
 """
 
@@ -21,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from phaseone.simulation.batch import StopReason, TrialBatch
-from phaseone.simulation.engine import IntervalPlan, check_truth, decide
+from phaseone.simulation.batch import TrialBatch
+from phaseone.simulation.engine import IntervalPlan, advance_states, check_truth
 from phaseone.simulation.selection import eliminated_from, isotonic_select
 
 MAX_STATES = 400_000  # above this the table costs more than it saves; the engine runs instead
@@ -188,18 +189,9 @@ def build_machine(plan: IntervalPlan, max_states: int = MAX_STATES) -> StateMach
     for cohort in range(plan.n_cohorts):
         parent = np.repeat(np.arange(level.shape[0]), outcomes)
         tox = np.tile(np.arange(outcomes), level.shape[0])
-        child = level[parent].copy()
-        d = child[:, 2 * k]
-        r = np.arange(child.shape[0])
-        child[r, d] += cs
-        child[r, k + d] += tox
-        if cohort == plan.n_cohorts - 1:
-            reason = np.full(child.shape[0], int(StopReason.MAX_SAMPLE_SIZE), dtype=np.int64)
-        else:
-            reason, moved, elim = decide(plan, d, child[r, d], child[r, k + d], child[:, 2 * k + 1])
-            go = reason == 0
-            child[:, 2 * k] = np.where(go, moved, d)
-            child[:, 2 * k + 1] = np.where(go, elim, child[:, 2 * k + 1])
+        take = np.full(parent.size, cs, dtype=np.int64)
+        last = np.full(parent.size, cohort == plan.n_cohorts - 1)
+        child, reason = advance_states(plan, level[parent], take, tox, last)
         stopped = reason > 0
         # A stopped state is its counts and reason; its dose no longer matters.
         child[stopped, 2 * k :] = 0

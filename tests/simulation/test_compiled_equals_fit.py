@@ -9,6 +9,7 @@ reason. Compositions it does not accept must simulate through `fit()`."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from phaseone.designs import (
     CRM,
     DemandNAtDose,
     Design,
+    DesignState,
     DontSkipDoses,
     Keyboard,
     Modifier,
@@ -157,3 +159,26 @@ def test_r_stream_is_refused_on_the_fit_path() -> None:
     design = BOIN(target_rate=0.3, doses=5) | DontSkipDoses() | StopAtN(30)
     with pytest.raises(Exception, match="rng"):
         simulate(design, [0.05, 0.1, 0.2, 0.3, 0.5], 10, 1, cohort_size=3, rng="r")
+
+
+@dataclass(frozen=True)
+class CapDose(Modifier):
+    """A modifier written only here: never recommend a dose above `top`."""
+
+    top: int
+
+    def apply(self, state: DesignState, parent: Design) -> DesignState:
+        rec = state.recommended_dose
+        if rec is None or rec <= self.top:
+            return state
+        return state.with_reason(
+            "cap_dose", f"dose {rec} capped at {self.top}", recommended_dose=self.top
+        )
+
+
+def test_a_modifier_written_anywhere_simulates_without_simulation_code() -> None:
+    design = BOIN(target_rate=0.3, doses=5, early_stop_n=12) | CapDose(2) | StopAtN(24)
+    oc = simulate(design, [0.01, 0.02, 0.05, 0.1, 0.2], 50, 5, cohort_size=3, keep_trials=True)
+    assert oc.trials is not None
+    assert int(oc.trials.n[:, 2:].sum()) == 0  # nobody above dose 2
+    assert int(oc.trials.n[:, 1].sum()) > 0

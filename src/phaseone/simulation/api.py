@@ -23,7 +23,7 @@ from phaseone.simulation.batch import TrialBatch
 from phaseone.simulation.compile import Unwrapped, interval_plan, unwrap
 from phaseone.simulation.engine import IntervalPlan, check_truth
 from phaseone.simulation.fitpath import FitPlan, fit_plan
-from phaseone.simulation.machine import state_machine
+from phaseone.simulation.machine import StateMachine, state_machine
 from phaseone.simulation.plan import Plan
 from phaseone.simulation.results import OCStats, OperatingCharacteristics, Thresholds
 from phaseone.simulation.rng import chunk_seeds
@@ -55,9 +55,19 @@ def run_chunk(task: ChunkTask) -> tuple[int, OCStats, TrialBatch | None]:
         batch = task.plan.run_seeded(task.truth, task.seed, task.trials)
     else:
         u = np.random.default_rng(task.seed).random((task.trials, task.width))
-        batch, _ = task.plan.run(task.truth, u)
+        batch, _ = fastest(task.plan).run(task.truth, u)
     stats = OCStats.from_batch(batch, task.truth, task.thresholds)
     return task.index, stats, batch if task.keep_trials else None
+
+
+def fastest(plan: Plan) -> Plan | StateMachine:
+    """The interval design's state machine where it has one (checked equal to the engine
+    trial by trial), else the plan itself."""
+    if isinstance(plan, IntervalPlan):
+        machine = state_machine(plan)
+        if machine is not None:
+            return machine
+    return plan
 
 
 class Backend(Protocol):
@@ -157,10 +167,9 @@ def _cohorts_within_stop_at_n(parts: Unwrapped, cs: int, cohorts: int | None) ->
 def r_stream_runner(plan: Plan, truth: NDArray[np.float64]) -> StreamRunner:
     """How trials are played on R's stream: through the interval design's state machine
     where it has one (checked equal to the engine), else through the plan's engine."""
-    if isinstance(plan, IntervalPlan):
-        machine = state_machine(plan)
-        if machine is not None:
-            return machine.stream_runner(truth)
+    fast = fastest(plan)
+    if isinstance(fast, StateMachine):
+        return fast.stream_runner(truth)
     return window_runner(lambda u: plan.run(truth, u), plan.uniforms_per_trial)
 
 

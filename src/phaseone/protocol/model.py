@@ -322,6 +322,48 @@ class Response(Sourced):
     ctcae_version: Literal["4.03", "5.0"]
 
 
+class ImmuneGroups(Sourced):
+    """Primary objective III: which dose levels form each group of the immune comparison."""
+
+    groups: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")],
+                 tuple[int, ...]] = Field(min_length=2, max_length=2)
+    # The last sample on or before this study day is the patient's baseline.
+    baseline_max_day: int = 1
+
+
+class HacaRules(Sourced):
+    """Secondary objective V: when a HACA titre is positive, boosted, persistent."""
+
+    positive_titre: float = Field(gt=0)
+    # Treatment-boosted: positive at baseline and a later titre at least this many times
+    # the baseline titre.
+    boost_fold: float = Field(default=4.0, gt=1)
+    # Persistent: first and last positive samples at least this many days apart, or the
+    # patient's last sample positive.
+    persistent_days: int = Field(default=112, ge=1)
+
+
+class TldaRules(Sourced):
+    """Secondary objective IX: the NB5 TaqMan array's ΔCt and positivity rules."""
+
+    genes: tuple[str, ...] = Field(min_length=1)
+    reference_genes: tuple[str, ...] = Field(min_length=1)
+    # Ct given to a well with no amplification ("undetermined").
+    undetected_ct: float = Field(gt=0, le=60)
+    # A specimen is positive when at least this many panel genes amplify and, where a
+    # cut-off is set for its specimen type, its ΔCt is at or below it.
+    min_genes_detected: int = Field(default=1, ge=1)
+    delta_ct_cutoff: dict[str, float] = Field(default_factory=dict)
+    # A reference Ct above this makes the specimen unevaluable (degraded RNA).
+    reference_ct_max: float | None = Field(default=None, gt=0)
+
+
+class Correlatives(Frozen):
+    immune: ImmuneGroups | None = None
+    haca: HacaRules | None = None
+    tlda: TldaRules | None = None
+
+
 class Protocol(Frozen):
     """One trial, as data. Build it with phaseone.protocol.load_protocol()."""
 
@@ -341,6 +383,7 @@ class Protocol(Frozen):
     design: DesignSpec
     dosing: Dosing
     response: Response
+    correlatives: Correlatives = Field(default_factory=Correlatives)
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:
@@ -541,8 +584,37 @@ def check_protocol(protocol: Protocol) -> None:
             )
         )
 
+    _check_correlatives(problems, protocol)
+
     if problems:
         raise ProtocolError(problems)
+
+
+def _check_correlatives(problems: list[Problem], protocol: Protocol) -> None:
+    """Immune groups name known, distinct dose levels; TLDA genes and references differ."""
+    immune = protocol.correlatives.immune
+    if immune is not None:
+        level_ids = {level.id for level in protocol.dose_levels}
+        seen: dict[int, str] = {}
+        for name, levels in immune.groups.items():
+            path = f"correlatives.immune.groups.{name}"
+            if not levels:
+                problems.append(Problem(path, "expected at least one dose level"))
+            for level in levels:
+                if level not in level_ids:
+                    problems.append(Problem(path, f"unknown dose level {level}; expected one "
+                                                  f"of {', '.join(map(str, sorted(level_ids)))}"))
+                elif level in seen:
+                    problems.append(Problem(path, f"dose level {level} is already in group "
+                                                  f"{seen[level]!r}"))
+                else:
+                    seen[level] = name
+    tlda = protocol.correlatives.tlda
+    if tlda is not None:
+        both = sorted(set(tlda.genes) & set(tlda.reference_genes))
+        if both:
+            problems.append(Problem("correlatives.tlda.reference_genes",
+                                    f"{', '.join(both)} is also a panel gene"))
 
 
 def _days_fit(problems: list[Problem], path: str, days: tuple[int, ...], length: int) -> None:

@@ -3,7 +3,10 @@
 A design is an immutable spec. ``design.fit(outcomes)`` returns a `DesignState`: the next
 dose (or none), whether to continue, which doses are admissible, per-dose counts and
 estimates, the end-of-trial selection and the rules that decided. Modifiers wrap a design
-with ``design | StopAtN(36)`` and change only what they are about.
+with ``design | StopAtN(36)`` and change only what they are about: the `Modifier`
+interface and the `Modified` wrapper live here, the modifiers themselves in
+`modifiers.py`. `EscalationDesign` builds every design's state in one place; a design
+supplies what it reads from the data (`assess`) and its rule (`decide`).
 """
 
 from __future__ import annotations

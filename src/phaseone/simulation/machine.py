@@ -26,7 +26,7 @@ from phaseone.simulation.batch import TrialBatch
 from phaseone.simulation.engine import IntervalPlan, advance_states, check_truth
 from phaseone.simulation.selection import eliminated_from, isotonic_select
 
-MAX_STATES = 400_000  # above this the table costs more than it saves; the engine runs instead
+MAX_STATES = 100_000  # above this the build costs more than it saves; the engine runs instead
 
 # What a stream runner returns: uniforms used per candidate start, and how to turn chosen
 # candidates (indices into the starts) into trial results.
@@ -187,6 +187,8 @@ def build_machine(plan: IntervalPlan, max_states: int = MAX_STATES) -> StateMach
     reasons: list[NDArray[np.int64]] = [np.zeros(1, dtype=np.int64)]
     edges: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []  # (from * outcomes + t, to)
     for cohort in range(plan.n_cohorts):
+        if count + level.shape[0] * outcomes > 2 * max_states:
+            return None  # give up before the costly step: the machine would be too large
         parent = np.repeat(np.arange(level.shape[0]), outcomes)
         tox = np.tile(np.arange(outcomes), level.shape[0])
         take = np.full(parent.size, cs, dtype=np.int64)

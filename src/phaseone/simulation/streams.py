@@ -24,11 +24,11 @@ from numpy.typing import NDArray
 from phaseone.simulation.batch import TrialBatch
 from phaseone.simulation.rng import RUniformStream
 
+FIRST_STRETCH = 256  # trials in the first stretch, which learns the mean uniforms used
+
 Runner = Callable[[NDArray[np.float64]], tuple[TrialBatch, NDArray[np.int64]]]
 Taker = Callable[[NDArray[np.int64]], TrialBatch]
 # (stream buffer, candidate starts in it) -> (uniforms each candidate uses, taker of rows)
-FIRST_STRETCH = 256
-
 StreamRunner = Callable[[NDArray[np.float64], NDArray[np.int64]], tuple[NDArray[np.int64], Taker]]
 
 

@@ -10,12 +10,12 @@ from typing import Any
 from phaseone.protocol.model import Protocol
 from phaseone.store import records
 from phaseone.store.access import EXPORTERS
+from phaseone.store.models import Patient
 from phaseone.store.scope import Scope
 from phaseone.store.sites import list_sites
 from phaseone.workflow.treatment import TREATMENT_END
 
 Row = dict[str, Any]
-PAGE = 5_000
 
 # Read in this order; each name is a record type of the store.
 ENTITIES = (
@@ -74,27 +74,38 @@ class Snapshot:
 def _all(
     scope: Scope, spec: records.EntitySpec, deidentify: bool, as_of: dt.date | None
 ) -> Iterator[Row]:
-    """Every record of a type as the actor may see it; with a data cut-off, only those dated
-    on or before it, and a later date on a kept record (resolved after the cut-off) unknown.
-    The cut-off reads real dates, before any de-identification."""
-    column = DATE_OF[spec.name]
+    """Every record of a type the actor may see, not voided, as column values (no ORM
+    objects: an export reads every row once); de-identified as every view of the store is.
+
+    With a data cut-off, only the records dated on or before it, and a later date on a kept
+    record (resolved after the cut-off) unknown. The cut-off reads real dates, before any
+    de-identification. A screening's per-criterion results are not read.
+    """
+    model: Any = spec.model
+    table = model.__table__
+    columns = [*records.content_columns(table), table.c.id]
+    stmt = records.visible(scope, spec).where(model.voided.is_(False))
+    if model is Patient:
+        stmt = stmt.with_only_columns(*columns, table.c.date_shift_days)
+    else:
+        stmt = stmt.with_only_columns(*columns, Patient.date_shift_days).join(
+            Patient, Patient.id == model.patient_id
+        )
+    date_column = DATE_OF[spec.name]
     later = LATER_DATES.get(spec.name, ())
-    offset = 0
-    while True:
-        page = records.list_records(scope, spec, {}, limit=PAGE, offset=offset)
-        for obj in page.items:
-            day = getattr(obj, column)
-            if as_of is not None and day is not None and day > as_of:
-                continue
-            row = records.view(obj, scope.actor, deidentify=deidentify)
-            if as_of is not None:
-                for name in later:
-                    if getattr(obj, name) is not None and getattr(obj, name) > as_of:
-                        row[name] = None
-            yield row
-        offset += len(page.items)
-        if not page.items or offset >= page.total:
-            return
+    hide = deidentify or scope.actor.deidentified
+    for found in scope.session.execute(stmt.order_by(table.c.id)).mappings():
+        row = dict(found)
+        shift = row.pop("date_shift_days")
+        day = row.get(date_column)
+        if as_of is not None and day is not None and day > as_of:
+            continue
+        for name in later:
+            if as_of is not None and row.get(name) is not None and row[name] > as_of:
+                row[name] = None
+        if hide:
+            row = records.deidentify_values(table, row, shift)
+        yield row
 
 
 def read(

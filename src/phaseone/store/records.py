@@ -51,6 +51,8 @@ MAX_SHIFT_DAYS = 365
 def _random_shift() -> int:
     magnitude = 1 + secrets.randbelow(MAX_SHIFT_DAYS)
     return magnitude if secrets.randbelow(2) else -magnitude
+
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -145,12 +147,16 @@ def spec_for(name: str) -> EntitySpec:
 # --- content, hashing, presentation -------------------------------------------------------
 
 
+def content_columns(table: Any) -> list[Any]:
+    """A table's own data columns: what is audited on creation and what is signed."""
+    return [col for col in table.columns if col.key not in BOOKKEEPING]
+
+
 def content(obj: Stamped) -> dict[str, Any]:
     """A record's own data (no bookkeeping): what is audited on creation and what is signed."""
     values = {
         col.key: getattr(obj, col.key)
-        for col in obj.__table__.columns  # type: ignore[attr-defined]
-        if col.key not in BOOKKEEPING
+        for col in content_columns(obj.__table__)  # type: ignore[attr-defined]
     }
     if isinstance(obj, ScreeningEvaluation):
         values["criteria"] = [_criterion(c) for c in obj.criteria]
@@ -199,8 +205,13 @@ def _shift_json(value: Any, days: int) -> Any:
 
 
 def _deidentify(obj: Stamped, values: dict[str, Any]) -> dict[str, Any]:
-    days = _shift_days(obj)
-    for col in obj.__table__.columns:  # type: ignore[attr-defined]
+    return deidentify_values(obj.__table__, values, _shift_days(obj))  # type: ignore[attr-defined]
+
+
+def deidentify_values(table: Any, values: dict[str, Any], days: int) -> dict[str, Any]:
+    """A record's values as a de-identified view shows them: identifiers and free text
+    withheld, dates (and dates inside engine output) moved by the patient's `days`."""
+    for col in table.columns:
         phi = col.info.get("phi")
         if col.key not in values:
             continue
@@ -281,7 +292,8 @@ def present_many(scope: Scope, spec: EntitySpec, objs: Sequence[Stamped]) -> lis
 # --- reading (scoped) ---------------------------------------------------------------------
 
 
-def _visible(scope: Scope, spec: EntitySpec) -> Select[Any]:
+def visible(scope: Scope, spec: EntitySpec) -> Select[Any]:
+    """The records of a type the actor may see (site staff: their own site's)."""
     model: Any = spec.model
     stmt = select(model)
     if spec.site_bound and scope.actor.site_scoped:
@@ -292,7 +304,7 @@ def _visible(scope: Scope, spec: EntitySpec) -> Select[Any]:
 def get(scope: Scope, spec: EntitySpec, record_id: int) -> Any:
     """One record the actor may see, or NotFoundError (also for other sites' records)."""
     model: Any = spec.model
-    obj = scope.session.scalar(_visible(scope, spec).where(model.id == record_id))
+    obj = scope.session.scalar(visible(scope, spec).where(model.id == record_id))
     if obj is None:
         raise NotFoundError(f"no {spec.label} {record_id}")
     return obj
@@ -316,7 +328,7 @@ def list_records(
     include_voided: bool = False,
 ) -> Page:
     model: Any = spec.model
-    stmt = _visible(scope, spec)
+    stmt = visible(scope, spec)
     for name, value in filters.items():
         if value is not None:
             stmt = stmt.where(getattr(model, name) == value)

@@ -445,6 +445,7 @@ def record_ae(
 
 @router.post("/patients/{patient_id}/off-treatment")
 def off_treatment(
+    request: Request,
     viewer: Viewer,
     patient_id: int,
     csrf_token: Csrf,
@@ -455,6 +456,7 @@ def off_treatment(
     def act() -> str:
         treatment.end_treatment(
             viewer.scope,
+            trial_of(request),
             patient_id=patient_id,
             ended_on=_date(ended_on, "ended_on"),
             reason=reason,

@@ -399,10 +399,19 @@ def course_view(scope: Scope, trial: Trial, patient_id: int, number: int) -> Cou
     return CourseView(patient, row, plan, tuple(rows), days, shift)
 
 
+def patient(scope: Scope, patient_id: int) -> Patient:
+    """A patient the actor sees (another site's: not found)."""
+    return _patient(scope, patient_id)
+
+
 def course_list(scope: Scope, patient_id: int) -> list[Course]:
-    """The started courses of a patient the actor sees (dates are real: page use only)."""
-    patient = _patient(scope, patient_id)
-    return courses_of(scope, patient.id)
+    """The started courses of a patient the actor sees (stored rows: real dates)."""
+    return courses_of(scope, _patient(scope, patient_id).id)
+
+
+def presented_courses(scope: Scope, patient_id: int) -> list[dict[str, Any]]:
+    """The started courses as the actor may see them (de-identified for the statistician)."""
+    return records.present_many(scope, COURSES, course_list(scope, patient_id))
 
 
 def course_roadmap(scope: Scope, trial: Trial, patient_id: int, number: int) -> str:

@@ -95,8 +95,11 @@ def test_course_2_from_the_pages(service: Service, journey, pages: TestClient) -
         follow_redirects=False,
     )
     assert bad.status_code == 422 and "given_mg" in bad.text
+    course_1_given = pages.get(f"/patients/{patient}").text.count(" mg given")
     ok = pages.post(f"/patients/{patient}/courses/2/doses", data=dose, follow_redirects=False)
     assert ok.status_code == 303, ok.text
+    # The patient page's course-1 calendar does not take course 2's day-1 dose.
+    assert pages.get(f"/patients/{patient}").text.count(" mg given") == course_1_given
     page = pages.get(f"/patients/{patient}/courses/2")
     assert "as planned" in page.text
     roadmap = pages.get(f"/patients/{patient}/courses/2/roadmap")

@@ -219,7 +219,8 @@ def patient_page(request: Request, viewer: Viewer, patient_id: int) -> HTMLRespo
     calendar = []
     if courses:
         plan = registration.course_plan(trial, courses[0])
-        calendar = present.calendar_rows(plan, data["doses"])
+        first = [d for d in data["doses"] if d.course_id == courses[0].id]  # course 1 only
+        calendar = present.calendar_rows(plan, first)
     state = trial_state(scope.session, trial, utcnow().date())
     window = next((w for w in state.pending if w.patient == patient.subject_code), None)
     return render(

@@ -79,9 +79,8 @@ def test_course_2_from_the_pages(service: Service, journey, pages: TestClient) -
     assert 'value="holiday weekend"' in refused.text and 'value="28"' in refused.text
     assert courses_stored(service) == 2  # course 1 of each journey patient, nothing more
 
-    started = pages.post(
-        f"/patients/{patient}/courses", data=form | {"height_cm": "130"}, follow_redirects=False
-    )
+    valid = form | {"height_cm": "130"}
+    started = pages.post(f"/patients/{patient}/courses", data=valid, follow_redirects=False)
     assert started.status_code == 303, started.text
     assert started.headers["location"].startswith(f"/patients/{patient}/courses/2?ok=")
     page = pages.get(f"/patients/{patient}/courses/2")
@@ -105,10 +104,25 @@ def test_course_2_from_the_pages(service: Service, journey, pages: TestClient) -
     roadmap = pages.get(f"/patients/{patient}/courses/2/roadmap")
     assert roadmap.status_code == 200 and "Fri 05 Jul 2024" in roadmap.text
 
+    missing = pages.post(f"/patients/{patient}/courses/5/doses", data=dose)
+    assert missing.status_code == 404 and "course 5 is not started" in missing.text
+
     login(pages, "coord_b")
     for path in ("", "/2", "/2/roadmap"):
         other = pages.get(f"/patients/{patient}/courses{path}")
         assert other.status_code == 404 and "CHLA-001" not in other.text
+    token_b = csrf(pages.get("/").text)
+    before = courses_stored(service)
+    foreign = pages.post(f"/patients/{patient}/courses", data=valid | {"csrf_token": token_b})
+    assert foreign.status_code == 404 and "CHLA-001" not in foreign.text
+    assert foreign.headers["content-type"].startswith("text/html")
+    assert courses_stored(service) == before
+
+    login(pages, "monitor")
+    token_m = csrf(pages.get("/").text)
+    read_only = pages.post(f"/patients/{patient}/courses", data=valid | {"csrf_token": token_m})
+    assert read_only.status_code == 403 and "may not start courses" in read_only.text
+    assert courses_stored(service) == before
 
     login(pages, "stat")
     shifted = pages.get(f"/patients/{patient}/courses/2")

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from phaseone.errors import InputError, NotFoundError
+from phaseone.store import records
 from phaseone.store.errors import ConflictError
 from phaseone.store.models import AuditRecord
 from phaseone.store.testing import sqlite_database
@@ -374,3 +375,17 @@ def test_a_full_course_at_the_registered_level_is_a_full_dose(world: World) -> N
     assert all(r["intensity"] == pytest.approx(1.0) for r in rows)
     din = next(r for r in rows if r["agent_id"] == "dinutuximab")
     assert din["relative"] == pytest.approx(1.0)  # infused exactly: no rounding
+
+
+def test_no_course_follows_a_voided_course_1(world: World) -> None:
+    patient_id = world.patient_on("chla", T0, doses=0)
+    counts(world, patient_id, DUE_2)
+    with world.as_user("coord.chla") as scope:
+        first = course_service.course_of(scope, patient_id, 1)
+        records.void(scope, records.SPECS["courses"], first.id, "entered for the wrong patient")
+    with world.as_user("coord.chla") as scope:
+        assert "voided" in (
+            course_service.next_course(scope, world.trial, patient_id).blocked or ""
+        )
+    with pytest.raises(ConflictError, match="course 1 is voided"):
+        start(world, patient_id, DUE_2)

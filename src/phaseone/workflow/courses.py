@@ -114,6 +114,8 @@ def next_course(scope: Scope, trial: Trial, patient_id: int) -> NextCourse:
     if end is not None:
         return NextCourse(None, None, None, f"off treatment since {end.ended_on}")
     started = courses_of(scope, patient.id)
+    if not started:
+        return NextCourse(None, None, None, "course 1 is voided; correct the course records")
     last = started[-1]
     most = trial.protocol.course.max_courses
     if last.number >= most:
@@ -148,7 +150,10 @@ def start_course(
         )
     protocol = trial.protocol
     most = protocol.course.max_courses
-    last = courses_of(scope, patient.id)[-1]
+    started = courses_of(scope, patient.id)
+    if not started:
+        raise ConflictError("course 1 is voided; correct the course records first")
+    last = started[-1]
     wanted = last.number + 1
     if number is not None and number != wanted:
         raise InputError([Problem("number", f"the next course is course {wanted}")])

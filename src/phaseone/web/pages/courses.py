@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from phaseone.dosing.rules import start_conditions
 from phaseone.dosing.terms import course_terms
 from phaseone.errors import InputError, NotFoundError, PhaseoneError, Problem
-from phaseone.store.errors import AuthenticationError, PermissionDenied
+from phaseone.store.errors import AuthenticationError, ConflictError, PermissionDenied
 from phaseone.web.api.courses import DelayIn, StartCourseIn
 from phaseone.web.api.enrolment import DoseIn
 from phaseone.web.pages.session import PageUser, Viewer, back, check_csrf, render, trial_of
@@ -100,6 +100,13 @@ def _refused(request: Request, viewer: PageUser, exc: PhaseoneError) -> HTMLResp
     return render(request, "error.html", viewer, status_code=status, message=str(exc))
 
 
+def _status(exc: PhaseoneError) -> int:
+    """The status a refused form is shown again with (as the API would answer)."""
+    if isinstance(exc, (PermissionDenied, AuthenticationError)):
+        return 403
+    return 409 if isinstance(exc, ConflictError) else 422
+
+
 @router.get("/patients/{patient_id}/courses", response_class=HTMLResponse)
 def course_index(request: Request, viewer: Viewer, patient_id: int) -> HTMLResponse:
     try:
@@ -149,9 +156,17 @@ async def start_course(request: Request, viewer: Viewer, patient_id: int) -> Res
 
     failed = _attempt(viewer, fields, act)
     if failed is not None:
-        return _listing(
-            request, viewer, patient_id, status_code=422, form=fields, problems=_problems(failed)
-        )
+        try:
+            return _listing(
+                request,
+                viewer,
+                patient_id,
+                status_code=_status(failed),
+                form=fields,
+                problems=_problems(failed),
+            )
+        except (NotFoundError, PermissionDenied) as exc:
+            return _refused(request, viewer, exc)
     n = made["number"]
     return back(
         f"/patients/{patient_id}/courses/{n}",
@@ -206,6 +221,29 @@ def _course_page(
     )
 
 
+def _course_again(
+    request: Request,
+    viewer: PageUser,
+    patient_id: int,
+    number: int,
+    fields: dict[str, str],
+    failed: PhaseoneError,
+) -> HTMLResponse:
+    """The course page again with the refused form filled in (or why there is no page)."""
+    try:
+        return _course_page(
+            request,
+            viewer,
+            patient_id,
+            number,
+            status_code=_status(failed),
+            form=fields,
+            problems=_problems(failed),
+        )
+    except (NotFoundError, PermissionDenied, InputError) as exc:
+        return _refused(request, viewer, exc)
+
+
 @router.get("/patients/{patient_id}/courses/{number}", response_class=HTMLResponse)
 def course_page(request: Request, viewer: Viewer, patient_id: int, number: int) -> HTMLResponse:
     try:
@@ -241,15 +279,7 @@ async def delay_course(request: Request, viewer: Viewer, patient_id: int, number
 
     failed = _attempt(viewer, fields, act)
     if failed is not None:
-        return _course_page(
-            request,
-            viewer,
-            patient_id,
-            number,
-            status_code=422,
-            form=fields,
-            problems=_problems(failed),
-        )
+        return _course_again(request, viewer, patient_id, number, fields, failed)
     return back(f"/patients/{patient_id}/courses/{number}", ok=f"Course {number} day 1 moved.")
 
 
@@ -279,13 +309,5 @@ async def record_dose(request: Request, viewer: Viewer, patient_id: int, number:
 
     failed = _attempt(viewer, fields, act)
     if failed is not None:
-        return _course_page(
-            request,
-            viewer,
-            patient_id,
-            number,
-            status_code=422,
-            form=fields,
-            problems=_problems(failed),
-        )
+        return _course_again(request, viewer, patient_id, number, fields, failed)
     return back(f"/patients/{patient_id}/courses/{number}", ok="Dose recorded.")

@@ -321,6 +321,48 @@ class Response(Sourced):
     ctcae_version: Literal["4.03", "5.0"]
 
 
+class ImmuneGroups(Sourced):
+    """Primary objective III: which dose levels form each group of the immune comparison."""
+
+    groups: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")],
+                 tuple[int, ...]] = Field(min_length=2, max_length=2)
+    # The last sample on or before this study day is the patient's baseline.
+    baseline_max_day: int = 1
+
+
+class HacaRules(Sourced):
+    """Secondary objective V: when a HACA titre is positive, boosted, persistent."""
+
+    positive_titre: float = Field(gt=0)
+    # Treatment-boosted: positive at baseline and a later titre at least this many times
+    # the baseline titre.
+    boost_fold: float = Field(default=4.0, gt=1)
+    # Persistent: first and last positive samples at least this many days apart, or the
+    # patient's last sample positive.
+    persistent_days: int = Field(default=112, ge=1)
+
+
+class TldaRules(Sourced):
+    """Secondary objective IX: the NB5 TaqMan array's ΔCt and positivity rules."""
+
+    genes: tuple[str, ...] = Field(min_length=1)
+    reference_genes: tuple[str, ...] = Field(min_length=1)
+    # Ct given to a well with no amplification ("undetermined").
+    undetected_ct: float = Field(gt=0, le=60)
+    # A specimen is positive when at least this many panel genes amplify and, where a
+    # cut-off is set for its specimen type, its ΔCt is at or below it.
+    min_genes_detected: int = Field(default=1, ge=1)
+    delta_ct_cutoff: dict[str, float] = Field(default_factory=dict)
+    # A reference Ct above this makes the specimen unevaluable (degraded RNA).
+    reference_ct_max: float | None = Field(default=None, gt=0)
+
+
+class Correlatives(Frozen):
+    immune: ImmuneGroups | None = None
+    haca: HacaRules | None = None
+    tlda: TldaRules | None = None
+
+
 class Protocol(Frozen):
     """One trial, as data. Build it with phaseone.protocol.load_protocol()."""
 
@@ -340,6 +382,7 @@ class Protocol(Frozen):
     design: DesignSpec
     dosing: Dosing
     response: Response
+    correlatives: Correlatives = Field(default_factory=Correlatives)
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:

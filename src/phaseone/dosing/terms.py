@@ -1,7 +1,7 @@
 """Controlled terms of the course workflow: delay causes and reasons treatment ends.
 
 The lists are data (data/course_terms.yaml, with their provenance), not constants: a site
-picks one id, and an export maps it to the CDISC disposition term stored beside it.
+picks one id; the SDTM export maps an end reason to its CDISC disposition term.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from phaseone.errors import InputError, Problem
 class Term:
     id: str
     label: str
-    cdisc: str | None = None
     all_courses: bool = False  # only once every protocol course has been started
     needs_detail: bool = False
 
@@ -36,7 +35,6 @@ def _term(raw: dict[str, Any]) -> Term:
     return Term(
         id=str(raw["id"]),
         label=str(raw["label"]),
-        cdisc=None if raw.get("cdisc") is None else str(raw["cdisc"]),
         all_courses=bool(raw.get("all_courses", False)),
         needs_detail=bool(raw.get("needs_detail", False)),
     )

@@ -75,6 +75,9 @@ class Objective(Sourced):
     id: Slug
     kind: Literal["primary", "secondary", "exploratory"]
     text: str = Field(min_length=1)
+    # The study report's analysis that answers it (a name the report knows); none: the
+    # report states that no analysis is defined for it.
+    analysis: Slug | None = None
 
 
 # --- agents and dose levels ------------------------------------------------------------

@@ -65,6 +65,7 @@ def trial_world(tmp_path: Path) -> Iterator[World]:
             )
             treat_service.end_treatment(
                 scope,
+                world.trial,
                 patient_id=first,
                 ended_on=start + dt.timedelta(days=20),
                 reason="progressive_disease",

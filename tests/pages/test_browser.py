@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -121,6 +122,42 @@ def test_coordinator_screens_registers_and_records_an_adverse_event(
     assert flash(page) == "Adverse event saved: Diarrhea grade 2."
     assert "Diarrhea" in page.locator("#adverse-events table").inner_text()
     every_field_labelled(page)
+    course_2_with_a_dose_modification_and_a_delay(page, patient_url, served)
+
+
+def course_2_with_a_dose_modification_and_a_delay(
+    page: Any, patient_url: str, served: Served
+) -> None:
+    """Course 2 of the patient just registered at level 3 (day 1 today): the counts, then
+    course 2 three days late at level 2 with a new height and weight."""
+    page.goto(patient_url)
+    page.get_by_label("Analyte").select_option("platelets")
+    page.get_by_label("Unit").select_option("/uL")
+    page.get_by_label("Value", exact=True).fill("150000")
+    page.get_by_role("button", name="Save lab").click()
+    assert "platelets" in flash(page).lower()
+    page.get_by_role("link", name="All courses").first.click()
+    due = served.today + dt.timedelta(days=28)
+    assert page.get_by_label("Day 1", exact=True).input_value() == due.isoformat()
+    page.get_by_label("Day 1", exact=True).fill((due + dt.timedelta(days=3)).isoformat())
+    page.get_by_label("Height (cm), measured for this course").fill("124")
+    page.get_by_label("Weight (kg), measured for this course").fill("23")
+    page.get_by_label("Dose level", exact=True).select_option("2")
+    page.get_by_label("Reason for a lower dose level").fill("grade 3 rash in course 1")
+    page.get_by_label("Cause of a delay (if day 1 is late)").select_option("scheduling")
+    page.get_by_label("Delay in your words").fill("family travel")
+    every_field_labelled(page)
+    page.get_by_role("button", name="Start course 2").click()
+    # BSA: Mosteller sqrt(124 x 23 / 3600) = 0.890 m2.
+    assert flash(page) == "Course 2 started at dose level 2; BSA 0.89 m2."
+    meta = page.locator("p.meta").inner_text()
+    assert "delayed 3 days: scheduling" in meta
+    assert "dose modification: grade 3 rash in course 1" in meta
+    assert "Lenalidomide" in page.locator("table.calendar").inner_text()
+    every_field_labelled(page)
+    shot(page, "course-2", full=False)
+    page.get_by_role("link", name="Printable roadmap").click()
+    assert "2 of 12" in page.locator("body").inner_text()
 
 
 def test_a_site_user_cannot_open_another_sites_patient(page: Any, served: Served) -> None:

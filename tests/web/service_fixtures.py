@@ -197,7 +197,9 @@ RECORD_PATHS = (
     "follow-ups",
 )
 # Made only by the workflow (the server assigns levels, the rules propose determinations).
-WORKFLOW_MADE = frozenset({"registrations", "dlt-determinations", "escalation-decisions"})
+WORKFLOW_MADE = frozenset(
+    {"registrations", "courses", "dlt-determinations", "escalation-decisions"}
+)
 # Created with POST /<path> (the generic record API).
 CREATABLE = tuple(path for path in RECORD_PATHS if path not in WORKFLOW_MADE)
 

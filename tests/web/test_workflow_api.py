@@ -415,11 +415,17 @@ def test_the_waitlist_is_first_come_and_the_chair_can_move_a_request(service: Se
 
 def test_a_course_cannot_raise_the_registered_dose_level(service: Service, journey) -> None:
     """The journey's patient is registered on level 1 (the starting level); a course may stay
-    there or go lower (a dose modification), never higher."""
+    there or go lower (a dose modification), never higher. Courses are made by the workflow
+    (POST /patients/{id}/courses), not through the generic record API."""
     patient = journey["a"]["patients"]
     before = snapshot(service)
     course = body_for("courses", "chla", "", journey["a"]) | {"number": 3, "dose_level": 2}
-    refused = service.post("coord_a", "/courses", course)
+    assert service.post("coord_a", "/courses", course).status_code == 405
+    refused = service.post(
+        "coord_a",
+        f"/patients/{patient}/courses",
+        {"start_date": "2024-07-01", "height_cm": 128, "weight_kg": 26.5, "dose_level": 2},
+    )
     assert refused.status_code == 422
     assert "above the registered level 1" in refused.text and "dose_level" in refused.text
     assert snapshot(service) == before
@@ -428,8 +434,3 @@ def test_a_course_cannot_raise_the_registered_dose_level(service: Service, journ
         "coord_a", f"/courses/{course_id}", {"dose_level": 2, "reason": "typo"}
     )
     assert raised.status_code == 422 and "above the registered level" in raised.text
-    same = service.post("coord_a", "/courses", course | {"dose_level": 1})
-    assert same.status_code == 201, same.text
-    assert service.ok(service.get("coord_a", f"/courses/{same.json()['id']}"))[
-        "patient_id"
-    ] == patient

@@ -144,7 +144,11 @@ def test_two_dlts_de_escalate_and_the_level_is_too_toxic(world: World) -> None:
                 course=1,
             )
             treat_service.end_treatment(
-                scope, patient_id=patient_id, ended_on=start.date() + 5 * DAY, reason="dlt"
+                scope,
+                world.trial,
+                patient_id=patient_id,
+                ended_on=start.date() + 5 * DAY,
+                reason="dlt",
             )
     later = start + 6 * DAY
     with world.as_user("chair") as scope:

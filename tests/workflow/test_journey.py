@@ -185,7 +185,11 @@ def test_a_site_user_cannot_act_on_another_sites_patient(world: World) -> None:
             )
         with pytest.raises(NotFoundError):
             treat_service.end_treatment(
-                scope, patient_id=patient_id, ended_on=T0.date(), reason="physician_decision"
+                scope,
+                world.trial,
+                patient_id=patient_id,
+                ended_on=T0.date(),
+                reason="physician_decision",
             )
         assert screen_service.latest_screening(scope, patient_id) is None
         with pytest.raises(PermissionDenied):
@@ -213,10 +217,11 @@ def test_off_treatment_and_off_study_need_a_reason(world: World) -> None:
     with world.as_user("coord.chla") as scope:
         with pytest.raises(InputError, match="expected one of"):
             treat_service.end_treatment(
-                scope, patient_id=patient_id, ended_on=T0.date(), reason="bored"
+                scope, world.trial, patient_id=patient_id, ended_on=T0.date(), reason="bored"
             )
         treat_service.end_treatment(
             scope,
+            world.trial,
             patient_id=patient_id,
             ended_on=T0.date() + dt.timedelta(days=4),
             reason="patient_or_guardian_withdrawal",

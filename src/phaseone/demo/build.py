@@ -235,6 +235,7 @@ class DemoBuilder:
                 )
                 treatment.end_treatment(
                     scope,
+                    self.trial,
                     patient_id=patient_id,
                     ended_on=onset + dt.timedelta(days=1),
                     reason="dlt",

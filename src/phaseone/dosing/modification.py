@@ -12,6 +12,7 @@ from phaseone.dosing.calendar import Modification, TreatmentPlan, build_plan, ch
 from phaseone.dosing.dose import find_level
 from phaseone.dosing.sheet import sheet_for
 from phaseone.errors import InputError, Problem
+from phaseone.protocol.model import Protocol
 
 
 def modify_dose_level(
@@ -58,3 +59,59 @@ def modify_dose_level(
         plan.courses[-1].course,
         (*plan.modifications, change),
     )
+
+
+def course_level(
+    protocol: Protocol,
+    *,
+    registered: int,
+    previous: int,
+    requested: object,
+    reason: object,
+    course: int,
+) -> tuple[int, str | None]:
+    """The dose level of a new course, and the reason when it is a new reduction.
+
+    A course is given at the level of the course before it (default) or, as a dose
+    modification, at a lower protocol level with a reason. It never goes above the
+    registered level (no intra-patient escalation) and, unless the protocol allows
+    re-escalation, never back above the previous course's level.
+    """
+    if requested is None:
+        return previous, None
+    target = find_level(protocol, requested)
+    order = [level.id for level in protocol.dose_levels]
+    ceiling = registered if protocol.dosing.reescalate_after_reduction else previous
+    if order.index(target.id) > order.index(registered):
+        raise InputError(
+            [
+                Problem(
+                    "dose_level",
+                    f"dose level {target.id} is above the registered level {registered}; "
+                    "a course stays at the registered level or moves to a lower one",
+                )
+            ]
+        )
+    if order.index(target.id) > order.index(ceiling):
+        raise InputError(
+            [
+                Problem(
+                    "dose_level",
+                    f"dose level {target.id} is above course {course - 1}'s level {previous}; "
+                    "the protocol does not re-escalate after a dose reduction",
+                )
+            ]
+        )
+    if target.id == previous:
+        return previous, None
+    if not isinstance(reason, str) or not reason.strip():
+        raise InputError(
+            [
+                Problem(
+                    "level_reason",
+                    f"a move from dose level {previous} to {target.id} needs the reason for "
+                    "the dose modification",
+                )
+            ]
+        )
+    return target.id, reason.strip()

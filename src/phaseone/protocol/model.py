@@ -318,6 +318,9 @@ class Dosing(Sourced):
     recalculate_each_course: bool = True
     recalculate_weight_change: float | None = Field(default=0.10, gt=0, lt=1)
     dose_tolerance: float = Field(default=0.10, gt=0, lt=1)
+    # After a dose reduction, may a later course go back up (never above the registered
+    # level)? NCI protocol-template practice is no.
+    reescalate_after_reduction: bool = False
 
 
 class Response(Sourced):

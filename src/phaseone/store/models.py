@@ -211,6 +211,15 @@ class Course(PatientOwned, Base):
     height_cm: Mapped[float | None] = mapped_column(Float)
     weight_kg: Mapped[float | None] = mapped_column(Float)
     bsa_m2: Mapped[float | None] = mapped_column(Float)
+    # Why the course is below the previous course's level (a dose modification).
+    level_reason: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+    # Days day 1 moved past the date the previous course allowed, the cause as a
+    # controlled term (dosing/data/course_terms.yaml) and the site's own words.
+    delay_days: Mapped[int | None] = mapped_column(Integer)
+    delay_cause: Mapped[str | None] = mapped_column(String(32))
+    delay_reason: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+    # The protocol's start conditions as checked when the course started (engine output).
+    start_checks: Mapped[Any] = mapped_column(JsonData, nullable=True)
 
 
 class DoseAdministration(PatientOwned, Base):

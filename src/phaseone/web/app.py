@@ -13,7 +13,16 @@ from phaseone.store.db import Database
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
 from phaseone.store.types import utcnow
 from phaseone.web import errors
-from phaseone.web.api import adjudication, audit, documents, enrolment, people, records, session
+from phaseone.web.api import (
+    adjudication,
+    audit,
+    courses,
+    documents,
+    enrolment,
+    people,
+    records,
+    session,
+)
 from phaseone.workflow import Trial
 
 API_PREFIX = "/api/v1"
@@ -62,6 +71,7 @@ def create_app(
     api.include_router(people.router)
     # Before the record routers, so that /dlt-determinations/due is not read as an id.
     api.include_router(enrolment.router)
+    api.include_router(courses.router)
     api.include_router(adjudication.router)
     api.include_router(documents.router)
     for router in records.routers():

@@ -116,6 +116,12 @@ def patient_window(scope: Scope, trial: Trial, patient_id: int) -> PatientWindow
             TreatmentEnd.patient_id == patient_id, TreatmentEnd.voided.is_(False)
         )
     )
+    # A late start of course 2 (with its cause) is what the course_delay DLT rule reads.
+    second = session.scalar(
+        select(Course).where(
+            Course.patient_id == patient_id, Course.number == 2, Course.voided.is_(False)
+        )
+    )
     return PatientWindow(
         patient_id=patient.subject_code,
         dose_level=reg.dose_level,
@@ -125,6 +131,8 @@ def patient_window(scope: Scope, trial: Trial, patient_id: int) -> PatientWindow
         doses_given=min(given, planned),
         off_treatment=None if end is None else end.ended_on,
         off_treatment_reason=None if end is None else end.reason,
+        next_course_delay_days=None if second is None else second.delay_days,
+        delay_cause=None if second is None else second.delay_cause,
         labs=tuple(
             LabPoint(date=lab.collected_on, analyte=lab.analyte, value=lab.value, unit=lab.unit)
             for lab in labs

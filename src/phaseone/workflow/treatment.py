@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from phaseone.dosing.terms import course_terms, end_reason
 from phaseone.errors import InputError, Problem
 from phaseone.labs import analyte as lookup_analyte
 from phaseone.safety.ctcae import LabGrade, grade_value
@@ -30,22 +31,13 @@ from phaseone.store.models import (
 )
 from phaseone.store.scope import Scope
 from phaseone.workflow.context import Trial
-from phaseone.workflow.registration import course_plan, registration_of
+from phaseone.workflow.registration import course_plan, courses_of, registration_of
 
 TREATMENT_END = records.EntitySpec(
     "treatment_ends", "end of treatment", TreatmentEnd, CLINICAL_WRITERS
 )
-OFF_TREATMENT_REASONS = (
-    "completed_therapy",
-    "progressive_disease",
-    "unacceptable_toxicity",
-    "dlt",
-    "patient_or_guardian_withdrawal",
-    "physician_decision",
-    "noncompliance",
-    "death",
-    "other",
-)
+# Controlled terms with their CDISC disposition term: dosing/data/course_terms.yaml.
+OFF_TREATMENT_REASONS = tuple(t.id for t in course_terms().end_reasons)
 
 
 def _course(scope: Scope, patient_id: int, number: int) -> Course:
@@ -292,16 +284,49 @@ def record_adverse_event(
 
 
 def end_treatment(
-    scope: Scope, *, patient_id: int, ended_on: dt.date, reason: str, detail: str | None = None
+    scope: Scope,
+    trial: Trial,
+    *,
+    patient_id: int,
+    ended_on: dt.date,
+    reason: str,
+    detail: str | None = None,
 ) -> TreatmentEnd:
-    """The patient comes off protocol treatment (follow-up goes on until off study)."""
+    """The patient comes off protocol treatment (follow-up goes on until off study).
+
+    "Completed therapy" needs every protocol course started; any other reason ends
+    treatment early. The end date is no earlier than day 1 of the last course started."""
     _registered(scope, patient_id)
-    if reason not in OFF_TREATMENT_REASONS:
-        raise InputError([Problem("reason", f"expected one of {', '.join(OFF_TREATMENT_REASONS)}")])
+    term = end_reason(reason)
+    started = courses_of(scope, patient_id)
+    most = trial.protocol.course.max_courses
+    problems: list[Problem] = []
+    if term.all_courses and (not started or started[-1].number < most):
+        done = started[-1].number if started else 0
+        problems.append(
+            Problem(
+                "reason",
+                f"{term.label} needs all {most} courses; {done} started: give the reason "
+                "treatment ends early",
+            )
+        )
+    if started and ended_on < started[-1].start_date:
+        problems.append(
+            Problem(
+                "ended_on",
+                f"course {started[-1].number} started on {started[-1].start_date}; "
+                "treatment cannot end before it",
+            )
+        )
+    text = detail.strip() if detail and detail.strip() else None
+    if term.needs_detail and text is None:
+        problems.append(Problem("detail", f"'{term.label}' needs the detail"))
+    if problems:
+        raise InputError(problems)
     end: TreatmentEnd = records.create(
         scope,
         TREATMENT_END,
-        {"patient_id": patient_id, "ended_on": ended_on, "reason": reason, "detail": detail},
+        {"patient_id": patient_id, "ended_on": ended_on, "reason": term.id, "detail": text},
     )
     return end
 

@@ -421,9 +421,12 @@ class OffTreatmentOut(BaseModel):
     response_model=OffTreatmentOut,
     summary="Take a registered patient off protocol treatment, with the reason",
 )
-def off_treatment(scope: Caller, patient_id: PatientId, data: OffTreatmentIn) -> dict[str, Any]:
+def off_treatment(
+    scope: Caller, request: Request, patient_id: PatientId, data: OffTreatmentIn
+) -> dict[str, Any]:
     end = treatment.end_treatment(
         scope,
+        trial_of(request),
         patient_id=patient_id,
         ended_on=data.ended_on,
         reason=data.reason,

@@ -4,9 +4,10 @@ Bodies come from schemas.py; the correction (PATCH) body and the response model 
 from the creation body so that the three never drift apart. Every rule (scoping, roles,
 reasons, audit, signatures) is applied by phaseone.store.records, not here.
 
-Registrations, DLT determinations and escalation decisions are made only by the workflow
-(web/api/enrolment.py, web/api/adjudication.py): their routers here have no creation, and
-their workflow signatures (determination, decision) are given through the workflow too.
+Registrations, courses, DLT determinations and escalation decisions are made only by the
+workflow (web/api/enrolment.py, web/api/courses.py, web/api/adjudication.py): their routers
+here have no creation, and their workflow signatures (determination, decision) are given
+through the workflow too.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the derived models themselves.
@@ -281,7 +282,9 @@ EXPOSED: tuple[Exposed, ...] = (
     Exposed("patients", "patients", schemas.PatientIn),
     Exposed("screening-evaluations", "screening_evaluations", schemas.ScreeningEvaluationIn),
     Exposed("registrations", "registrations", schemas.RegistrationIn, create=False),
-    Exposed("courses", "courses", schemas.CourseIn),
+    # Courses 2-12 start through the workflow (POST /patients/{id}/courses), course 1 at
+    # registration: the level, the doses and the delay are checked there.
+    Exposed("courses", "courses", schemas.CourseIn, create=False),
     Exposed("dose-administrations", "dose_administrations", schemas.DoseAdministrationIn),
     Exposed("lab-results", "lab_results", schemas.LabResultIn),
     Exposed("adverse-events", "adverse_events", schemas.AdverseEventIn),

@@ -78,6 +78,17 @@ class CourseIn(OwnedIn):
     height_cm: Measure | None = None
     weight_kg: Measure | None = None
     bsa_m2: Measure | None = None
+    level_reason: Note | None = Field(
+        default=None, description="Why the course is below the previous course's dose level."
+    )
+    delay_days: int | None = Field(
+        default=None, ge=0, le=366, description="Days day 1 moved past the date it was due."
+    )
+    delay_cause: Slug | None = Field(default=None, description="Why day 1 moved (a term id).")
+    delay_reason: Note | None = None
+    start_checks: list[EngineData] | None = Field(
+        default=None, description="The protocol's start conditions as checked at the start."
+    )
 
 
 class DoseAdministrationIn(OwnedIn):

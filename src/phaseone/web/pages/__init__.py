@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from phaseone.store.db import Database
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
 from phaseone.web.app import create_app
-from phaseone.web.pages import session, views
+from phaseone.web.pages import courses, session, views
 from phaseone.workflow import Trial
 
 
@@ -18,6 +18,7 @@ def install_pages(app: FastAPI, trial: Trial) -> None:
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     session.install(app)
     app.include_router(session.router)
+    app.include_router(courses.router)
     app.include_router(views.router)
 
 

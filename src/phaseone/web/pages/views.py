@@ -219,7 +219,8 @@ def patient_page(request: Request, viewer: Viewer, patient_id: int) -> HTMLRespo
     calendar = []
     if courses:
         plan = registration.course_plan(trial, courses[0])
-        calendar = present.calendar_rows(plan, data["doses"])
+        first = [d for d in data["doses"] if d.course_id == courses[0].id]  # course 1 only
+        calendar = present.calendar_rows(plan, first)
     state = trial_state(scope.session, trial, utcnow().date())
     window = next((w for w in state.pending if w.patient == patient.subject_code), None)
     return render(
@@ -445,6 +446,7 @@ def record_ae(
 
 @router.post("/patients/{patient_id}/off-treatment")
 def off_treatment(
+    request: Request,
     viewer: Viewer,
     patient_id: int,
     csrf_token: Csrf,
@@ -455,6 +457,7 @@ def off_treatment(
     def act() -> str:
         treatment.end_treatment(
             viewer.scope,
+            trial_of(request),
             patient_id=patient_id,
             ended_on=_date(ended_on, "ended_on"),
             reason=reason,

@@ -15,13 +15,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from phaseone.designs.outcomes import Outcomes
 from phaseone.errors import InputError, Problem
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from phaseone.designs.modifiers import Modifier
 
 
@@ -132,6 +133,8 @@ class DesignState:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per dose: counts, estimate, admissibility."""
+        import pandas as pd  # only for this adapter: `design next` starts without pandas
+
         return pd.DataFrame(
             {
                 "dose": range(1, self.n_doses + 1),

@@ -8,13 +8,15 @@ NumPy array so that a vectorised simulation can index it across many trials at o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
-from scipy.stats import beta as beta_dist
 
 from phaseone.designs.base import Decision
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 E, S, D, DE = (
     d.code for d in (Decision.ESCALATE, Decision.STAY, Decision.DEESCALATE, Decision.ELIMINATE)
@@ -53,6 +55,8 @@ class DecisionTable:
         return _first_with(self.codes, (DE,))
 
     def boundaries(self, max_n: int | None = None) -> pd.DataFrame:
+        import pandas as pd  # tables for people only: deciding needs none
+
         top = self.max_n if max_n is None else min(max_n, self.max_n)
         rows = range(1, top + 1)
         frame = pd.DataFrame(
@@ -73,6 +77,7 @@ class DecisionTable:
 
     def grid(self, max_n: int | None = None) -> pd.DataFrame:
         """Rows y = 0..max_n, columns n = 1..max_n, cells E/S/D/DE (blank where y > n)."""
+        import pandas as pd
         top = self.max_n if max_n is None else min(max_n, self.max_n)
         labels = {
             c.code: c.value
@@ -115,7 +120,11 @@ def empty_codes(max_n: int) -> NDArray[np.int8]:
 
 def prob_above(target: float, n: NDArray[np.int64], y: NDArray[np.int64]) -> NDArray[np.float64]:
     """P(p > target) under the Beta(1 + y, 1 + n - y) posterior (Beta(1, 1) prior)."""
-    return np.asarray(beta_dist.sf(target, y + 1, n - y + 1), dtype=np.float64)
+    # The regularised upper incomplete beta is Beta.sf itself; scipy.special loads in a
+    # fraction of scipy.stats' start-up time.
+    from scipy.special import betaincc
+
+    return np.asarray(betaincc(y + 1, n - y + 1, target), dtype=np.float64)
 
 
 def elimination_min(target: float, cutoff: float, max_n: int, min_n: int = 3) -> NDArray[np.int64]:

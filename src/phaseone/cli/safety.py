@@ -192,7 +192,7 @@ def dlt(
 def toxicity_table_command(
     events: Path = typer.Argument(..., help="JSON with 'patients' and optional 'courses'."),
     protocol_id: str = typer.Option(
-        ..., "--protocol", help="A bundled protocol id or a YAML path."
+        "nant-2011-04", "--protocol", metavar="ID|FILE", help="Bundled protocol id or file."
     ),
     kind: Kind = typer.Option(Kind.grades, "--kind", help="Which table to print."),
     as_of: str | None = typer.Option(None, "--as-of", help="Date for the DLT table."),
@@ -228,9 +228,3 @@ def toxicity_table_command(
         out = compare_anbl0931(frame, {k: len(v) for k, v in treated.items()}, version=version)
     _emit(out, fmt, f"{kind.value} ({protocol.id}, CTCAE v{version})")
 
-
-def register(app: typer.Typer) -> None:
-    """Add the safety commands to the root CLI."""
-    app.command("grade")(grade)
-    app.command("dlt")(dlt)
-    app.command("toxicity-table")(toxicity_table_command)

@@ -3,7 +3,8 @@
 Required columns: analyte, value, unit. Optional: patient_id, date, lln, uln (per-record
 range, same unit as value), age_years and sex (to look the range up in a table when the row
 has none), baseline and baseline_uln (or an is_baseline column marking each patient's
-baseline row per analyte), symptomatic and intervention (from the linked AE record).
+baseline row per analyte), symptomatic and intervention (from the linked AE record), fasting
+(whether a glucose sample was taken fasting: CTCAE v4.03 hyperglycemia grades 1-2 need it).
 Total calcium is albumin-corrected when an albumin value of the same patient and date is
 present; the corrected value is what is graded, and the row says so.
 """
@@ -184,7 +185,9 @@ def _grade_row(
             baseline = baseline * f_base / f_row
             baseline_uln = None if baseline_uln is None else baseline_uln * f_base / f_row
     clinical = Clinical(
-        symptomatic=_flag(row, "symptomatic", path), intervention=_flag(row, "intervention", path)
+        symptomatic=_flag(row, "symptomatic", path),
+        intervention=_flag(row, "intervention", path),
+        fasting=_flag(row, "fasting", path),
     )
     graded = grade_value(
         analyte_id,

@@ -65,7 +65,7 @@ def _emit(frame: pd.DataFrame, fmt: TableFormat, title: str) -> None:
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text("utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError([Problem("", f"cannot read JSON: {exc}", file=str(path))]) from None
     if not isinstance(data, dict) or not isinstance(data.get("patients"), list):
         raise InputError(
@@ -122,6 +122,11 @@ def grade(
     """
     try:
         frame = pd.read_csv(labs)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem("", f"not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the "
+                     "file as UTF-8 CSV", file=str(labs))]
+        ) from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError([Problem("", f"cannot read CSV: {exc}", file=str(labs))]) from None
     tables = tuple(load_ranges(p) for p in ranges)

@@ -11,6 +11,7 @@ present; the corrected value is what is graded, and the row says so.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -97,6 +98,7 @@ def grade_labs(
     for i, row in enumerate(rows):
         path = f"row {i + 1}"
         try:
+            _check_date(row, path)
             out.append(_grade_row(row, path, checked, tables, baselines, albumin))
         except InputError as exc:
             problems.extend(exc.problems)
@@ -104,6 +106,19 @@ def grade_labs(
         raise InputError(problems)
     added = pd.DataFrame(out, columns=list(OUTPUT), index=frame.index)
     return pd.concat([frame, added], axis=1)
+
+
+def _check_date(row: dict[str, Any], path: str) -> None:
+    """A `date` (when given) is a calendar date: it pairs calcium with the same day's albumin."""
+    value = row.get("date")
+    if _blank(value):
+        return
+    try:
+        dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError(
+            [Problem(f"{path}.date", f"expected a date YYYY-MM-DD, got {value!r}")]
+        ) from None
 
 
 def _baselines(rows: list[dict[str, Any]]) -> dict[tuple[Any, str], dict[str, Any]]:

@@ -115,9 +115,10 @@ def grade(
 ) -> None:
     """Grade lab values by CTCAE and add grade, term and rule columns.
 
-    Optional columns: patient_id, date, lln, uln (the result's own range), age_years and sex
-    (to look a range up), baseline / baseline_uln or is_baseline (v5 baseline rules),
-    symptomatic and intervention (from the AE record; blank = worst case). Total calcium is
+    Optional columns: patient_id, date (YYYY-MM-DD), lln, uln (the result's own range),
+    age_years and sex (to look a range up), baseline / baseline_uln or is_baseline (v5
+    baseline rules), symptomatic and intervention (from the AE record; blank = worst case),
+    fasting (glucose: v4.03 hyperglycemia grades 1-2 need a fasting value). Total calcium is
     albumin-corrected when an albumin of the same patient and date is in the file.
     """
     try:

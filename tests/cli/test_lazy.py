@@ -106,3 +106,31 @@ def test_help_shows_no_bool_type_and_no_choice_split_inside_a_word() -> None:
     result = CliRunner().invoke(app, ["toxicity-table", "--help"], terminal_width=80)
     assert "<bool>" not in result.output
     assert "tolerab" not in result.output.replace("tolerability", "")
+
+
+def _all_commands() -> list[tuple[str, object]]:
+    found: list[tuple[str, object]] = []
+
+    def walk(name: str, command: object) -> None:
+        found.append((name, command))
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            walk(f"{name} {sub_name}", sub)
+
+    for entry in COMMANDS:
+        walk(entry.name, entry.load())
+    return found
+
+
+def test_no_help_text_is_hard_wrapped_or_uses_code_letters() -> None:
+    for name, command in _all_commands():
+        text = getattr(command, "help", None) or ""
+        for paragraph in text.split("\n\n"):
+            if paragraph.startswith("\b"):
+                continue
+            lines = paragraph.split("\n")
+            # A line break inside a paragraph only before a list item.
+            assert all(line.lstrip().startswith(("- ", "* ")) for line in lines[1:]), name
+        assert "E/S/D" not in text and " DP" not in text, name
+        for param in getattr(command, "params", []):
+            helptext = getattr(param, "help", None) or ""
+            assert "E/S/D" not in helptext and "by DP" not in helptext, (name, param.name)

@@ -134,3 +134,18 @@ def test_no_help_text_is_hard_wrapped_or_uses_code_letters() -> None:
         for param in getattr(command, "params", []):
             helptext = getattr(param, "help", None) or ""
             assert "E/S/D" not in helptext and "by DP" not in helptext, (name, param.name)
+
+
+def test_grade_loads_no_scipy(tmp_path: Path) -> None:
+    labs = tmp_path / "labs.csv"
+    labs.write_text("analyte,value,unit,lln,uln\nsodium,128,mmol/L,135,145\n")
+    code = (
+        "import contextlib, io\n"
+        "from phaseone.cli import app\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        app(['grade', {str(labs)!r}])\n"
+        "    except SystemExit as e:\n"
+        "        assert e.code in (0, None), e.code"
+    )
+    assert "scipy" not in _loaded_after(code)

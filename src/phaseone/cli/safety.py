@@ -19,7 +19,6 @@ from phaseone.protocol import resolve_protocol
 from phaseone.protocol.model import Protocol
 from phaseone.safety.ctcae import check_version
 from phaseone.safety.dlt import DltDetermination, compile_rules, determine, parse_patients
-from phaseone.safety.historical import compare_anbl0032, compare_anbl0931
 from phaseone.safety.labgrades import grade_labs
 from phaseone.safety.ranges import load_ranges
 from phaseone.safety.tables import (
@@ -208,6 +207,9 @@ def toxicity_table_command(
     """Toxicity tables: worst grade per patient per term by dose level (grades), grade >= 3
     counts (grade3), DLTs by level (dlt), courses 6-12 (tolerability), or grade >= 3 rates
     beside ANBL0032 / ANBL0931 with exact 95% intervals and binomial tests."""
+    # scipy.stats (exact intervals, binomial tests) only for the historical comparisons.
+    from phaseone.safety.historical import compare_anbl0032, compare_anbl0931
+
     protocol = resolve_protocol(protocol_id)
     data = _read_json(events)
     version = _version(data, ctcae, protocol)

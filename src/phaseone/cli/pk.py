@@ -24,7 +24,6 @@ from phaseone.pk import (
     run_nca,
 )
 from phaseone.pk.data import read_table
-from phaseone.pk.plots import Scale, plot_profiles, save_plot
 
 
 class TableFormat(StrEnum):
@@ -90,6 +89,8 @@ def nca(
     for path in plot:
         if path.suffix.lower() not in (".png", ".svg"):
             raise InputError([Problem("--plot", f"expected a .png or .svg file, got {path}")])
+        from phaseone.pk.plots import Scale, plot_profiles, save_plot  # matplotlib: plots only
+
         scale: Scale = "log" if "-log" in path.stem.lower() else "linear"
         save_plot(plot_profiles(result.lambda_z_points, scale=scale, conc_unit=conc_unit,
                                 time_unit=time_unit), path)

@@ -172,8 +172,37 @@ def check_protocol(protocol: Protocol) -> None:
             )
         )
 
+    _check_correlatives(problems, protocol)
+
     if problems:
         raise ProtocolError(problems)
+
+
+def _check_correlatives(problems: list[Problem], protocol: Protocol) -> None:
+    """Immune groups name known, distinct dose levels; TLDA genes and references differ."""
+    immune = protocol.correlatives.immune
+    if immune is not None:
+        level_ids = {level.id for level in protocol.dose_levels}
+        seen: dict[int, str] = {}
+        for name, levels in immune.groups.items():
+            path = f"correlatives.immune.groups.{name}"
+            if not levels:
+                problems.append(Problem(path, "expected at least one dose level"))
+            for level in levels:
+                if level not in level_ids:
+                    problems.append(Problem(path, f"unknown dose level {level}; expected one "
+                                                  f"of {', '.join(map(str, sorted(level_ids)))}"))
+                elif level in seen:
+                    problems.append(Problem(path, f"dose level {level} is already in group "
+                                                  f"{seen[level]!r}"))
+                else:
+                    seen[level] = name
+    tlda = protocol.correlatives.tlda
+    if tlda is not None:
+        both = sorted(set(tlda.genes) & set(tlda.reference_genes))
+        if both:
+            problems.append(Problem("correlatives.tlda.reference_genes",
+                                    f"{', '.join(both)} is also a panel gene"))
 
 
 def _days_fit(problems: list[Problem], path: str, days: tuple[int, ...], length: int) -> None:

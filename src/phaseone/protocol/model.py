@@ -75,6 +75,9 @@ class Objective(Sourced):
     id: Slug
     kind: Literal["primary", "secondary", "exploratory"]
     text: str = Field(min_length=1)
+    # The study report's analysis that answers it (a name the report knows); none: the
+    # report states that no analysis is defined for it.
+    analysis: Slug | None = None
 
 
 # --- agents and dose levels ------------------------------------------------------------
@@ -316,6 +319,90 @@ class Dosing(Sourced):
 class Response(Sourced):
     criteria: Literal["INRC-2017", "NANTRC-1.0", "INRC-1993"]
     ctcae_version: Literal["4.03", "5.0"]
+    # Overrides of the rule set's assumed parameters (phaseone.response.criteria checks
+    # the names and values).
+    params: dict[str, Any] = Field(default_factory=dict)
+    responders: tuple[Literal["CR", "PR", "MR"], ...] = ("CR", "PR")
+
+
+class FollowUpVisit(Frozen):
+    """Visits every `every_months` until `until_months` after the end of protocol therapy."""
+
+    every_months: int = Field(ge=1, le=60)
+    until_months: int = Field(ge=1, le=600)
+
+
+class FollowUp(Sourced):
+    """The follow-up schedule after protocol therapy ends."""
+
+    visits: tuple[FollowUpVisit, ...] = Field(min_length=1)
+    window_days: int = Field(default=30, ge=0, le=365)
+
+
+SurvivalEvent = Literal["progression", "relapse", "second_malignancy", "death"]
+
+
+class Endpoint(Sourced):
+    """A time-to-event endpoint: its origin, the events that end it, how it is censored."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    origin: Literal["registration", "first_dose"] = "registration"
+    events: tuple[SurvivalEvent, ...] = Field(min_length=1)
+    censor_at: Literal["last_contact", "last_assessment"] = "last_contact"
+    censor_at_new_therapy: bool = False
+
+
+class Survival(Sourced):
+    """Survival analysis settings: endpoints, strata, standard errors, landmark times."""
+
+    endpoints: tuple[Endpoint, ...] = Field(min_length=1)
+    strata: tuple[Literal["disease_at_entry", "dose_level"], ...] = ()
+    se_method: Literal["greenwood", "peto"] = "greenwood"
+    conf_level: float = Field(default=0.95, gt=0.5, lt=1)
+    landmark_days: tuple[Annotated[int, Field(ge=1, le=36500)], ...] = (365, 730)
+
+
+class ImmuneGroups(Sourced):
+    """Primary objective III: which dose levels form each group of the immune comparison."""
+
+    groups: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")],
+                 tuple[int, ...]] = Field(min_length=2, max_length=2)
+    # The last sample on or before this study day is the patient's baseline.
+    baseline_max_day: int = 1
+
+
+class HacaRules(Sourced):
+    """Secondary objective V: when a HACA titre is positive, boosted, persistent."""
+
+    positive_titre: float = Field(gt=0)
+    # Treatment-boosted: positive at baseline and a later titre at least this many times
+    # the baseline titre.
+    boost_fold: float = Field(default=4.0, gt=1)
+    # Persistent: first and last positive samples at least this many days apart, or the
+    # patient's last sample positive.
+    persistent_days: int = Field(default=112, ge=1)
+
+
+class TldaRules(Sourced):
+    """Secondary objective IX: the NB5 TaqMan array's ΔCt and positivity rules."""
+
+    genes: tuple[str, ...] = Field(min_length=1)
+    reference_genes: tuple[str, ...] = Field(min_length=1)
+    # Ct given to a well with no amplification ("undetermined").
+    undetected_ct: float = Field(gt=0, le=60)
+    # A specimen is positive when at least this many panel genes amplify and, where a
+    # cut-off is set for its specimen type, its ΔCt is at or below it.
+    min_genes_detected: int = Field(default=1, ge=1)
+    delta_ct_cutoff: dict[str, float] = Field(default_factory=dict)
+    # A reference Ct above this makes the specimen unevaluable (degraded RNA).
+    reference_ct_max: float | None = Field(default=None, gt=0)
+
+
+class Correlatives(Frozen):
+    immune: ImmuneGroups | None = None
+    haca: HacaRules | None = None
+    tlda: TldaRules | None = None
 
 
 class Protocol(Frozen):
@@ -337,6 +424,9 @@ class Protocol(Frozen):
     design: DesignSpec
     dosing: Dosing
     response: Response
+    follow_up: FollowUp | None = None
+    survival: Survival | None = None
+    correlatives: Correlatives = Field(default_factory=Correlatives)
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:
@@ -346,6 +436,12 @@ class Protocol(Frozen):
         return self
 
     # --- lookups used by engines and adapters -----------------------------------------
+
+    def endpoint(self, endpoint_id: str) -> Endpoint:
+        for endpoint in self.survival.endpoints if self.survival else ():
+            if endpoint.id == endpoint_id:
+                return endpoint
+        raise KeyError(endpoint_id)
 
     def agent(self, agent_id: str) -> Agent:
         for agent in self.agents:

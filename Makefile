@@ -2,34 +2,43 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEV     := $(VENV)/.installed-dev
 
 .PHONY: run test lint typecheck pytest bench clean
 
 $(BIN)/python:
+	@echo "== creating $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on --upgrade pip
 
-# Reinstall whenever the declared dependencies change.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+# Reinstall whenever the declared dependencies change. `make run` needs the runtime only;
+# `make test` adds the test and lint tools (the dev extra). pip shows its progress.
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	@echo "== installing phaseone and its runtime dependencies into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar on -e .
+	touch $(RUNTIME)
 
-run: $(STAMP)
+$(DEV): $(RUNTIME)
+	@echo "== installing the test and lint tools (the dev extra)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
+	touch $(DEV)
+
+run: $(RUNTIME)
 	$(BIN)/phaseone demo
 
-test: $(STAMP) lint typecheck pytest
+test: $(DEV) lint typecheck pytest
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check src tests bench
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(DEV)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(DEV)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:

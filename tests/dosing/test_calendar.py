@@ -95,11 +95,11 @@ def test_modification_applies_from_its_date(nant: Protocol) -> None:
     before = new.day(dt.date(2027, 1, 11))
     after = new.day(when)
     assert before.level_id == 3 and after.level_id == 2
-    # DL2 LEN: 15 x 0.75 = 11.25 mg/day -> 10 / 12.5 mg alternating (see test_rounding);
-    # DL3 LEN: 22.5 mg/day -> 20 / 25 alternating.
+    # DL2 LEN: 15 x 0.75 = 11.25 mg/day -> 10 / 12.5 mg alternating (nearest: -0.5%);
+    # DL3 LEN: 22.5 mg/day -> 22.5 mg (20 + 2.5) every day, exact.
     len_before = [a.mg for a in before.administrations if a.agent_id == "lenalidomide"]
     len_after = [a.mg for a in after.administrations if a.agent_id == "lenalidomide"]
-    assert len_before[0] in (20, 25) and len_after[0] in (10, 12.5)
+    assert len_before[0] == 22.5 and len_after[0] in (10, 12.5)
     assert new.courses[5].days[0].level_id == 2
     assert new.modifications[0].reason.startswith("grade 3")
     # The original plan is untouched.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -28,14 +29,15 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
-        env={"COLUMNS": "80", "PATH": ""},
+        # PYTHONPATH kept so that the code under test runs, not another installed copy.
+        env={"COLUMNS": "80", "PATH": "", "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
     )
 
 
 def test_table_fits_80_columns() -> None:
     out = run(*BASE)
     assert out.returncode == 0, out.stderr
-    assert "BSA 0.75 m2" in out.stdout and "20 / 25 mg" in out.stdout
+    assert "BSA 0.75 m2" in out.stdout and "22.5 mg" in out.stdout
     assert max(len(line) for line in out.stdout.splitlines()) <= 80
 
 

@@ -21,8 +21,10 @@ def test_level_3_for_the_reference_child(nant: Protocol) -> None:
     iso = sheet.agent("isotretinoin")
     assert iso.prescribed.per_administration_mg == pytest.approx(60)
     assert iso.achieved_mg_m2_day == pytest.approx(160)
-    # LEN achieved: 470 mg / 21 days / 0.75 m2 = 29.84 mg/m2/day
-    assert sheet.agent("lenalidomide").achieved_mg_m2_day == pytest.approx(470 / 21 / 0.75)
+    # LEN: the protocol asks for the nearest achievable daily dose; 22.5 mg = 20 + 2.5 mg
+    # capsules is exact, so 30 mg/m2/day is achieved.
+    assert sheet.agent("lenalidomide").rounded.day_mg(1) == pytest.approx(22.5)
+    assert sheet.agent("lenalidomide").achieved_mg_m2_day == pytest.approx(30)
 
 
 def test_level_1_has_no_isotretinoin(nant: Protocol) -> None:

@@ -215,7 +215,10 @@ def test_every_sheet_line_is_ok_flagged_or_refused_never_silent(
         if line.status == "refused":
             assert dev is None
         elif line.rounded.rule == "capsule_schedule":
-            assert dev is not None and abs(dev) <= line.rounded.tolerance + 1e-9
+            # NANT 2011-04 gives the nearest schedule beyond the tolerance, flagged.
+            assert dev is not None
+            outside = abs(dev) > line.rounded.tolerance + 1e-9
+            assert line.status == ("flagged" if outside else "ok")
         else:
             assert dev is not None
             assert (

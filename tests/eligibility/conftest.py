@@ -154,7 +154,7 @@ BASE: dict[str, Any] = {
     "paraben_allergy": False,
     "thromboses": [],
     "can_swallow_capsules": True,
-    "biology_study": {"status": "enrolled"},
+    "companion_studies": {"nant-2004-05": {"status": "enrolled"}},
     "life_expectancy_weeks": 26,
     "recovered_from_acute_toxicity": True,
     "sos": "none",

@@ -1283,23 +1283,23 @@ CASES: list[tuple[str, str, Change, str]] = [
     (
         "exc-biology-study",
         "declines, no exemption",
-        put("biology_study", {"status": "declined", "site_exemption": False}),
+        put("companion_studies", {"nant-2004-05": {"status": "declined", "site_exemption": False}}),
         MET,
     ),
     (
         "exc-biology-study",
         "declines, site exempt",
-        put("biology_study", {"status": "declined", "site_exemption": True}),
+        put("companion_studies", {"nant-2004-05": {"status": "declined", "site_exemption": True}}),
         NOT_MET,
     ),
     ("exc-biology-study", "enrolled", nothing, NOT_MET),
     (
         "exc-biology-study",
         "declines, exemption not recorded",
-        put("biology_study", {"status": "declined"}),
+        put("companion_studies", {"nant-2004-05": {"status": "declined"}}),
         UNKNOWN,
     ),
-    ("exc-biology-study", "not recorded", put("biology_study", None), UNKNOWN),
+    ("exc-biology-study", "not recorded", put("companion_studies", None), UNKNOWN),
 ]
 
 

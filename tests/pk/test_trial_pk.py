@@ -17,8 +17,11 @@ from phaseone.pk.trial import (
     lenalidomide_single_dose,
     trial_pk_data,
 )
+from phaseone.protocol import resolve_protocol
 
 DATA = Path(__file__).parent / "data"
+# Course length from the bundled protocol (course.length_days), as callers pass it.
+DAYS = resolve_protocol("nant-2011-04").course.length_days
 
 
 def test_lenalidomide_single_dose_is_the_standard_analysis() -> None:
@@ -32,12 +35,12 @@ def test_lenalidomide_single_dose_is_the_standard_analysis() -> None:
 
 
 def test_isotretinoin_day_28_steady_state_by_hand() -> None:
-    start = day_start(1, 28) + 8.0  # morning dose at 08:00 on day 28
+    start = day_start(1, 28, DAYS) + 8.0  # morning dose at 08:00 on day 28
     times = [start + x for x in (0, 1, 2, 6, 12)]
     frame = pd.DataFrame({"subject": "7", "time": times, "conc": [2.0, 8, 6, 4, 2.5]})
-    doses = [Dose("7", day_start(1, d) + h, 80.0, method="capsule opened")
+    doses = [Dose("7", day_start(1, d, DAYS) + h, 80.0, method="capsule opened")
              for d in range(15, 29) for h in (8.0, 20.0)]
-    result = isotretinoin_steady_state(read_concentrations(frame), doses)
+    result = isotretinoin_steady_state(read_concentrations(frame), doses, course_days=DAYS)
     p = result.parameters.set_index("PPTESTCD")["value"]
     # Linear up to Tmax, then log down (the default method): segments by hand.
     auc = 5 + (8 - 6) / math.log(8 / 6) + 4 * (6 - 4) / math.log(6 / 4) + 6 * (4 - 2.5) / math.log(
@@ -48,19 +51,19 @@ def test_isotretinoin_day_28_steady_state_by_hand() -> None:
     assert p["CLFTAU"] == pytest.approx(80 / auc, rel=1e-12)
     assert result.profiles["administration"].tolist() == ["capsule opened"]
     with pytest.raises(InputError, match="no dose on course 1 day 28"):
-        isotretinoin_steady_state(read_concentrations(frame), doses[:4])
+        isotretinoin_steady_state(read_concentrations(frame), doses[:4], course_days=DAYS)
 
 
 def test_dinutuximab_peak_and_trough_against_historical_values() -> None:
     plan = trial_pk_data()["sampling"]["dinutuximab"]
     assert plan["provenance"]["source"] == "assumed"
-    peak_t = day_start(1, 11) + 8 + 10
-    trough_t = day_start(1, 28)
+    peak_t = day_start(1, 11, DAYS) + 8 + 10
+    trough_t = day_start(1, 28, DAYS)
     rows = [("1", peak_t + 0.25, 12.0), ("1", trough_t - 0.5, 0.3), ("1", 100.0, 5.0),
             ("2", peak_t, 10.0), ("2", trough_t + 5, 0.1),  # trough outside the 2-h window
-            ("1", day_start(2, 11) + 18, 9.2)]
+            ("1", day_start(2, 11, DAYS) + 18, 9.2)]
     samples = pd.DataFrame(rows, columns=["subject", "time", "conc"])
-    result = dinutuximab_peak_trough(samples)
+    result = dinutuximab_peak_trough(samples, course_days=DAYS)
     c1 = result.per_course[result.per_course["course"] == 1].set_index("subject")
     assert c1.loc["1", "peak"] == 12.0
     assert c1.loc["1", "trough"] == 0.3
@@ -73,7 +76,17 @@ def test_dinutuximab_peak_and_trough_against_historical_values() -> None:
     assert comp.loc[(2, "peak", "desai-2014"), "observed_mean"] == pytest.approx(9.2)
     assert all(ref["url"].startswith("https://") for ref in result.references)
     with pytest.raises(InputError, match="mcg/mL"):
-        dinutuximab_peak_trough(samples, conc_unit="ng/mL")
+        dinutuximab_peak_trough(samples, course_days=DAYS, conc_unit="ng/mL")
+
+
+def test_course_length_comes_from_the_caller() -> None:
+    # A 21-day course: course 2 day 1 starts 21 days (504 h) after course 1 day 1.
+    assert day_start(2, 1, 21) == 504.0
+    assert day_start(2, 1, DAYS) == 28 * 24.0
+    samples = pd.DataFrame({"subject": "1", "time": [day_start(2, 11, 21) + 18], "conc": [9.0]})
+    three_weeks = dinutuximab_peak_trough(samples, course_days=21)
+    assert three_weeks.per_course["course"].tolist() == [2]
+    assert three_weeks.per_course["peak"].tolist() == [9.0]
 
 
 def test_run_nca_accepts_dataframes() -> None:

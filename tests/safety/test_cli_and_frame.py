@@ -111,7 +111,10 @@ def test_cli_dlt_json() -> None:
     assert by_id["p3"]["evaluable"] is False
 
 
-def test_cli_dlt_table_fits_80_columns_and_says_assumed() -> None:
+def test_cli_dlt_table_fits_80_columns_and_says_assumed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from phaseone.cli.output import console
+
+    monkeypatch.setattr(console, "width", 80)  # as on an 80-column terminal (piped: unwrapped)
     result = run("dlt", "--protocol", "nant-2011-04", str(DATA / "events.json"))
     assert result.exit_code == 0, result.output
     assert "DLT rules are assumed" in result.stdout

@@ -73,6 +73,10 @@ def test_users_add_and_audit_verify_then_tampering_is_named(database: Database) 
     assert broken.exit_code == 1
     assert "first bad record: seq 16" in broken.output
     assert "triggers missing" in broken.output
+    as_json = _run("audit", "verify", "--database-url", url, "--format", "json")
+    assert as_json.exit_code == 1
+    report = json.loads(as_json.stdout)  # only JSON on stdout: the triggers are in it
+    assert report["first_bad_seq"] == 16 and report["missing_triggers"]
 
 
 def test_audit_export_writes_json_lines_and_is_itself_audited(database: Database, tmp_path) -> None:

@@ -1,4 +1,4 @@
-"""The `phaseone` command line. Each command group lives in its own module."""
+"""The `phaseone` command line: a table of commands, each module imported only when used."""
 
 from __future__ import annotations
 
@@ -7,18 +7,57 @@ import sys
 import typer
 
 from phaseone import __version__
-from phaseone.cli import audit, db, demo, design, dose, protocol, safety, screen, serve, users
-from phaseone.cli import correlatives as correlatives_cli
-from phaseone.cli import export as export_cmd
-from phaseone.cli import pk as pk_cli
-from phaseone.cli import report as report_cmd
-from phaseone.cli import response as response_cli
-from phaseone.cli import simulate as simulate_cmd
-from phaseone.cli import survival as survival_cli
-from phaseone.cli.output import run_safely
+from phaseone.cli.lazy import LazyCommand, lazy_group
+
+# One row per command: the name typed, where its code lives ("module:attribute", a function
+# or a typer.Typer group) and the line `phaseone --help` shows. Nothing here is imported
+# until the command runs or its own help is asked for.
+COMMANDS: tuple[LazyCommand, ...] = (
+    LazyCommand("protocol", "phaseone.cli.protocol:app",
+                "Protocols as data: check a file, show a summary, import a registry record."),
+    LazyCommand("schema", "phaseone.cli.schema:app",
+                "JSON Schemas of phaseone's input files."),
+    LazyCommand("screen", "phaseone.cli.screen:screen",
+                "Screen patient records against a protocol's eligibility criteria."),
+    LazyCommand("dose", "phaseone.cli.dose:dose",
+                "Doses, capsules, infusions and the day-by-day calendar for a patient."),
+    LazyCommand("design", "phaseone.cli.design:app",
+                "Escalation designs: the next dose, decision tables, exact dose paths."),
+    LazyCommand("simulate", "phaseone.cli.simulate:simulate",
+                "Operating characteristics of a design, by simulation or exactly."),
+    LazyCommand("grade", "phaseone.cli.safety:grade",
+                "Grade lab values by CTCAE; adds grade, term and rule columns."),
+    LazyCommand("dlt", "phaseone.cli.safety:dlt",
+                "Decide DLT and evaluability for each patient, naming the rule that fired."),
+    LazyCommand("toxicity-table", "phaseone.cli.safety:toxicity_table_command",
+                "Toxicity tables by dose level, and comparisons with earlier trials."),
+    LazyCommand("nca", "phaseone.cli.pk:nca",
+                "Non-compartmental PK parameters (CDISC PPTESTCD codes) for every subject."),
+    LazyCommand("response", "phaseone.cli.response:response",
+                "INRC component and overall responses, best response and response rates."),
+    LazyCommand("survival", "phaseone.cli.survival:survival",
+                "Event-free and overall survival: Kaplan-Meier, medians, 1- and 2-year rates."),
+    LazyCommand("correlatives", "phaseone.cli.correlatives:app",
+                "Correlative science: immune monitoring, HACA, KIR, FcγR, NB5 TLDA."),
+    LazyCommand("db", "phaseone.cli.db:app",
+                "The trial database: create or upgrade its schema, show its version."),
+    LazyCommand("users", "phaseone.cli.users:app",
+                "Accounts: add, list, unlock. Every change is audited."),
+    LazyCommand("audit", "phaseone.cli.audit:app",
+                "The audit trail: verify its hash chain, export it."),
+    LazyCommand("export", "phaseone.cli.export:export",
+                "Write the trial's data in CDISC form, checked and audited."),
+    LazyCommand("report", "phaseone.cli.report:app",
+                "Documents made from the trial database."),
+    LazyCommand("serve", "phaseone.cli.serve:serve",
+                "Run the trial service (web pages and the JSON API)."),
+    LazyCommand("demo", "phaseone.cli.demo:demo",
+                "Set up the demo trial (if needed) and serve it."),
+)
 
 app = typer.Typer(
     name="phaseone",
+    cls=lazy_group(COMMANDS),
     help=(
         "Run and analyse pediatric phase I dose-escalation trials: protocols, eligibility, "
         "escalation designs, dosing, safety, pharmacokinetics and the trial service."
@@ -27,24 +66,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-app.add_typer(protocol.app, name="protocol")
-app.add_typer(design.app, name="design")
-app.command("demo")(demo.demo)
-app.command("dose")(dose.dose)
-app.command("nca")(pk_cli.nca)
-safety.register(app)
-app.command("screen")(screen.screen)
-app.add_typer(screen.schema_app, name="schema")
-response_cli.register(app, screen.schema_app)
-survival_cli.register(app, screen.schema_app)
-app.command("simulate")(simulate_cmd.simulate)
-app.add_typer(correlatives_cli.app, name="correlatives")
-app.add_typer(db.app, name="db")
-app.add_typer(users.app, name="users")
-app.add_typer(audit.app, name="audit")
-app.command("serve")(serve.serve)
-app.command("export")(export_cmd.export)
-app.add_typer(report_cmd.app, name="report")
 
 
 def _version(value: bool) -> None:
@@ -64,4 +85,6 @@ def _root(
 
 def main() -> None:
     """Console entry point: user errors become one-line messages and exit status 2."""
+    from phaseone.cli.output import run_safely
+
     sys.exit(run_safely(app))

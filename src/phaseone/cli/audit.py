@@ -54,7 +54,7 @@ def verify(
             f"[green]ok[/] {result.checked} record(s) verified; head seq {result.head_seq} "
             f"hash {head_hash}"
         )
-    if result.missing_triggers:
+    if result.missing_triggers and fmt is not Format.json:  # JSON carries them itself
         console.print(
             "[bold red]append-only triggers missing:[/] " + ", ".join(result.missing_triggers)
         )

@@ -16,7 +16,6 @@ from phaseone.designs import Design, Outcomes, build_design, design_from_protoco
 from phaseone.designs.base import DesignState
 from phaseone.designs.build import DESIGN_NAMES
 from phaseone.designs.modifiers import Modified
-from phaseone.designs.paths import dose_paths
 from phaseone.designs.rolling_six import RollingSix, load_grid
 from phaseone.errors import InputError, Problem
 from phaseone.protocol import resolve_protocol
@@ -140,10 +139,11 @@ def next_dose(
 ) -> None:
     """The next dose for the outcomes so far, whether to continue, and why.
 
-    JSON output: design, outcomes, n_patients, current_dose, decision (E/S/D/DE/H),
-    recommended_dose, should_continue, accrual_suspended, next_cohort_size, target, doses
-    (per dose: treated, evaluable, dlt, pending, estimate, admissible), selection (dose,
-    rule, detail), reasons (rule, detail) and details (model output for CRMs).
+    JSON output: design, outcomes, n_patients, current_dose, decision (E escalate, S stay,
+    D de-escalate, DE de-escalate and eliminate, H hold accrual), recommended_dose,
+    should_continue, accrual_suspended, next_cohort_size, target, doses (per dose: treated,
+    evaluable, dlt, pending, estimate, admissible), selection (dose, rule, detail), reasons
+    (rule, detail) and details (model output for CRMs).
     """
     d = resolve_design(design, protocol, doses, target, skeleton, param, start_dose)
     state = d.fit(read_outcomes(outcomes, outcomes_file, d))
@@ -188,7 +188,9 @@ def boundaries(
     param: list[str] = ParamOpt,
     max_n: int = typer.Option(18, "--max-n", help="Show patients treated 1..max-n."),
     grid: bool = typer.Option(
-        False, "--grid", help="Show the E/S/D/DE cell grid instead of boundaries."
+        False,
+        "--grid",
+        help="Show the decision for each (patients, DLTs) cell instead of the boundaries.",
     ),
     fmt: str = typer.Option("table", "--format", help="table, json or csv"),
 ) -> None:
@@ -265,6 +267,8 @@ def paths(
     if any(not s.is_integer() for s in sizes):
         raise InputError([Problem("--cohorts", f"expected whole numbers, got {cohorts!r}")])
     curve = _floats(true_tox, "--true-tox")
+    from phaseone.designs.paths import dose_paths  # pandas: only this command needs it
+
     result = dose_paths(d, [int(s) for s in sizes], Outcomes.parse(outcomes, d.n_doses))
     frame = result.to_frame(curve)
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -13,7 +14,13 @@ from rich.console import Console
 
 from phaseone.errors import InputError, PhaseoneError
 
-console = Console()
+# Piped output (a file, another program) is not wrapped to 80 columns: a table keeps its
+# headers whole ("dose_level", not "dose_lev / el"). A terminal wraps to its own width, and
+# an explicit COLUMNS is obeyed.
+PIPE_WIDTH = 1000
+console = Console(
+    width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 USER_ERROR = 2

@@ -23,7 +23,7 @@ from phaseone.pk import (
     read_doses,
     run_nca,
 )
-from phaseone.pk.plots import Scale, plot_profiles, save_plot
+from phaseone.pk.data import read_table
 
 
 class TableFormat(StrEnum):
@@ -68,7 +68,7 @@ def nca(
     are measured from the dose. Exit status 2 on input errors, with the file, line and
     column named.
     """
-    columns = list(pd.read_csv(conc, nrows=0).columns)
+    columns = list(read_table(conc, "samples").columns)
     profiles = read_concentrations(
         conc, analyte=_optional(columns, "analyte"), blq=_optional(columns, "blq"),
         lloq=_optional(columns, "lloq"), exclude=_optional(columns, "exclude"),
@@ -76,7 +76,7 @@ def nca(
     )
     doses: tuple[Dose, ...] = ()
     if dose is not None:
-        dcols = list(pd.read_csv(dose, nrows=0).columns)
+        dcols = list(read_table(dose, "doses").columns)
         doses = read_doses(dose, analyte=_optional(dcols, "analyte"),
                            method=_optional(dcols, "method"), unit=dose_unit)
     options = NCAOptions(
@@ -89,6 +89,8 @@ def nca(
     for path in plot:
         if path.suffix.lower() not in (".png", ".svg"):
             raise InputError([Problem("--plot", f"expected a .png or .svg file, got {path}")])
+        from phaseone.pk.plots import Scale, plot_profiles, save_plot  # matplotlib: plots only
+
         scale: Scale = "log" if "-log" in path.stem.lower() else "linear"
         save_plot(plot_profiles(result.lambda_z_points, scale=scale, conc_unit=conc_unit,
                                 time_unit=time_unit), path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -97,7 +98,8 @@ def print_summary(protocol: Protocol) -> None:
     assumed = assumed_values(protocol)
     assumed_paths = {a.path for a in assumed}
 
-    console.rule(f"[bold]{protocol.id}[/] · {ident.nct_id} · version {protocol.version}")
+    title = f"[bold]{protocol.id}[/] · {ident.nct_id} · version {protocol.version}"
+    console.print(Rule(title), width=min(console.width, 100))
     console.print(f"[bold]{ident.brief_title}[/]")
     if ident.official_title:
         console.print(f"[dim]{ident.official_title}[/]")

@@ -225,8 +225,3 @@ def _print_tables(results: list[Any], rates: list[Any], rule_set: Any, show: Sho
         f"[dim]{rule_set.id} v{rule_set.version}: {len(rule_set.assumptions())} thresholds and "
         "choices are not confirmed from primary text (see docs/response.md).[/]"
     )
-
-
-def register(app: typer.Typer, schema_app: typer.Typer) -> None:
-    app.command("response")(response)
-    schema_app.command("evaluation")(schema_evaluation)

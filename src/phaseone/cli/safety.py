@@ -19,7 +19,6 @@ from phaseone.protocol import resolve_protocol
 from phaseone.protocol.model import Protocol
 from phaseone.safety.ctcae import check_version
 from phaseone.safety.dlt import DltDetermination, compile_rules, determine, parse_patients
-from phaseone.safety.historical import compare_anbl0032, compare_anbl0931
 from phaseone.safety.labgrades import grade_labs
 from phaseone.safety.ranges import load_ranges
 from phaseone.safety.tables import (
@@ -65,7 +64,7 @@ def _emit(frame: pd.DataFrame, fmt: TableFormat, title: str) -> None:
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text("utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError([Problem("", f"cannot read JSON: {exc}", file=str(path))]) from None
     if not isinstance(data, dict) or not isinstance(data.get("patients"), list):
         raise InputError(
@@ -115,13 +114,19 @@ def grade(
 ) -> None:
     """Grade lab values by CTCAE and add grade, term and rule columns.
 
-    Optional columns: patient_id, date, lln, uln (the result's own range), age_years and sex
-    (to look a range up), baseline / baseline_uln or is_baseline (v5 baseline rules),
-    symptomatic and intervention (from the AE record; blank = worst case). Total calcium is
+    Optional columns: patient_id, date (YYYY-MM-DD), lln, uln (the result's own range),
+    age_years and sex (to look a range up), baseline / baseline_uln or is_baseline (v5
+    baseline rules), symptomatic and intervention (from the AE record; blank = worst case),
+    fasting (glucose: v4.03 hyperglycemia grades 1-2 need a fasting value). Total calcium is
     albumin-corrected when an albumin of the same patient and date is in the file.
     """
     try:
         frame = pd.read_csv(labs)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem("", f"not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the "
+                     "file as UTF-8 CSV", file=str(labs))]
+        ) from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError([Problem("", f"cannot read CSV: {exc}", file=str(labs))]) from None
     tables = tuple(load_ranges(p) for p in ranges)
@@ -192,7 +197,7 @@ def dlt(
 def toxicity_table_command(
     events: Path = typer.Argument(..., help="JSON with 'patients' and optional 'courses'."),
     protocol_id: str = typer.Option(
-        ..., "--protocol", help="A bundled protocol id or a YAML path."
+        "nant-2011-04", "--protocol", metavar="ID|FILE", help="Bundled protocol id or file."
     ),
     kind: Kind = typer.Option(Kind.grades, "--kind", help="Which table to print."),
     as_of: str | None = typer.Option(None, "--as-of", help="Date for the DLT table."),
@@ -202,6 +207,9 @@ def toxicity_table_command(
     """Toxicity tables: worst grade per patient per term by dose level (grades), grade >= 3
     counts (grade3), DLTs by level (dlt), courses 6-12 (tolerability), or grade >= 3 rates
     beside ANBL0032 / ANBL0931 with exact 95% intervals and binomial tests."""
+    # scipy.stats (exact intervals, binomial tests) only for the historical comparisons.
+    from phaseone.safety.historical import compare_anbl0032, compare_anbl0931
+
     protocol = resolve_protocol(protocol_id)
     data = _read_json(events)
     version = _version(data, ctcae, protocol)
@@ -228,9 +236,3 @@ def toxicity_table_command(
         out = compare_anbl0931(frame, {k: len(v) for k, v in treated.items()}, version=version)
     _emit(out, fmt, f"{kind.value} ({protocol.id}, CTCAE v{version})")
 
-
-def register(app: typer.Typer) -> None:
-    """Add the safety commands to the root CLI."""
-    app.command("grade")(grade)
-    app.command("dlt")(dlt)
-    app.command("toxicity-table")(toxicity_table_command)

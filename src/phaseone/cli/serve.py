@@ -57,21 +57,25 @@ def serve(
 ) -> None:
     """Run the trial service: upgrade the schema, add sites, create the first admin, serve.
 
-    The API is under /api/v1 and its OpenAPI document at /api/v1/openapi.json.
+    The pages for people start at / (log in at /login); the JSON API is under /api/v1, its
+    documentation at /api/v1/docs and its OpenAPI document at /api/v1/openapi.json.
     """
     import uvicorn
 
-    from phaseone.web.app import create_app
+    from phaseone.web.pages import create_site
     from phaseone.workflow import Trial
 
     db = Database(database_url)
     chosen = resolve_protocol(protocol)
     prepare(db, chosen, cli_actor())
     ensure_admin(db)
-    app = create_app(
+    app = create_site(
         db,
+        Trial.from_protocol(chosen),
         policy=SecurityPolicy(cookie_secure=not insecure_cookies),
-        trial=Trial.from_protocol(chosen),
     )
-    console.print(f"serving {db.url} at http://{host}:{port}/api/v1/docs")
+    console.print(
+        f"serving {db.url}: pages at http://{host}:{port}/login, "
+        f"API docs at http://{host}:{port}/api/v1/docs"
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")

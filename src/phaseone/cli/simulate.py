@@ -185,7 +185,12 @@ def simulate(
         RngChoice.numpy, "--rng", help="numpy (fast) or r: R's set.seed/runif stream."
     ),
     exact: bool = typer.Option(
-        False, "--exact", help="Exact OCs (3+3 closed form; interval designs by DP)."
+        False,
+        "--exact",
+        help=(
+            "Exact operating characteristics (3+3 in closed form; interval designs by "
+            "dynamic programming)."
+        ),
     ),
     protocol: str | None = typer.Option(
         None, "--protocol", help="Take the design and dose levels from a protocol (id or file)."

@@ -185,8 +185,3 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.3f}" if v < 1.0001 else f"{v:g}"
     return str(v)
-
-
-def register(app: typer.Typer, schema_app: typer.Typer) -> None:
-    app.command("survival")(survival)
-    schema_app.command("follow-up")(schema_follow_up)

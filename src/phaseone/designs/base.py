@@ -15,14 +15,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from phaseone.designs.outcomes import Counts, Outcomes
 from phaseone.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Decision(StrEnum):
@@ -132,6 +134,8 @@ class DesignState:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per dose: counts, estimate, admissibility."""
+        import pandas as pd  # only for this adapter: `design next` starts without pandas
+
         return pd.DataFrame(
             {
                 "dose": range(1, self.n_doses + 1),

@@ -24,9 +24,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize_scalar
-from scipy.special import expit, logit
-from scipy.stats import norm
+from scipy.special import expit, logit, ndtri
 
 from phaseone.designs.base import (
     Assessment,
@@ -307,7 +305,7 @@ class CRM(EscalationDesign):
 
     def normal_intervals(self, fit: Fit) -> tuple[list[float], list[float]]:
         """dfcrm's intervals: a_hat +/- z * posterior SD, mapped through the model."""
-        z = float(norm.ppf(0.5 + self.conf_level / 2))
+        z = float(ndtri(0.5 + self.conf_level / 2))  # the normal quantile
         sd = math.sqrt(max(fit.post_var, 0.0))
         x = scaled_doses(self.skeleton, self.model, self.intercept)
         lower = prob_tox(x, np.array(fit.estimate + z * sd), self.model, self.intercept)
@@ -343,6 +341,8 @@ def _mle(
         with np.errstate(divide="ignore", invalid="ignore"):
             ll = float(np.sum(tox * _finite(np.log(p)) + (1 - tox) * _finite(np.log1p(-w * p))))
         return -ll
+
+    from scipy.optimize import minimize_scalar  # heavy; only CRM fits with data need it
 
     result = minimize_scalar(
         negative_ll, bounds=MLE_BOUNDS, method="bounded", options={"xatol": 1e-10}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import beta as beta_dist
+from scipy.special import betainc  # the Beta CDF, without scipy.stats' start-up time
 
 from phaseone.designs.interval import EarlyStopRule, IntervalDesign, extrasafe_min
 from phaseone.designs.tables import (
@@ -61,7 +61,7 @@ def keys(target: float, margin_low: float, margin_high: float) -> tuple[NDArray[
 
 
 def key_scores(edges: NDArray[np.float64], n: int, y: int) -> NDArray[np.float64]:
-    cdf = beta_dist.cdf(edges, y + 1, n - y + 1)
+    cdf = betainc(y + 1, n - y + 1, edges)
     return np.asarray(np.diff(cdf) / np.diff(edges), dtype=np.float64)
 
 

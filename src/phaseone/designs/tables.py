@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import betaincc
 
 from phaseone.designs.base import Decision
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 E, S, D, DE = (
     d.code for d in (Decision.ESCALATE, Decision.STAY, Decision.DEESCALATE, Decision.ELIMINATE)
@@ -61,6 +63,8 @@ class DecisionTable:
         return out
 
     def boundaries(self, max_n: int | None = None) -> pd.DataFrame:
+        import pandas as pd  # tables for people only: deciding needs none
+
         top = self.max_n if max_n is None else min(max_n, self.max_n)
         rows = range(1, top + 1)
         frame = pd.DataFrame(
@@ -81,6 +85,7 @@ class DecisionTable:
 
     def grid(self, max_n: int | None = None) -> pd.DataFrame:
         """Rows y = 0..max_n, columns n = 1..max_n, cells E/S/D/DE (blank where y > n)."""
+        import pandas as pd
         top = self.max_n if max_n is None else min(max_n, self.max_n)
         labels = {
             c.code: c.value
@@ -123,6 +128,9 @@ def prob_above(target: float, n: NDArray[np.int64], y: NDArray[np.int64]) -> NDA
 
     The regularised upper incomplete beta function, which is what `scipy.stats.beta.sf`
     evaluates, called directly: fit() asks for it several times per call."""
+    # Imported here, not at the top: `phaseone design next` starts without scipy loaded.
+    from scipy.special import betaincc
+
     return np.asarray(betaincc(y + 1, n - y + 1, target), dtype=np.float64)
 
 

@@ -4,14 +4,20 @@ Two rules, chosen per agent in the protocol (`agents[i].rounding`):
 
 `capsule_schedule` (capsules that may not be opened, e.g. lenalidomide)
     Find a day-by-day schedule over the agent's course days, built from whole capsules,
-    whose cumulative dose is within `tolerance` of the prescribed total. Among those,
-    take the fewest capsules on the heaviest day, then one daily amount before two
-    alternating amounts, then the smallest deviation, then (on a tie) the lower or
-    higher total as `ties` says. Alternating schedules use two neighbouring amounts that
-    bracket the daily target (nothing in between needs no more capsules), day 1 taking
-    either one. With no schedule inside the tolerance the result is a refusal: it says so
-    and gives no dose.
-    Params: tolerance (fraction; default `dosing.dose_tolerance`), ties (lower|higher),
+    whose cumulative dose is within `tolerance` of the prescribed total. Which one is the
+    protocol's choice (`prefer`):
+      - `nearest`: the smallest deviation; on equal deviations the lower or higher total
+        as `ties` says; then the fewest capsules on the heaviest day, then one daily
+        amount before two alternating amounts;
+      - `fewest_capsules`: the fewest capsules on the heaviest day, then one daily amount
+        before two, then the smallest deviation, then `ties`.
+    Alternating schedules use two neighbouring amounts that bracket the daily target
+    (nothing in between needs no more capsules), day 1 taking either one. With no
+    schedule inside the tolerance, `outside_tolerance` says what the protocol does:
+    `refuse` (no dose; refer to the study chair) or `flag` (give the nearest schedule,
+    flagged for review).
+    Params: prefer (nearest|fewest_capsules), tolerance (fraction; default
+    `dosing.dose_tolerance`), ties (lower|higher), outside_tolerance (refuse|flag),
     allow_alternating (bool), max_capsules_per_day (int, optional).
 
 `round_each_dose` (e.g. isotretinoin, capsules may be opened)
@@ -27,6 +33,7 @@ Agents without a rule (IV drugs measured in mL) are given exactly as prescribed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,8 +50,10 @@ class _Params(BaseModel):
 
 
 class CapsuleScheduleParams(_Params):
+    prefer: Literal["nearest", "fewest_capsules"] = "fewest_capsules"
     tolerance: float | None = Field(default=None, gt=0, lt=1)
     ties: Literal["lower", "higher"] = "lower"
+    outside_tolerance: Literal["refuse", "flag"] = "refuse"
     allow_alternating: bool = True
     max_capsules_per_day: int | None = Field(default=None, ge=1, le=50)
 
@@ -185,6 +194,23 @@ def capsule_schedule(
 
     inside = [c for c in candidates if abs(c.deviation) <= tolerance + 1e-12]
     strengths = "/".join(f"{s:g}" for s in sorted(box.strengths))
+    order = _preference(params)
+    if not inside and params.outside_tolerance == "flag" and candidates:
+        best = min(candidates, key=order)
+        return RoundedDose(
+            "capsule_schedule",
+            "flagged",
+            f"{_pattern_text(best)}: {best.total_mg:g} mg over {n} days vs {target_total:g} mg "
+            f"prescribed ({best.deviation:+.1%}): outside the {tolerance:.0%} tolerance, the "
+            "nearest schedule of whole capsules; the protocol gives it flagged: confirm with "
+            "the study chair and the pharmacist",
+            daily_mg,
+            target_total,
+            best.total_mg,
+            tolerance,
+            "constant" if best.second is None else "alternating",
+            _per_day(best, days),
+        )
     if not inside:
         nearest = min(candidates, key=lambda c: abs(c.deviation), default=None)
         hint = ""
@@ -203,21 +229,8 @@ def capsule_schedule(
             "none",
         )
 
-    sign = 1 if params.ties == "lower" else -1
-    best = min(
-        inside,
-        key=lambda c: (
-            c.max_units,
-            0 if c.second is None else 1,
-            round(abs(c.deviation), 9),
-            sign * c.total_mg,
-            c.first.mg,
-        ),
-    )
-    per_day: dict[int, tuple[Combination, ...]] = {}
-    for i, day in enumerate(days):
-        use = best.first if best.second is None or i % 2 == 0 else best.second
-        per_day[day] = (use,)
+    best = min(inside, key=order)
+    per_day = _per_day(best, days)
     return RoundedDose(
         "capsule_schedule",
         "ok",
@@ -230,6 +243,40 @@ def capsule_schedule(
         "constant" if best.second is None else "alternating",
         per_day,
     )
+
+
+def _preference(params: CapsuleScheduleParams) -> Callable[[_Candidate], tuple[float, ...]]:
+    """The sort key that puts the protocol's preferred schedule first."""
+    sign = 1 if params.ties == "lower" else -1
+
+    def nearest(c: _Candidate) -> tuple[float, ...]:
+        # Deviations rounded so that two totals equally far from the target tie exactly.
+        return (
+            round(abs(c.deviation), 9),
+            sign * c.total_mg,
+            c.max_units,
+            0 if c.second is None else 1,
+            c.first.mg,
+        )
+
+    def fewest_capsules(c: _Candidate) -> tuple[float, ...]:
+        return (
+            c.max_units,
+            0 if c.second is None else 1,
+            round(abs(c.deviation), 9),
+            sign * c.total_mg,
+            c.first.mg,
+        )
+
+    return nearest if params.prefer == "nearest" else fewest_capsules
+
+
+def _per_day(best: _Candidate, days: tuple[int, ...]) -> dict[int, tuple[Combination, ...]]:
+    per_day: dict[int, tuple[Combination, ...]] = {}
+    for i, day in enumerate(days):
+        use = best.first if best.second is None or i % 2 == 0 else best.second
+        per_day[day] = (use,)
+    return per_day
 
 
 def _neighbours(

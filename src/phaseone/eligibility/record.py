@@ -353,8 +353,12 @@ class Thrombosis:
 
 
 @_record
-class BiologyStudy:
-    """Enrolment on the NANT 2004-05 biology study."""
+class CompanionStudy:
+    """Enrolment on a companion study a protocol requires (e.g. a biology study).
+
+    Which study is a fact the protocol declares (its criterion names the study's id); the
+    record holds the child's status on it, keyed by that id.
+    """
 
     status: Literal["enrolled", "will_enroll", "declined"] | None = None
     site_exemption: bool | None = None
@@ -371,7 +375,7 @@ class OtherMedicalIssues:
 
 @_record
 class PatientRecord:
-    """Everything the NANT 2011-04 criteria read about one child, with dates."""
+    """Everything eligibility criteria read about one child, with dates."""
 
     schema_version: Literal[1] = 1
     id: str = Field(min_length=1, max_length=128)
@@ -406,7 +410,10 @@ class PatientRecord:
     can_swallow_capsules: bool | None = Field(
         default=None, description="Can swallow lenalidomide capsules whole."
     )
-    biology_study: BiologyStudy | None = None
+    companion_studies: dict[str, CompanionStudy] | None = Field(
+        default=None,
+        description="Enrolment on companion studies, keyed by the study id the protocol names.",
+    )
     life_expectancy_weeks: float | None = Field(
         default=None, ge=0, description="The investigator's judgement."
     )

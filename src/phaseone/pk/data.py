@@ -142,13 +142,36 @@ def _require(frame: pd.DataFrame, columns: Mapping[str, str | None], where: str)
         raise InputError(missing)
 
 
+def read_table(path: str | Path, what: str) -> pd.DataFrame:
+    """A CSV file as a table, or an InputError naming the file (never a traceback).
+
+    Only an empty cell or NA means "missing": the text "nan" or "inf" in a numeric column
+    is refused by the readers below, not read as a number. A file with a header and no
+    rows is an error: there is nothing to analyse.
+    """
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=["", "NA"])
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem("", f"not UTF-8 text (byte {exc.object[exc.start]:#04x}); "
+                                  "save the file as UTF-8 CSV", file=str(path))]) from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([Problem("", f"cannot read CSV: {exc}", file=str(path))]) from None
+    if frame.empty:
+        raise InputError([Problem("", f"no {what}: the file has a header but no rows",
+                                  file=str(path))])
+    return frame
+
+
 def _numeric(frame: pd.DataFrame, col: str, where: str, allow_nan: bool) -> FloatArray:
     values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
     raw = frame[col]
-    bad = np.isnan(values) & ~raw.isna().to_numpy() if allow_nan else np.isnan(values)
+    missing = raw.isna().to_numpy()
+    # NaN from the text "nan" and +-inf are not numbers a sample or a dose can have.
+    bad = (np.isnan(values) & ~missing if allow_nan else np.isnan(values)) | np.isinf(values)
     if bad.any():
         problems = [
-            Problem(col, f"expected a number, got {raw.iloc[i]!r}", file=where or None, line=i + 2)
+            Problem(col, f"expected a finite number, got {str(raw.iloc[i])!r}",
+                    file=where or None, line=i + 2)
             for i in np.flatnonzero(bad)[:10]
         ]
         raise InputError(problems)
@@ -177,7 +200,8 @@ def read_concentrations(
     Missing columns that are named raise an error listing the columns present.
     """
     where = str(source) if isinstance(source, str | Path) else ""
-    frame = pd.read_csv(source) if isinstance(source, str | Path) else source.reset_index(drop=True)
+    frame = (read_table(source, "samples") if isinstance(source, str | Path)
+             else source.reset_index(drop=True))
     roles = {"subject": subject, "time": time, "conc": conc, "analyte": analyte, "blq": blq,
              "lloq": lloq, "exclude": exclude, "lambda_z": lambda_z}
     _require(frame, roles, where)
@@ -267,7 +291,8 @@ def read_doses(
     """Doses from a table: one row per dose. `route` (extravascular/oral, iv-bolus,
     iv-infusion) and `duration` columns are optional; a duration > 0 means an infusion."""
     where = str(source) if isinstance(source, str | Path) else ""
-    frame = pd.read_csv(source) if isinstance(source, str | Path) else source.reset_index(drop=True)
+    frame = (read_table(source, "doses") if isinstance(source, str | Path)
+             else source.reset_index(drop=True))
     route = route if route in frame.columns else None
     duration = duration if duration in frame.columns else None
     _require(frame, {"subject": subject, "time": time, "dose": amount, "analyte": analyte,

@@ -7,7 +7,8 @@
    course, compared with historical values stored in data/trial_pk.yaml with their source.
 
 Times are hours from the start of course 1 (day 1 at 0 h); course c starts at
-(c - 1) x 28 days. Sampling timings are assumptions (see the data file) until the
+(c - 1) x the protocol's course length (`course.length_days`, 28 days in NANT 2011-04),
+which callers pass in. Sampling timings are assumptions (see the data file) until the
 protocol's schedule is known.
 """
 
@@ -29,7 +30,6 @@ from phaseone.pk.data import Concentrations, Dose, Interval, Route
 from phaseone.pk.nca import NCAResult, run_nca
 from phaseone.pk.options import NCAOptions
 
-COURSE_DAYS = 28
 _MCG_PER_ML = {"mcg/ml", "ug/ml", "µg/ml", "μg/ml", "mg/l"}
 
 
@@ -41,9 +41,10 @@ def trial_pk_data() -> dict[str, Any]:
     return data
 
 
-def day_start(course: int, day: int) -> float:
-    """Hours from course 1 day 1 to 0 h on the given course day."""
-    return ((course - 1) * COURSE_DAYS + (day - 1)) * 24.0
+def day_start(course: int, day: int, course_days: int) -> float:
+    """Hours from course 1 day 1 to 0 h on the given course day, courses `course_days` long
+    (the protocol's `course.length_days`)."""
+    return ((course - 1) * course_days + (day - 1)) * 24.0
 
 
 def lenalidomide_single_dose(
@@ -59,15 +60,16 @@ def lenalidomide_single_dose(
 
 def isotretinoin_steady_state(
     conc: Concentrations, doses: Sequence[Dose], options: NCAOptions | None = None,
-    course: int | None = None, day: int | None = None, tau: float | None = None,
+    course: int | None = None, day: int | None = None, tau: float | None = None, *,
+    course_days: int,
 ) -> NCAResult:
     """Steady-state NCA over the dosing interval that starts with each subject's first dose
-    on the sampling day (default: course 1, day 28, tau 12 h)."""
+    on the sampling day (default: course 1, day 28, tau 12 h), courses `course_days` long."""
     plan = trial_pk_data()["sampling"]["isotretinoin"]
     course = course or int(plan["course"])
     day = day or int(plan["day"])
     tau = tau or float(plan["tau_h"])
-    lo = day_start(course, day)
+    lo = day_start(course, day, course_days)
     results = []
     problems = []
     for profile in conc.profiles:
@@ -114,10 +116,11 @@ def _nearest(times: np.ndarray, values: np.ndarray, target: float, window: float
 
 
 def dinutuximab_peak_trough(
-    samples: pd.DataFrame, *, conc_unit: str = "mcg/mL", infusion_start_h: float = 8.0,
+    samples: pd.DataFrame, *, course_days: int, conc_unit: str = "mcg/mL",
+    infusion_start_h: float = 8.0,
 ) -> PeakTrough:
     """Peak and trough per course from a table of samples (subject, time, conc; time in hours
-    from course 1 day 1).
+    from course 1 day 1), courses `course_days` long (the protocol's `course.length_days`).
 
     Peak: the sample nearest the end of the day-11 infusion (infusions start at
     `infusion_start_h` on each day and last 10 h); trough: the sample nearest 0 h on day 28
@@ -134,15 +137,17 @@ def dinutuximab_peak_trough(
     refs = tuple(trial_pk_data()["historical"]["dinutuximab"])
     window = float(plan["window_h"])
     t = samples["time"].to_numpy(dtype=float)
-    courses = np.floor(t / (COURSE_DAYS * 24)).astype(int) + 1
+    if course_days < 1:
+        raise InputError([Problem("course_days", f"expected at least 1 day, got {course_days}")])
+    courses = np.floor(t / (course_days * 24)).astype(int) + 1
     rows = []
     for key, group in samples.assign(course=courses).groupby(["subject", "course"], sort=True):
         subject, course = str(key[0]), int(str(key[1]))
         gt = group["time"].to_numpy(dtype=float)
         gc = group["conc"].to_numpy(dtype=float)
-        peak_at = day_start(int(course), int(plan["peak_day"])) + infusion_start_h + float(
-            plan["infusion_hours"])
-        trough_at = day_start(int(course), int(plan["trough_day"]))
+        peak_at = (day_start(int(course), int(plan["peak_day"]), course_days)
+                   + infusion_start_h + float(plan["infusion_hours"]))
+        trough_at = day_start(int(course), int(plan["trough_day"]), course_days)
         peak, peak_t = _nearest(gt, gc, peak_at, window)
         trough, trough_t = _nearest(gt, gc, trough_at, window)
         rows.append({"subject": str(subject), "course": int(course), "peak": peak,

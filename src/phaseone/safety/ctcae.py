@@ -26,7 +26,7 @@ Version = Literal["4.03", "5.0"]
 VERSIONS: tuple[Version, ...] = ("4.03", "5.0")
 Op = Literal["<", "<=", ">", ">="]
 Ref = Literal["lln", "uln", "baseline"]
-Flag = Literal["symptomatic", "intervention"]
+Flag = Literal["symptomatic", "intervention", "fasting"]
 
 _OPS: dict[str, Any] = {
     "<": lambda a, b: a < b,
@@ -82,6 +82,9 @@ class TermRules:
     table: Mapping[int, str]
     rules: tuple[Rule, ...]
     lab_max_grade: int | None = None
+    # Said instead of the generic "needs clinical review" when a grade above lab_max_grade
+    # can only come from clinical information (e.g. v5.0 hyperglycemia, graded clinically).
+    review_note: str | None = None
 
     def citation(self, version: str) -> str:
         return f"CTCAE v{version}, {self.soc}: {self.term} (MedDRA {self.meddra})"
@@ -133,6 +136,7 @@ def ctcae_table(version: str) -> CtcaeTable:
                 table={int(k): str(v) for k, v in spec["table"].items()},
                 rules=tuple(Rule(**r) for r in spec["rules"]),
                 lab_max_grade=spec.get("lab_max_grade"),
+                review_note=spec.get("review_note"),
             )
         )
     return CtcaeTable(
@@ -145,16 +149,24 @@ def ctcae_table(version: str) -> CtcaeTable:
 
 @dataclass(frozen=True)
 class Clinical:
-    """Clinical conditions some grades depend on, from the linked AE record.
+    """Clinical conditions some grades depend on, from the linked AE record and the sample.
 
-    None means the record does not say; the grader then takes the documented worst case.
+    None means the record does not say; the grader then takes the documented worst case
+    (or, for a rule marked `when_unknown: skip`, does not apply the rule and says so).
+    `fasting` is a property of the sample (v4.03 hyperglycemia grades 1-2 need a fasting
+    value).
     """
 
     symptomatic: bool | None = None
     intervention: bool | None = None
+    fasting: bool | None = None
 
     def get(self, flag: Flag) -> bool | None:
-        return self.symptomatic if flag == "symptomatic" else self.intervention
+        return {
+            "symptomatic": self.symptomatic,
+            "intervention": self.intervention,
+            "fasting": self.fasting,
+        }[flag]
 
 
 @dataclass(frozen=True)
@@ -246,7 +258,12 @@ def grade_value(
     for entry in entries:
         result, needed = _grade_entry(entry, table, v, lo, hi, base, status, clin)
         missing.extend(needed)
-        if best is None or result.grade > best.grade:
+        # Highest grade wins; at equal grades a term whose rule matched (e.g. "above the ULN,
+        # graded clinically") says more than "within range".
+        if best is None or (result.grade, result.term is not None) > (
+            best.grade,
+            best.term is not None,
+        ):
             best = result
     assert best is not None
     if missing and best.grade == 0:
@@ -276,12 +293,22 @@ def _grade_entry(
 ) -> tuple[LabGrade, list[str]]:
     digits = table.signif_digits
     refs: dict[str, float | None] = {"lln": lo, "uln": hi, "baseline": base}
-    skipped_unknown = False  # a higher grade was passed over for want of clinical data
+    # Conditions a higher grade needed but the record did not meet, e.g. "fasting: not
+    # recorded" (a v4.03 hyperglycemia grade 1-2 needs a fasting value).
+    skipped: list[str] = []
     missing: list[str] = []  # normal limits a rule needed but the caller did not give
     for rule in entry.rules:
         if rule.baseline == "abnormal" and status != "abnormal":
             continue
         if rule.baseline == "normal" and status == "abnormal":
+            continue
+        known = clin.get(rule.requires) if rule.requires is not None else None
+        # A rule the record rules out (flag false; or unknown, for a `skip` rule) is only
+        # worth a note when the value would meet it: never ask for a limit it would need.
+        ruled_out = rule.requires is not None and (
+            known is False or (known is None and rule.when_unknown == "skip")
+        )
+        if ruled_out and rule.ref is not None and refs[rule.ref] is None:
             continue
         if rule.ref is None:
             assert rule.value is not None
@@ -296,20 +323,18 @@ def _grade_entry(
         if not _OPS[rule.op](v, threshold):
             continue
         basis = None
+        if ruled_out:
+            if rule.when_unknown == "skip":
+                state = "not recorded" if known is None else "recorded as no"
+                skipped.append(f"G{rule.grade} needs {rule.requires} ({state})")
+            continue
         if rule.requires is not None:
-            known = clin.get(rule.requires)
-            if known is False:
-                continue
             if known is None:
-                if rule.when_unknown == "skip":
-                    skipped_unknown = True
-                    continue
                 basis = f"{rule.requires}: not recorded, worst case assumed"
             else:
-                basis = f"{rule.requires}: from AE record"
-        review = skipped_unknown or (
-            entry.lab_max_grade is not None and rule.grade >= entry.lab_max_grade
-        )
+                basis = f"{rule.requires}: from {_FLAG_SOURCE[rule.requires]}"
+        by_lab_limit = entry.lab_max_grade is not None and rule.grade >= entry.lab_max_grade
+        review = bool(skipped) or by_lab_limit
         return LabGrade(
             version=table.version,
             analyte=entry.analyte,
@@ -325,28 +350,40 @@ def _grade_entry(
             baseline_status=status,
             clinical_basis=basis,
             clinical_review=review,
-            note=(
-                f"lab grade <= {rule.grade}; a higher grade needs clinical review"
-                if review
-                else None
-            ),
+            note=_review_note(entry, rule.grade, skipped, by_lab_limit) if review else None,
         ), missing
     return LabGrade(
         version=table.version,
         analyte=entry.analyte,
-        term=None,
+        term=entry.term if skipped else None,
         grade=0,
         value=v,
         unit=entry.unit,
-        rule="within range: no rule matched",
-        citation=None,
+        rule="no lab grade: " + "; ".join(skipped) if skipped else "within range: no rule matched",
+        citation=entry.citation(table.version) if skipped else None,
         lln=lo,
         uln=hi,
         baseline=base,
         baseline_status=status,
         clinical_basis=None,
-        clinical_review=skipped_unknown,
+        clinical_review=bool(skipped),
+        note=_review_note(entry, 0, skipped, False) if skipped else None,
     ), missing
+
+
+_FLAG_SOURCE: dict[str, str] = {
+    "symptomatic": "AE record",
+    "intervention": "AE record",
+    "fasting": "lab record",
+}
+
+
+def _review_note(entry: TermRules, grade: int, skipped: list[str], by_lab_limit: bool) -> str:
+    if by_lab_limit and entry.review_note:
+        return entry.review_note
+    if skipped:
+        return f"lab grade <= {grade}; {entry.term} " + "; ".join(skipped)
+    return f"lab grade <= {grade}; a higher grade needs clinical review"
 
 
 @dataclass(frozen=True)

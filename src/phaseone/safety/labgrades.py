@@ -3,13 +3,15 @@
 Required columns: analyte, value, unit. Optional: patient_id, date, lln, uln (per-record
 range, same unit as value), age_years and sex (to look the range up in a table when the row
 has none), baseline and baseline_uln (or an is_baseline column marking each patient's
-baseline row per analyte), symptomatic and intervention (from the linked AE record).
+baseline row per analyte), symptomatic and intervention (from the linked AE record), fasting
+(whether a glucose sample was taken fasting: CTCAE v4.03 hyperglycemia grades 1-2 need it).
 Total calcium is albumin-corrected when an albumin value of the same patient and date is
 present; the corrected value is what is graded, and the row says so.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -96,6 +98,7 @@ def grade_labs(
     for i, row in enumerate(rows):
         path = f"row {i + 1}"
         try:
+            _check_date(row, path)
             out.append(_grade_row(row, path, checked, tables, baselines, albumin))
         except InputError as exc:
             problems.extend(exc.problems)
@@ -103,6 +106,19 @@ def grade_labs(
         raise InputError(problems)
     added = pd.DataFrame(out, columns=list(OUTPUT), index=frame.index)
     return pd.concat([frame, added], axis=1)
+
+
+def _check_date(row: dict[str, Any], path: str) -> None:
+    """A `date` (when given) is a calendar date: it pairs calcium with the same day's albumin."""
+    value = row.get("date")
+    if _blank(value):
+        return
+    try:
+        dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError(
+            [Problem(f"{path}.date", f"expected a date YYYY-MM-DD, got {value!r}")]
+        ) from None
 
 
 def _baselines(rows: list[dict[str, Any]]) -> dict[tuple[Any, str], dict[str, Any]]:
@@ -184,7 +200,9 @@ def _grade_row(
             baseline = baseline * f_base / f_row
             baseline_uln = None if baseline_uln is None else baseline_uln * f_base / f_row
     clinical = Clinical(
-        symptomatic=_flag(row, "symptomatic", path), intervention=_flag(row, "intervention", path)
+        symptomatic=_flag(row, "symptomatic", path),
+        intervention=_flag(row, "intervention", path),
+        fasting=_flag(row, "fasting", path),
     )
     graded = grade_value(
         analyte_id,

@@ -420,19 +420,26 @@ def cns_history(ctx: Context, p: Windowed) -> Outcome:
     return not_met(f"head {scan.modality} {scan.date}: no active CNS metastases", **ev)
 
 
-@rule("biology_study_declined", NoParams)
-def biology_study_declined(ctx: Context, p: NoParams) -> Outcome:
-    """Excluded: declines the biology study, unless the site holds an exemption."""
-    study = ctx.record.biology_study
+class CompanionStudyParams(Params):
+    study: str = Field(min_length=1, description="The study's id, the key in the record.")
+    title: str = Field(min_length=1, description="The study as people name it.")
+
+
+@rule("companion_study_declined", CompanionStudyParams)
+def companion_study_declined(ctx: Context, p: CompanionStudyParams) -> Outcome:
+    """Excluded: declines the companion study the protocol names, unless the site holds an
+    exemption. The study is protocol data (`params.study`), not a field of the record."""
+    path = f"companion_studies.{p.study}"
+    study = (ctx.record.companion_studies or {}).get(p.study)
     if study is None or study.status is None:
-        return unknown("biology study enrolment not recorded", ["biology_study.status"])
+        return unknown(f"{p.title}: enrolment not recorded", [f"{path}.status"])
     if study.status != "declined":
-        return not_met(f"biology study: {study.status.replace('_', ' ')}")
+        return not_met(f"{p.title}: {study.status.replace('_', ' ')}")
     if study.site_exemption is None:
-        return unknown("declined; site exemption not recorded", ["biology_study.site_exemption"])
+        return unknown("declined; site exemption not recorded", [f"{path}.site_exemption"])
     if study.site_exemption:
         return not_met("declined, but the site holds an exemption")
-    return met("declines the biology study; no site exemption")
+    return met(f"declines the {p.title}; no site exemption")
 
 
 class MarrowDiseaseParams(Windowed):

@@ -36,6 +36,7 @@ from phaseone.protocol import resolve_protocol
 from phaseone.protocol.designs import BOINParams
 from phaseone.protocol.model import BOINDesign
 from phaseone.reports import render
+from phaseone.reports.gather import study_report
 from phaseone.reports.study import frame_html
 from phaseone.store import records
 from phaseone.store.access import Source, system_actor
@@ -43,7 +44,6 @@ from phaseone.store.db import Database
 from phaseone.store.models import BOOKKEEPING, PATIENT_OWNED, Patient
 from phaseone.store.scope import Scope
 from phaseone.workflow import Trial
-from phaseone.workflow.reporting import study_report
 
 CREATED = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 # Children before the records that point at them.

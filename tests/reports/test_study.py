@@ -14,8 +14,8 @@ from phaseone.cli import app
 from phaseone.errors import InputError
 from phaseone.protocol.model import Objective
 from phaseone.reports import render
+from phaseone.reports.gather import study_report
 from phaseone.reports.study import as_dict, build, frame_html
-from phaseone.workflow.reporting import study_report
 from tests.workflow.conftest import T0, World
 
 AFTER = T0.date() + dt.timedelta(days=40)

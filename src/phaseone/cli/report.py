@@ -92,11 +92,11 @@ def study(
     from its generation stamp."""
     from phaseone.protocol import resolve_protocol
     from phaseone.reports import render
+    from phaseone.reports.gather import study_report
     from phaseone.reports.study import frame_html
     from phaseone.store.db import Database
     from phaseone.store.scope import Scope
     from phaseone.workflow import Trial
-    from phaseone.workflow.reporting import study_report
 
     day = _as_of(as_of)
     trial = Trial.from_protocol(resolve_protocol(protocol))

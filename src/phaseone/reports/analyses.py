@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from phaseone.reports.study import Finding, StudyData, Table, analysis, level_counts
+from phaseone.reports.findings import Finding, StudyData, Table, analysis, level_counts
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,67 +20,12 @@ from phaseone.exports import adam, sdtm
 from phaseone.exports.snapshot import Snapshot
 from phaseone.protocol.model import Objective, Protocol
 from phaseone.protocol.summary import AssumedValue, assumed_values
+from phaseone.reports import analyses  # noqa: F401  (registers the analyses)
+from phaseone.reports.findings import ANALYSES, Decision, Finding, StudyData, Table
 from phaseone.trial import TrialState
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str
-    frame: pd.DataFrame
-    source: str  # the datasets and selection the numbers come from
-    note: str = ""
-    number: int = 0
-
-
-@dataclass(frozen=True)
-class Finding:
-    """What an analysis gives: text, tables, or the reason it cannot be given yet."""
-
-    paragraphs: tuple[str, ...] = ()
-    tables: tuple[Table, ...] = ()
-    unavailable: str | None = None
-
-
-@dataclass(frozen=True)
-class Decision:
-    decided_on: dt.date
-    summary: str
-    design: str
-    signed_by: str | None
-    signed_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class StudyData:
-    """Everything the analyses read."""
-
-    protocol: Protocol
-    snapshot: Snapshot
-    sdtm: dict[str, pd.DataFrame]
-    adam: dict[str, pd.DataFrame]
-    state: TrialState
-    decisions: tuple[Decision, ...]
-
-    def treated(self) -> pd.DataFrame:
-        adsl = self.adam["ADSL"]
-        return adsl[adsl.SAFFL == "Y"]
-
-
-Analysis = Callable[[StudyData], Finding]
-ANALYSES: dict[str, Analysis] = {}
-
-
-def analysis(name: str) -> Callable[[Analysis], Analysis]:
-    """Register an analysis under the name a protocol's objective gives."""
-
-    def register(fn: Analysis) -> Analysis:
-        ANALYSES[name] = fn
-        return fn
-
-    return register
 
 
 @dataclass(frozen=True)
@@ -113,8 +57,6 @@ def build(
     as_of: dt.date,
 ) -> StudyReport:
     """Run every objective's analysis over one snapshot of the trial."""
-    from phaseone.reports import analyses  # noqa: F401  (registers the analyses)
-
     unknown = [
         Problem(f"objectives.{o.id}.analysis", f"no analysis named {o.analysis!r}")
         for o in protocol.objectives
@@ -232,12 +174,6 @@ def _escalation(decisions: tuple[Decision, ...]) -> Table:
         pd.DataFrame(rows, columns=columns),
         "escalation decisions and their electronic signatures (store), not voided",
     )
-
-
-def level_counts(frame: pd.DataFrame, column: str) -> dict[int, int]:
-    """Rows per value of a numeric column (a dose level or course number)."""
-    sizes: Any = frame.groupby(column).size()
-    return {int(k): int(v) for k, v in sizes.items()}
 
 
 def frame_html(frame: pd.DataFrame) -> str:

@@ -17,11 +17,11 @@ from fastapi.responses import Response
 from phaseone.exports import snapshot
 from phaseone.exports.package import write, write_fhir, write_odm
 from phaseone.reports import render
+from phaseone.reports.gather import study_report
 from phaseone.reports.study import frame_html
 from phaseone.web.api.types import INT32_MAX
 from phaseone.web.auth import Caller, now, trial_of
 from phaseone.workflow.meeting import meeting_pack
-from phaseone.workflow.reporting import study_report
 
 router = APIRouter(tags=["exports and reports"])
 

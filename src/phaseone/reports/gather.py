@@ -1,4 +1,4 @@
-"""The final study report's data, read once from the store as of a data cut-off."""
+"""The final study report from the trial database: one read of the store as of a data cut-off."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from phaseone.exports import snapshot
-from phaseone.reports.study import Decision, StudyReport, build
+from phaseone.reports.findings import Decision
+from phaseone.reports.study import StudyReport, build
 from phaseone.store.models import EscalationDecision
 from phaseone.store.scope import Scope
 from phaseone.workflow.context import Trial

@@ -42,7 +42,7 @@ def test_short_virtual_trial_reaches_an_mtd_and_the_whole_checks_out(service: Se
         client_factory=factory,
         sites=("chla", "stanford"),
     )
-    assert result.mtd == 1, result.decisions
+    assert result.mtd == 1 and result.closed, result.decisions
     levels = result.per_level()
     assert set(levels) == {1, 2}
     assert levels[1][1] == 0 and levels[2][1] >= 2

@@ -33,6 +33,7 @@ import numpy as np
 
 from phaseone.errors import InputError, Problem
 from phaseone.synth.patients import Models, VirtualPatient, make_patients
+from phaseone.trial.history import CLOSING
 
 API = "/api/v1"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "testserver"})
@@ -94,6 +95,7 @@ class VirtualTrialResult:
     enrolled: list[Enrolled] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     mtd: int | None = None
+    closed: bool = False  # the chair confirmed an MTD, or that no level is tolerable
     acknowledged: int = 0
     missing: list[str] = field(default_factory=list)
     audit_verified: bool = False
@@ -394,6 +396,7 @@ class VirtualTrial:
             self._ack("chair", "escalation-decisions", confirmed["decision"])
             self.result.decisions.append(str(proposed["proposal"]["summary"]))
             self.result.mtd = confirmed["trial"]["mtd"]
+            self.result.closed = confirmed["decision"]["decision"] in CLOSING
             self.say(f"decision confirmed: {self.result.decisions[-1]}")
 
     # --- checks of the whole --------------------------------------------------------------
@@ -420,7 +423,7 @@ class VirtualTrial:
     def run(self) -> VirtualTrialResult:
         self.step_accounts()
         for _ in range(self.max_rounds):
-            if self.result.mtd is not None:
+            if self.result.closed:
                 break
             cohort = self.step_accrue()
             if not cohort:

@@ -57,3 +57,14 @@ def test_help_reads_well() -> None:
     out = CliRunner().invoke(app, ["virtual-trial", "--help"])
     assert out.exit_code == 0
     assert "--patients" in out.output and "--seed" in out.output
+
+
+@pytest.mark.slow
+def test_the_command_starts_its_own_service_and_the_checks_pass() -> None:
+    """Over real HTTP: `phaseone serve` in a child process on 127.0.0.1, SQLite, a clock file."""
+    out = CliRunner().invoke(app, ["virtual-trial", "--patients", "4", "--seed", "5"])
+    assert out.exit_code == 0, out.output
+    assert "audit chain verifies: True" in out.output
+    read_back = out.output.split("acknowledged writes read back: ")[1].split()[0]
+    done, total = read_back.split("/")
+    assert done == total and int(total) > 50

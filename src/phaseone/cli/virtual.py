@@ -102,7 +102,7 @@ def virtual_trial(
     clock_file: Path | None = typer.Option(
         None, "--clock-file", help="With --url: the clock file that service reads."
     ),
-    patients: int = typer.Option(18, "--patients", min=1, max=2000, help="Virtual patients."),
+    patients: int = typer.Option(30, "--patients", min=1, max=2000, help="Virtual patients."),
     seed: int = typer.Option(0, "--seed", help="Seed of every draw."),
     sites: str = typer.Option("chla,chop,seattle", "--sites", help="Site ids, comma-separated."),
 ) -> None:

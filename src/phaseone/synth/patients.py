@@ -61,7 +61,7 @@ class VirtualPatient:
 
     def rng(self, purpose: str) -> np.random.Generator:
         """A generator for one purpose, the same for the same patient whatever the order."""
-        return np.random.default_rng([self.seed, sum(purpose.encode())])
+        return np.random.default_rng([self.seed, *purpose.encode()])
 
     def birth_date(self, screened_on: dt.date) -> dt.date:
         return screened_on - dt.timedelta(days=round(self.age_years * 365.25))

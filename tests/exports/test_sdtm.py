@@ -193,3 +193,27 @@ def test_every_code_the_store_holds_has_its_terminology() -> None:
     assert set(terms["lab_tests"]) == set(analytes())
     assert set(terms["off_treatment"]) == set(OFF_TREATMENT_REASONS)
     assert set(terms["attribution"]) == set(ATTRIBUTIONS) == set(sdtm.ATTRIBUTION_ORDER)
+
+
+def test_a_patient_never_registered_has_blank_arms_and_the_reason(trial_world: World) -> None:
+    """A screen failure is in DM with ARMNRS and null (blank) arm codes, and the domain
+    still passes the XPT checks (a missing code used to fail the whole export)."""
+    from phaseone.exports import xpt
+    from phaseone.store import records
+
+    with trial_world.as_user("coord.chla") as scope:
+        body = {
+            "site_id": "chla",
+            "subject_code": "CHLA-009",
+            "birth_date": dt.date(2016, 2, 1),
+            "sex": "F",
+            "consent_date": dt.date(2024, 6, 1),
+        }
+        records.create(scope, records.SPECS["patients"], body)
+    frames = _frames(trial_world)
+    dm = frames["DM"].set_index("SUBJID")
+    failed = dm.loc["CHLA-009"]
+    assert (failed.ARMCD, failed.ARM, failed.ACTARMCD, failed.ACTARM) == ("", "", "", "")
+    assert failed.ARMNRS == "NOT ASSIGNED"
+    assert dm.loc["CHLA-001"].ARMNRS == ""
+    assert xpt.check(definitions().domains["DM"], frames["DM"]) == []

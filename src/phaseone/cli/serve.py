@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import typer
 
@@ -54,6 +55,13 @@ def serve(
         "--insecure-cookies",
         help="Send the session cookie over plain HTTP (local testing only; use TLS otherwise).",
     ),
+    clock_file: Path | None = typer.Option(
+        None,
+        "--clock-file",
+        hidden=True,
+        help="Simulation only (loopback): read the service's time from this file, which "
+        "`phaseone virtual-trial` moves.",
+    ),
 ) -> None:
     """Run the trial service: upgrade the schema, add sites, create the first admin, serve.
 
@@ -65,6 +73,16 @@ def serve(
     from phaseone.web.pages import create_site
     from phaseone.workflow import Trial
 
+    clock = None
+    if clock_file is not None:
+        from phaseone.web.clock import FileClock
+
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise fail("--clock-file is for simulations on a loopback address only")
+        try:
+            clock = FileClock(clock_file)
+        except (OSError, ValueError) as exc:
+            raise fail(f"--clock-file {clock_file}: {exc}") from None
     db = Database(database_url)
     chosen = resolve_protocol(protocol)
     prepare(db, chosen, cli_actor())
@@ -73,6 +91,7 @@ def serve(
         db,
         Trial.from_protocol(chosen),
         policy=SecurityPolicy(cookie_secure=not insecure_cookies),
+        **({"clock": clock} if clock is not None else {}),
     )
     console.print(
         f"serving {db.url}: pages at http://{host}:{port}/login, "

@@ -171,14 +171,16 @@ class Builder:
         return self._frame("DM", rows, None)
 
     def _arms(self, reg: Row | None, first_course: Row | None) -> dict[str, str]:
+        # SDTMIG 3.3: arm codes are null (blank text in XPT) when ARMNRS gives the reason.
+        none = {"ARMCD": "", "ARM": "", "ACTARMCD": "", "ACTARM": ""}
         if reg is None:
-            return {"ARMNRS": "NOT ASSIGNED"}
+            return {**none, "ARMNRS": "NOT ASSIGNED"}
         planned = self._arm(reg["dose_level"])
         arms = {"ARMCD": planned[0], "ARM": planned[1]}
         if first_course is None:
-            return {**arms, "ARMNRS": "ASSIGNED, NOT TREATED"}
+            return {**none, **arms, "ARMNRS": "ASSIGNED, NOT TREATED"}
         actual = self._arm(first_course["dose_level"])
-        return {**arms, "ACTARMCD": actual[0], "ACTARM": actual[1]}
+        return {**arms, "ACTARMCD": actual[0], "ACTARM": actual[1], "ARMNRS": ""}
 
     def _arm(self, level_id: int) -> tuple[str, str]:
         level = self.protocol.dose_level(level_id)

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from phaseone.trial.history import DecisionKind
 from phaseone.web.api.types import (
     ClinicalDate,
     Code,
@@ -160,7 +161,7 @@ class EscalationDecisionIn(Body):
     decided_on: ClinicalDate
     from_dose_level: DoseLevel | None = None
     dose_level: DoseLevel | None = Field(default=None, description="The level now open, if any.")
-    decision: Literal["escalate", "stay", "de-escalate", "hold", "mtd", "close"]
+    decision: DecisionKind = Field(description="What the confirmed decision did to accrual.")
     design: ShortText
     state: EngineData | None = None
     rationale: Note | None = None

@@ -3,6 +3,8 @@ history and the audit trail. Jinja2 templates, one small script, no front-end bu
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -22,8 +24,10 @@ def install_pages(app: FastAPI, trial: Trial) -> None:
     app.include_router(views.router)
 
 
-def create_site(db: Database, trial: Trial, *, policy: SecurityPolicy = DEFAULT_POLICY) -> FastAPI:
-    """The JSON API and the pages over one database."""
-    app = create_app(db, policy=policy, trial=trial)
+def create_site(
+    db: Database, trial: Trial, *, policy: SecurityPolicy = DEFAULT_POLICY, **options: Any
+) -> FastAPI:
+    """The JSON API and the pages over one database (`options` go to `create_app`)."""
+    app = create_app(db, policy=policy, trial=trial, **options)
     install_pages(app, trial)
     return app

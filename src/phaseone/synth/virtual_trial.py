@@ -1,0 +1,486 @@
+"""The virtual trial: virtual patients driven through the running service's JSON API, as
+sites and the study chair would, to an MTD; then checks of the whole.
+
+Every step goes over HTTP (/api/v1) with one client per user: each site's coordinator
+creates and screens its patients, its investigator signs the screening, the sites' slot
+requests race (threads), held slots are registered, course 1's doses, labs and adverse
+events are entered, and the chair applies the DLT rules, signs each determination and
+confirms the design's decision. The service's clock is moved by a `ServiceClock` (the
+service must run on a clock the driver can move: the in-process clock of the tests, or
+`phaseone serve --clock-file`). At the end: the audit chain verifies, every acknowledged
+write reads back, and the DLTs per level in the SDTM export equal those the chair signed.
+
+The steps are methods of `VirtualTrial`; later steps (more courses, evaluations,
+specimens, follow-up, queries, casebooks, the report) are added the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import secrets
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import numpy as np
+
+from phaseone.errors import InputError, Problem
+from phaseone.synth.patients import Models, VirtualPatient, make_patients
+from phaseone.trial.history import CLOSING
+
+API = "/api/v1"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "testserver"})
+DEFAULT_SITES = ("chla", "chop", "seattle")
+
+
+class ServiceClock(Protocol):
+    """The service's clock, as the driver sees it."""
+
+    def today(self) -> dt.date: ...
+
+    def advance(self, days: int) -> None: ...
+
+
+ClientFactory = Callable[[dict[str, str]], httpx.Client]
+
+
+class ServiceError(RuntimeError):
+    """The service refused a step the driver expected to succeed."""
+
+
+@dataclass
+class User:
+    username: str
+    password: str
+    client: httpx.Client
+
+    def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+        response = self.client.request(method, API + path, json=body)
+        if response.status_code != expect:
+            raise ServiceError(
+                f"{method} {path} as {self.username}: {response.status_code} {response.text[:500]}"
+            )
+        return response.json() if response.content else None
+
+    def signature(self) -> dict[str, str]:
+        return {"username": self.username, "password": self.password}
+
+
+@dataclass
+class Enrolled:
+    patient: VirtualPatient
+    patient_id: int
+    level: int
+    start: dt.date
+    dlt_drawn: bool
+    dlt_signed: bool | None = None
+
+
+@dataclass
+class VirtualTrialResult:
+    """What the driver did and what the checks found."""
+
+    seed: int
+    screened: int = 0
+    screen_failures: int = 0
+    slot_requests: int = 0
+    waitlisted: int = 0
+    enrolled: list[Enrolled] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    mtd: int | None = None
+    closed: bool = False  # the chair confirmed an MTD, or that no level is tolerable
+    acknowledged: int = 0
+    missing: list[str] = field(default_factory=list)
+    audit_verified: bool = False
+    dlts_signed: dict[int, int] = field(default_factory=dict)
+    dlts_exported: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.audit_verified and not self.missing and self.dlts_signed == self.dlts_exported
+
+    def per_level(self) -> dict[int, tuple[int, int]]:
+        """Level: (patients, DLTs signed)."""
+        count = Counter(e.level for e in self.enrolled)
+        return {lvl: (n, self.dlts_signed.get(lvl, 0)) for lvl, n in sorted(count.items())}
+
+
+def _loopback_only(base_url: str) -> None:
+    host = httpx.URL(base_url).host
+    if host not in LOOPBACK:
+        raise InputError(
+            [
+                Problem(
+                    "url",
+                    f"the virtual trial writes invented data; {host!r} is not a "
+                    "loopback address (use 127.0.0.1)",
+                )
+            ]
+        )
+
+
+class VirtualTrial:
+    """One virtual trial against one service; run() calls the steps in order."""
+
+    def __init__(
+        self,
+        base_url: str,
+        clock: ServiceClock,
+        *,
+        admin: tuple[str, str],
+        patients: int = 12,
+        seed: int = 0,
+        sites: tuple[str, ...] = DEFAULT_SITES,
+        models: Models | None = None,
+        client_factory: ClientFactory | None = None,
+        progress: Callable[[str], None] | None = None,
+        max_rounds: int = 40,
+    ) -> None:
+        _loopback_only(base_url)
+        self.base_url = base_url
+        self.clock = clock
+        self.admin_login = admin
+        self.models = models or Models()
+        self.queue = make_patients(np.random.default_rng(seed), patients, sites, self.models)
+        self.sites = sites
+        self.factory = client_factory or (
+            lambda headers: httpx.Client(base_url=base_url, headers=headers, timeout=60.0)
+        )
+        self.say = progress or (lambda _message: None)
+        self.max_rounds = max_rounds
+        self.result = VirtualTrialResult(seed=seed)
+        self.ledger: list[tuple[str, str, int]] = []  # (reader, record path, id)
+        self.users: dict[str, User] = {}
+        self.tag = secrets.token_hex(3)
+
+    # --- accounts -----------------------------------------------------------------------
+
+    def _token_client(self, username: str, password: str) -> httpx.Client:
+        """Log in (session cookie + CSRF), create an API token, return a client using it."""
+        with self.factory({}) as browser:
+            login = browser.post(
+                API + "/auth/login", json={"username": username, "password": password}
+            )
+            if login.status_code != 200:
+                raise ServiceError(f"login as {username}: {login.status_code} {login.text[:300]}")
+            made = browser.post(
+                API + "/auth/tokens",
+                json={"name": "virtual trial", "expires_days": 1},
+                headers={"X-CSRF-Token": login.json()["csrf_token"]},
+            )
+            if made.status_code != 201:
+                raise ServiceError(f"token for {username}: {made.status_code} {made.text[:300]}")
+        return self.factory({"Authorization": f"Bearer {made.json()['token']}"})
+
+    def step_accounts(self) -> None:
+        """The administrator adds the chair and a coordinator and investigator per site."""
+        name, password = self.admin_login
+        admin = User(name, password, self._token_client(name, password))
+        self.users["admin"] = admin
+        wanted: list[tuple[str, str, str | None]] = [
+            ("chair", "study_chair", None),
+            ("monitor", "monitor", None),
+        ]
+        for site in self.sites:
+            wanted += [
+                (f"coord.{site}", "site_coordinator", site),
+                (f"inv.{site}", "site_investigator", site),
+            ]
+        for key, role, home in wanted:
+            username = f"vt-{self.tag}.{key}"
+            secret = f"virtual trial {secrets.token_urlsafe(12)}"
+            body = {
+                "username": username,
+                "full_name": f"Virtual {key}",
+                "role": role,
+                "password": secret,
+                "site_id": home,
+            }
+            admin.call("POST", "/users", body, expect=201)
+            self.users[key] = User(username, secret, self._token_client(username, secret))
+        self.say(f"accounts: {len(wanted)} users at {len(self.sites)} sites")
+
+    # --- screening, slots, registration ---------------------------------------------------
+
+    def _ack(self, reader: str, path: str, record: dict[str, Any]) -> dict[str, Any]:
+        self.ledger.append((reader, path, int(record["id"])))
+        return record
+
+    def _screen(self, vp: VirtualPatient) -> int | None:
+        """Create and screen one patient; the investigator signs if eligible. Patient id or
+        None (screen failure)."""
+        coord, inv = self.users[f"coord.{vp.site}"], self.users[f"inv.{vp.site}"]
+        today = self.clock.today()
+        patient = self._ack(
+            f"coord.{vp.site}",
+            "patients",
+            coord.call(
+                "POST",
+                "/patients",
+                {
+                    "site_id": vp.site,
+                    "subject_code": vp.code,
+                    "initials": "VP",
+                    "birth_date": vp.birth_date(today).isoformat(),
+                    "sex": "M" if vp.sex == "male" else "F",
+                    "consent_date": (today - dt.timedelta(days=3)).isoformat(),
+                },
+                expect=201,
+            ),
+        )
+        body = {"record": vp.screening_record(today), "as_of": today.isoformat()}
+        evaluation = self._ack(
+            f"coord.{vp.site}",
+            "screening-evaluations",
+            coord.call("POST", f"/patients/{patient['id']}/screenings", body, expect=201),
+        )
+        self.result.screened += 1
+        if evaluation["overall"] != "eligible":
+            self.result.screen_failures += 1
+            return None
+        sign = {"meaning_id": "eligibility-confirmed", **inv.signature()}
+        inv.call("POST", f"/screening-evaluations/{evaluation['id']}/signatures", sign, expect=201)
+        return int(patient["id"])
+
+    def step_accrue(self) -> list[Enrolled]:
+        """Sites screen as many patients as slots are open (plus one, so requests race),
+        request slots at once from threads, and register the patients whose slots are held.
+        A site whose request is waitlisted releases it and asks again in a later round."""
+        trial = self.users["chair"].call("GET", "/trial")
+        wanted = trial["slots"]["free"]
+        if wanted <= 0 or not self.queue:
+            return []
+        ready: list[tuple[VirtualPatient, int]] = []
+        while self.queue and len(ready) < wanted + 1:
+            vp = self.queue.pop(0)
+            patient_id = self._screen(vp)
+            if patient_id is not None:
+                ready.append((vp, patient_id))
+
+        def ask(item: tuple[VirtualPatient, int]) -> dict[str, Any]:
+            vp, _ = item
+            answer: dict[str, Any] = self.users[f"coord.{vp.site}"].call(
+                "POST", "/slot-requests", {"reference": vp.code}, expect=201
+            )
+            return answer
+
+        with ThreadPoolExecutor(max_workers=max(1, len(ready))) as pool:
+            answers = list(pool.map(ask, ready))
+        self.result.slot_requests += len(answers)
+        enrolled, again = [], []
+        today = self.clock.today()
+        for (vp, patient_id), slot in zip(ready, answers, strict=True):
+            coord = self.users[f"coord.{vp.site}"]
+            self._ack(f"coord.{vp.site}", "slot-requests", slot)
+            if slot["status"] != "held":
+                self.result.waitlisted += 1
+                coord.call(
+                    "POST",
+                    f"/slot-requests/{slot['id']}/release",
+                    {"reason": "no slot free; the site will ask again"},
+                )
+                again.append(vp)
+                continue
+            made = coord.call(
+                "POST",
+                f"/patients/{patient_id}/registration",
+                {
+                    "slot_request_id": slot["id"],
+                    "start_date": today.isoformat(),
+                    "height_cm": vp.height_cm,
+                    "weight_kg": vp.weight_kg,
+                },
+                expect=201,
+            )
+            self._ack(f"coord.{vp.site}", "registrations", made["registration"])
+            self._ack(f"coord.{vp.site}", "courses", made["course"])
+            level = int(made["registration"]["dose_level"])
+            dlt, _ = vp.course_one(self.models, level)
+            enrolled.append(Enrolled(vp, patient_id, level, today, dlt))
+        # a waitlisted patient is screened again when the site next asks
+        self.queue[:0] = [self._fresh(vp) for vp in again]
+        self.result.enrolled += enrolled
+        for e in enrolled:
+            self.say(f"registered {e.patient.code} at level {e.level}")
+        return enrolled
+
+    def _fresh(self, vp: VirtualPatient) -> VirtualPatient:
+        """The same child under a new subject code (its first code stays on the first entry)."""
+        from dataclasses import replace
+
+        return replace(vp, code=vp.code + "R")
+
+    # --- course 1 ---------------------------------------------------------------------
+
+    def step_course_one(self, cohort: list[Enrolled]) -> None:
+        """Course 1 entered after the fact: doses on the calendar, blood counts, AEs."""
+        levels = {
+            int(lvl["level"]): lvl for lvl in self.users["chair"].call("GET", "/trial")["levels"]
+        }
+        for e in cohort:
+            who = f"coord.{e.patient.site}"
+            coord = self.users[who]
+            has_iso = "ISO" in str(levels.get(e.level, {}).get("label", ""))
+            schedule = [("lenalidomide", d) for d in range(1, 22)]
+            schedule += [("dinutuximab", d) for d in range(8, 12)]
+            if has_iso:
+                schedule += [("isotretinoin", d) for d in range(15, 29)]
+            for agent, day in schedule:
+                body = {"course": 1, "day": day, "agent_id": agent}
+                self._ack(
+                    who,
+                    "dose-administrations",
+                    coord.call("POST", f"/patients/{e.patient_id}/doses", body, expect=201),
+                )
+            rng = e.patient.rng("labs")
+            for day in (8, 15, 22):
+                on = (e.start + dt.timedelta(days=day - 1)).isoformat()
+                for analyte, value, unit in (
+                    ("anc", round(float(rng.uniform(1.0, 3.0)), 2), "10^9/L"),
+                    ("platelets", round(float(rng.uniform(90, 300))), "10^9/L"),
+                ):
+                    body = {
+                        "analyte": analyte,
+                        "value": value,
+                        "unit": unit,
+                        "collected_on": on,
+                        "course": 1,
+                    }
+                    made = coord.call("POST", f"/patients/{e.patient_id}/labs", body, expect=201)
+                    self._ack(who, "lab-results", made["lab"])
+            _, events = e.patient.course_one(self.models, e.level)
+            for ae in events:
+                body = {
+                    "term": ae.term,
+                    "grade": ae.grade,
+                    "course": 1,
+                    "onset": (e.start + dt.timedelta(days=ae.onset_day - 1)).isoformat(),
+                    "resolved": (e.start + dt.timedelta(days=ae.resolved_day - 1)).isoformat(),
+                    "attribution": ae.attribution,
+                }
+                self._ack(
+                    who,
+                    "adverse-events",
+                    coord.call(
+                        "POST", f"/patients/{e.patient_id}/adverse-events", body, expect=201
+                    ),
+                )
+
+    # --- the chair ----------------------------------------------------------------------
+
+    def step_adjudicate(self) -> None:
+        """The chair applies the DLT rules to the windows that are over, signs each
+        determination, and confirms the design's decision."""
+        chair = self.users["chair"]
+        queue = chair.call("POST", "/dlt-determinations/proposals")
+        by_patient = {e.patient_id: e for e in self.result.enrolled}
+        for det in queue["awaiting_signature"]:
+            signed = chair.call("POST", f"/dlt-determinations/{det['id']}/sign", chair.signature())
+            self._ack("chair", "dlt-determinations", signed["determination"])
+            enrolled = by_patient.get(int(det["patient_id"]))
+            if enrolled is not None:
+                enrolled.dlt_signed = bool(signed["determination"]["is_dlt"])
+        if queue["awaiting_signature"]:
+            proposed = chair.call("POST", "/escalation-decisions/proposals")
+            decision = proposed["decision"]
+            confirmed = chair.call(
+                "POST", f"/escalation-decisions/{decision['id']}/confirm", chair.signature()
+            )
+            self._ack("chair", "escalation-decisions", confirmed["decision"])
+            self.result.decisions.append(str(proposed["proposal"]["summary"]))
+            self.result.mtd = confirmed["trial"]["mtd"]
+            self.result.closed = confirmed["decision"]["decision"] in CLOSING
+            self.say(f"decision confirmed: {self.result.decisions[-1]}")
+
+    # --- checks of the whole --------------------------------------------------------------
+
+    def step_checks(self) -> None:
+        """Audit chain, the ledger read back, DLTs per level from the SDTM export."""
+        verify = self.users["monitor"].call("GET", "/audit/verify")
+        self.result.audit_verified = bool(verify["ok"])
+        self.result.acknowledged = len(self.ledger)
+        for reader, path, record_id in self.ledger:
+            response = self.users[reader].client.get(f"{API}/{path}/{record_id}")
+            if response.status_code != 200 or response.json().get("id") != record_id:
+                self.result.missing.append(f"{path}/{record_id}")
+        signed = Counter(e.level for e in self.result.enrolled if e.dlt_signed)
+        self.result.dlts_signed = {
+            lvl: signed.get(lvl, 0) for lvl, _ in self.result.per_level().items()
+        }
+        self.result.dlts_exported = dlts_from_sdtm(self.users["chair"].client)
+        for lvl in self.result.dlts_signed:
+            self.result.dlts_exported.setdefault(lvl, 0)
+
+    # --- the whole ------------------------------------------------------------------------
+
+    def run(self) -> VirtualTrialResult:
+        self.step_accounts()
+        for _ in range(self.max_rounds):
+            if self.result.closed:
+                break
+            cohort = self.step_accrue()
+            if not cohort:
+                if not self.queue:
+                    break
+                self.clock.advance(days=7)
+                continue
+            self.clock.advance(days=29)  # the DLT window (28 days) is over
+            self.step_course_one(cohort)
+            self.step_adjudicate()
+        self.step_checks()
+        return self.result
+
+
+def dlts_from_sdtm(client: httpx.Client) -> dict[int, int]:
+    """Patients with a DLT per dose level, from the SDTM export (DM ACTARMCD, SUPPAE AEDLT)."""
+    import pyreadstat
+
+    response = client.get(API + "/exports/sdtm")
+    if response.status_code != 200:
+        raise ServiceError(f"GET /exports/sdtm: {response.status_code} {response.text[:300]}")
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        zipfile.ZipFile(io.BytesIO(response.content)) as z,
+    ):
+        names = {Path(n).name.lower(): n for n in z.namelist()}
+        frames = {}
+        for wanted in ("dm.xpt", "suppae.xpt"):
+            if wanted not in names:
+                if wanted == "suppae.xpt":
+                    return {}
+                raise ServiceError(f"the SDTM export has no {wanted}")
+            target = Path(folder) / wanted
+            target.write_bytes(z.read(names[wanted]))
+            frames[wanted], _ = pyreadstat.read_xport(str(target))
+    dm, supp = frames["dm.xpt"], frames["suppae.xpt"]
+    arm = dict(zip(dm["USUBJID"], dm["ACTARMCD"], strict=True))
+    with_dlt = set(supp.loc[(supp["QNAM"] == "AEDLT") & (supp["QVAL"] == "Y"), "USUBJID"])
+    counts: Counter[int] = Counter()
+    for subject in with_dlt:
+        code = str(arm[subject])
+        counts[
+            int(code[2:])
+            if code.startswith("DL") and not code.startswith("DLM")
+            else -int(code[3:])
+        ] += 1
+    return dict(counts)
+
+
+def run_virtual_trial(
+    base_url: str,
+    clock: ServiceClock,
+    *,
+    admin: tuple[str, str],
+    patients: int = 12,
+    seed: int = 0,
+    **options: Any,
+) -> VirtualTrialResult:
+    """Drive a virtual trial through the service at `base_url` (loopback only)."""
+    return VirtualTrial(base_url, clock, admin=admin, patients=patients, seed=seed, **options).run()

@@ -1,0 +1,3 @@
+from tests.web.service_fixtures import database, service
+
+__all__ = ["database", "service"]

@@ -116,9 +116,7 @@ def test_repeated_failures_slow_the_account_down_without_locking_it(service: Ser
 
 def test_the_account_back_off_is_capped_and_doubles(service: Service) -> None:
     policy = service.policy
-    waits = [
-        backoff_seconds(n, policy.free_failures_per_account, 1.0, 60.0) for n in range(4, 14)
-    ]
+    waits = [backoff_seconds(n, policy.free_failures_per_account, 1.0, 60.0) for n in range(4, 14)]
     assert waits == [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
 
 
@@ -139,9 +137,7 @@ def test_failures_from_one_address_throttle_that_address(service: Service) -> No
 def test_a_failed_login_is_recorded_as_anonymous(service: Service) -> None:
     _login(service, "inv_a", "wrong password!!")
     with service.db.transaction() as session:
-        row = session.scalars(
-            select(AuditRecord).where(AuditRecord.action == "login_failed")
-        ).one()
+        row = session.scalars(select(AuditRecord).where(AuditRecord.action == "login_failed")).one()
     assert row.username == "anonymous" and row.user_id is None and row.role is None
     assert row.entity_id == str(service.user_ids["inv_a"])
     assert '"inv_a"' in (row.new_value or "")
@@ -160,7 +156,7 @@ def test_a_wrong_current_password_is_audited_and_counts(service: Service) -> Non
 
 
 def test_changing_the_password_revokes_api_tokens_and_sessions(service: Service) -> None:
-    _, login = _login(service, "coord_a")
+    assert _login(service, "coord_a")[0] == 200
     body = {"current_password": PASSWORD, "new_password": "violet anchor drifts slowly"}
     response = service.post("coord_a", "/auth/password", body)
     assert response.status_code == 204, response.text

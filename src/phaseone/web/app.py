@@ -1,23 +1,33 @@
-"""The FastAPI application: the JSON API under /api/v1 and its OpenAPI document."""
+"""The application: the pages and the JSON API under /api/v1 (with its OpenAPI document)
+over one database, behind the service's security headers and request-size limit."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 
 from fastapi import APIRouter, FastAPI
 
 from phaseone import __version__
+from phaseone.errors import InputError, Problem
 from phaseone.protocol import resolve_protocol
 from phaseone.store.db import Database
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
 from phaseone.store.types import utcnow
 from phaseone.web import errors
 from phaseone.web.api import adjudication, audit, enrolment, people, records, session
+from phaseone.web.hardening import Hardening, WebSettings
 from phaseone.workflow import Trial
 
 API_PREFIX = "/api/v1"
 DEFAULT_PROTOCOL = "nant-2011-04"
+
+# The environment read by `app_from_environment` (each worker of `phaseone serve --workers`).
+PROTOCOL_ENV = "PHASEONE_PROTOCOL"
+INSECURE_COOKIES_ENV = "PHASEONE_INSECURE_COOKIES"
+HSTS_ENV = "PHASEONE_HSTS"
+MAX_BODY_ENV = "PHASEONE_MAX_BODY_BYTES"
 
 DESCRIPTION = """\
 The trial service of phaseone. Authenticate with `POST /api/v1/auth/login` (session cookie;
@@ -38,12 +48,17 @@ def create_app(
     policy: SecurityPolicy = DEFAULT_POLICY,
     trial: Trial | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
+    settings: WebSettings | None = None,
 ) -> FastAPI:
-    """The application over `db` (default: the database chosen by resolve_url).
+    """The service over `db` (default: the database chosen by resolve_url): the pages at /
+    and the JSON API under /api/v1.
 
     `trial` is the trial the workflow runs (default: the bundled protocol); `clock` gives
     the UTC time of each workflow step (tests pass their own).
     """
+    from phaseone.web.pages import install_pages  # the pages import this module's helpers
+
+    settings = settings or WebSettings()
     app = FastAPI(
         title="phaseone trial service",
         version=__version__,
@@ -56,6 +71,7 @@ def create_app(
     app.state.policy = policy
     app.state.trial = trial or Trial.from_protocol(resolve_protocol(DEFAULT_PROTOCOL))
     app.state.clock = clock
+    app.state.settings = settings
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(session.router)
@@ -67,4 +83,33 @@ def create_app(
         api.include_router(router)
     api.include_router(audit.router)
     app.include_router(api)
+    install_pages(app)
+    app.add_middleware(Hardening, settings=settings)
     return app
+
+
+def settings_from_environment() -> tuple[SecurityPolicy, WebSettings]:
+    """The policy and web settings named by the environment (see docs/deployment.md)."""
+    problems = []
+    hsts = os.environ.get(HSTS_ENV, "auto")
+    if hsts not in ("auto", "always", "off"):
+        problems.append(Problem(HSTS_ENV, "expected auto, always or off"))
+    raw = os.environ.get(MAX_BODY_ENV, str(WebSettings.max_body_bytes))
+    if not raw.isdigit() or int(raw) < 1024:
+        problems.append(Problem(MAX_BODY_ENV, "expected a whole number of bytes, at least 1024"))
+    if problems:
+        raise InputError(problems)
+    insecure = os.environ.get(INSECURE_COOKIES_ENV, "") in ("1", "true", "yes")
+    settings = WebSettings(max_body_bytes=int(raw), hsts=hsts)  # type: ignore[arg-type]
+    return SecurityPolicy(cookie_secure=not insecure), settings
+
+
+def app_from_environment() -> FastAPI:
+    """The application factory each worker process calls (`uvicorn --factory`): the
+    database from PHASEONE_DATABASE_URL, the protocol from PHASEONE_PROTOCOL. Sessions live
+    in the database, so any worker answers any request."""
+    policy, settings = settings_from_environment()
+    protocol = resolve_protocol(os.environ.get(PROTOCOL_ENV, DEFAULT_PROTOCOL))
+    return create_app(
+        Database(), policy=policy, trial=Trial.from_protocol(protocol), settings=settings
+    )

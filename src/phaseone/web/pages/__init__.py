@@ -8,13 +8,13 @@ from fastapi.staticfiles import StaticFiles
 
 from phaseone.store.db import Database
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
-from phaseone.web.app import create_app
-from phaseone.web.pages import session, views
 from phaseone.workflow import Trial
 
 
-def install_pages(app: FastAPI, trial: Trial) -> None:
-    app.state.trial = trial
+def install_pages(app: FastAPI) -> None:
+    """Mount the pages and their static files on the application (web.app does this)."""
+    from phaseone.web.pages import session, views
+
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     session.install(app)
     app.include_router(session.router)
@@ -22,7 +22,7 @@ def install_pages(app: FastAPI, trial: Trial) -> None:
 
 
 def create_site(db: Database, trial: Trial, *, policy: SecurityPolicy = DEFAULT_POLICY) -> FastAPI:
-    """The JSON API and the pages over one database."""
-    app = create_app(db, policy=policy, trial=trial)
-    install_pages(app, trial)
-    return app
+    """The service (pages and JSON API) over one database: the same as web.app.create_app."""
+    from phaseone.web.app import create_app
+
+    return create_app(db, policy=policy, trial=trial)

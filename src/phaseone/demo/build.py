@@ -134,7 +134,6 @@ class DemoBuilder:
 
     def patient(self, plan: Planned) -> int:
         self.count += 1
-        code = f"N1104-{self.count:03d}"
         when = self.at(plan.registered_days_ago)
         screened = when - dt.timedelta(days=1)
         coord, inv = f"coord.{plan.site}", f"inv.{plan.site}"
@@ -147,13 +146,13 @@ class DemoBuilder:
             p = screening.add_patient(
                 scope,
                 site_id=plan.site,
-                subject_code=code,
                 birth_date=dt.date.fromisoformat(
-                    screening_record(code, plan.site, when.date(), age_years=plan.age)["birth_date"]
+                    screening_record("", plan.site, when.date(), age_years=plan.age)["birth_date"]
                 ),
                 sex="F" if plan.sex == "female" else "M",
                 consent_date=screened.date(),
             )
+            code = p.subject_code  # the next trial-wide number
             record = screening_record(
                 code, plan.site, when.date(), age_years=plan.age, sex=plan.sex
             )

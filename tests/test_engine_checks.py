@@ -49,7 +49,7 @@ def test_bad_rule_is_reported_at_its_line(
     assert result.returncode == 2
     line = _line_of(text, new)
     errors = [x for x in result.stderr.splitlines() if x.startswith("error: ")]
-    assert any(x.startswith(f"error: {bad}:") and path in x and message in x for x in errors), (
-        result.stderr
-    )
+    assert any(
+        x.startswith(f"error: {bad}:") and path in x and message in x for x in errors
+    ), result.stderr
     assert any(x.startswith(f"error: {bad}:{line}: {path}") for x in errors), (line, errors)

@@ -19,8 +19,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     theoph = pd.read_csv(DATA / "theoph.csv")
     conc = tmp_path / "conc.csv"
     theoph.rename(columns={"time_h": "time", "conc_mg_per_L": "conc"})[
-        ["subject", "time", "conc"]
-    ].to_csv(conc, index=False)
+        ["subject", "time", "conc"]].to_csv(conc, index=False)
     dose = tmp_path / "dose.csv"
     pd.DataFrame({"subject": range(1, 13), "time": 0, "dose": 320}).to_csv(dose, index=False)
     return conc, dose
@@ -28,10 +27,8 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_csv_output_matches_winnonlin_linear(files: tuple[Path, Path]) -> None:
     conc, dose = files
-    out = CliRunner().invoke(
-        app,
-        ["nca", "--conc", str(conc), "--dose", str(dose), "--method", "linear", "--format", "csv"],
-    )
+    out = CliRunner().invoke(app, ["nca", "--conc", str(conc), "--dose", str(dose),
+                                   "--method", "linear", "--format", "csv"])
     assert out.exit_code == 0, out.output
     from io import StringIO
 
@@ -45,40 +42,15 @@ def test_csv_output_matches_winnonlin_linear(files: tuple[Path, Path]) -> None:
 def test_json_table_and_plots(files: tuple[Path, Path], tmp_path: Path) -> None:
     conc, dose = files
     runner = CliRunner()
-    out = runner.invoke(
-        app,
-        [
-            "nca",
-            "--conc",
-            str(conc),
-            "--dose",
-            str(dose),
-            "--parameters",
-            "cmax,lamzhl",
-            "--format",
-            "json",
-        ],
-    )
+    out = runner.invoke(app, ["nca", "--conc", str(conc), "--dose", str(dose),
+                              "--parameters", "cmax,lamzhl", "--format", "json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert {p["PPTESTCD"] for p in data["parameters"]} == {"CMAX", "LAMZHL"}
     assert data["options"]["auc_method"] == "linup-logdown"
     png, svg = tmp_path / "p.png", tmp_path / "p-log.svg"
-    out = runner.invoke(
-        app,
-        [
-            "nca",
-            "--conc",
-            str(conc),
-            "--dose",
-            str(dose),
-            "--summary",
-            "--plot",
-            str(png),
-            "--plot",
-            str(svg),
-        ],
-    )
+    out = runner.invoke(app, ["nca", "--conc", str(conc), "--dose", str(dose), "--summary",
+                              "--plot", str(png), "--plot", str(svg)])
     assert out.exit_code == 0, out.output
     assert "geometric mean" in out.stdout
     assert png.read_bytes()[:4] == b"\x89PNG"

@@ -36,9 +36,8 @@ def profile(times, conc, **extra) -> pd.DataFrame:  # type: ignore[no-untyped-de
 
 
 def one(frame, doses=None, **kw):  # type: ignore[no-untyped-def]
-    conc = read_concentrations(
-        frame, **{k: kw.pop(k) for k in list(kw) if k in ("blq", "lloq", "exclude", "lambda_z")}
-    )
+    conc = read_concentrations(frame, **{k: kw.pop(k) for k in list(kw) if k in (
+        "blq", "lloq", "exclude", "lambda_z")})
     doses = [Dose("S", 0.0, 100.0)] if doses is None else doses
     return run_nca(conc, doses, **kw)
 
@@ -69,14 +68,11 @@ def test_auc_methods_by_hand() -> None:
 
 def test_partial_auc_interpolates_by_method() -> None:
     frame = profile([0, 2, 4], [0, 10, 5])
-    linear = one(
-        frame,
-        intervals=[Interval(1, 3, ("AUCINT",))],
-        options=NCAOptions(auc_method=AUCMethod.LINEAR),
-    )
+    linear = one(frame, intervals=[Interval(1, 3, ("AUCINT",))],
+                 options=NCAOptions(auc_method=AUCMethod.LINEAR))
     assert linear.value("S", "AUCINT") == pytest.approx(1 * (5 + 10) / 2 + 1 * (10 + 7.5) / 2)
     log = one(frame, intervals=[Interval(1, 3, ("AUCINT",))])
-    c3 = 10 * 0.5**0.5  # log interpolation half way down 10 -> 5
+    c3 = 10 * 0.5 ** 0.5  # log interpolation half way down 10 -> 5
     expected = 7.5 + (10 - c3) / math.log(10 / c3)
     assert log.value("S", "AUCINT") == pytest.approx(expected, rel=1e-12)
 
@@ -85,15 +81,11 @@ def test_partial_auc_extrapolates_with_lambda_z() -> None:
     # Exactly mono-exponential after a bolus: log trapezoids and the λz tail are exact.
     t = np.array([1.0, 2, 3, 4, 5])
     frame = profile(t, 10 * np.exp(-0.2 * t))
-    r = one(
-        frame,
-        [Dose("S", 0.0, 100.0, Route.IV_BOLUS)],
-        intervals=[Interval(2, 8, ("AUCINT", "LAMZ"))],
-    )
+    r = one(frame, [Dose("S", 0.0, 100.0, Route.IV_BOLUS)],
+            intervals=[Interval(2, 8, ("AUCINT", "LAMZ"))])
     assert r.value("S", "LAMZ") == pytest.approx(0.2, rel=1e-12)
-    assert r.value("S", "AUCINT") == pytest.approx(
-        50 * (math.exp(-0.4) - math.exp(-1.6)), rel=1e-12
-    )
+    assert r.value("S", "AUCINT") == pytest.approx(50 * (math.exp(-0.4) - math.exp(-1.6)),
+                                                   rel=1e-12)
     whole = one(frame, [Dose("S", 0.0, 100.0, Route.IV_BOLUS)], parameters=["C0", "AUCIFO"])
     assert whole.value("S", "C0") == pytest.approx(10.0, rel=1e-12)
     assert whole.value("S", "AUCIFO") == pytest.approx(50.0, rel=1e-12)
@@ -102,25 +94,12 @@ def test_partial_auc_extrapolates_with_lambda_z() -> None:
 def test_steady_state_interval_by_hand() -> None:
     frame = profile([24, 25, 26, 30, 36], [2.0, 8, 6, 4, 2.5])
     doses = [Dose("S", t, 100.0) for t in (0.0, 12.0, 24.0)]
-    r = one(
-        frame,
-        doses,
-        intervals=[Interval(start=24, tau=12)],
-        options=NCAOptions(auc_method=AUCMethod.LINEAR),
-    )
+    r = one(frame, doses, intervals=[Interval(start=24, tau=12)],
+            options=NCAOptions(auc_method=AUCMethod.LINEAR))
     auc = 5 + 7 + 20 + 19.5
-    expected = {
-        "AUCTAU": auc,
-        "CMAX": 8,
-        "TMAX": 1,
-        "CMIN": 2,
-        "CTROUGH": 2,
-        "CAVG": auc / 12,
-        "FLUCP": 100 * 6 / (auc / 12),
-        "SWING": 3,
-        "PTROUGHR": 4,
-        "CLFTAU": 100 / auc,
-    }
+    expected = {"AUCTAU": auc, "CMAX": 8, "TMAX": 1, "CMIN": 2, "CTROUGH": 2,
+                "CAVG": auc / 12, "FLUCP": 100 * 6 / (auc / 12), "SWING": 3, "PTROUGHR": 4,
+                "CLFTAU": 100 / auc}
     for code, value in expected.items():
         assert r.value("S", code) == pytest.approx(value, rel=1e-12), code
 
@@ -161,10 +140,8 @@ def test_single_point() -> None:
 
 
 def test_zero_concentrations_at_the_end() -> None:
-    r = one(
-        profile([0, 1, 2, 4, 8, 12], [0, 10, 8, 4, 2, 0]),
-        options=NCAOptions(auc_method=AUCMethod.LINEAR),
-    )
+    r = one(profile([0, 1, 2, 4, 8, 12], [0, 10, 8, 4, 2, 0]),
+            options=NCAOptions(auc_method=AUCMethod.LINEAR))
     assert r.value("S", "TLST") == 8
     assert r.value("S", "CLST") == 2
     assert r.value("S", "AUCLST") == pytest.approx(5 + 9 + 12 + 12)
@@ -188,11 +165,8 @@ def test_pknca_and_winnonlin_differ_when_the_best_fit_rises() -> None:
     # longer windows fall. PKNCA reports no half-life; WinNonlin takes the best falling fit.
     frame = profile([0, 1, 2, 3, 4, 5, 6], [0, 20, 10, 5, 2.5, 2.6, 2.7])
     pk = one(frame, parameters=["LAMZ"])
-    wnl = one(
-        frame,
-        parameters=["LAMZ", "LAMZNPT"],
-        options=NCAOptions(lambda_z=LambdaZControls(rule=LambdaZRule.WINNONLIN)),
-    )
+    wnl = one(frame, parameters=["LAMZ", "LAMZNPT"],
+              options=NCAOptions(lambda_z=LambdaZControls(rule=LambdaZRule.WINNONLIN)))
     assert math.isnan(pk.value("S", "LAMZ"))
     assert wnl.value("S", "LAMZ") > 0
 
@@ -220,57 +194,34 @@ def test_missing_dose() -> None:
     assert not math.isnan(p.loc["AUCIFO", "value"])
     r = one(profile([0, 1, 2, 4, 8], [0, 10, 8, 4, 2]), doses=[Dose("S", 0.0, None)])
     assert r.parameters.set_index("PPTESTCD").loc["VZFO", "exclusion_reason"] == (
-        "dose amount not recorded"
-    )
+        "dose amount not recorded")
 
 
 # --- BLQ, λz controls, flags, registry -----------------------------------------------------
 
 
 def test_blq_rules_by_position() -> None:
-    frame = profile(
-        [0, 1, 2, 3, 4],
-        [np.nan, 10, np.nan, 4, np.nan],
-        blq=[True, False, True, False, True],
-        lloq=[1.0] * 5,
-    )
+    frame = profile([0, 1, 2, 3, 4], [np.nan, 10, np.nan, 4, np.nan],
+                    blq=[True, False, True, False, True], lloq=[1.0] * 5)
     linear = AUCMethod.LINEAR
-    default = one(
-        frame,
-        blq="blq",
-        lloq="lloq",
-        parameters=["AUCLST", "AUCALL"],
-        options=NCAOptions(auc_method=linear),
-    )
+    default = one(frame, blq="blq", lloq="lloq", parameters=["AUCLST", "AUCALL"],
+                  options=NCAOptions(auc_method=linear))
     # first -> 0, middle dropped, last -> 0
     assert default.value("S", "AUCLST") == pytest.approx(5 + 2 * (10 + 4) / 2)
     assert default.value("S", "AUCALL") == pytest.approx(5 + 14 + 2)
-    half = one(
-        frame,
-        blq="blq",
-        lloq="lloq",
-        parameters=["AUCLST"],
-        options=NCAOptions(auc_method=linear, blq=BLQRules(middle=BLQAction.HALF_LLOQ)),
-    )
+    half = one(frame, blq="blq", lloq="lloq", parameters=["AUCLST"],
+               options=NCAOptions(auc_method=linear, blq=BLQRules(middle=BLQAction.HALF_LLOQ)))
     assert half.value("S", "AUCLST") == pytest.approx(5 + (10 + 0.5) / 2 + (0.5 + 4) / 2)
 
 
 def test_lambda_z_controls() -> None:
     conc = theoph()
     dose = [Dose("6", 0.0, 320.0)]
-    capped = run_nca(
-        conc,
-        dose,
-        parameters=["LAMZNPT"],
-        options=NCAOptions(lambda_z=LambdaZControls(max_points=3)),
-    )
+    capped = run_nca(conc, dose, parameters=["LAMZNPT"],
+                     options=NCAOptions(lambda_z=LambdaZControls(max_points=3)))
     assert capped.value("6", "LAMZNPT") == 3
-    late = run_nca(
-        conc,
-        dose,
-        parameters=["LAMZLL"],
-        options=NCAOptions(lambda_z=LambdaZControls(earliest_time=5.0)),
-    )
+    late = run_nca(conc, dose, parameters=["LAMZLL"],
+                   options=NCAOptions(lambda_z=LambdaZControls(earliest_time=5.0)))
     assert late.value("6", "LAMZLL") >= 5.0
 
 
@@ -288,9 +239,8 @@ def test_lambda_z_manual_include_and_exclude() -> None:
 
 
 def test_quality_flags_keep_the_value_and_add_a_reason() -> None:
-    flagged = run_nca(
-        theoph(), [Dose("8", 0.0, 320.0)], options=NCAOptions(flags=QualityFlags(min_r2adj=0.99))
-    )
+    flagged = run_nca(theoph(), [Dose("8", 0.0, 320.0)],
+                      options=NCAOptions(flags=QualityFlags(min_r2adj=0.99)))
     p = flagged.parameters[flagged.parameters["subject"] == "8"].set_index("PPTESTCD")
     assert p.loc["LAMZHL", "value"] == pytest.approx(8.510037883, rel=1e-6)  # WinNonlin
     assert "R2ADJ" in p.loc["LAMZHL", "exclusion_reason"]
@@ -301,15 +251,8 @@ def test_registry_computes_only_what_is_asked() -> None:
     r = run_nca(theoph(), [Dose("1", 0.0, 320.0)], parameters=["CMAX"])
     assert set(r.computed["dose-inf"]) == {"_core", "CMAX"}
     r = run_nca(theoph(), [Dose("1", 0.0, 320.0)], parameters=["AUCIFO"])
-    assert set(r.computed["dose-inf"]) == {
-        "_core",
-        "_auc",
-        "_lambda_z",
-        "AUCLST",
-        "CLST",
-        "LAMZ",
-        "AUCIFO",
-    }
+    assert set(r.computed["dose-inf"]) == {"_core", "_auc", "_lambda_z", "AUCLST", "CLST",
+                                           "LAMZ", "AUCIFO"}
     assert set(r.parameters["PPTESTCD"]) == {"AUCIFO"}
 
 

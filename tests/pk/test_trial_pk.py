@@ -35,20 +35,13 @@ def test_isotretinoin_day_28_steady_state_by_hand() -> None:
     start = day_start(1, 28) + 8.0  # morning dose at 08:00 on day 28
     times = [start + x for x in (0, 1, 2, 6, 12)]
     frame = pd.DataFrame({"subject": "7", "time": times, "conc": [2.0, 8, 6, 4, 2.5]})
-    doses = [
-        Dose("7", day_start(1, d) + h, 80.0, method="capsule opened")
-        for d in range(15, 29)
-        for h in (8.0, 20.0)
-    ]
+    doses = [Dose("7", day_start(1, d) + h, 80.0, method="capsule opened")
+             for d in range(15, 29) for h in (8.0, 20.0)]
     result = isotretinoin_steady_state(read_concentrations(frame), doses)
     p = result.parameters.set_index("PPTESTCD")["value"]
     # Linear up to Tmax, then log down (the default method): segments by hand.
-    auc = (
-        5
-        + (8 - 6) / math.log(8 / 6)
-        + 4 * (6 - 4) / math.log(6 / 4)
-        + 6 * (4 - 2.5) / math.log(4 / 2.5)
-    )
+    auc = 5 + (8 - 6) / math.log(8 / 6) + 4 * (6 - 4) / math.log(6 / 4) + 6 * (4 - 2.5) / math.log(
+        4 / 2.5)
     assert p["AUCTAU"] == pytest.approx(auc, rel=1e-12)
     assert p["CTROUGH"] == 2.0
     assert p["CAVG"] == pytest.approx(auc / 12, rel=1e-12)
@@ -63,14 +56,9 @@ def test_dinutuximab_peak_and_trough_against_historical_values() -> None:
     assert plan["provenance"]["source"] == "assumed"
     peak_t = day_start(1, 11) + 8 + 10
     trough_t = day_start(1, 28)
-    rows = [
-        ("1", peak_t + 0.25, 12.0),
-        ("1", trough_t - 0.5, 0.3),
-        ("1", 100.0, 5.0),
-        ("2", peak_t, 10.0),
-        ("2", trough_t + 5, 0.1),  # trough outside the 2-h window
-        ("1", day_start(2, 11) + 18, 9.2),
-    ]
+    rows = [("1", peak_t + 0.25, 12.0), ("1", trough_t - 0.5, 0.3), ("1", 100.0, 5.0),
+            ("2", peak_t, 10.0), ("2", trough_t + 5, 0.1),  # trough outside the 2-h window
+            ("1", day_start(2, 11) + 18, 9.2)]
     samples = pd.DataFrame(rows, columns=["subject", "time", "conc"])
     result = dinutuximab_peak_trough(samples)
     c1 = result.per_course[result.per_course["course"] == 1].set_index("subject")

@@ -30,7 +30,9 @@ def _record_bullets(path: Path) -> list[str]:
     text = json.loads(path.read_text())["protocolSection"]["eligibilityModule"][
         "eligibilityCriteria"
     ]
-    return [unescape(m.group(1)).strip() for m in re.finditer(r"^\s*\* (.*)$", text, re.MULTILINE)]
+    return [
+        unescape(m.group(1)).strip() for m in re.finditer(r"^\s*\* (.*)$", text, re.MULTILINE)
+    ]
 
 
 def test_nant_identity_sites_agents() -> None:
@@ -169,16 +171,8 @@ def test_cli_import_of_broken_json_is_a_clean_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"protocolSection": ')
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "phaseone",
-            "protocol",
-            "import-ctgov",
-            str(bad),
-            "-o",
-            str(tmp_path / "x.yaml"),
-        ],
+        [sys.executable, "-m", "phaseone", "protocol", "import-ctgov", str(bad), "-o",
+         str(tmp_path / "x.yaml")],
         capture_output=True,
         text=True,
     )

@@ -424,10 +424,12 @@ def test_a_course_cannot_raise_the_registered_dose_level(service: Service, journ
     assert "above the registered level 1" in refused.text and "dose_level" in refused.text
     assert snapshot(service) == before
     course_id = journey["a"]["courses"]
-    raised = service.patch("coord_a", f"/courses/{course_id}", {"dose_level": 2, "reason": "typo"})
+    raised = service.patch(
+        "coord_a", f"/courses/{course_id}", {"dose_level": 2, "reason": "typo"}
+    )
     assert raised.status_code == 422 and "above the registered level" in raised.text
     same = service.post("coord_a", "/courses", course | {"dose_level": 1})
     assert same.status_code == 201, same.text
-    assert (
-        service.ok(service.get("coord_a", f"/courses/{same.json()['id']}"))["patient_id"] == patient
-    )
+    assert service.ok(service.get("coord_a", f"/courses/{same.json()['id']}"))[
+        "patient_id"
+    ] == patient

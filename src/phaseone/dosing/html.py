@@ -142,27 +142,19 @@ def plan_to_html(plan: TreatmentPlan, generated: dt.date | None = None) -> str:
             }
         )
     sheets = [
-        {
-            "since": since,
-            "level": sheet.level,
-            "bsa": sheet.bsa,
-            "lines": [_line(a) for a in sheet.agents],
-        }
+        {"since": since, "level": sheet.level, "bsa": sheet.bsa,
+         "lines": [_line(a) for a in sheet.agents]}
         for since, sheet in plan.sheets
     ]
-    return (
-        _env()
-        .get_template("roadmap.html")
-        .render(
-            protocol=plan.protocol,
-            sheets=sheets,
-            columns=columns,
-            courses=courses,
-            modifications=plan.modifications,
-            conditions=plan.start_conditions,
-            dosing=plan.protocol.dosing,
-            last_course=plan.protocol.course.max_courses,
-            generated=generated,
-            legend=_legend(plan),
-        )
+    return _env().get_template("roadmap.html").render(
+        protocol=plan.protocol,
+        sheets=sheets,
+        columns=columns,
+        courses=courses,
+        modifications=plan.modifications,
+        conditions=plan.start_conditions,
+        dosing=plan.protocol.dosing,
+        last_course=plan.protocol.course.max_courses,
+        generated=generated,
+        legend=_legend(plan),
     )

@@ -59,14 +59,8 @@ def cumulative(segments: FloatArray) -> FloatArray:
 
 
 def _conc_at(
-    x: float,
-    t: FloatArray,
-    c: FloatArray,
-    tmax: float,
-    method: AUCMethod,
-    lamz: float,
-    tlast: float,
-    clast: float,
+    x: float, t: FloatArray, c: FloatArray, tmax: float, method: AUCMethod,
+    lamz: float, tlast: float, clast: float,
 ) -> float:
     """Concentration at time x: interpolated inside the data (log where the AUC rule is
     log), extrapolated with λz after the last measurable concentration."""
@@ -84,15 +78,8 @@ def _conc_at(
 
 
 def auc_between(
-    a: float,
-    b: float,
-    t: FloatArray,
-    c: FloatArray,
-    tmax: float,
-    method: AUCMethod,
-    lamz: float,
-    tlast: float,
-    clast: float,
+    a: float, b: float, t: FloatArray, c: FloatArray, tmax: float, method: AUCMethod,
+    lamz: float, tlast: float, clast: float,
 ) -> float:
     """AUC from a to b for one profile (valid points only, sorted).
 

@@ -72,10 +72,7 @@ def _pick_dose(doses: list[Dose], interval: Interval) -> Dose | None:
 
 
 def build_batch(
-    conc: Concentrations,
-    doses: Sequence[Dose],
-    interval: Interval,
-    blq: BLQRules,
+    conc: Concentrations, doses: Sequence[Dose], interval: Interval, blq: BLQRules,
     clip: bool = True,
 ) -> Batch:
     """Lay out the profiles for one interval. With `clip` False every sample is kept (for
@@ -133,42 +130,18 @@ def build_batch(
     c0 = np.full(n, np.nan)
     c0_method = np.full(n, "", dtype=object)
     t, c, valid, observed, inc, exc = _dose_time_point(
-        t,
-        c,
-        valid,
-        observed,
-        inc,
-        exc,
-        route,
-        c0,
-        c0_method,
-        interval.tau is not None,
+        t, c, valid, observed, inc, exc, route, c0, c0_method, interval.tau is not None,
         (start_rel <= _TIME_EPS) | (not clip),
     )
     first = profiles[0] if profiles else None
     return Batch(
-        subjects=[p.subject for p in profiles],
-        analytes=[p.analyte for p in profiles],
-        interval=interval,
-        start=start_rel,
-        t=t,
-        c=c,
-        valid=valid,
-        observed=observed,
-        lz_include=inc,
-        lz_exclude=exc,
-        origin=origin,
-        end=end,
-        dose=amount,
-        has_dose=has_dose,
+        subjects=[p.subject for p in profiles], analytes=[p.analyte for p in profiles],
+        interval=interval, start=start_rel, t=t, c=c, valid=valid, observed=observed,
+        lz_include=inc, lz_exclude=exc, origin=origin, end=end, dose=amount, has_dose=has_dose,
         route=route,
-        duration=duration,
-        c0=c0,
-        c0_method=c0_method,
+        duration=duration, c0=c0, c0_method=c0_method,
         conc_unit=first.conc_unit if first else "mg/L",
-        time_unit=first.time_unit if first else "h",
-        dose_unit=dose_unit,
-        methods=methods,
+        time_unit=first.time_unit if first else "h", dose_unit=dose_unit, methods=methods,
     )
 
 
@@ -211,17 +184,9 @@ def _sort_rows(order_key: FloatArray, *arrays: np.ndarray) -> list[np.ndarray]:
 
 
 def _dose_time_point(
-    t: FloatArray,
-    c: FloatArray,
-    valid: BoolArray,
-    observed: BoolArray,
-    inc: BoolArray,
-    exc: BoolArray,
-    route: np.ndarray,
-    c0: FloatArray,
-    c0_method: np.ndarray,
-    steady_state: bool,
-    dose_in_window: BoolArray,
+    t: FloatArray, c: FloatArray, valid: BoolArray, observed: BoolArray,
+    inc: BoolArray, exc: BoolArray, route: np.ndarray, c0: FloatArray, c0_method: np.ndarray,
+    steady_state: bool, dose_in_window: BoolArray,
 ) -> tuple[FloatArray, FloatArray, BoolArray, BoolArray, BoolArray, BoolArray]:
     """Make sure every row has a concentration at time 0 (the dose) for the AUC.
 

@@ -133,11 +133,8 @@ def _flags(series: pd.Series) -> BoolArray:
 
 def _require(frame: pd.DataFrame, columns: Mapping[str, str | None], where: str) -> None:
     missing = [
-        Problem(
-            role,
-            f"column {col!r} not found; columns are {', '.join(map(str, frame.columns))}",
-            file=where or None,
-        )
+        Problem(role, f"column {col!r} not found; columns are {', '.join(map(str, frame.columns))}",
+                file=where or None)
         for role, col in columns.items()
         if col is not None and col not in frame.columns
     ]
@@ -181,16 +178,8 @@ def read_concentrations(
     """
     where = str(source) if isinstance(source, str | Path) else ""
     frame = pd.read_csv(source) if isinstance(source, str | Path) else source.reset_index(drop=True)
-    roles = {
-        "subject": subject,
-        "time": time,
-        "conc": conc,
-        "analyte": analyte,
-        "blq": blq,
-        "lloq": lloq,
-        "exclude": exclude,
-        "lambda_z": lambda_z,
-    }
+    roles = {"subject": subject, "time": time, "conc": conc, "analyte": analyte, "blq": blq,
+             "lloq": lloq, "exclude": exclude, "lambda_z": lambda_z}
     _require(frame, roles, where)
     n = len(frame)
     t = _numeric(frame, time, where, allow_nan=False)
@@ -198,46 +187,27 @@ def read_concentrations(
     c = _numeric(frame, conc, where, allow_nan=True)
     problems: list[Problem] = []
     for i in np.flatnonzero(np.isnan(c) & ~blq_flag)[:10]:
-        problems.append(
-            Problem(
-                conc,
-                "missing concentration; flag the sample BLQ or exclude it",
-                file=where or None,
-                line=int(i) + 2,
-            )
-        )
+        problems.append(Problem(conc, "missing concentration; flag the sample BLQ or exclude it",
+                                file=where or None, line=int(i) + 2))
     for i in np.flatnonzero(c < 0)[:10]:
-        problems.append(
-            Problem(conc, f"negative concentration {c[i]:g}", file=where or None, line=int(i) + 2)
-        )
+        problems.append(Problem(conc, f"negative concentration {c[i]:g}", file=where or None,
+                                line=int(i) + 2))
     c = np.where(blq_flag, 0.0, c)
     c = np.where(np.isnan(c), 0.0, c)
     ll = _numeric(frame, lloq, where, allow_nan=True) if lloq else np.full(n, np.nan)
     reasons = (
-        frame[exclude].fillna("").astype(str).str.strip().to_numpy()
-        if exclude
+        frame[exclude].fillna("").astype(str).str.strip().to_numpy() if exclude
         else np.full(n, "", dtype=object)
     )
-    lz = (
-        frame[lambda_z].fillna("").astype(str).str.strip().str.lower().to_numpy()
-        if lambda_z
-        else np.full(n, "", dtype=object)
-    )
+    lz = (frame[lambda_z].fillna("").astype(str).str.strip().str.lower().to_numpy() if lambda_z
+          else np.full(n, "", dtype=object))
     for i in np.flatnonzero(~np.isin(lz, ["", "include", "exclude"]))[:10]:
-        problems.append(
-            Problem(
-                str(lambda_z),
-                f"expected 'include', 'exclude' or empty, got {lz[i]!r}",
-                file=where or None,
-                line=int(i) + 2,
-            )
-        )
+        problems.append(Problem(str(lambda_z),
+                                f"expected 'include', 'exclude' or empty, got {lz[i]!r}",
+                                file=where or None, line=int(i) + 2))
     subjects = frame[subject].astype(str).to_numpy()
-    analytes = (
-        frame[analyte].astype(str).to_numpy()
-        if analyte
-        else np.full(n, default_analyte, dtype=object)
-    )
+    analytes = (frame[analyte].astype(str).to_numpy() if analyte
+                else np.full(n, default_analyte, dtype=object))
     if problems:
         raise InputError(problems)
 
@@ -245,64 +215,40 @@ def read_concentrations(
     numeric = pd.to_numeric(pd.Series(subjects), errors="coerce").to_numpy(dtype=float)
     subject_key = numeric if not np.isnan(numeric).any() else subjects
     order = np.lexsort((t, analytes, subject_key))
-    keys = np.char.add(
-        np.char.add(subjects[order].astype(str), "\x00"), analytes[order].astype(str)
-    )
+    keys = np.char.add(np.char.add(subjects[order].astype(str), "\x00"),
+                       analytes[order].astype(str))
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     bounds = np.r_[starts, n]
     ts = t[order]
     dup = np.flatnonzero((ts[1:] == ts[:-1]) & (keys[1:] == keys[:-1]))
     if dup.size:
-        raise InputError(
-            [
-                Problem(
-                    time,
-                    f"subject {subjects[order][i]} ({analytes[order][i]}) has two samples "
+        raise InputError([
+            Problem(time, f"subject {subjects[order][i]} ({analytes[order][i]}) has two samples "
                     f"at time {ts[i]:g}; each time may appear once per profile",
-                    file=where or None,
-                    line=int(order[i + 1]) + 2,
-                )
-                for i in dup[:10]
-            ]
-        )
+                    file=where or None, line=int(order[i + 1]) + 2)
+            for i in dup[:10]
+        ])
     cs, bs, ls = c[order], blq_flag[order], ll[order]
     rs, zs = reasons[order], lz[order]
     subj_sorted, ana_sorted = subjects[order], analytes[order]
     profiles = []
     for a, b in itertools.pairwise(bounds):
         r = tuple(rs[a:b].tolist())
-        profiles.append(
-            Profile(
-                subject=str(subj_sorted[a]),
-                analyte=str(ana_sorted[a]),
-                times=ts[a:b],
-                conc=cs[a:b],
-                blq=bs[a:b],
-                lloq=ls[a:b],
-                excluded=rs[a:b] != "",
-                exclude_reason=r,
-                lambda_z_include=zs[a:b] == "include",
-                lambda_z_exclude=zs[a:b] == "exclude",
-                conc_unit=conc_unit,
-                time_unit=time_unit,
-            )
-        )
+        profiles.append(Profile(
+            subject=str(subj_sorted[a]), analyte=str(ana_sorted[a]),
+            times=ts[a:b], conc=cs[a:b], blq=bs[a:b], lloq=ls[a:b],
+            excluded=rs[a:b] != "", exclude_reason=r,
+            lambda_z_include=zs[a:b] == "include", lambda_z_exclude=zs[a:b] == "exclude",
+            conc_unit=conc_unit, time_unit=time_unit,
+        ))
     return Concentrations(tuple(profiles), source=where)
 
 
 _ROUTES = {
-    "extravascular": Route.EXTRAVASCULAR,
-    "ev": Route.EXTRAVASCULAR,
-    "oral": Route.EXTRAVASCULAR,
-    "po": Route.EXTRAVASCULAR,
-    "iv-bolus": Route.IV_BOLUS,
-    "bolus": Route.IV_BOLUS,
-    "iv bolus": Route.IV_BOLUS,
-    "iv-infusion": Route.IV_INFUSION,
-    "infusion": Route.IV_INFUSION,
-    "iv infusion": Route.IV_INFUSION,
-    "intravascular": Route.IV_BOLUS,
-    "iv": Route.IV_BOLUS,
+    "extravascular": Route.EXTRAVASCULAR, "ev": Route.EXTRAVASCULAR, "oral": Route.EXTRAVASCULAR,
+    "po": Route.EXTRAVASCULAR, "iv-bolus": Route.IV_BOLUS, "bolus": Route.IV_BOLUS,
+    "iv bolus": Route.IV_BOLUS, "iv-infusion": Route.IV_INFUSION, "infusion": Route.IV_INFUSION,
+    "iv infusion": Route.IV_INFUSION, "intravascular": Route.IV_BOLUS, "iv": Route.IV_BOLUS,
 }
 
 
@@ -324,11 +270,8 @@ def read_doses(
     frame = pd.read_csv(source) if isinstance(source, str | Path) else source.reset_index(drop=True)
     route = route if route in frame.columns else None
     duration = duration if duration in frame.columns else None
-    _require(
-        frame,
-        {"subject": subject, "time": time, "dose": amount, "analyte": analyte, "method": method},
-        where,
-    )
+    _require(frame, {"subject": subject, "time": time, "dose": amount, "analyte": analyte,
+                     "method": method}, where)
     t = _numeric(frame, time, where, allow_nan=False)
     amt = _numeric(frame, amount, where, allow_nan=True)
     dur = _numeric(frame, duration, where, allow_nan=True) if duration else np.zeros(len(frame))
@@ -344,44 +287,26 @@ def read_doses(
             if rt is Route.IV_BOLUS and dur[i] > 0:
                 rt = Route.IV_INFUSION
         else:
-            problems.append(
-                Problem(
-                    route or "route",
-                    f"unknown route {r!r}; expected extravascular, iv-bolus or iv-infusion",
-                    file=where or None,
-                    line=i + 2,
-                )
-            )
+            problems.append(Problem(route or "route", f"unknown route {r!r}; expected "
+                                    "extravascular, iv-bolus or iv-infusion",
+                                    file=where or None, line=i + 2))
             continue
         if rt is Route.IV_INFUSION and not dur[i] > 0:
-            problems.append(
-                Problem(
-                    duration or "duration",
-                    "an infusion needs a duration > 0",
-                    file=where or None,
-                    line=i + 2,
-                )
-            )
+            problems.append(Problem(duration or "duration", "an infusion needs a duration > 0",
+                                    file=where or None, line=i + 2))
             continue
         if dur[i] < 0 or (not np.isnan(amt[i]) and amt[i] < 0):
-            problems.append(
-                Problem(amount, "dose and duration must be >= 0", file=where or None, line=i + 2)
-            )
+            problems.append(Problem(amount, "dose and duration must be >= 0",
+                                    file=where or None, line=i + 2))
             continue
-        doses.append(
-            Dose(
-                subject=str(frame[subject].iloc[i]),
-                time=float(t[i]),
-                amount=None if np.isnan(amt[i]) else float(amt[i]),
-                route=rt,
-                duration=float(dur[i]),
-                unit=unit,
-                analyte=str(frame[analyte].iloc[i]) if analyte else None,
-                method=str(frame[method].iloc[i])
-                if method and not pd.isna(frame[method].iloc[i])
-                else "",
-            )
-        )
+        doses.append(Dose(
+            subject=str(frame[subject].iloc[i]), time=float(t[i]),
+            amount=None if np.isnan(amt[i]) else float(amt[i]), route=rt,
+            duration=float(dur[i]), unit=unit,
+            analyte=str(frame[analyte].iloc[i]) if analyte else None,
+            method=str(frame[method].iloc[i]) if method and not pd.isna(frame[method].iloc[i])
+            else "",
+        ))
     if problems:
         raise InputError(problems)
     return tuple(doses)

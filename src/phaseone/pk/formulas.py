@@ -115,8 +115,7 @@ class Context:
     def dose(self) -> tuple[FloatArray, np.ndarray]:
         b = self.b
         reason = np.where(
-            ~b.has_dose,
-            "no dose recorded for this profile",
+            ~b.has_dose, "no dose recorded for this profile",
             np.where(np.isnan(b.dose), "dose amount not recorded", ""),
         ).astype(object)
         return b.dose, reason
@@ -170,11 +169,11 @@ def _lambda_z(ctx: Context) -> LambdaZFit:
     return fit_lambda_z(ctx.b, core.tmax, core.tlast, core.clast, ctx.options.lambda_z)
 
 
-STEPS: dict[str, Callable[[Context], Any]] = {"_core": _core, "_auc": _auc, "_lambda_z": _lambda_z}
+STEPS: dict[str, Callable[[Context], Any]] = {
+    "_core": _core, "_auc": _auc, "_lambda_z": _lambda_z
+}
 STEP_DEPENDS: dict[str, tuple[str, ...]] = {
-    "_core": (),
-    "_auc": ("_core",),
-    "_lambda_z": ("_core",),
+    "_core": (), "_auc": ("_core",), "_lambda_z": ("_core",)
 }
 
 
@@ -253,21 +252,13 @@ def _window_auc(ctx: Context, start: FloatArray, end: FloatArray) -> Column:
             reason[i] = "the interval has no end; use AUCIFO for the area to infinity"
             continue
         out[i] = auc_between(
-            float(start[i]),
-            float(end[i]),
-            t,
-            c,
-            float(core.tmax[i]),
-            method,
-            float(fit.lamz[i]),
-            float(core.tlast[i]),
-            float(core.clast[i]),
+            float(start[i]), float(end[i]), t, c, float(core.tmax[i]), method,
+            float(fit.lamz[i]), float(core.tlast[i]), float(core.clast[i]),
         )
         if math.isnan(out[i]):
             reason[i] = (
                 "the interval ends after the last measurable concentration and there is "
-                f"no terminal slope ({fit.reason[i]})"
-                if end[i] > core.tlast[i]
+                f"no terminal slope ({fit.reason[i]})" if end[i] > core.tlast[i]
                 else "the interval starts before the first sample"
             )
     return Column(out, reason)
@@ -374,9 +365,8 @@ def _ctrough(ctx: Context) -> Column:
     ctx.step("_core")
     at_dose = b.observed & (np.abs(b.t) < 1e-9)
     values = np.where(at_dose.any(axis=1), np.where(at_dose, b.c, 0.0).sum(axis=1), np.nan)
-    return Column(
-        values, np.where(np.isnan(values), "no pre-dose sample at the dose time", "").astype(object)
-    )
+    return Column(values, np.where(np.isnan(values), "no pre-dose sample at the dose time",
+                                   "").astype(object))
 
 
 def _cavg(ctx: Context) -> Column:

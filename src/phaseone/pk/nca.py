@@ -26,16 +26,8 @@ from phaseone.pk.options import NCAOptions
 from phaseone.pk.registry import Kind, closure, default_parameters, registry, unit_for
 
 _ROUTE_NAMES = np.array([Route.EXTRAVASCULAR.value, Route.IV_BOLUS.value, Route.IV_INFUSION.value])
-RESULT_COLUMNS = [
-    "subject",
-    "analyte",
-    "interval",
-    "PPTESTCD",
-    "PPTEST",
-    "value",
-    "unit",
-    "exclusion_reason",
-]
+RESULT_COLUMNS = ["subject", "analyte", "interval", "PPTESTCD", "PPTEST", "value", "unit",
+                  "exclusion_reason"]
 
 
 def _kinds(interval: Interval) -> tuple[Kind, ...]:
@@ -71,11 +63,8 @@ class NCAResult:
     def wide(self) -> pd.DataFrame:
         """One row per subject and interval, one column per parameter."""
         return self.parameters.pivot_table(
-            index=["subject", "analyte", "interval"],
-            columns="PPTESTCD",
-            values="value",
-            sort=False,
-            dropna=False,
+            index=["subject", "analyte", "interval"], columns="PPTESTCD", values="value",
+            sort=False, dropna=False,
         )
 
     def summary(self) -> pd.DataFrame:
@@ -122,8 +111,8 @@ def run_nca(
     frames, points, profiles = [], [], []
     computed: dict[str, list[str]] = {}
     for interval in intervals:
-        codes = (
-            interval.parameters or tuple(parameters or ()) or default_parameters(_kinds(interval))
+        codes = interval.parameters or tuple(parameters or ()) or default_parameters(
+            _kinds(interval)
         )
         closure(tuple(codes))  # validates the names
         batch = build_batch(conc, dose_list, interval, options.blq)
@@ -191,9 +180,8 @@ def _long_frame(b: Batch, columns: dict[str, Column]) -> pd.DataFrame:
         parts["PPTESTCD"].append(np.full(k, code, dtype=object))
         parts["PPTEST"].append(np.full(k, spec.name, dtype=object))
         parts["value"].append(col.values[idx])
-        parts["unit"].append(
-            np.full(k, unit_for(spec.unit, b.conc_unit, b.time_unit, b.dose_unit), dtype=object)
-        )
+        parts["unit"].append(np.full(k, unit_for(spec.unit, b.conc_unit, b.time_unit,
+                                                  b.dose_unit), dtype=object))
         parts["exclusion_reason"].append(col.reason[idx])
         parts["_row"].append(idx)
         parts["_order"].append(np.full(k, order))
@@ -205,30 +193,26 @@ def _long_frame(b: Batch, columns: dict[str, Column]) -> pd.DataFrame:
 def _points_frame(b: Batch, ctx: Context) -> pd.DataFrame:
     rows, cols = np.nonzero(b.observed)
     used = ctx.lz.used[rows, cols] if "_lambda_z" in ctx.steps else np.zeros(rows.size, bool)
-    return pd.DataFrame(
-        {
-            "subject": np.array(b.subjects, dtype=object)[rows],
-            "analyte": np.array(b.analytes, dtype=object)[rows],
-            "interval": b.interval.name,
-            "time": b.t[rows, cols] + b.origin[rows],
-            "conc": b.c[rows, cols],
-            "used_in_lambda_z": used,
-        }
-    )
+    return pd.DataFrame({
+        "subject": np.array(b.subjects, dtype=object)[rows],
+        "analyte": np.array(b.analytes, dtype=object)[rows],
+        "interval": b.interval.name,
+        "time": b.t[rows, cols] + b.origin[rows],
+        "conc": b.c[rows, cols],
+        "used_in_lambda_z": used,
+    })
 
 
 def _profile_frame(b: Batch) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "subject": b.subjects,
-            "analyte": b.analytes,
-            "interval": b.interval.name,
-            "route": np.where(b.has_dose, _ROUTE_NAMES[b.route], "none"),
-            "dose": b.dose,
-            "dose_unit": b.dose_unit,
-            "dose_time": b.origin,
-            "infusion_duration": b.duration,
-            "c0_method": b.c0_method,
-            "administration": b.methods,
-        }
-    )
+    return pd.DataFrame({
+        "subject": b.subjects,
+        "analyte": b.analytes,
+        "interval": b.interval.name,
+        "route": np.where(b.has_dose, _ROUTE_NAMES[b.route], "none"),
+        "dose": b.dose,
+        "dose_unit": b.dose_unit,
+        "dose_time": b.origin,
+        "infusion_duration": b.duration,
+        "c0_method": b.c0_method,
+        "administration": b.methods,
+    })

@@ -37,19 +37,12 @@ def plot_profiles(
         g = group.sort_values("time")
         if scale == "log":
             g = g[g["conc"] > 0]
-        (line,) = ax.plot(
-            g["time"],
-            g["conc"],
-            lw=0.8,
-            alpha=0.6,
-            marker="o",
-            ms=3,
-            mfc="none",
-            label=str(subject),
-        )
+        (line,) = ax.plot(g["time"], g["conc"], lw=0.8, alpha=0.6, marker="o", ms=3,
+                          mfc="none", label=str(subject))
         if mark_lambda_z and "used_in_lambda_z" in g:
             used = g[g["used_in_lambda_z"]]
-            ax.plot(used["time"], used["conc"], ls="none", marker="o", ms=4, color=line.get_color())
+            ax.plot(used["time"], used["conc"], ls="none", marker="o", ms=4,
+                    color=line.get_color())
     if mean and points["subject"].nunique() > 1:
         # Actual sampling times differ between subjects: average the k-th sample of each.
         ordered = points.sort_values(["subject", "time"], kind="stable")
@@ -57,13 +50,8 @@ def plot_profiles(
         by_rank = ordered.groupby(rank)[["time", "conc"]].mean()
         if scale == "log":
             by_rank = by_rank[by_rank["conc"] > 0]
-        ax.plot(
-            by_rank["time"].to_numpy(),
-            by_rank["conc"].to_numpy(),
-            color="black",
-            lw=2.2,
-            label="mean (by sample number)",
-        )
+        ax.plot(by_rank["time"].to_numpy(), by_rank["conc"].to_numpy(), color="black", lw=2.2,
+                label="mean (by sample number)")
     ax.set_yscale(scale)
     ax.set_xlabel(f"time ({time_unit})")
     ax.set_ylabel(f"concentration ({conc_unit})" if conc_unit else "concentration")

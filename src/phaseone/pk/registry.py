@@ -41,13 +41,9 @@ def registry() -> dict[str, ParameterSpec]:
     out: dict[str, ParameterSpec] = {}
     for item in raw:
         spec = ParameterSpec(
-            code=item["code"],
-            name=item["name"],
-            unit=item["unit"],
-            depends=tuple(item["depends"]),
-            summary=item["summary"],
-            code_status=item["code_status"],
-            kind=item.get("kind", "single"),
+            code=item["code"], name=item["name"], unit=item["unit"],
+            depends=tuple(item["depends"]), summary=item["summary"],
+            code_status=item["code_status"], kind=item.get("kind", "single"),
             routes=item.get("routes", "any"),
         )
         out[spec.code] = spec
@@ -59,12 +55,10 @@ def closure(codes: tuple[str, ...]) -> list[str]:
     reg = registry()
     unknown = [c for c in codes if c not in reg]
     if unknown:
-        raise InputError(
-            [
-                Problem("parameters", f"unknown parameter {c!r}; known: {', '.join(reg)}")
-                for c in unknown
-            ]
-        )
+        raise InputError([
+            Problem("parameters", f"unknown parameter {c!r}; known: {', '.join(reg)}")
+            for c in unknown
+        ])
     order: list[str] = []
     seen: set[str] = set()
 

@@ -11,30 +11,16 @@ import pandas as pd
 
 from phaseone.pk.registry import registry
 
-SUMMARY_COLUMNS = [
-    "analyte",
-    "interval",
-    "PPTESTCD",
-    "unit",
-    "n",
-    "n_missing",
-    "statistic",
-    "center",
-    "spread_low",
-    "spread_high",
-]
+SUMMARY_COLUMNS = ["analyte", "interval", "PPTESTCD", "unit", "n", "n_missing", "statistic",
+                   "center", "spread_low", "spread_high"]
 
 
 def _stat(values: np.ndarray, kind: str) -> tuple[str, float, float, float]:
     if values.size == 0:
         return kind, math.nan, math.nan, math.nan
     if kind == "median_range":
-        return (
-            "median (min, max)",
-            float(np.median(values)),
-            float(values.min()),
-            float(values.max()),
-        )
+        return "median (min, max)", float(np.median(values)), float(values.min()), float(
+            values.max())
     if kind == "geomean_cv":
         pos = values[values > 0]
         if pos.size != values.size or pos.size == 0:
@@ -58,18 +44,6 @@ def summarise(parameters: pd.DataFrame) -> pd.DataFrame:
         usable = group["value"].notna() & (group["exclusion_reason"] == "")
         values = group.loc[usable, "value"].to_numpy(dtype=float)
         stat, center, lo, hi = _stat(values, reg[str(code)].summary)
-        rows.append(
-            [
-                analyte,
-                interval,
-                code,
-                group["unit"].iloc[0],
-                int(values.size),
-                int((~usable).sum()),
-                stat,
-                center,
-                lo,
-                hi,
-            ]
-        )
+        rows.append([analyte, interval, code, group["unit"].iloc[0], int(values.size),
+                     int((~usable).sum()), stat, center, lo, hi])
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -52,25 +52,14 @@ def lenalidomide_single_dose(
     """Single-dose NCA after the first lenalidomide dose (oral, so extravascular)."""
     bad = [d for d in doses if d.route is not Route.EXTRAVASCULAR]
     if bad:
-        raise InputError(
-            [
-                Problem(
-                    "dose.route",
-                    f"lenalidomide is oral; subject {d.subject} has a {d.route.value} dose",
-                )
-                for d in bad
-            ]
-        )
+        raise InputError([Problem("dose.route", f"lenalidomide is oral; subject {d.subject} "
+                                  f"has a {d.route.value} dose") for d in bad])
     return run_nca(conc, doses, options=options)
 
 
 def isotretinoin_steady_state(
-    conc: Concentrations,
-    doses: Sequence[Dose],
-    options: NCAOptions | None = None,
-    course: int | None = None,
-    day: int | None = None,
-    tau: float | None = None,
+    conc: Concentrations, doses: Sequence[Dose], options: NCAOptions | None = None,
+    course: int | None = None, day: int | None = None, tau: float | None = None,
 ) -> NCAResult:
     """Steady-state NCA over the dosing interval that starts with each subject's first dose
     on the sampling day (default: course 1, day 28, tau 12 h)."""
@@ -87,19 +76,14 @@ def isotretinoin_steady_state(
             key=lambda d: d.time,
         )
         if not on_day:
-            problems.append(
-                Problem("doses", f"subject {profile.subject}: no dose on course {course} day {day}")
-            )
+            problems.append(Problem("doses", f"subject {profile.subject}: no dose on course "
+                                    f"{course} day {day}"))
             continue
         start = on_day[0].time
-        results.append(
-            run_nca(
-                Concentrations((profile,)),
-                doses,
-                options=options,
-                intervals=[Interval(start=start, tau=tau, label=f"C{course}D{day} tau {tau:g} h")],
-            )
-        )
+        results.append(run_nca(
+            Concentrations((profile,)), doses, options=options,
+            intervals=[Interval(start=start, tau=tau, label=f"C{course}D{day} tau {tau:g} h")],
+        ))
     if problems:
         raise InputError(problems)
     return NCAResult(
@@ -119,9 +103,8 @@ class PeakTrough:
     references: tuple[dict[str, Any], ...]
 
 
-def _nearest(
-    times: np.ndarray, values: np.ndarray, target: float, window: float
-) -> tuple[float, float]:
+def _nearest(times: np.ndarray, values: np.ndarray, target: float, window: float
+             ) -> tuple[float, float]:
     if times.size == 0:
         return math.nan, math.nan
     i = int(np.argmin(np.abs(times - target)))
@@ -131,10 +114,7 @@ def _nearest(
 
 
 def dinutuximab_peak_trough(
-    samples: pd.DataFrame,
-    *,
-    conc_unit: str = "mcg/mL",
-    infusion_start_h: float = 8.0,
+    samples: pd.DataFrame, *, conc_unit: str = "mcg/mL", infusion_start_h: float = 8.0,
 ) -> PeakTrough:
     """Peak and trough per course from a table of samples (subject, time, conc; time in hours
     from course 1 day 1).
@@ -145,14 +125,8 @@ def dinutuximab_peak_trough(
     used. Values are compared with each historical reference as a ratio to its mean.
     """
     if conc_unit.strip().lower() not in _MCG_PER_ML:
-        raise InputError(
-            [
-                Problem(
-                    "conc_unit",
-                    f"dinutuximab comparisons need mcg/mL (or an equal unit), got {conc_unit!r}",
-                )
-            ]
-        )
+        raise InputError([Problem("conc_unit", f"dinutuximab comparisons need mcg/mL "
+                                  f"(or an equal unit), got {conc_unit!r}")])
     missing = {"subject", "time", "conc"} - set(samples.columns)
     if missing:
         raise InputError([Problem("samples", f"missing columns: {', '.join(sorted(missing))}")])
@@ -166,27 +140,14 @@ def dinutuximab_peak_trough(
         subject, course = str(key[0]), int(str(key[1]))
         gt = group["time"].to_numpy(dtype=float)
         gc = group["conc"].to_numpy(dtype=float)
-        peak_at = (
-            day_start(int(course), int(plan["peak_day"]))
-            + infusion_start_h
-            + float(plan["infusion_hours"])
-        )
+        peak_at = day_start(int(course), int(plan["peak_day"])) + infusion_start_h + float(
+            plan["infusion_hours"])
         trough_at = day_start(int(course), int(plan["trough_day"]))
         peak, peak_t = _nearest(gt, gc, peak_at, window)
         trough, trough_t = _nearest(gt, gc, trough_at, window)
-        rows.append(
-            {
-                "subject": str(subject),
-                "course": int(course),
-                "peak": peak,
-                "peak_time": peak_t,
-                "peak_nominal": peak_at,
-                "trough": trough,
-                "trough_time": trough_t,
-                "trough_nominal": trough_at,
-                "unit": conc_unit,
-            }
-        )
+        rows.append({"subject": str(subject), "course": int(course), "peak": peak,
+                     "peak_time": peak_t, "peak_nominal": peak_at, "trough": trough,
+                     "trough_time": trough_t, "trough_nominal": trough_at, "unit": conc_unit})
     per_course = pd.DataFrame(rows)
     comp = []
     for ref in refs:
@@ -198,18 +159,12 @@ def dinutuximab_peak_trough(
                 group = per_course[per_course["course"] == course_no]
                 observed = group[what].dropna().to_numpy(dtype=float)
                 mean = float(observed.mean()) if observed.size else math.nan
-                comp.append(
-                    {
-                        "course": int(course_no),
-                        "measure": what,
-                        "n": int(observed.size),
-                        "observed_mean": mean,
-                        "reference": ref["id"],
-                        "reference_mean": float(value["value"]),
-                        "ratio_to_reference": mean / float(value["value"]),
-                        "reference_regimen": ref["regimen"],
-                        "source": ref["source"],
-                        "url": ref["url"],
-                    }
-                )
+                comp.append({
+                    "course": int(course_no), "measure": what, "n": int(observed.size),
+                    "observed_mean": mean, "reference": ref["id"],
+                    "reference_mean": float(value["value"]),
+                    "ratio_to_reference": mean / float(value["value"]),
+                    "reference_regimen": ref["regimen"], "source": ref["source"],
+                    "url": ref["url"],
+                })
     return PeakTrough(per_course, pd.DataFrame(comp), refs)

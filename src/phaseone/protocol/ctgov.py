@@ -79,7 +79,9 @@ def draft_from_file(path: Path, protocol_id: str | None = None) -> Draft:
     except OSError as exc:
         raise InputError([Problem("", f"cannot read {path}: {exc.strerror}")]) from None
     except json.JSONDecodeError as exc:
-        raise InputError([Problem("", f"{path}:{exc.lineno}: not valid JSON: {exc.msg}")]) from None
+        raise InputError(
+            [Problem("", f"{path}:{exc.lineno}: not valid JSON: {exc.msg}")]
+        ) from None
     return draft_from_study(study, protocol_id=protocol_id)
 
 
@@ -233,9 +235,8 @@ def _objectives(section: dict[str, Any]) -> list[dict[str, Any]]:
             if item.get("timeFrame"):
                 text += f" (time frame: {' '.join(str(item['timeFrame']).split())})"
             if text:
-                out.append(
-                    {"id": f"{kind}-{i}", "kind": kind, "text": text, "provenance": "registry"}
-                )
+                out.append({"id": f"{kind}-{i}", "kind": kind, "text": text,
+                            "provenance": "registry"})
     return out
 
 

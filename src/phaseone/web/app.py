@@ -16,7 +16,7 @@ from phaseone.store.db import Database
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
 from phaseone.store.types import utcnow
 from phaseone.web import errors
-from phaseone.web.api import adjudication, audit, enrolment, people, records, session
+from phaseone.web.api import adjudication, audit, documents, enrolment, people, records, session
 from phaseone.web.hardening import Hardening, WebSettings
 from phaseone.workflow import Trial
 
@@ -56,8 +56,6 @@ def create_app(
     `trial` is the trial the workflow runs (default: the bundled protocol); `clock` gives
     the UTC time of each workflow step (tests pass their own).
     """
-    from phaseone.web.pages import install_pages  # the pages import this module's helpers
-
     settings = settings or WebSettings()
     app = FastAPI(
         title="phaseone trial service",
@@ -79,13 +77,27 @@ def create_app(
     # Before the record routers, so that /dlt-determinations/due is not read as an id.
     api.include_router(enrolment.router)
     api.include_router(adjudication.router)
+    api.include_router(documents.router)
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)
     app.include_router(api)
-    install_pages(app)
+    _install_pages(app)
     app.add_middleware(Hardening, settings=settings)
     return app
+
+
+def _install_pages(app: FastAPI) -> None:
+    """Mount the pages and their static files (imported here: the pages are heavy)."""
+    from fastapi.staticfiles import StaticFiles
+
+    from phaseone.web.pages import session as page_session
+    from phaseone.web.pages import views
+
+    app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
+    page_session.install(app)
+    app.include_router(page_session.router)
+    app.include_router(views.router)
 
 
 def settings_from_environment() -> tuple[SecurityPolicy, WebSettings]:

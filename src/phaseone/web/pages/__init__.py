@@ -1,24 +1,14 @@
 """Server-rendered pages for each role: dashboard, patients, the chair's queue, escalation
-history and the audit trail. Jinja2 templates, one small script, no front-end build."""
+history and the audit trail. Jinja2 templates, one small script, no front-end build.
+`web.app.create_app` mounts them beside the JSON API."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from phaseone.store.db import Database
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
 from phaseone.workflow import Trial
-
-
-def install_pages(app: FastAPI) -> None:
-    """Mount the pages and their static files on the application (web.app does this)."""
-    from phaseone.web.pages import session, views
-
-    app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
-    session.install(app)
-    app.include_router(session.router)
-    app.include_router(views.router)
 
 
 def create_site(db: Database, trial: Trial, *, policy: SecurityPolicy = DEFAULT_POLICY) -> FastAPI:

@@ -49,7 +49,7 @@ def _prepare(db: Database, n_patients: int) -> list[int]:
                 records.SPECS["patients"],
                 {
                     "site_id": "chla",
-                    "subject_code": f"B-{i}",
+                    "subject_code": f"CHLA-B{i}",
                     "birth_date": dt.date(2015, 1, 1),
                     "sex": "U",
                 },

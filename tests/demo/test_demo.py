@@ -14,6 +14,7 @@ from phaseone.protocol import resolve_protocol
 from phaseone.store import audit
 from phaseone.store.db import Database
 from phaseone.store.models import AuditRecord, Registration, Signature, Site, User
+from phaseone.store.security import verify_password
 from phaseone.trial import LevelState
 from phaseone.workflow import Trial
 from phaseone.workflow.history import trial_state
@@ -27,11 +28,18 @@ def test_the_demo_is_a_trial_in_progress_built_through_the_workflow(tmp_path: Pa
     result = runner.invoke(app, ["demo", "--database", str(path), "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "demo trial written" in result.output
-    # The password is made fresh for this demo database and kept beside it, owner-only.
-    logins = Path(f"{path}.logins")
-    password = logins.read_text().strip()
-    assert len(password) >= 12 and logins.stat().st_mode & 0o777 == 0o600
-    assert "coord.chla" in result.output and password in result.output
+    # The database file is its owner's only; no password file is kept beside it.
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert not Path(f"{path}.logins").exists()
+    # Each account has its own password, printed once.
+    shown = {
+        cells[0]: cells[1]
+        for line in result.output.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 4
+    }
+    password = shown["coord.chla"]
+    assert len(password) >= 16 and shown["inv.chla"] != password
+    assert len(set(shown.values()) - {"password"}) == 10
 
     db = Database(f"sqlite:///{path}")
     try:
@@ -69,4 +77,8 @@ def test_the_demo_is_a_trial_in_progress_built_through_the_workflow(tmp_path: Pa
 
     again = runner.invoke(app, ["demo", "--database", str(path), "--no-serve"])
     assert again.exit_code == 0 and "using the demo trial" in again.output
-    assert password in again.output
+    assert password not in again.output
+    # The printed password is the account's.
+    with db.transaction() as session:
+        stored = session.scalar(select(User.password_hash).where(User.username == "coord.chla"))
+    assert verify_password(stored, password) and not verify_password(stored, shown["inv.chla"])

@@ -58,14 +58,14 @@ def test_coordinator_screens_registers_and_records_an_adverse_event(
     shot(page, "dashboard")
 
     page.get_by_role("link", name="Patients").click()
-    page.get_by_label("Study number").fill("N1104-100")
+    page.get_by_label("Study number").fill("CHLA-100")
     page.get_by_label("Date of birth").fill("2018-01-15")
     page.get_by_label("Sex").select_option("M")
     page.get_by_role("button", name="Add patient").click()
-    assert "Patient N1104-100 added" in flash(page)
+    assert "Patient CHLA-100 added" in flash(page)
     patient_url = page.url.split("?")[0]
 
-    record = screening_record("N1104-100", "chla", served.today, age_years=7)
+    record = screening_record("CHLA-100", "chla", served.today, age_years=7)
     page.get_by_label("Patient record").fill(json.dumps(record))
     page.get_by_role("button", name="Screen").click()
     assert "Screened: eligible (dose level 3)" in flash(page)

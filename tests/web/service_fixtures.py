@@ -160,7 +160,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 def service(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
     """A migrated database with the NANT sites, one account per role and site, API tokens."""
     monkeypatch.setattr(accounts, "hash_password", _cached_hash)
-    policy = SecurityPolicy()
+    # Back-offs long enough that a slow test run never outlasts one it checks.
+    policy = SecurityPolicy(backoff_base_seconds=30.0)
     operator = system_actor("cli:test", Source.cli)
     tokens, ids = {}, {}
     with database.transaction() as session:

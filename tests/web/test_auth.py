@@ -10,7 +10,8 @@ from sqlalchemy import func, select, update
 
 from phaseone.protocol import resolve_protocol
 from phaseone.store import records as store_records
-from phaseone.store.models import AuditRecord, LoginSession, Patient
+from phaseone.store.models import ApiToken, AuditRecord, LoginSession, Patient, User
+from phaseone.store.security import backoff_seconds
 from phaseone.web.app import create_app
 from phaseone.web.pages import create_site
 from phaseone.workflow import Trial
@@ -94,28 +95,106 @@ def test_an_idle_session_expires(service: Service) -> None:
     assert service.client.get(BASE + "/auth/me").status_code == 401
 
 
-def test_repeated_failures_lock_the_account(service: Service) -> None:
-    limit = service.policy.max_failed_logins
-    for _ in range(limit):
+def test_repeated_failures_slow_the_account_down_without_locking_it(service: Service) -> None:
+    free = service.policy.free_failures_per_account
+    for _ in range(free):
         status, body = _login(service, "inv_a", "wrong password!!")
         assert status == 401
-        assert body["errors"][0]["message"].startswith("invalid username or password")
-    # Locked: the right password is refused too, with the same message.
-    status, _ = _login(service, "inv_a")
-    assert status == 401
-    actions = _actions(service, "inv_a")
-    assert actions.count("login_failed") == limit
-    assert "lockout" in actions and actions[-1] == "login_refused"
-    unlock = service.post("admin", f"/users/{service.user_ids['inv_a']}/unlock", {"reason": "ok"})
-    assert unlock.status_code == 200
+        assert body["errors"][0]["message"] == "invalid username or password"
+    # In its back-off the account's next attempt is not checked at all: 429, with the wait.
+    response = service.client.post(
+        BASE + "/auth/login", json={"username": "inv_a", "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "try again in" in response.json()["errors"][0]["message"]
+    # The wait is short and ends by itself: no administrator needed.
+    with service.db.transaction() as session:
+        session.execute(update(User).where(User.username == "inv_a").values(locked_until=None))
     assert _login(service, "inv_a")[0] == 200
+
+
+def test_the_account_back_off_is_capped_and_doubles(service: Service) -> None:
+    policy = service.policy
+    waits = [backoff_seconds(n, policy.free_failures_per_account, 1.0, 60.0) for n in range(4, 14)]
+    assert waits == [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
+
+
+def test_failures_from_one_address_throttle_that_address(service: Service) -> None:
+    """Guessing across many accounts from one address is slowed down by address."""
+    free = service.policy.free_failures_per_source
+    for n in range(free):
+        assert _login(service, f"nobody{n}", "wrong password!!")[0] == 401
+    response = service.client.post(
+        BASE + "/auth/login", json={"username": "coord_b", "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    # Nobody's account was touched: coord_b has no failure counted.
+    with service.db.transaction() as session:
+        assert session.scalar(select(User.failed_logins).where(User.username == "coord_b")) == 0
+
+
+def test_a_failed_login_is_recorded_as_anonymous(service: Service) -> None:
+    _login(service, "inv_a", "wrong password!!")
+    with service.db.transaction() as session:
+        row = session.scalars(select(AuditRecord).where(AuditRecord.action == "login_failed")).one()
+    assert row.username == "anonymous" and row.user_id is None and row.role is None
+    assert row.entity_id == str(service.user_ids["inv_a"])
+    assert '"inv_a"' in (row.new_value or "")
+    assert "inv_a" not in _actions(service, "inv_a")  # nothing recorded as done by inv_a
+
+
+def test_a_wrong_current_password_is_audited_and_counts(service: Service) -> None:
+    body = {"current_password": "not my password!", "new_password": "violet anchor drifts slowly"}
+    for _ in range(service.policy.free_failures_per_account):
+        response = service.post("coord_a", "/auth/password", body)
+        assert response.status_code == 401
+    actions = _actions(service, "coord_a")
+    assert actions.count("password_check_failed") == service.policy.free_failures_per_account
+    right = {**body, "current_password": PASSWORD}
+    assert service.post("coord_a", "/auth/password", right).status_code == 429
+
+
+def test_changing_the_password_revokes_api_tokens_and_sessions(service: Service) -> None:
+    assert _login(service, "coord_a")[0] == 200
+    body = {"current_password": PASSWORD, "new_password": "violet anchor drifts slowly"}
+    response = service.post("coord_a", "/auth/password", body)
+    assert response.status_code == 204, response.text
+    # The token the change was made with is revoked, and so is the browser session.
+    assert service.get("coord_a", "/auth/me").status_code == 401
+    assert service.client.get(BASE + "/auth/me").status_code == 401
+    with service.db.transaction() as session:
+        live = session.scalars(
+            select(ApiToken).where(
+                ApiToken.user_id == service.user_ids["coord_a"], ApiToken.revoked_at.is_(None)
+            )
+        ).all()
+    assert live == []
+    assert _login(service, "coord_a", "violet anchor drifts slowly")[0] == 200
+
+
+@pytest.mark.parametrize(
+    "password", ["password123", "neuroblastoma1", "Neuroblastoma2024!", "aaaaaaaaaaaaaa"]
+)
+def test_the_policy_refuses_common_and_trivial_passwords(service: Service, password: str) -> None:
+    body = {"current_password": PASSWORD, "new_password": password}
+    response = service.post("coord_a", "/auth/password", body)
+    assert response.status_code == 422
+    problem = response.json()["errors"][0]
+    assert problem["path"] == "password"
+    assert "characters" in problem["message"] or "too easy to guess" in problem["message"]
+    assert password not in response.text
 
 
 def test_unknown_usernames_are_refused_and_audited(service: Service) -> None:
     status, body = _login(service, "nobody")
     assert status == 401
     assert body["errors"][0]["message"].startswith("invalid username or password")
-    assert _actions(service, "nobody") == ["login_failed"]
+    assert _actions(service, "nobody") == []
+    with service.db.transaction() as session:
+        row = session.scalars(select(AuditRecord).where(AuditRecord.action == "login_failed")).one()
+    assert row.username == "anonymous" and row.entity_id is None
+    assert '"nobody"' in (row.new_value or "")
 
 
 def test_api_tokens_can_be_created_used_and_revoked(service: Service) -> None:

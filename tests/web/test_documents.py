@@ -13,7 +13,7 @@ from tests.web.service_fixtures import Service
 
 @pytest.fixture
 def treated(service: Service) -> Service:
-    patient, slot = service.ready_patient("chla", "N1104-001")
+    patient, slot = service.ready_patient("chla", "CHLA-001")
     service.register("coord_a", patient, slot)
     return service
 
@@ -47,6 +47,6 @@ def test_reports(treated: Service) -> None:
     pdf = treated.get("chair", "/reports/study")
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     pack = treated.get("chair", "/reports/meeting", params={"format": "html"})
-    assert pack.status_code == 200 and "N1104-001" in pack.text
+    assert pack.status_code == 200 and "CHLA-001" in pack.text
     assert treated.get("coord_a", "/reports/meeting").status_code == 403
     assert treated.get("coord_a", "/reports/study").status_code == 403

@@ -15,7 +15,9 @@ Action = Callable[[Service, str, dict[str, dict[str, int]]], Any]
 
 
 def _new_patient(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
-    return s.post(who, "/patients", body_for("patients", "chla", f"N-{who}", {}))
+    return s.post(
+        who, "/patients", body_for("patients", "chla", f"CHLA-{who.replace('_', '.')}", {})
+    )
 
 
 def _new_ae(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
@@ -44,7 +46,7 @@ def _release_slot(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
 
 
 def _register(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
-    patient_id, slot_id = s.ready_patient("chla", f"R-{who}")
+    patient_id, slot_id = s.ready_patient("chla", f"CHLA-R.{who.replace('_', '.')}")
     return s.register(who, patient_id, slot_id)
 
 

@@ -1,8 +1,9 @@
-"""`phaseone demo`: a trial in progress on the bundled protocol, and the service to use it."""
+"""`phaseone demo`: a trial in progress on the bundled protocol, served as `phaseone serve`."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import typer
 from rich.table import Table
 
 from phaseone.cli.output import console
+from phaseone.cli.serve import workers_option
 
 DEFAULT_PROTOCOL = "nant-2011-04"
 DEFAULT_DATABASE = Path("phaseone-demo.sqlite3")
+SQLITE_FILES = ("", "-wal", "-shm")
 
 
 def demo(
@@ -25,15 +28,18 @@ def demo(
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
+    workers: int = workers_option(),
 ) -> None:
-    """Set up the demo trial (if needed) and serve it.
+    """Set up the demo trial (if needed) and serve it, as `phaseone serve` does.
 
     The demo is NANT 2011-04 with its 15 sites, a user for each role and about a dozen
     invented patients on three dose levels, made by driving the real workflow (screening,
     slots, registration, doses, labs, AEs, signed DLT determinations and escalation
-    decisions), so its audit trail is complete. Dates count back from today.
+    decisions), so its audit trail is complete. Dates count back from today. Each account
+    gets its own random password, printed once when the demo is built and stored nowhere
+    but as its hash; --reset builds a new demo with new passwords.
     """
-    from phaseone.demo.build import POLICY, USERS, build_demo
+    from phaseone.demo.build import USERS, build_demo
     from phaseone.protocol import resolve_protocol
     from phaseone.store import migrate
     from phaseone.store.db import Database
@@ -41,51 +47,70 @@ def demo(
 
     protocol = resolve_protocol(DEFAULT_PROTOCOL)
     if reset:
-        for suffix in ("", "-wal", "-shm", ".logins"):
+        for suffix in (*SQLITE_FILES, ".logins"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
+    fresh_file = not database.exists()
+    if fresh_file:
+        _create_private(database)
     db = Database(f"sqlite:///{database.resolve()}")
-    fresh = not database.exists() or not (migrate.is_current(db.engine) and has_users(db))
-    logins = _logins_file(database)
+    fresh = fresh_file or not (migrate.is_current(db.engine) and has_users(db))
+    passwords: dict[str, str] = {}
     if fresh:
-        # A fresh random password per demo database: no fixed credential ships with phaseone.
-        password = secrets.token_urlsafe(12)
+        # A random password per account and per demo: no credential ships with phaseone,
+        # and knowing one account's password opens no other.
+        passwords = {u.username: secrets.token_urlsafe(12) for u in USERS}
         with console.status("Building the demo trial through the workflow..."):
-            build_demo(db, protocol, dt.datetime.now(dt.UTC).date(), password)
-        logins.write_text(password + "\n", encoding="utf-8")
-        logins.chmod(0o600)
+            build_demo(db, protocol, dt.datetime.now(dt.UTC).date(), passwords)
         console.print(f"[green]ok[/] demo trial written to {database}")
     else:
         console.print(f"using the demo trial in {database} (--reset rebuilds it)")
-        try:
-            password = logins.read_text(encoding="utf-8").strip()
-        except OSError:
-            password = f"(see {logins}; --reset makes a new one)"
-    table = Table(title=f"Demo logins (password for all: {password})")
+    for suffix in SQLITE_FILES:
+        if Path(f"{database}{suffix}").exists():
+            Path(f"{database}{suffix}").chmod(0o600)
+    title = (
+        "Demo logins (each password is shown this once)"
+        if passwords
+        else "Demo logins (passwords were shown when the demo was built; --reset makes new ones)"
+    )
+    table = Table(title=title)
     table.add_column("username")
+    table.add_column("password")
     table.add_column("role")
     table.add_column("site")
     for user in USERS:
-        table.add_row(user.username, user.role.value.replace("_", " "), user.site or "every site")
+        table.add_row(
+            user.username,
+            passwords.get(user.username, "-"),
+            user.role.value.replace("_", " "),
+            user.site or "every site",
+        )
     console.print(table)
+    db.dispose()
     if not serve:
-        db.dispose()
         return
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print(
-            "[bold yellow]warning:[/] the demo's accounts share one password and its cookies "
-            "are not marked secure; serving it beyond this machine exposes invented data only, "
-            "but do not put real data in it."
+            "[bold yellow]warning:[/] the demo's cookies are not marked secure (no TLS); "
+            "it holds invented data only: do not put real data in it."
         )
-    import uvicorn
+    from phaseone.cli.serve import run_service
 
-    from phaseone.web.pages import create_site
-    from phaseone.workflow import Trial
-
-    app = create_site(db, Trial.from_protocol(protocol), policy=POLICY)
     console.print(f"[bold]Open http://{host}:{port}/[/] (Ctrl+C stops the service)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    run_service(
+        f"sqlite:///{database.resolve()}",
+        DEFAULT_PROTOCOL,
+        host=host,
+        port=port,
+        workers=workers,
+        insecure_cookies=True,
+        hsts="off",
+        max_body_bytes=1_048_576,
+        forwarded_allow_ips=None,
+    )
 
 
-def _logins_file(database: Path) -> Path:
-    """Where the demo's generated password is kept, readable by its owner only."""
-    return Path(f"{database}.logins")
+def _create_private(path: Path) -> None:
+    """Create the (empty) database file readable and writable by its owner only, before
+    SQLite opens it; SQLite gives its -wal and -shm files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

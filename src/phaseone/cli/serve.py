@@ -1,10 +1,11 @@
-"""`phaseone serve`: run the trial service (JSON API under /api/v1) with uvicorn."""
+"""`phaseone serve`: run the trial service (the pages and the JSON API) with uvicorn."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -13,12 +14,12 @@ from phaseone.cli.output import console, fail
 from phaseone.cli.users import read_new_password
 from phaseone.protocol import resolve_protocol
 from phaseone.store.db import Database
-from phaseone.store.security import SecurityPolicy
 from phaseone.store.setup import create_first_admin, has_users, prepare
 
 ADMIN_USER_ENV = "PHASEONE_ADMIN_USERNAME"
 ADMIN_PASSWORD_ENV = "PHASEONE_ADMIN_PASSWORD"
 ADMIN_NAME_ENV = "PHASEONE_ADMIN_NAME"
+APP_FACTORY = "phaseone.web.app:app_from_environment"
 
 
 def ensure_admin(db: Database) -> None:
@@ -41,6 +42,79 @@ def ensure_admin(db: Database) -> None:
     console.print(f"[green]ok[/] created administrator {username!r}")
 
 
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the service's own loggers; uvicorn's access log is off (it
+    would write query strings, which may hold values), the service logs method, path,
+    status and time instead."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = {**LOGGING_CONFIG, "loggers": dict(LOGGING_CONFIG["loggers"])}
+    config["loggers"]["phaseone"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def run_service(
+    database_url: str,
+    protocol: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    insecure_cookies: bool,
+    hsts: str,
+    max_body_bytes: int,
+    forwarded_allow_ips: str | None,
+) -> None:
+    """Serve the application made by `web.app.app_from_environment` in `workers` processes.
+
+    The settings travel to the workers in the environment, so every worker builds the same
+    application; sessions and throttling live in the database, so any worker answers any
+    request.
+    """
+    import uvicorn
+
+    from phaseone.web.app import (
+        HSTS_ENV,
+        INSECURE_COOKIES_ENV,
+        MAX_BODY_ENV,
+        PROTOCOL_ENV,
+        settings_from_environment,
+    )
+
+    os.environ.update(
+        {
+            "PHASEONE_DATABASE_URL": database_url,
+            PROTOCOL_ENV: protocol,
+            INSECURE_COOKIES_ENV: "1" if insecure_cookies else "",
+            HSTS_ENV: hsts,
+            MAX_BODY_ENV: str(max_body_bytes),
+        }
+    )
+    settings_from_environment()  # refuse bad settings here, not in every worker
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=_log_config(),
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
+    )
+
+
+def workers_option() -> Any:
+    return typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Worker processes (use PostgreSQL for more than one; about 2 per core).",
+    )
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
@@ -50,10 +124,25 @@ def serve(
         "--protocol",
         help="Bundled protocol id or YAML file: its sites, and the trial the workflow runs.",
     ),
+    workers: int = workers_option(),
     insecure_cookies: bool = typer.Option(
         False,
         "--insecure-cookies",
         help="Send the session cookie over plain HTTP (local testing only; use TLS otherwise).",
+    ),
+    hsts: str = typer.Option(
+        "auto",
+        "--hsts",
+        help="Strict-Transport-Security: auto (on HTTPS requests), always, or off.",
+    ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        "--forwarded-allow-ips",
+        help="Addresses of the reverse proxy whose X-Forwarded-For/-Proto are trusted "
+        "(e.g. 127.0.0.1).",
+    ),
+    max_body_bytes: int = typer.Option(
+        1_048_576, "--max-body-bytes", min=1024, help="Larger request bodies get 413."
     ),
     clock_file: Path | None = typer.Option(
         None,
@@ -65,36 +154,42 @@ def serve(
 ) -> None:
     """Run the trial service: upgrade the schema, add sites, create the first admin, serve.
 
-    The pages for people start at / (log in at /login); the JSON API is under /api/v1, its
-    documentation at /api/v1/docs and its OpenAPI document at /api/v1/openapi.json.
+    The pages are at /, the API under /api/v1 (OpenAPI document at /api/v1/openapi.json).
     """
-    import uvicorn
-
-    from phaseone.web.pages import create_site
-    from phaseone.workflow import Trial
-
-    clock = None
+    if hsts not in ("auto", "always", "off"):
+        raise fail("--hsts: expected auto, always or off")
     if clock_file is not None:
+        from phaseone.web.app import CLOCK_FILE_ENV
         from phaseone.web.clock import FileClock
 
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise fail("--clock-file is for simulations on a loopback address only")
         try:
-            clock = FileClock(clock_file)
+            FileClock(clock_file)
         except (OSError, ValueError) as exc:
             raise fail(f"--clock-file {clock_file}: {exc}") from None
+        os.environ[CLOCK_FILE_ENV] = str(clock_file.resolve())
     db = Database(database_url)
     chosen = resolve_protocol(protocol)
     prepare(db, chosen, cli_actor())
     ensure_admin(db)
-    app = create_site(
-        db,
-        Trial.from_protocol(chosen),
-        policy=SecurityPolicy(cookie_secure=not insecure_cookies),
-        **({"clock": clock} if clock is not None else {}),
+    url = db.engine.url.render_as_string(hide_password=False)
+    if workers > 1 and db.engine.dialect.name == "sqlite":
+        console.print(
+            "[yellow]note:[/] several workers over SQLite take turns writing; "
+            "use PostgreSQL for a multi-worker service"
+        )
+    db.dispose()
+    console.print(f"serving {db.url} at http://{host}:{port}/ with {workers} worker(s)")
+    bundled = Path(protocol).suffix not in (".yaml", ".yml") and not Path(protocol).exists()
+    run_service(
+        url,
+        protocol if bundled else str(Path(protocol).resolve()),
+        host=host,
+        port=port,
+        workers=workers,
+        insecure_cookies=insecure_cookies,
+        hsts=hsts,
+        max_body_bytes=max_body_bytes,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
-    console.print(
-        f"serving {db.url}: pages at http://{host}:{port}/login, "
-        f"API docs at http://{host}:{port}/api/v1/docs"
-    )
-    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -10,7 +10,7 @@ chair), a slot on hold for a site and a request on the waitlist. Dates count bac
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -28,6 +28,7 @@ from phaseone.store.setup import prepare
 from phaseone.workflow import Trial, adjudication, registration, screening, slots, treatment
 
 POLICY = SecurityPolicy(cookie_secure=False)
+Passwords = str | Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,19 @@ LEVEL_3 = (
 
 
 class DemoBuilder:
-    def __init__(self, db: Database, protocol: Protocol, today: dt.date, password: str) -> None:
+    def __init__(
+        self, db: Database, protocol: Protocol, today: dt.date, passwords: Passwords
+    ) -> None:
         self.db = db
-        self.password = password
+        self.passwords = passwords
         self.trial = Trial.from_protocol(protocol)
         self.today = today
         self.count = 0
+
+    def password(self, username: str) -> str:
+        if isinstance(self.passwords, str):
+            return self.passwords
+        return self.passwords[username]
 
     def at(self, days_ago: int, hour: int = 9) -> dt.datetime:
         day = self.today - dt.timedelta(days=days_ago)
@@ -117,7 +125,7 @@ class DemoBuilder:
                     username=u.username,
                     full_name=u.full_name,
                     role=u.role,
-                    password=self.password,
+                    password=self.password(u.username),
                     site_id=u.site,
                     policy=POLICY,
                 )
@@ -126,7 +134,6 @@ class DemoBuilder:
 
     def patient(self, plan: Planned) -> int:
         self.count += 1
-        code = f"N1104-{self.count:03d}"
         when = self.at(plan.registered_days_ago)
         screened = when - dt.timedelta(days=1)
         coord, inv = f"coord.{plan.site}", f"inv.{plan.site}"
@@ -139,22 +146,20 @@ class DemoBuilder:
             p = screening.add_patient(
                 scope,
                 site_id=plan.site,
-                subject_code=code,
                 birth_date=dt.date.fromisoformat(
-                    screening_record(code, plan.site, when.date(), age_years=plan.age)[
-                        "birth_date"
-                    ]
+                    screening_record("", plan.site, when.date(), age_years=plan.age)["birth_date"]
                 ),
                 sex="F" if plan.sex == "female" else "M",
                 consent_date=screened.date(),
             )
+            code = p.subject_code  # the next trial-wide number
             record = screening_record(
                 code, plan.site, when.date(), age_years=plan.age, sex=plan.sex
             )
             evaluation, _ = screening.screen(scope, self.trial, p.id, record, when.date())
             patient_id, evaluation_id = p.id, evaluation.id
         with self.as_user(inv) as scope:
-            screening.sign_eligibility(scope, evaluation_id, inv, self.password, POLICY)
+            screening.sign_eligibility(scope, evaluation_id, inv, self.password(inv), POLICY)
         height = 100 + 6.0 * plan.age
         weight = 12 + 2.6 * plan.age
         with self.as_user(coord) as scope:
@@ -256,7 +261,7 @@ class DemoBuilder:
                     self.trial,
                     det_id,
                     username="chair",
-                    password=self.password,
+                    password=self.password("chair"),
                     policy=POLICY,
                     now=now,
                 )
@@ -269,7 +274,7 @@ class DemoBuilder:
                     self.trial,
                     decision.id,
                     username="chair",
-                    password=self.password,
+                    password=self.password("chair"),
                     policy=POLICY,
                     now=now,
                 )
@@ -294,6 +299,7 @@ class DemoBuilder:
             slots.request_slot(scope, self.trial, "CHLA referral (pre-consent)", self.at(0, 8))
 
 
-def build_demo(db: Database, protocol: Protocol, today: dt.date, password: str) -> None:
-    """Build the demo trial; every demo account gets `password` (made fresh per demo)."""
-    DemoBuilder(db, protocol, today, password).build()
+def build_demo(db: Database, protocol: Protocol, today: dt.date, passwords: Passwords) -> None:
+    """Build the demo trial; each demo account gets its password from `passwords` (by
+    username; one string gives every account the same, as the tests do)."""
+    DemoBuilder(db, protocol, today, passwords).build()

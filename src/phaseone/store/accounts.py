@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -13,13 +14,15 @@ from sqlalchemy.orm import Session
 
 from phaseone.errors import InputError, NotFoundError, Problem
 from phaseone.store.access import ACCOUNT_MANAGERS, SITE_ROLES, Actor, Role, Source
-from phaseone.store.errors import ConflictError
-from phaseone.store.models import ApiToken, LoginSession, Site, User
+from phaseone.store.audit import format_utc
+from phaseone.store.errors import AuthenticationError, ConflictError, ThrottledError
+from phaseone.store.models import ApiToken, AuditRecord, LoginSession, Site, User
 from phaseone.store.scope import Scope
 from phaseone.store.security import (
     DEFAULT_POLICY,
     TOKEN_PREFIX,
     SecurityPolicy,
+    backoff_seconds,
     check_password_policy,
     hash_password,
     needs_rehash,
@@ -32,6 +35,8 @@ from phaseone.store.types import utcnow
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 # Fields of a user that the audit trail records (never the password hash).
 USER_FIELDS = ("username", "full_name", "email", "role", "site_id", "active")
+# Audited failures that count toward an address's back-off.
+FAILED_ACTIONS = ("login_failed", "signature_auth_failed", "password_check_failed")
 # How often a session's last-seen time is written back (it is not audited).
 TOUCH_EVERY = dt.timedelta(seconds=60)
 
@@ -97,7 +102,7 @@ def add_user(
     if not full_name.strip():
         raise InputError([Problem("full_name", "required (it is the printed name on signatures)")])
     _check_role_site(scope.session, role, site_id)
-    check_password_policy(password, username, policy)
+    check_password_policy(password, username, policy, (full_name, email or ""))
     if scope.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ConflictError(f"username {username!r} is taken")
     user = User(
@@ -171,7 +176,7 @@ def set_password(
     user = get_user(scope.session, user_id)
     if scope.actor.user_id != user.id:
         scope.require_role(ACCOUNT_MANAGERS, "set another user's password")
-    check_password_policy(password, user.username, policy)
+    check_password_policy(password, user.username, policy, (user.full_name, user.email or ""))
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     _revoke_all(scope.session, user.id)
@@ -187,6 +192,7 @@ def unlock_user(scope: Scope, user_id: int, reason: str) -> None:
 
 
 def _revoke_all(session: Session, user_id: int) -> None:
+    """End every browser session and revoke every API token of the account."""
     now = utcnow()
     for login in session.scalars(
         select(LoginSession).where(
@@ -194,6 +200,10 @@ def _revoke_all(session: Session, user_id: int) -> None:
         )
     ):
         login.revoked_at = now
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = now
 
 
 # --- logging in ---------------------------------------------------------------------------
@@ -202,7 +212,38 @@ def _revoke_all(session: Session, user_id: int) -> None:
 @dataclass(frozen=True)
 class LoginOutcome:
     user: User | None
-    locked: bool = False
+    # Seconds the caller must wait before trying again (the attempt was not checked).
+    retry_after: int = 0
+
+    @property
+    def throttled(self) -> bool:
+        return self.retry_after > 0
+
+
+def _source_wait(
+    session: Session, client_ip: str | None, now: dt.datetime, policy: SecurityPolicy
+) -> float:
+    """Seconds this address must still wait, from its recent failures in the audit trail."""
+    if not client_ip:
+        return 0.0
+    since = format_utc(now - dt.timedelta(minutes=policy.source_window_minutes))
+    count, last = session.execute(
+        select(func.count(), func.max(AuditRecord.at)).where(
+            AuditRecord.action.in_(FAILED_ACTIONS),
+            AuditRecord.client_ip == client_ip,
+            AuditRecord.at >= since,
+        )
+    ).one()
+    wait = backoff_seconds(
+        int(count),
+        policy.free_failures_per_source,
+        policy.backoff_base_seconds,
+        policy.source_backoff_max_seconds,
+    )
+    if not wait or last is None:
+        return 0.0
+    last_at = dt.datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    return max(0.0, (last_at + dt.timedelta(seconds=wait) - now).total_seconds())
 
 
 def authenticate(
@@ -214,53 +255,98 @@ def authenticate(
     client_ip: str | None,
     policy: SecurityPolicy,
     purpose: str = "login",
+    asking: Actor | None = None,
 ) -> LoginOutcome:
-    """Check a username and password, counting failures and locking the account.
+    """Check a username and password; failures slow further attempts down.
 
-    Failures are audited and counted in the session; the caller must commit them even
-    though the request itself fails.
+    `asking` is who is asking: the logged-in actor when a step re-asks for a password
+    (signature, password change), None for a login, whose failures are recorded as an
+    anonymous caller (whoever typed the password is not known to be the account's owner).
+    An attempt from an address, or on an account, still in its back-off is not checked at
+    all (the password is not verified) and says how long to wait. Failures are audited and
+    counted in the session; the caller must commit them even though the request fails.
     """
     now = utcnow()
     name = username.strip().lower()[:64]
+    caller = asking or Actor(None, "anonymous", None, None, source, client_ip)
+    trail = Scope(session, caller)
     user = session.scalar(select(User).where(User.username == name))
+    site = None if user is None else user.site_id
+    wait = _source_wait(session, client_ip, now, policy)
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        wait = max(wait, (user.locked_until - now).total_seconds())
+    if wait > 0:
+        trail.audit(
+            f"{purpose}_refused",
+            "users",
+            None if user is None else user.id,
+            record_site_id=site,
+            new={"username": name, "retry_after_seconds": math.ceil(wait)},
+            reason="too many failed attempts: wait before trying again",
+        )
+        return LoginOutcome(None, retry_after=math.ceil(wait))
     if user is None:
         verify_password(None, password)
-        anonymous = Actor(None, name or "(blank)", None, None, source, client_ip)
-        audit_failure = Scope(session, anonymous)
-        audit_failure.audit(f"{purpose}_failed", "users", None, new={"username": name})
+        trail.audit(f"{purpose}_failed", "users", None, new={"username": name})
         return LoginOutcome(None)
-    scope = Scope(session, actor_for(user, source, client_ip))
-    if user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)
-        scope.audit(f"{purpose}_refused", "users", user.id, reason="account locked")
-        return LoginOutcome(None, locked=True)
     if not verify_password(user.password_hash, password) or not user.active:
         user.failed_logins += 1
-        scope.audit(
+        backoff = backoff_seconds(
+            user.failed_logins,
+            policy.free_failures_per_account,
+            policy.backoff_base_seconds,
+            policy.account_backoff_max_seconds,
+        )
+        user.locked_until = now + dt.timedelta(seconds=backoff) if backoff else None
+        trail.audit(
             f"{purpose}_failed",
             "users",
             user.id,
-            record_site_id=user.site_id,
+            record_site_id=site,
+            new={"username": name, "failed_attempts": user.failed_logins},
             reason="inactive account" if user.active is False else "wrong password",
         )
-        if user.failed_logins >= policy.max_failed_logins:
-            user.locked_until = now + dt.timedelta(minutes=policy.lockout_minutes)
-            user.failed_logins = 0
-            scope.audit(
-                "lockout",
-                "users",
-                user.id,
-                record_site_id=user.site_id,
-                new={"locked_until": user.locked_until},
-                reason=f"{policy.max_failed_logins} failed attempts",
-            )
-            return LoginOutcome(None, locked=True)
         return LoginOutcome(None)
     user.failed_logins = 0
+    user.locked_until = None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    scope.audit(purpose, "users", user.id, record_site_id=user.site_id)
+    Scope(session, asking or actor_for(user, source, client_ip)).audit(
+        purpose, "users", user.id, record_site_id=site
+    )
     return LoginOutcome(user)
+
+
+def change_own_password(
+    scope: Scope,
+    current_password: str,
+    new_password: str,
+    reason: str,
+    policy: SecurityPolicy = DEFAULT_POLICY,
+) -> None:
+    """The account holder changes their password: the current one is checked like a login
+    (a wrong one is audited and counts toward the back-off; the caller commits it), then
+    every session and API token of the account is revoked."""
+    assert scope.actor.user_id is not None
+    user = get_user(scope.session, scope.actor.user_id)
+    outcome = authenticate(
+        scope.session,
+        user.username,
+        current_password,
+        source=scope.actor.source,
+        client_ip=scope.actor.client_ip,
+        policy=policy,
+        purpose="password_check",
+        asking=scope.actor,
+    )
+    if outcome.throttled:
+        raise ThrottledError(
+            f"too many failed attempts: try again in {outcome.retry_after} s",
+            outcome.retry_after,
+        )
+    if outcome.user is None:
+        raise AuthenticationError("current password is wrong")
+    set_password(scope, user.id, new_password, reason, policy)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from phaseone.errors import InputError, NotFoundError, Problem
+from phaseone.store import subjects
 from phaseone.store.access import CLINICAL_WRITERS, DECISION_WRITERS, Actor, Role
 from phaseone.store.audit import canonical_json, sha256_hex
 from phaseone.store.errors import ConflictError, PermissionDenied
@@ -399,6 +400,10 @@ def create(scope: Scope, spec: EntitySpec, data: Mapping[str, Any]) -> Any:
             raise InputError([Problem("site_id", f"no active site {values.get('site_id')!r}")])
         if not scope.actor.sees_site(site.id):
             raise PermissionDenied("site staff register patients at their own site only")
+        if values.get("subject_code"):
+            subjects.check_chosen(scope.actor, site.id, values["subject_code"])
+        else:
+            values["subject_code"] = subjects.next_code(scope.session)
         values["date_shift_days"] = _random_shift()
     elif spec.patient_owned:
         if patient.voided:
@@ -493,6 +498,8 @@ def update(
         if spec.model is Course and "dose_level" in changes:
             _check_course_level(scope, patient_id, changes["dose_level"])
     merged = {**content(obj), **changes}
+    if spec.model is Patient and "subject_code" in changes:
+        subjects.check_chosen(scope.actor, obj.site_id, changes["subject_code"] or "")
     if any(set(key) & set(changes) for key in spec.unique):
         _check_unique(scope, spec, merged, obj.id)
     signed = _valid_signatures(scope, spec, obj)

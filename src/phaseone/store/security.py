@@ -1,9 +1,10 @@
-"""Passwords (argon2id), random tokens, and the account security policy."""
+"""Passwords (argon2id), the password policy, random tokens, and the account security policy."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,19 +22,57 @@ def _dummy_hash() -> str:
     check. Made on first use: hashing at import would slow every command's start."""
     return _hasher.hash(secrets.token_hex(16))
 
+
 TOKEN_PREFIX = "po_"
+
+# Words a guesser aiming at this service tries first; zxcvbn treats them as a dictionary.
+SERVICE_WORDS = (
+    "phaseone",
+    "phase",
+    "trial",
+    "neuroblastoma",
+    "lenalidomide",
+    "dinutuximab",
+    "isotretinoin",
+    "nant",
+    "oncology",
+    "pediatric",
+    "hospital",
+    "children",
+)
 
 
 @dataclass(frozen=True)
 class SecurityPolicy:
-    """Account security settings. The defaults are design choices, not regulatory numbers."""
+    """Account security settings. The defaults are design choices, not regulatory numbers.
 
-    max_failed_logins: int = 5
-    lockout_minutes: int = 15
+    Failed logins slow the next attempt down instead of locking the account: after
+    `free_failures_per_account` consecutive failures an account's next attempt waits
+    `backoff_base_seconds * 2**k`, at most `account_backoff_max_seconds` (kept short so that
+    nobody can keep the owner out for long); after `free_failures_per_source` failures from
+    one address within `source_window_minutes`, that address waits likewise, at most
+    `source_backoff_max_seconds`.
+    """
+
+    free_failures_per_account: int = 5
+    account_backoff_max_seconds: int = 60
+    free_failures_per_source: int = 10
+    source_window_minutes: int = 15
+    source_backoff_max_seconds: int = 900
+    backoff_base_seconds: float = 1.0
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     min_password_length: int = 12
+    # zxcvbn's score 0-4; 3 is "safely unguessable: moderate protection from offline attack".
+    min_password_score: int = 3
     cookie_secure: bool = True
+
+
+def backoff_seconds(failures: int, free: int, base: float, cap: float) -> float:
+    """How long to wait before the next attempt after `failures` failures (0 while free)."""
+    if failures < free:
+        return 0.0
+    return float(min(cap, base * 2 ** min(failures - free, 30)))
 
 
 def hash_password(password: str) -> str:
@@ -52,7 +91,18 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
 
 
-def check_password_policy(password: str, username: str, policy: SecurityPolicy) -> None:
+def check_password_policy(
+    password: str,
+    username: str,
+    policy: SecurityPolicy,
+    personal: Iterable[str] = (),
+) -> None:
+    """Refuse short, common or guessable passwords, naming why.
+
+    The strength estimate is zxcvbn's (dictionaries of common passwords, names and words,
+    keyboard patterns, dates, repeats and l33t substitutions), told also the username, the
+    person's own words (`personal`: name, e-mail) and the words of this service.
+    """
     problems = []
     if len(password) < policy.min_password_length:
         problems.append(
@@ -60,6 +110,25 @@ def check_password_policy(password: str, username: str, policy: SecurityPolicy) 
         )
     if username and username.lower() in password.lower():
         problems.append(Problem("password", "must not contain the username"))
+    if not problems and len(password) <= 200:
+        # zxcvbn's cost grows with length; a passphrase over 200 characters is not guessable.
+        from zxcvbn import zxcvbn
+
+        words = [username, *(w for p in personal for w in p.replace("@", " ").split())]
+        found = zxcvbn(password, user_inputs=[*SERVICE_WORDS, *(w for w in words if w)])
+        if found["score"] < policy.min_password_score:
+            feedback = found["feedback"]
+            hint = " ".join(
+                s for s in [feedback.get("warning") or "", *feedback.get("suggestions", [])] if s
+            )
+            problems.append(
+                Problem(
+                    "password",
+                    "too easy to guess (common words, names, trial terms, patterns or "
+                    "repeats); use a longer passphrase of unrelated words"
+                    + (f". {hint}" if hint else ""),
+                )
+            )
     if problems:
         raise InputError(problems)
 

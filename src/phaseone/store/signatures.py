@@ -20,7 +20,12 @@ from phaseone.errors import InputError, Problem
 from phaseone.store import records
 from phaseone.store.access import Role
 from phaseone.store.accounts import authenticate
-from phaseone.store.errors import AuthenticationError, ConflictError, PermissionDenied
+from phaseone.store.errors import (
+    AuthenticationError,
+    ConflictError,
+    PermissionDenied,
+    ThrottledError,
+)
 from phaseone.store.models import Signature, User
 from phaseone.store.scope import Scope
 from phaseone.store.security import SecurityPolicy
@@ -87,7 +92,13 @@ def sign(
         client_ip=scope.actor.client_ip,
         policy=policy,
         purpose="signature_auth",
+        asking=scope.actor,
     )
+    if outcome.throttled:
+        raise ThrottledError(
+            f"too many failed attempts: try again in {outcome.retry_after} s",
+            outcome.retry_after,
+        )
     if outcome.user is None:
         raise AuthenticationError("re-authentication failed")
     user: User = outcome.user

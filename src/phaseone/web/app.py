@@ -1,13 +1,18 @@
-"""The FastAPI application: the JSON API under /api/v1 and its OpenAPI document."""
+"""The application: the pages and the JSON API under /api/v1 (with its OpenAPI document)
+over one database, behind the service's security headers and request-size limit."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
 from phaseone import __version__
+from phaseone.errors import InputError, Problem
 from phaseone.protocol import resolve_protocol
 from phaseone.store.db import Database
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
@@ -23,10 +28,19 @@ from phaseone.web.api import (
     records,
     session,
 )
+from phaseone.web.hardening import Hardening, WebSettings
 from phaseone.workflow import Trial
 
 API_PREFIX = "/api/v1"
 DEFAULT_PROTOCOL = "nant-2011-04"
+
+# The environment read by `app_from_environment` (each worker of `phaseone serve --workers`).
+PROTOCOL_ENV = "PHASEONE_PROTOCOL"
+INSECURE_COOKIES_ENV = "PHASEONE_INSECURE_COOKIES"
+HSTS_ENV = "PHASEONE_HSTS"
+MAX_BODY_ENV = "PHASEONE_MAX_BODY_BYTES"
+# Simulation only (`serve --clock-file`, loopback): the workflow's time read from this file.
+CLOCK_FILE_ENV = "PHASEONE_CLOCK_FILE"
 
 DESCRIPTION = """\
 The trial service of phaseone. Authenticate with `POST /api/v1/auth/login` (session cookie;
@@ -47,12 +61,15 @@ def create_app(
     policy: SecurityPolicy = DEFAULT_POLICY,
     trial: Trial | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
+    settings: WebSettings | None = None,
 ) -> FastAPI:
-    """The application over `db` (default: the database chosen by resolve_url).
+    """The service over `db` (default: the database chosen by resolve_url): the pages at /
+    and the JSON API under /api/v1.
 
     `trial` is the trial the workflow runs (default: the bundled protocol); `clock` gives
     the UTC time of each workflow step (tests pass their own).
     """
+    settings = settings or WebSettings()
     app = FastAPI(
         title="phaseone trial service",
         version=__version__,
@@ -65,6 +82,7 @@ def create_app(
     app.state.policy = policy
     app.state.trial = trial or Trial.from_protocol(resolve_protocol(DEFAULT_PROTOCOL))
     app.state.clock = clock
+    app.state.settings = settings
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(session.router)
@@ -78,4 +96,58 @@ def create_app(
         api.include_router(router)
     api.include_router(audit.router)
     app.include_router(api)
+    _install_pages(app)
+    app.add_middleware(Hardening, settings=settings)
     return app
+
+
+def _install_pages(app: FastAPI) -> None:
+    """Mount the pages and their static files (imported here: the pages are heavy)."""
+    from fastapi.staticfiles import StaticFiles
+
+    from phaseone.web.pages import courses as page_courses
+    from phaseone.web.pages import session as page_session
+    from phaseone.web.pages import views
+
+    app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
+    page_session.install(app)
+    app.include_router(page_session.router)
+    app.include_router(page_courses.router)
+    app.include_router(views.router)
+
+
+def settings_from_environment() -> tuple[SecurityPolicy, WebSettings]:
+    """The policy and web settings named by the environment (see docs/deployment.md)."""
+    problems = []
+    hsts = os.environ.get(HSTS_ENV, "auto")
+    if hsts not in ("auto", "always", "off"):
+        problems.append(Problem(HSTS_ENV, "expected auto, always or off"))
+    raw = os.environ.get(MAX_BODY_ENV, str(WebSettings.max_body_bytes))
+    if not raw.isdigit() or int(raw) < 1024:
+        problems.append(Problem(MAX_BODY_ENV, "expected a whole number of bytes, at least 1024"))
+    if problems:
+        raise InputError(problems)
+    insecure = os.environ.get(INSECURE_COOKIES_ENV, "") in ("1", "true", "yes")
+    settings = WebSettings(max_body_bytes=int(raw), hsts=hsts)  # type: ignore[arg-type]
+    return SecurityPolicy(cookie_secure=not insecure), settings
+
+
+def app_from_environment() -> FastAPI:
+    """The application factory each worker process calls (`uvicorn --factory`): the
+    database from PHASEONE_DATABASE_URL, the protocol from PHASEONE_PROTOCOL. Sessions live
+    in the database, so any worker answers any request."""
+    policy, settings = settings_from_environment()
+    protocol = resolve_protocol(os.environ.get(PROTOCOL_ENV, DEFAULT_PROTOCOL))
+    clock_file = os.environ.get(CLOCK_FILE_ENV)
+    options: dict[str, Any] = {}
+    if clock_file:
+        from phaseone.web.clock import FileClock
+
+        options["clock"] = FileClock(Path(clock_file))
+    return create_app(
+        Database(),
+        policy=policy,
+        trial=Trial.from_protocol(protocol),
+        settings=settings,
+        **options,
+    )

@@ -14,11 +14,18 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from phaseone.errors import InputError, NotFoundError, PhaseoneError
-from phaseone.store.errors import AuthenticationError, ConflictError, PermissionDenied
+from phaseone.store.errors import (
+    AuthenticationError,
+    ConflictError,
+    PermissionDenied,
+    ThrottledError,
+)
 
 log = logging.getLogger("phaseone.web")
 
+# First match wins: a subclass comes before its base.
 STATUS = {
+    ThrottledError: 429,
     InputError: 422,
     NotFoundError: 404,
     PermissionDenied: 403,
@@ -31,9 +38,12 @@ class CsrfError(PermissionDenied):
     """A cookie-authenticated change without the session's CSRF token."""
 
 
-def problem_response(status: int, problems: list[tuple[str, str]]) -> JSONResponse:
+def problem_response(
+    status: int, problems: list[tuple[str, str]], headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = {"errors": [{"path": path, "message": message} for path, message in problems]}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -52,7 +62,8 @@ async def _phaseone(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InputError):
         return problem_response(422, [(p.path, p.message) for p in exc.problems])
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-    return problem_response(status, [("", str(exc))])
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ThrottledError) else None
+    return problem_response(status, [("", str(exc))], headers)
 
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:

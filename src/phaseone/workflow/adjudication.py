@@ -228,6 +228,7 @@ def propose_determination(
         f"DLT window of {patient.subject_code} (dose level {window.level}) is over: the rules "
         f"propose {'a DLT' if det.is_dlt else 'no DLT'}"
         f"{'' if det.evaluable else ' (not evaluable)'}; the study chair signs.",
+        site_id=patient.site_id,
     )
     return det
 

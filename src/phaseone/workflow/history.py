@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from phaseone.store import records
@@ -34,22 +34,36 @@ DECISION_MEANING = "escalation-decision"
 
 def valid_signature(session: Session, entity: str, obj: Any, meaning: str) -> Signature | None:
     """The newest signature with `meaning` that still matches the record's content."""
-    if obj.voided:
-        return None
-    current = records.content_hash(entity, obj)
+    return valid_signatures(session, entity, [obj], meaning)[obj.id]
+
+
+def valid_signatures(
+    session: Session, entity: str, objs: Sequence[Any], meaning: str
+) -> dict[int, Signature | None]:
+    """`valid_signature` of each record, read in one query (by record id)."""
+    found: dict[int, Signature | None] = {obj.id: None for obj in objs}
+    live = {obj.id: obj for obj in objs if not obj.voided}
+    if not live:
+        return found
     stmt = (
         select(Signature)
         .where(
             Signature.entity == entity,
-            Signature.entity_id == obj.id,
+            Signature.entity_id.in_(list(live)),
             Signature.meaning_id == meaning,
         )
         .order_by(Signature.id.desc())
     )
+    current: dict[int, str] = {}
     for sig in session.scalars(stmt):
-        if sig.content_hash == current:
-            return sig
-    return None
+        if found[sig.entity_id] is not None:
+            continue
+        obj = live[sig.entity_id]
+        if obj.id not in current:
+            current[obj.id] = records.content_hash(entity, obj)
+        if sig.content_hash == current[obj.id]:
+            found[obj.id] = sig
+    return found
 
 
 def signatures_of(session: Session, entity: str, obj_id: int) -> Sequence[Signature]:
@@ -58,15 +72,8 @@ def signatures_of(session: Session, entity: str, obj_id: int) -> Sequence[Signat
 
 
 def signed_determination(session: Session, patient_id: int) -> DltDetermination | None:
-    stmt = (
-        select(DltDetermination)
-        .where(DltDetermination.patient_id == patient_id, DltDetermination.voided.is_(False))
-        .order_by(DltDetermination.id.desc())
-    )
-    for det in session.scalars(stmt):
-        if valid_signature(session, "dlt_determinations", det, DETERMINATION_MEANING):
-            return det
-    return None
+    """The patient's newest determination whose chair's signature still holds."""
+    return _signed_determinations(session, [patient_id]).get(patient_id)
 
 
 def outcome_of(det: DltDetermination | None) -> Outcome:
@@ -86,42 +93,87 @@ def first_dose_date(session: Session, patient_id: int) -> dt.date | None:
     return session.scalar(stmt.order_by(DoseAdministration.administered_on).limit(1))
 
 
-def load_history(session: Session) -> TrialHistory:
-    """Every registration (all sites: the trial's state is trial-wide) and confirmed decision."""
-    regs = session.scalars(
-        select(Registration)
-        .where(Registration.voided.is_(False))
-        .order_by(Registration.registered_on, Registration.id)
+def _signed_determinations(
+    session: Session, patient_ids: Sequence[int]
+) -> dict[int, DltDetermination]:
+    """`signed_determination` of each patient, in two queries (the rule is the same: the
+    newest determination whose chair's signature still holds)."""
+    dets = list(
+        session.scalars(
+            select(DltDetermination)
+            .where(DltDetermination.patient_id.in_(patient_ids), DltDetermination.voided.is_(False))
+            .order_by(DltDetermination.id.desc())
+        )
     )
+    signed = valid_signatures(session, "dlt_determinations", dets, DETERMINATION_MEANING)
+    found: dict[int, DltDetermination] = {}
+    for det in dets:
+        if det.patient_id not in found and signed[det.id] is not None:
+            found[det.patient_id] = det
+    return found
+
+
+def load_history(session: Session) -> TrialHistory:
+    """Every registration (all sites: the trial's state is trial-wide) and confirmed decision.
+
+    Read in a fixed number of queries whatever the number of patients (the trial state is
+    computed on every page and many API calls)."""
+    regs = list(
+        session.scalars(
+            select(Registration)
+            .where(Registration.voided.is_(False))
+            .order_by(Registration.registered_on, Registration.id)
+        )
+    )
+    ids = [reg.patient_id for reg in regs]
+    codes = dict(
+        session.execute(select(Patient.id, Patient.subject_code).where(Patient.id.in_(ids))).all()
+    )
+    ends = dict(
+        session.execute(
+            select(TreatmentEnd.patient_id, TreatmentEnd.ended_on).where(
+                TreatmentEnd.patient_id.in_(ids), TreatmentEnd.voided.is_(False)
+            )
+        ).all()
+    )
+    starts = dict(
+        session.execute(
+            select(DoseAdministration.patient_id, func.min(DoseAdministration.administered_on))
+            .where(
+                DoseAdministration.patient_id.in_(ids),
+                DoseAdministration.voided.is_(False),
+                DoseAdministration.given.is_(True),
+            )
+            .group_by(DoseAdministration.patient_id)
+        ).all()
+    )
+    determinations = _signed_determinations(session, ids)
     enrolments = []
     for reg in regs:
-        det = signed_determination(session, reg.patient_id)
-        end = session.scalar(
-            select(TreatmentEnd).where(
-                TreatmentEnd.patient_id == reg.patient_id, TreatmentEnd.voided.is_(False)
-            )
-        )
-        patient = session.get(Patient, reg.patient_id)
-        assert patient is not None
+        det = determinations.get(reg.patient_id)
         enrolments.append(
             Enrolment(
-                patient=patient.subject_code,
+                patient=codes[reg.patient_id],
                 site=reg.site_id,
                 level=reg.dose_level,
                 registered_on=reg.registered_on,
-                therapy_start=first_dose_date(session, reg.patient_id),
+                therapy_start=starts.get(reg.patient_id),
                 outcome=outcome_of(det),
                 determined_on=None if det is None else det.determined_on,
-                off_treatment_on=None if end is None else end.ended_on,
+                off_treatment_on=ends.get(reg.patient_id),
             )
         )
     decisions = []
-    for d in session.scalars(
-        select(EscalationDecision)
-        .where(EscalationDecision.voided.is_(False))
-        .order_by(EscalationDecision.id)
-    ):
-        sig = valid_signature(session, "escalation_decisions", d, DECISION_MEANING)
+    proposed = list(
+        session.scalars(
+            select(EscalationDecision)
+            .where(EscalationDecision.voided.is_(False))
+            .order_by(EscalationDecision.id)
+        )
+    )
+    confirmed = valid_signatures(session, "escalation_decisions", proposed, DECISION_MEANING)
+    for d in proposed:
+        sig = confirmed[d.id]
         if sig is None:
             continue
         decisions.append(

@@ -1,11 +1,22 @@
-"""Notification records: what a site (or everyone) was told, and when."""
+"""Notification records: what a site (or everyone) was told, and when.
+
+A message addressed to every site never names a subject: a patient's code goes only to
+the patient's own site (the study chair, monitors and statisticians read every site's).
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
 from phaseone.store.models import Notification
 from phaseone.store.scope import Scope
+
+# A date or time written in a message (e.g. a hold's expiry), withheld from de-identified roles.
+_DATE_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?: UTC)?")
 
 
 def notify(
@@ -32,11 +43,26 @@ def notify(
     return note
 
 
-def for_actor(scope: Scope, limit: int = 20) -> list[Notification]:
+@dataclass(frozen=True)
+class NotificationView:
+    """A notification as the actor may see it: no real date for a de-identified role."""
+
+    kind: str
+    message: str
+    created_at: dt.datetime | None
+
+
+def for_actor(scope: Scope, limit: int = 20) -> list[NotificationView]:
     """The newest notifications the actor may see: their site's and the trial-wide ones."""
     stmt = select(Notification)
     if scope.actor.site_scoped:
         stmt = stmt.where(
             or_(Notification.site_id == scope.actor.site_id, Notification.site_id.is_(None))
         )
-    return list(scope.session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)))
+    rows = scope.session.scalars(stmt.order_by(Notification.id.desc()).limit(limit))
+    if scope.actor.deidentified:
+        return [
+            NotificationView(n.kind, _DATE_IN_TEXT.sub("(date withheld)", n.message), None)
+            for n in rows
+        ]
+    return [NotificationView(n.kind, n.message, n.created_at) for n in rows]

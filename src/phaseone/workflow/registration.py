@@ -119,8 +119,10 @@ def register(
         scope,
         "registered",
         f"Patient {patient.subject_code} registered at dose level {level}.",
-        site_id=None,
+        site_id=patient.site_id,
     )
+    # Every site learns that a slot was filled, but not whose.
+    notify(scope, "slot_filled", f"A patient was registered at dose level {level}.")
     reconcile(scope, trial, now)
     return reg, course, plan
 

@@ -25,13 +25,14 @@ def add_patient(
     scope: Scope,
     *,
     site_id: str,
-    subject_code: str,
+    subject_code: str | None = None,
     birth_date: dt.date,
     sex: str,
     consent_date: dt.date | None = None,
     initials: str | None = None,
 ) -> Patient:
-    """A consented patient at a site (site staff: their own site only); audited."""
+    """A consented patient at a site (site staff: their own site only); audited. Without a
+    `subject_code` the server assigns the next trial-wide number."""
     patient: Patient = records.create(
         scope,
         records.SPECS["patients"],

@@ -23,7 +23,7 @@ from phaseone.web.api.records import read_models
 from phaseone.web.api.schemas import Body
 from phaseone.web.api.types import INT32_MAX, ShortText
 from phaseone.web.auth import Caller, keeping_failed_reauthentication, now, policy, trial_of
-from phaseone.workflow import adjudication, slots
+from phaseone.workflow import adjudication, slots, visibility
 from phaseone.workflow.history import trial_state
 
 router = APIRouter(tags=["workflow: trial and chair"])
@@ -105,26 +105,19 @@ class TrialOut(BaseModel):
 
 
 def _windows(scope: Scope, windows: tuple[PendingWindow, ...]) -> list[dict[str, Any]]:
-    codes = [w.patient for w in windows]
-    found = scope.session.scalars(select(Patient).where(Patient.subject_code.in_(codes)))
-    ids = {p.subject_code: p.id for p in found}
-    hide_dates = scope.actor.deidentified
-    shown = []
-    for w in windows:
-        own = scope.actor.sees_site(w.site)
-        shown.append(
-            {
-                "patient": w.patient if own else None,
-                "patient_id": ids.get(w.patient) if own else None,
-                "site_id": w.site,
-                "level": w.level,
-                "window_end": None if hide_dates else w.window_end,
-                "days_left": None if hide_dates else w.days_left,
-                "due": w.due,
-                "reason": None if hide_dates else w.reason,
-            }
-        )
-    return shown
+    return [
+        {
+            "patient": w.patient,
+            "patient_id": w.patient_id,
+            "site_id": w.site,
+            "level": w.level,
+            "window_end": w.window_end,
+            "days_left": w.days_left,
+            "due": w.due,
+            "reason": w.reason,
+        }
+        for w in visibility.pending_windows(scope, windows)
+    ]
 
 
 def _trial_view(scope: Scope, request: Request, state: TrialState) -> dict[str, Any]:
@@ -141,7 +134,7 @@ def _trial_view(scope: Scope, request: Request, state: TrialState) -> dict[str, 
         "slots_open": state.slots_open,
         "slots": {"held": len(plan.held), "waitlisted": len(plan.waitlist), "free": plan.free},
         "mtd": state.mtd,
-        "next_window_close": None if scope.actor.deidentified else state.next_window_close,
+        "next_window_close": visibility.next_window_close(scope, state),
         "levels": [s.as_dict() for s in state.levels],
         "pending": _windows(scope, state.pending),
         "proposal": state.proposal.as_dict(),

@@ -35,7 +35,12 @@ class Body(BaseModel):
 
 class PatientIn(Body):
     site_id: Slug
-    subject_code: Code = Field(description="The study's own subject code (not an identifier).")
+    subject_code: Code | None = Field(
+        default=None,
+        description="The study's own subject code (not an identifier). Leave it out to have "
+        "the next trial-wide number (S-0001, ...) assigned; site staff may choose one only "
+        "under their site's prefix (e.g. CHLA-012).",
+    )
     initials: str | None = Field(default=None, pattern=r"^[A-Za-z]{1,4}$")
     medical_record_number: ShortText | None = None
     birth_date: ClinicalDate

@@ -10,21 +10,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from phaseone.store import accounts
 from phaseone.store.access import Source
-from phaseone.store.errors import AuthenticationError, PermissionDenied
-from phaseone.store.security import verify_password
+from phaseone.store.errors import AuthenticationError, PermissionDenied, ThrottledError
 from phaseone.web.api.types import INT32_MAX, Name, Reason
 from phaseone.web.auth import (
     Caller,
     DbSession,
     clear_session_cookie,
     client_ip,
+    keeping_failed_reauthentication,
     policy,
     set_session_cookie,
 )
 
 router = APIRouter(tags=["session"])
 
-LOGIN_REFUSED = "invalid username or password, or the account is locked"
+LOGIN_REFUSED = "invalid username or password"
 
 
 class LoginIn(BaseModel):
@@ -96,8 +96,13 @@ def login(data: LoginIn, request: Request, response: Response, session: DbSessio
         policy=rules,
     )
     if outcome.user is None:
-        # Record the failure (and any lockout) even though the request fails.
+        # Record the failure even though the request fails.
         session.commit()
+        if outcome.throttled:
+            raise ThrottledError(
+                f"too many failed logins: try again in {outcome.retry_after} s",
+                outcome.retry_after,
+            )
         raise AuthenticationError(LOGIN_REFUSED)
     new = accounts.start_session(session, outcome.user, rules, client_ip(request))
     set_session_cookie(response, new, rules)
@@ -127,11 +132,12 @@ def me(scope: Caller) -> Any:
 
 @router.post("/auth/password", status_code=204, summary="Change your own password")
 def change_password(scope: Caller, data: PasswordIn, request: Request) -> Response:
-    assert scope.actor.user_id is not None
-    user = accounts.get_user(scope.session, scope.actor.user_id)
-    if not verify_password(user.password_hash, data.current_password):
-        raise AuthenticationError("current password is wrong")
-    accounts.set_password(scope, user.id, data.new_password, data.reason, policy(request))
+    """A wrong current password is audited and counts toward the back-off; a change ends
+    every session and revokes every API token of the account."""
+    with keeping_failed_reauthentication(scope):
+        accounts.change_own_password(
+            scope, data.current_password, data.new_password, data.reason, policy(request)
+        )
     return Response(status_code=204)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from phaseone.dosing.calendar import TreatmentPlan
 from phaseone.labs import analyte as lookup_analyte
@@ -27,7 +27,7 @@ from phaseone.store.models import (
 )
 from phaseone.store.scope import Scope
 from phaseone.trial import TrialState
-from phaseone.workflow import Trial
+from phaseone.workflow import Trial, visibility
 from phaseone.workflow.history import signatures_of
 from phaseone.workflow.treatment import grade_lab
 
@@ -102,15 +102,60 @@ def calendar_rows(plan: TreatmentPlan, doses: list[DoseAdministration]) -> list[
     return rows
 
 
-def patient_records(scope: Scope, patient: Patient) -> dict[str, Any]:
-    def rows(model: Any, order: Any) -> list[Any]:
-        stmt = select(model).where(model.patient_id == patient.id, model.voided.is_(False))
-        return list(scope.session.scalars(stmt.order_by(order)))
+# Rows per page of a patient's long lists (labs, adverse events) on the patient page.
+PAGE_SIZE = 50
 
+
+@dataclass(frozen=True)
+class Paged:
+    """One page of a list, newest first: `items`, and where the other pages start."""
+
+    items: list[Any]
+    total: int
+    offset: int
+    limit: int = PAGE_SIZE
+
+    @property
+    def older(self) -> int | None:
+        return self.offset + self.limit if self.offset + self.limit < self.total else None
+
+    @property
+    def newer(self) -> int | None:
+        return max(self.offset - self.limit, 0) if self.offset > 0 else None
+
+
+def patient_records(
+    scope: Scope,
+    patient: Patient,
+    *,
+    course_id: int | None = None,
+    labs_offset: int = 0,
+    events_offset: int = 0,
+) -> dict[str, Any]:
+    """The patient's records for the page: the doses of the course shown (`course_id`),
+    one page of labs and of adverse events (newest first), and the short lists whole."""
+
+    def where(model: Any) -> Any:
+        return select(model).where(model.patient_id == patient.id, model.voided.is_(False))
+
+    def rows(model: Any, order: Any) -> list[Any]:
+        return list(scope.session.scalars(where(model).order_by(order)))
+
+    def page(model: Any, newest: Any, offset: int) -> Paged:
+        total = scope.session.scalar(select(func.count()).select_from(where(model).subquery()))
+        stmt = where(model).order_by(newest.desc(), model.id.desc())
+        items = list(scope.session.scalars(stmt.limit(PAGE_SIZE).offset(offset)))
+        return Paged(items, int(total or 0), offset)
+
+    doses = where(DoseAdministration).where(DoseAdministration.course_id == course_id)
+    labs = page(LabResult, LabResult.collected_on, labs_offset)
+    events = page(AdverseEvent, AdverseEvent.onset_date, events_offset)
     return {
-        "doses": rows(DoseAdministration, DoseAdministration.administered_on),
-        "labs": rows(LabResult, LabResult.collected_on),
-        "events": rows(AdverseEvent, AdverseEvent.onset_date),
+        "doses": list(scope.session.scalars(doses.order_by(DoseAdministration.administered_on))),
+        "labs": labs.items,
+        "labs_page": labs,
+        "events": events.items,
+        "events_page": events,
         "determinations": rows(DltDetermination, DltDetermination.id),
         "clinical_events": rows(ClinicalEvent, ClinicalEvent.event_date),
         "follow_ups": rows(FollowUp, FollowUp.contact_date),
@@ -174,9 +219,8 @@ def signed_by(sigs: list[Signature] | list[dict[str, Any]]) -> str:
 
 
 def windows_view(state: TrialState, scope: Scope) -> list[dict[str, Any]]:
-    """Patients in DLT windows; other sites' patients are shown without their code."""
-    out = []
-    for w in state.pending:
-        own = scope.actor.sees_site(w.site)
-        out.append({"w": w, "code": w.patient if own else "(another site)", "own": own})
-    return out
+    """Patients in DLT windows as the viewer may see them (workflow.visibility's rule)."""
+    return [
+        {"w": w, "code": w.patient or "(another site)", "own": w.own}
+        for w in visibility.pending_windows(scope, state.pending)
+    ]

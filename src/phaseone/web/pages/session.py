@@ -180,9 +180,12 @@ def login(
     )
     if outcome.user is None:
         session.commit()
-        query = urlencode(
-            {"error": "Invalid username or password, or the account is locked.", "next": next_url}
+        message = (
+            f"Too many failed logins: try again in {outcome.retry_after} seconds."
+            if outcome.throttled
+            else "Invalid username or password."
         )
+        query = urlencode({"error": message, "next": next_url})
         return RedirectResponse(f"/login?{query}", status_code=303)
     new = accounts.start_session(session, outcome.user, rules, client_ip(request))
     target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"

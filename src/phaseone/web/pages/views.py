@@ -27,7 +27,15 @@ from phaseone.store.types import utcnow
 from phaseone.web.auth import policy
 from phaseone.web.pages import present
 from phaseone.web.pages.session import PageUser, Viewer, render, step, trial_of
-from phaseone.workflow import adjudication, notify, registration, screening, slots, treatment
+from phaseone.workflow import (
+    adjudication,
+    notify,
+    registration,
+    screening,
+    slots,
+    treatment,
+    visibility,
+)
 from phaseone.workflow.history import DECISION_MEANING, trial_state, valid_signature
 
 router = APIRouter(include_in_schema=False)
@@ -100,6 +108,7 @@ def dashboard(request: Request, viewer: Viewer) -> HTMLResponse:
             for r in live
         ],
         notifications=notify.for_actor(scope, 8),
+        next_close=visibility.next_window_close(scope, state),
         can_request=viewer.can(*CLINICAL_WRITERS),
         now=now,
     )
@@ -173,11 +182,11 @@ def add_patient(
     request: Request,
     viewer: Viewer,
     csrf_token: Csrf,
-    subject_code: Annotated[str, Form()],
     birth_date: Annotated[str, Form()],
     sex: Annotated[str, Form()],
     consent_date: Annotated[str, Form()],
     site_id: Annotated[str, Form()] = "",
+    subject_code: Annotated[str, Form()] = "",
 ) -> Response:
     created: dict[str, int] = {}
 
@@ -186,7 +195,7 @@ def add_patient(
         patient = screening.add_patient(
             viewer.scope,
             site_id=site or "",
-            subject_code=subject_code.strip(),
+            subject_code=subject_code.strip() or None,
             birth_date=_date(birth_date, "birth_date"),
             sex=sex,
             consent_date=_date(consent_date, "consent_date"),
@@ -203,7 +212,13 @@ def add_patient(
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def patient_page(request: Request, viewer: Viewer, patient_id: int) -> HTMLResponse:
+def patient_page(
+    request: Request,
+    viewer: Viewer,
+    patient_id: int,
+    labs: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    events: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> HTMLResponse:
     if not viewer.can(*PATIENT_READERS):
         return _not_found(request, viewer, "Patient pages are not part of your role.")
     trial = trial_of(request)
@@ -212,10 +227,16 @@ def patient_page(request: Request, viewer: Viewer, patient_id: int) -> HTMLRespo
         patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
     except NotFoundError:
         return _not_found(request, viewer, f"No patient {patient_id} at your site.")
-    data = present.patient_records(scope, patient)
+    courses = registration.courses_of(scope, patient.id)
+    data = present.patient_records(
+        scope,
+        patient,
+        course_id=courses[0].id if courses else None,
+        labs_offset=labs,
+        events_offset=events,
+    )
     evaluation = data["screenings"][-1] if data["screenings"] else None
     reg = registration.registration_of(scope, patient.id)
-    courses = registration.courses_of(scope, patient.id)
     calendar = []
     if courses:
         plan = registration.course_plan(trial, courses[0])

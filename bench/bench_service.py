@@ -1,0 +1,314 @@
+"""The service over HTTP: a real `phaseone serve --workers N` on PostgreSQL, 16 clients.
+
+Builds the demo trial in a fresh PostgreSQL database, gives one CHLA patient 12 courses
+(about 400 labs and 250 doses), starts `phaseone serve` in its own processes and drives it
+with concurrent clients, each logged in with its own session:
+
+- the patient page (`GET /patients/{id}`, the HTML a coordinator opens),
+- the same patient over the API (`GET /api/v1/patients/{id}`) and one page of its labs,
+- a lab write (`POST /api/v1/patients/{id}/labs`: validated, graded, audited, committed).
+
+    python bench/bench_service.py [--workers 4] [--clients 16] [--seconds 15]
+
+PostgreSQL comes from PHASEONE_BENCH_DATABASE_URL, else
+postgresql+psycopg://postgres@127.0.0.1:5432/phaseone_bench (dropped and made anew).
+Every figure includes the client's own time (httpx in this process, on the same machine as
+the server). There is no peer service to run beside ours; the table reports ours only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from phaseone.demo.build import build_demo
+from phaseone.protocol import resolve_protocol
+from phaseone.store import records
+from phaseone.store.access import Source, system_actor
+from phaseone.store.db import Database
+from phaseone.store.models import Course, Patient
+from phaseone.store.scope import Scope
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/phaseone_bench"
+PASSWORD = "bench service passphrase 7"
+USER = "coord.chla"
+COURSES = 12
+LABS_PER_COURSE = 33  # 396 labs
+DOSES_PER_COURSE = 21  # 252 doses
+ANALYTES = (("anc", 1.5, "10^9/L"), ("hemoglobin", 11.0, "g/dL"), ("alt", 30.0, "U/L"))
+
+
+def _fresh_database(url: str) -> None:
+    import psycopg
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def _seed(url: str) -> tuple[int, int]:
+    """The demo trial plus a long treatment history for one CHLA patient: (patient, other)."""
+    db = Database(url)
+    today = dt.datetime.now(dt.UTC).date()
+    build_demo(db, resolve_protocol("nant-2011-04"), today, PASSWORD)
+    with db.transaction() as session:
+        scope = Scope(session, system_actor("bench", Source.cli))
+        chla = list(
+            session.scalars(select(Patient).where(Patient.site_id == "chla").order_by(Patient.id))
+        )
+        patient, other = chla[0], chla[1]
+        first = session.scalars(
+            select(Course).where(Course.patient_id == patient.id).order_by(Course.number)
+        ).first()
+        assert first is not None
+        # Courses every 14 days from course 1 (registered 170 days ago): all in the past.
+        start = first.start_date
+        for number in range(1, COURSES + 1):
+            course_start = start + dt.timedelta(days=14 * (number - 1))
+            if number == 1:
+                course = first
+            else:
+                course = records.create(
+                    scope,
+                    records.SPECS["courses"],
+                    {
+                        "patient_id": patient.id,
+                        "number": number,
+                        "start_date": course_start,
+                        "dose_level": first.dose_level,
+                        "height_cm": first.height_cm,
+                        "weight_kg": first.weight_kg,
+                        "bsa_m2": first.bsa_m2,
+                    },
+                )
+            for k in range(LABS_PER_COURSE):
+                analyte, base, unit = ANALYTES[k % len(ANALYTES)]
+                records.create(
+                    scope,
+                    records.SPECS["lab_results"],
+                    {
+                        "patient_id": patient.id,
+                        "course_id": course.id,
+                        "analyte": analyte,
+                        "value": base * (0.6 + 0.05 * (k % 9)),
+                        "unit": unit,
+                        "collected_on": course_start + dt.timedelta(days=k % 14),
+                    },
+                )
+            for day in range(1, DOSES_PER_COURSE + 1):
+                records.create(
+                    scope,
+                    records.SPECS["dose_administrations"],
+                    {
+                        "patient_id": patient.id,
+                        "course_id": course.id,
+                        "agent_id": "lenalidomide",
+                        "course_day": day,
+                        "administered_on": course_start + dt.timedelta(days=(day - 1) % 14),
+                        "planned_dose": 15.0,
+                        "given_dose": 15.0,
+                        "unit": "mg",
+                        "how_taken": "swallowed",
+                    },
+                )
+        ids = patient.id, other.id
+    db.dispose()
+    return ids
+
+
+def _seeded(url: str) -> tuple[int, int]:
+    """The two CHLA patients an earlier run seeded."""
+    db = Database(url)
+    with db.transaction() as session:
+        chla = list(
+            session.scalars(
+                select(Patient.id).where(Patient.site_id == "chla").order_by(Patient.id)
+            )
+        )
+    db.dispose()
+    return chla[0], chla[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    command = [
+        sys.executable,
+        "-m",
+        "phaseone",
+        "serve",
+        "--database-url",
+        url,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--insecure-cookies",
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the service did not start")
+
+
+async def _client(base: str) -> tuple[httpx.AsyncClient, str]:
+    client = httpx.AsyncClient(base_url=base, timeout=30)
+    answer = await client.post("/api/v1/auth/login", json={"username": USER, "password": PASSWORD})
+    answer.raise_for_status()
+    return client, answer.json()["csrf_token"]
+
+
+Request = Callable[[httpx.AsyncClient, str, int], Awaitable[httpx.Response]]
+
+
+async def _drive(
+    base: str, clients: int, seconds: float, request: Request
+) -> tuple[list[float], int, float]:
+    """`clients` concurrent loops of `request` for `seconds`: latencies (ms), errors, time."""
+    sessions = [await _client(base) for _ in range(clients)]
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def loop(client: httpx.AsyncClient, csrf: str) -> None:
+        nonlocal errors
+        n = 0
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            answer = await request(client, csrf, n)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if answer.status_code >= 400:
+                errors += 1
+            n += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(c, t) for c, t in sessions))
+    elapsed = time.perf_counter() - started
+    for client, _ in sessions:
+        await client.aclose()
+    return latencies, errors, elapsed
+
+
+def _p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--reuse", action="store_true", help="Use the database seeded by an earlier run."
+    )
+    args = parser.parse_args()
+    console = Console()
+    url = os.environ.get("PHASEONE_BENCH_DATABASE_URL", DEFAULT_URL)
+    if args.reuse:
+        patient, other = _seeded(url)
+    else:
+        _fresh_database(url)
+        with console.status("Seeding: the demo trial and a patient with 12 courses..."):
+            patient, other = _seed(url)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _start(url, args.workers, port)
+    try:
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+
+        async def patient_page(c: httpx.AsyncClient, _: str, __: int) -> httpx.Response:
+            return await c.get(f"/patients/{patient}")
+
+        async def patient_api(c: httpx.AsyncClient, _: str, __: int) -> httpx.Response:
+            return await c.get(f"/api/v1/patients/{patient}")
+
+        async def labs_page(c: httpx.AsyncClient, _: str, n: int) -> httpx.Response:
+            return await c.get(f"/api/v1/lab-results?patient_id={patient}&offset={n % 8 * 50}")
+
+        async def lab_write(c: httpx.AsyncClient, csrf: str, n: int) -> httpx.Response:
+            body = {
+                "analyte": "anc",
+                "value": 1.0 + (n % 10) / 10,
+                "unit": "10^9/L",
+                "collected_on": today,
+                "course": 1,
+            }
+            return await c.post(
+                f"/api/v1/patients/{other}/labs", json=body, headers={"X-CSRF-Token": csrf}
+            )
+
+        table = Table(
+            title=(
+                f"phaseone serve --workers {args.workers}, PostgreSQL, {args.clients} clients, "
+                f"{args.seconds:g} s each (patient: {COURSES} courses, "
+                f"{COURSES * LABS_PER_COURSE} labs, {COURSES * DOSES_PER_COURSE} doses)"
+            )
+        )
+        for name in ("request", "n", "errors", "p50 ms", "p99 ms", "req/s"):
+            table.add_column(name, justify="right" if name != "request" else "left")
+        for label, request in (
+            ("patient page (HTML)", patient_page),
+            ("patient (API)", patient_api),
+            ("labs, one page of 50 (API)", labs_page),
+            ("lab write (API)", lab_write),
+        ):
+            asyncio.run(_drive(base, args.clients, 2.0, request))  # warm-up
+            latencies, errors, elapsed = asyncio.run(
+                _drive(base, args.clients, args.seconds, request)
+            )
+            table.add_row(
+                label,
+                str(len(latencies)),
+                str(errors),
+                f"{statistics.median(latencies):.1f}",
+                f"{_p(latencies, 99):.1f}",
+                f"{len(latencies) / elapsed:.0f}",
+            )
+        console.print(table)
+        with httpx.Client(base_url=base) as one:
+            one.post("/api/v1/auth/login", json={"username": USER, "password": PASSWORD})
+            size = len(one.get(f"/patients/{patient}").content)
+        console.print(f"The patient page is {size / 1024:.0f} KB.")
+        console.print(
+            "Timings include the clients (same machine, same cores as the server); "
+            "a shared machine makes them noisy."
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

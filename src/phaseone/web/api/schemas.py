@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from phaseone.web.api.types import (
     ClinicalDate,
+    ClockTime,
     Code,
     DoseLevel,
     EngineData,
@@ -92,6 +93,7 @@ class DoseAdministrationIn(OwnedIn):
     adjustment_reason: Note | None = None
     how_taken: Literal["swallowed", "chewed", "opened", "infused", "other"] | None = None
     dosing_detail: EngineData | None = None
+    administered_time: ClockTime | None = None
 
 
 class LabResultIn(OwnedIn):

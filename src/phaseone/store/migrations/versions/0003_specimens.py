@@ -28,7 +28,7 @@ def _stamped() -> list[sa.Column[object]]:
     return [sa.Column(name, kind, nullable=null) for name, kind, null in STAMPED]
 
 
-def _owned(table: str) -> list[object]:
+def _owned(table: str) -> list[sa.schema.SchemaItem]:
     return [
         sa.Column("patient_id", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.String(length=64), nullable=False),

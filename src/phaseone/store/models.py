@@ -227,8 +227,8 @@ class DoseAdministration(PatientOwned, Base):
     adjustment_reason: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
     how_taken: Mapped[str | None] = mapped_column(String(32))
     dosing_detail: Mapped[Any] = mapped_column(JsonData, nullable=True)
-    # Local clock time "HH:MM" of the dose (or infusion start): PK needs times, not days.
-    administered_time: Mapped[str | None] = mapped_column(String(5))
+    # Local clock time "HH:MM[:SS]" of the dose (or infusion start): PK needs times, not days.
+    administered_time: Mapped[str | None] = mapped_column(String(8))
 
 
 class LabResult(PatientOwned, Base):
@@ -455,7 +455,7 @@ class Specimen(PatientOwned, Base):
     planned_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
     status: Mapped[str] = mapped_column(String(16), index=True)
     collected_on: Mapped[dt.date | None] = mapped_column(Date, info=PHI_DATE)
-    collected_time: Mapped[str | None] = mapped_column(String(5))
+    collected_time: Mapped[str | None] = mapped_column(String(8))
     missed_reason: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
     processed_on: Mapped[dt.date | None] = mapped_column(Date, info=PHI_DATE)
     processing: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)

@@ -42,7 +42,7 @@ RECEIPT = records.EntitySpec("specimens", "specimen", Specimen, CENTRAL_LAB_WRIT
 
 # Crockford's base-32 (no I, L, O, U): codes read aloud and typed without confusion.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")
 
 
 def new_code(prefix: str) -> str:
@@ -57,7 +57,8 @@ def parse_clock(value: str | None, field: str) -> str | None:
         return None
     text = value.strip()
     if not _CLOCK.match(text):
-        raise InputError([Problem(field, f"expected a 24-hour clock time HH:MM, got {value!r}")])
+        expected = "expected a 24-hour clock time HH:MM or HH:MM:SS"
+        raise InputError([Problem(field, f"{expected}, got {value!r}")])
     return text
 
 
@@ -319,8 +320,7 @@ def dose_clock(scope: Scope, specimen: Specimen, agent: str | None) -> dt.dateti
 def at_clock(day: dt.date, clock: str | None) -> dt.datetime | None:
     if clock is None:
         return None
-    hours, minutes = (int(x) for x in clock.split(":"))
-    return dt.datetime.combine(day, dt.time(hours, minutes))
+    return dt.datetime.combine(day, dt.time.fromisoformat(clock))
 
 
 @dataclass(frozen=True)
@@ -419,3 +419,35 @@ def label_html(specimen: Specimen, trial: Trial) -> str:
         '<div class="specimen-label" style="font:10pt monospace;border:1px solid #000;'
         f'padding:4px;width:2.5in">{body}</div>'
     )
+
+
+def add_unscheduled(
+    scope: Scope, trial: Trial, *, patient_id: int, course: int, assessment_id: str, day: int
+) -> Specimen:
+    """An extra sample of a sampled assessment (e.g. an additional PK time point); it has
+    no nominal hour, so only its date is checked against the window."""
+    a = _assessment(trial, assessment_id)
+    assert a.specimen is not None
+    records.get(scope, records.SPECS["patients"], patient_id)
+    row = _course(scope, patient_id, course)
+    last = trial.protocol.course.length_days + 1  # the day after the course: a trough
+    if not 1 <= day <= last:
+        raise InputError([Problem("day", f"expected a course day 1-{last}")])
+    specimen: Specimen = records.create(
+        scope,
+        SPECIMENS,
+        {
+            "patient_id": patient_id,
+            "course_id": row.id,
+            "code": new_code("S"),
+            "assessment_id": a.id,
+            "specimen_type": a.specimen.type,
+            "lab": a.specimen.lab,
+            "course_number": row.number,
+            "course_day": day,
+            "sample_hour": None,
+            "planned_on": row.start_date + dt.timedelta(days=day - 1),
+            "status": "planned",
+        },
+    )
+    return specimen

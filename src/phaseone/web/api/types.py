@@ -81,8 +81,8 @@ Reason = Annotated[
 ]
 ClockTime = Annotated[
     str,
-    StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
-    Field(description="Local clock time, 24-hour HH:MM.", examples=["08:30"]),
+    StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"),
+    Field(description="Local clock time, 24-hour HH:MM or HH:MM:SS.", examples=["08:30"]),
 ]
 ClinicalDate = Annotated[dt.date, AfterValidator(_in_range)]
 DoseLevel = Annotated[int, Field(ge=-9, le=99)]

@@ -46,7 +46,7 @@ def _owned_indexes(table: str) -> None:
 
 def upgrade() -> None:
     with op.batch_alter_table("dose_administrations") as batch:
-        batch.add_column(sa.Column("administered_time", sa.String(length=5), nullable=True))
+        batch.add_column(sa.Column("administered_time", sa.String(length=8), nullable=True))
 
     op.create_table(
         "shipments",
@@ -81,7 +81,7 @@ def upgrade() -> None:
         sa.Column("planned_on", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("collected_on", sa.Date(), nullable=True),
-        sa.Column("collected_time", sa.String(length=5), nullable=True),
+        sa.Column("collected_time", sa.String(length=8), nullable=True),
         sa.Column("missed_reason", sa.Text(), nullable=True),
         sa.Column("processed_on", sa.Date(), nullable=True),
         sa.Column("processing", sa.Text(), nullable=True),

@@ -1,0 +1,139 @@
+"""PK from the trial: a profile entered through specimens (collection clock times, the dose
+given and its clock time, a core-lab file) gives the same parameters as `phaseone nca` on
+the same data exported to CSV, and as Phoenix WinNonlin on the Theoph profiles.
+
+The profiles are Theoph subjects 1-3 (tests/pk/data/theoph.csv, 320 mg oral at 0 h); the
+WinNonlin values are the published pivot files pinned in tests/pk (see the README there).
+Concentrations go to the lab file in ng/mL (mg/L x 1000), so amounts compare after
+dividing by 1000 and times, rates and half-lives compare as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from phaseone.cli import app
+from phaseone.errors import InputError
+from phaseone.pk import AUCMethod, LambdaZControls, LambdaZRule, NCAOptions
+from phaseone.store.models import DoseAdministration
+from phaseone.store.records import SPECS, update
+from phaseone.workflow import results, trial_pk
+from phaseone.workflow import specimens as spec_service
+from tests.workflow.conftest import T0, World
+
+DATA = Path(__file__).parents[1] / "pk" / "data"
+SUBJECTS = ("1", "2", "3")
+DOSE_AT = dt.datetime.combine(T0.date(), dt.time(8, 0))
+OPTIONS = NCAOptions(auc_method=AUCMethod.LINUP_LOGDOWN,
+                     lambda_z=LambdaZControls(rule=LambdaZRule.WINNONLIN))
+
+
+def _enter_profile(world: World, profile: pd.DataFrame) -> tuple[str, list[str]]:
+    """One patient's lenalidomide day-1 profile through the workflow; returns the subject
+    code and the lab file's lines for that patient."""
+    patient_id = world.patient_on("chla", T0)
+    with world.as_user("coord.chla") as scope:
+        planned = spec_service.schedule_course(scope, world.trial, patient_id=patient_id,
+                                               course=1)
+        pk = [s.id for s in planned if s.assessment_id == "pk-lenalidomide"]
+        while len(pk) < len(profile):
+            extra = spec_service.add_unscheduled(scope, world.trial, patient_id=patient_id,
+                                                 course=1, assessment_id="pk-lenalidomide",
+                                                 day=1)
+            pk.append(extra.id)
+        dose = scope.session.scalar(select(DoseAdministration).where(
+            DoseAdministration.patient_id == patient_id, DoseAdministration.course_day == 1))
+        assert dose is not None
+        update(scope, SPECS["dose_administrations"], dose.id,
+               {"administered_time": "08:00", "given_dose": 320.0},
+               "dose as given: 320 mg at 08:00")
+        code = dose.patient.subject_code
+        lines = []
+        for specimen_id, (_, row) in zip(pk, profile.iterrows(), strict=True):
+            at = DOSE_AT + dt.timedelta(seconds=round(row["time_h"] * 3600))
+            done = spec_service.collect(scope, specimen_id=specimen_id, collected_on=at.date(),
+                                        collected_time=at.strftime("%H:%M:%S"))
+            lines.append(f"{done.code},lenalidomide,{row['conc_mg_per_L'] * 1000:.6g},ng/mL")
+    return code, lines
+
+
+@pytest.fixture
+def entered(world: World) -> tuple[World, dict[str, str]]:
+    theoph = pd.read_csv(DATA / "theoph.csv")
+    theoph["subject"] = theoph["subject"].astype(str)
+    codes, lines = {}, ["specimen_id,analyte,value,unit"]
+    for subject in SUBJECTS:
+        code, rows = _enter_profile(world, theoph[theoph["subject"] == subject])
+        codes[code] = subject
+        lines += rows
+    with world.as_user("chair") as scope:
+        results.commit(scope, ("\n".join(lines) + "\n").encode(), "pk-lab.csv")
+    return world, codes
+
+
+def test_specimen_profile_equals_phaseone_nca_and_winnonlin(
+    entered: tuple[World, dict[str, str]], tmp_path: Path
+) -> None:
+    world, codes = entered
+    with world.as_user("chair") as scope:
+        got = trial_pk.lenalidomide(scope, world.trial, OPTIONS)
+    # 1. The same tables exported to CSV and run through `phaseone nca`.
+    got.tables.conc.to_csv(tmp_path / "conc.csv", index=False)
+    got.tables.doses.to_csv(tmp_path / "dose.csv", index=False)
+    out = CliRunner().invoke(app, [
+        "nca", "--conc", str(tmp_path / "conc.csv"), "--dose", str(tmp_path / "dose.csv"),
+        "--lambda-z", "winnonlin", "--method", "linup-logdown", "--conc-unit", "ng/mL",
+        "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    cli = pd.read_csv(io.StringIO(out.stdout))
+    ours = got.nca.parameters
+    cli["subject"] = cli["subject"].astype(str)
+    merged = ours.merge(cli, on=["subject", "PPTESTCD"], suffixes=("", "_cli"))
+    assert len(merged) == len(ours) > 30 * len(SUBJECTS)
+    np.testing.assert_allclose(merged["value"].to_numpy(float),
+                               merged["value_cli"].to_numpy(float), rtol=1e-12, equal_nan=True)
+    # 2. WinNonlin on the Theoph numbers (linear-up/log-down).
+    ref = pd.read_csv(DATA / "winnonlin-Final_Parameters_Pivoted_Theoph_Log.csv")
+    ref["Subject"] = ref["Subject"].astype(str)
+    ref = ref.set_index("Subject")
+    wide = got.nca.wide().droplevel(["analyte", "interval"])
+    for code, subject in codes.items():
+        row = ref.loc[subject]
+        assert wide.loc[code, "TMAX"] == pytest.approx(row["Tmax"], rel=1e-9)
+        assert wide.loc[code, "LAMZ"] == pytest.approx(row["Lambda_z"], rel=1e-6)
+        assert wide.loc[code, "LAMZHL"] == pytest.approx(row["HL_Lambda_z"], rel=1e-6)
+        assert wide.loc[code, "LAMZNPT"] == row["No_points_lambda_z"]
+        assert wide.loc[code, "CMAX"] / 1000 == pytest.approx(row["Cmax"], rel=1e-9)
+        assert wide.loc[code, "AUCLST"] / 1000 == pytest.approx(row["AUClast"], rel=1e-6)
+        assert wide.loc[code, "AUCIFO"] / 1000 == pytest.approx(row["AUCINF_obs"], rel=1e-6)
+    # By dose level: three patients, all on the registered level, 320 mg each.
+    assert got.by_level["n"].sum() == len(SUBJECTS)
+    expected = np.exp(np.mean(np.log([ref.loc[s, "AUCINF_obs"] * 1000 / 320 for s in SUBJECTS])))
+    assert got.by_level["AUCIFO_per_mg_geomean"].iloc[0] == pytest.approx(expected, rel=1e-6)
+    assert got.proportionality["AUCIFO"].reason == "only one dose"
+
+
+def test_other_sites_see_no_profiles_and_a_missing_dose_time_is_named(
+    entered: tuple[World, dict[str, str]]
+) -> None:
+    world, _ = entered
+    with world.as_user("coord.chop") as scope, pytest.raises(InputError) as err:
+        trial_pk.lenalidomide(scope, world.trial)
+    assert "no concentrations" in str(err.value.problems[0].message)
+    with world.as_user("coord.chla") as scope:
+        dose = scope.session.scalar(select(DoseAdministration).where(
+            DoseAdministration.course_day == 1, DoseAdministration.administered_time.is_not(None)))
+        assert dose is not None
+        update(scope, SPECS["dose_administrations"], dose.id, {"administered_time": None},
+               "time unknown")
+    with world.as_user("chair") as scope, pytest.raises(InputError) as err:
+        trial_pk.lenalidomide(scope, world.trial)
+    assert err.value.problems[0].path.endswith("administered_time")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -256,3 +257,35 @@ def test_a_non_utf8_file_is_refused(world: World) -> None:
         results.preview(scope, "specimen_id,analyte,value\nS-1,cd3,é\n".encode("latin-1"),
                         "lab.csv")
     assert "not UTF-8" in err.value.problems[0].message
+
+
+def test_cli_import_previews_then_commits(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from phaseone.cli import app
+    from phaseone.cli.output import run_safely
+
+    _, rows = _planned(world)
+    _collect_all(world, rows)
+    immune = str(next(r["code"] for r in rows if r["assessment_id"] == "immune"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"specimen_id,analyte,value,unit\n{immune},cd3,12,cells/mL\n")
+    good = tmp_path / "good.csv"
+    good.write_text(f"specimen_id,analyte,value,unit\n{immune},cd3,12,cells/uL\n")
+    url = ["--database-url", world.db.url]
+    runner = CliRunner()
+    code = run_safely(lambda: app(["specimens", "import", str(bad), "--commit", *url],
+                                  standalone_mode=False))
+    assert code == 2
+    assert "bad.csv:2: unit: cd3 is reported in cells/uL" in capsys.readouterr().err
+    shown = runner.invoke(app, ["specimens", "import", str(good), "--format", "json", *url])
+    assert shown.exit_code == 0, shown.output
+    assert '"committed": false' in shown.stdout
+    with world.as_user("chair") as scope:
+        assert scope.session.scalar(select(func.count()).select_from(SpecimenResult)) == 0
+    done = runner.invoke(app, ["specimens", "import", str(good), "--commit", *url])
+    assert done.exit_code == 0, done.output
+    with world.as_user("chair") as scope:
+        assert scope.session.scalar(select(func.count()).select_from(SpecimenResult)) == 1

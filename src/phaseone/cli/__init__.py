@@ -13,6 +13,7 @@ from phaseone.cli import export as export_cmd
 from phaseone.cli import pk as pk_cli
 from phaseone.cli import report as report_cmd
 from phaseone.cli import simulate as simulate_cmd
+from phaseone.cli import specimens as specimens_cli
 from phaseone.cli.output import run_safely
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
 app.command("export")(export_cmd.export)
 app.add_typer(report_cmd.app, name="report")
+app.add_typer(specimens_cli.app, name="specimens")
 
 
 def _version(value: bool) -> None:

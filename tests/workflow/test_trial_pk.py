@@ -137,3 +137,29 @@ def test_other_sites_see_no_profiles_and_a_missing_dose_time_is_named(
     with world.as_user("chair") as scope, pytest.raises(InputError) as err:
         trial_pk.lenalidomide(scope, world.trial)
     assert err.value.problems[0].path.endswith("administered_time")
+
+
+def test_dinutuximab_peak_and_trough_from_specimens(world: World) -> None:
+    patient_id = world.patient_on("chla", T0)
+    with world.as_user("coord.chla") as scope:
+        planned = spec_service.schedule_course(scope, world.trial, patient_id=patient_id,
+                                               course=1)
+        peak = next(s for s in planned if s.assessment_id == "pk-dinutuximab-peak")
+        trough = next(s for s in planned if s.assessment_id == "pk-dinutuximab-trough")
+        # End of a 10-h infusion started at 08:00 on day 11; trough the morning of day 28.
+        spec_service.collect(scope, specimen_id=peak.id, collected_on=peak.planned_on,
+                             collected_time="18:05")
+        spec_service.collect(scope, specimen_id=trough.id, collected_on=trough.planned_on,
+                             collected_time="07:40")
+        lines = [f"{peak.code},dinutuximab,12.1,mcg/mL", f"{trough.code},dinutuximab,0.25,mcg/mL"]
+    with world.as_user("chair") as scope:
+        results.commit(scope, ("specimen_id,analyte,value,unit\n" + "\n".join(lines)).encode(),
+                       "din.csv")
+        got = trial_pk.dinutuximab(scope, world.trial)
+    [row] = got.per_course.to_dict(orient="records")
+    assert (row["course"], row["peak"], row["trough"]) == (1, 12.1, 0.25)
+    assert row["peak_time"] == pytest.approx(10 * 24 + 18 + 5 / 60)  # day 11, 18:05
+    # Desai et al. 2014 in pk/data/trial_pk.yaml: peak 11, trough 0.2 mcg/mL (means).
+    desai = got.comparison[got.comparison["reference"] == "desai-2014"].set_index("measure")
+    assert desai.loc["peak", "ratio_to_reference"] == pytest.approx(12.1 / 11)
+    assert desai.loc["trough", "ratio_to_reference"] == pytest.approx(0.25 / 0.2)

@@ -96,7 +96,8 @@ def pk(
     try:
         with db.transaction() as session:
             scope = Scope(session, cli_actor())
-            tables = trial_pk.pk_tables(scope, trial, ids)
+            tables = trial_pk.pk_tables(scope, trial, ids,
+                                        with_doses=agent is not Agent.dinutuximab)
             if export is not None:
                 export.mkdir(parents=True, exist_ok=True)
                 tables.conc.to_csv(export / "conc.csv", index=False)

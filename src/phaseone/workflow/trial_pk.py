@@ -35,7 +35,8 @@ from phaseone.store.scope import Scope
 from phaseone.workflow.context import Trial
 from phaseone.workflow.specimens import SPECIMENS, at_clock, sampled_assessments
 
-CONC_COLUMNS = ["subject", "time", "conc", "analyte", "specimen_id", "course", "dose_level"]
+CONC_COLUMNS = ["subject", "time", "conc", "analyte", "specimen_id", "assessment_id", "course",
+                "dose_level"]
 DOSE_COLUMNS = ["subject", "time", "dose", "route", "duration", "analyte", "course", "day"]
 
 
@@ -51,9 +52,13 @@ class PKTables:
     conc_unit: str
 
 
-def pk_tables(scope: Scope, trial: Trial, assessment_ids: tuple[str, ...]) -> PKTables:
+def pk_tables(
+    scope: Scope, trial: Trial, assessment_ids: tuple[str, ...], *, with_doses: bool = True
+) -> PKTables:
     """Concentrations and doses of the patients the actor may see, for sampled PK
-    assessments of one agent."""
+    assessments of one agent. An oral agent's doses are those of the sampled days, one
+    row per intake: a day's recorded amount split evenly over the protocol's intakes per
+    day, the first at the recorded clock time and the others 24 / intakes hours apart."""
     plans = {a.id: a for a in sampled_assessments(trial) if a.id in assessment_ids}
     agents = {a.agent for a in plans.values()}
     if len(plans) != len(assessment_ids) or len(agents) != 1 or None in agents:
@@ -87,6 +92,7 @@ def pk_tables(scope: Scope, trial: Trial, assessment_ids: tuple[str, ...]) -> PK
         conc_rows.append({
             "subject": specimen.patient.subject_code, "time": _hours(course, at),
             "conc": result.value, "analyte": agent, "specimen_id": specimen.code,
+            "assessment_id": specimen.assessment_id,
             "course": course.number, "dose_level": course.dose_level,
         })
     if len(units) > 1:
@@ -100,7 +106,8 @@ def pk_tables(scope: Scope, trial: Trial, assessment_ids: tuple[str, ...]) -> PK
         DoseAdministration.course_id.in_(courses), DoseAdministration.agent_id == agent,
         DoseAdministration.voided.is_(False), DoseAdministration.given.is_(True),
     ).order_by(DoseAdministration.id)
-    for dose in scope.session.scalars(dose_stmt):
+    intakes = schedule.times_per_day if schedule is not None else 1
+    for dose in scope.session.scalars(dose_stmt) if with_doses else ():
         if infusion is None and dose.course_day not in days:
             continue  # oral PK: the doses of the sampled days
         course = scope.session.get(Course, dose.course_id)
@@ -111,12 +118,16 @@ def pk_tables(scope: Scope, trial: Trial, assessment_ids: tuple[str, ...]) -> PK
                                     f"{agent} on course {course.number} day {dose.course_day} "
                                     "needs its clock time for PK"))
             continue
-        dose_rows.append({
-            "subject": dose.patient.subject_code, "time": _hours(course, at),
-            "dose": dose.given_dose, "route": "iv-infusion" if infusion else "extravascular",
-            "duration": infusion or 0.0, "analyte": agent, "course": course.number,
-            "day": dose.course_day,
-        })
+        for k in range(1 if infusion else intakes):
+            amount = dose.given_dose if infusion or dose.given_dose is None \
+                else dose.given_dose / intakes
+            dose_rows.append({
+                "subject": dose.patient.subject_code,
+                "time": _hours(course, at) + k * 24 / intakes,
+                "dose": amount, "route": "iv-infusion" if infusion else "extravascular",
+                "duration": infusion or 0.0, "analyte": agent, "course": course.number,
+                "day": dose.course_day,
+            })
     if problems:
         raise InputError(problems)
     return PKTables(pd.DataFrame(conc_rows, columns=CONC_COLUMNS),
@@ -179,8 +190,10 @@ def isotretinoin(scope: Scope, trial: Trial) -> NCAResult:
 
 
 def dinutuximab(scope: Scope, trial: Trial) -> PeakTrough:
-    tables = pk_tables(scope, trial, ("pk-dinutuximab-peak", "pk-dinutuximab-trough"))
+    tables = pk_tables(scope, trial, ("pk-dinutuximab-peak", "pk-dinutuximab-trough"),
+                       with_doses=False)
     if tables.conc.empty:
         raise InputError([Problem("specimens", "no concentrations recorded yet")])
-    return dinutuximab_peak_trough(tables.conc[["subject", "time", "conc"]],
+    samples = tables.conc.assign(role=tables.conc["assessment_id"].str.rsplit("-", n=1).str[-1])
+    return dinutuximab_peak_trough(samples[["subject", "time", "conc", "role"]],
                                    conc_unit=tables.conc_unit)

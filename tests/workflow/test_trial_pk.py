@@ -163,3 +163,47 @@ def test_dinutuximab_peak_and_trough_from_specimens(world: World) -> None:
     desai = got.comparison[got.comparison["reference"] == "desai-2014"].set_index("measure")
     assert desai.loc["peak", "ratio_to_reference"] == pytest.approx(12.1 / 11)
     assert desai.loc["trough", "ratio_to_reference"] == pytest.approx(0.25 / 0.2)
+
+
+def test_isotretinoin_steady_state_from_specimens(world: World) -> None:
+    """The by-hand day-28 example of tests/pk/test_trial_pk.py, entered through the
+    workflow: 160 mg recorded for day 28 is two 80-mg intakes (08:00 and 20:00)."""
+    import math
+
+    from phaseone.workflow import Trial
+    from phaseone.workflow import treatment as treat_service
+
+    protocol = world.trial.protocol
+    level1, level2 = protocol.dose_levels[0], protocol.dose_levels[1]
+    with_iso = level1.model_copy(update={"doses": {**level1.doses,
+                                                   "isotretinoin": level2.doses["isotretinoin"]}})
+    world.trial = Trial.from_protocol(protocol.model_copy(
+        update={"dose_levels": (with_iso, *protocol.dose_levels[1:])}))
+    patient_id = world.patient_on("chla", T0)
+    with world.as_user("coord.chla") as scope:
+        dose = treat_service.record_dose(scope, world.trial, patient_id=patient_id, course=1,
+                                         day=28, agent_id="isotretinoin", given_mg=160.0,
+                                         reason="rounded to whole capsules",
+                                         how_taken="opened")
+        update(scope, SPECS["dose_administrations"], dose.id, {"administered_time": "08:00"},
+               "clock time of the first intake")
+        planned = spec_service.schedule_course(scope, world.trial, patient_id=patient_id,
+                                               course=1)
+        iso = {s.sample_hour: s for s in planned if s.assessment_id == "pk-isotretinoin-ss"}
+        lines = []
+        for hour, conc in ((0, 2.0), (1, 8.0), (2, 6.0), (6, 4.0), (12, 2.5)):
+            at = dt.datetime.combine(iso[hour].planned_on, dt.time(8)) + dt.timedelta(hours=hour)
+            spec_service.collect(scope, specimen_id=iso[hour].id, collected_on=at.date(),
+                                 collected_time=at.strftime("%H:%M"))
+            lines.append(f"{iso[hour].code},isotretinoin,{conc:g},ng/mL")
+    with world.as_user("chair") as scope:
+        results.commit(scope, ("specimen_id,analyte,value,unit\n" + "\n".join(lines)).encode(),
+                       "iso.csv")
+        got = trial_pk.isotretinoin(scope, world.trial)
+    p = got.parameters.set_index("PPTESTCD")["value"]
+    auc = 5 + (8 - 6) / math.log(8 / 6) + 4 * (6 - 4) / math.log(6 / 4) + 6 * (4 - 2.5) / math.log(
+        4 / 2.5)
+    assert p["AUCTAU"] == pytest.approx(auc, rel=1e-12)
+    assert p["CTROUGH"] == 2.0
+    assert p["CLFTAU"] == pytest.approx(80 / auc, rel=1e-12)
+    assert got.profiles["administration"].tolist() == ["opened"]

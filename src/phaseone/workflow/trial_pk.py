@@ -37,7 +37,8 @@ from phaseone.workflow.specimens import SPECIMENS, at_clock, sampled_assessments
 
 CONC_COLUMNS = ["subject", "time", "conc", "analyte", "specimen_id", "assessment_id", "course",
                 "dose_level"]
-DOSE_COLUMNS = ["subject", "time", "dose", "route", "duration", "analyte", "course", "day"]
+DOSE_COLUMNS = ["subject", "time", "dose", "route", "duration", "analyte", "method", "course",
+                "day"]
 
 
 def _hours(course: Course, moment: dt.datetime) -> float:
@@ -125,7 +126,8 @@ def pk_tables(
                 "subject": dose.patient.subject_code,
                 "time": _hours(course, at) + k * 24 / intakes,
                 "dose": amount, "route": "iv-infusion" if infusion else "extravascular",
-                "duration": infusion or 0.0, "analyte": agent, "course": course.number,
+                "duration": infusion or 0.0, "analyte": agent,
+                "method": dose.how_taken or "", "course": course.number,
                 "day": dose.course_day,
             })
     if problems:
@@ -139,7 +141,8 @@ def _inputs(tables: PKTables) -> tuple[object, tuple[object, ...]]:
     if tables.conc.empty:
         raise InputError([Problem("specimens", "no concentrations recorded yet")])
     conc = read_concentrations(tables.conc, analyte="analyte", conc_unit=tables.conc_unit)
-    doses = read_doses(tables.doses, analyte="analyte") if not tables.doses.empty else ()
+    doses = read_doses(tables.doses, analyte="analyte", method="method") \
+        if not tables.doses.empty else ()
     return conc, doses
 
 

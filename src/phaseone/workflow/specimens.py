@@ -96,6 +96,7 @@ def schedule_course(scope: Scope, trial: Trial, *, patient_id: int, course: int)
     """Plan every specimen the protocol samples in a course (idempotent: specimens already
     planned are kept and returned with the new ones)."""
     records.get(scope, records.SPECS["patients"], patient_id)  # scoping first
+    scope.require_role(SPECIMENS.writers, "plan specimens")
     row = _course(scope, patient_id, course)
     existing = {
         (s.assessment_id, s.course_day, s.sample_hour): s

@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from phaseone.store.db import Database
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
 from phaseone.web.app import create_app
-from phaseone.web.pages import session, views
+from phaseone.web.pages import session, specimens, views
 from phaseone.workflow import Trial
 
 
@@ -19,6 +19,7 @@ def install_pages(app: FastAPI, trial: Trial) -> None:
     session.install(app)
     app.include_router(session.router)
     app.include_router(views.router)
+    app.include_router(specimens.router)
 
 
 def create_site(db: Database, trial: Trial, *, policy: SecurityPolicy = DEFAULT_POLICY) -> FastAPI:

@@ -207,3 +207,21 @@ def test_isotretinoin_steady_state_from_specimens(world: World) -> None:
     assert p["CTROUGH"] == 2.0
     assert p["CLFTAU"] == pytest.approx(80 / auc, rel=1e-12)
     assert got.profiles["administration"].tolist() == ["opened"]
+
+
+def test_cli_pk_exports_the_tables_phaseone_nca_reads(
+    entered: tuple[World, dict[str, str]], tmp_path: Path
+) -> None:
+    import json
+
+    world, codes = entered
+    out = CliRunner().invoke(app, ["specimens", "pk", "lenalidomide", "--export",
+                                   str(tmp_path), "--database-url", world.db.url])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["conc_unit"] == "ng/mL" and data["by_level"][0]["n"] == len(SUBJECTS)
+    conc = pd.read_csv(tmp_path / "conc.csv")
+    doses = pd.read_csv(tmp_path / "dose.csv")
+    assert len(conc) == 11 * len(SUBJECTS) and set(conc["subject"].astype(str)) == set(codes)
+    assert doses["dose"].tolist() == [320.0] * len(SUBJECTS)
+    assert doses["time"].tolist() == [8.0] * len(SUBJECTS)  # 08:00 on course 1 day 1

@@ -84,6 +84,19 @@ def test_specimen_journey_roles_and_scoping(service: Service) -> None:
     assert stored["count"] == 2
     with service.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(SpecimenResult)) == 2
+    # A stored result is voided with a reason (chair only), then a corrected file imports.
+    stored_rows = service.ok(service.get("monitor", f"/specimens/{code}/results"))
+    assert len(stored_rows) == 2
+    assert service.get("coord_b", f"/specimens/{code}/results").status_code == 404
+    cd3 = next(r for r in stored_rows if r["analyte"] == "cd3")
+    vpath = f"/specimen-results/{cd3['id']}/void"
+    for who in ("coord_a", "stat", "monitor", "admin"):
+        assert service.post(who, vpath, {"reason": "wrong unit"}).status_code == 403
+    assert service.post("chair", vpath, {}).status_code == 422
+    assert service.ok(service.post("chair", vpath, {"reason": "re-assayed"}))["voided"]
+    again = service.client.post(BASE + "/result-imports", headers=service.as_("chair"),
+                                files=_csv([f"{code},cd3,14,cells/uL"]))
+    assert again.status_code == 201, again.text
     # PK with no concentrations yet says so.
     pk = service.get("chair", "/pk/lenalidomide")
     assert pk.status_code == 422 and "no concentrations" in pk.json()["errors"][0]["message"]

@@ -129,3 +129,17 @@ def commit(scope: Scope, data: bytes, file_name: str) -> tuple[ResultImport, Pre
             "source_line": row["line"],
         })
     return batch, checked
+
+
+def void_result(scope: Scope, result_id: int, reason: str) -> SpecimenResult:
+    """Withdraw one stored result (kept, marked void, audited); a corrected value is then
+    imported in a new file."""
+    row: SpecimenResult = records.void(scope, RESULTS, result_id, reason)
+    return row
+
+
+def results_of(scope: Scope, specimen_id: int) -> list[SpecimenResult]:
+    """The results of a specimen the actor may see (void ones included, marked)."""
+    specimen = records.get(scope, SPECIMENS, specimen_id)
+    stmt = select(SpecimenResult).where(SpecimenResult.specimen_id == specimen.id)
+    return list(scope.session.scalars(stmt.order_by(SpecimenResult.id)))

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from phaseone.errors import InputError, Problem
+from phaseone.store import records
 from phaseone.web.api.schemas import Body
 from phaseone.web.api.types import (
     INT32_MAX,
@@ -33,6 +34,7 @@ from phaseone.workflow import specimens as service
 router = APIRouter(tags=["workflow: specimens"])
 
 PatientId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The patient's id.")]
+ResultId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The result's id.")]
 ShipmentId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The shipment's id.")]
 SpecimenCode = Annotated[
     str, Path(pattern=r"^[A-Za-z]-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}$", description="Label id.")
@@ -75,6 +77,10 @@ class ShipmentIn(Body):
     shipped_on: ClinicalDate
     carrier: ShortText | None = None
     tracking: ShortText | None = None
+
+
+class VoidIn(Body):
+    reason: Reason
 
 
 class ReceiptIn(Body):
@@ -217,6 +223,17 @@ def preview(scope: Caller, file: UploadIn, file_name: FileName = None) -> dict[s
 def commit(scope: Caller, file: UploadIn, file_name: FileName = None) -> dict[str, Any]:
     batch, checked = results.commit(scope, _read(file), _name(file, file_name))
     return {"id": batch.id, **checked.as_dict()}
+
+
+@router.get("/specimens/{code}/results", summary="A specimen's results")
+def specimen_results(scope: Caller, code: SpecimenCode) -> list[dict[str, Any]]:
+    found = service.by_code(scope, code)
+    return [records.view(r, scope.actor) for r in results.results_of(scope, found.id)]
+
+
+@router.post("/specimen-results/{result_id}/void", summary="Void a stored result")
+def void_result(scope: Caller, result_id: ResultId, data: VoidIn) -> dict[str, Any]:
+    return records.view(results.void_result(scope, result_id, data.reason), scope.actor)
 
 
 # --- PK ---------------------------------------------------------------------------------------

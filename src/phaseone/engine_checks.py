@@ -14,6 +14,7 @@ from phaseone.dosing.rules import agent_rule, start_conditions
 from phaseone.eligibility import check_rules as check_eligibility_rules
 from phaseone.errors import InputError, Problem
 from phaseone.protocol.model import Protocol
+from phaseone.response.criteria import criteria_for
 from phaseone.safety.dlt import compile_rules
 
 
@@ -27,7 +28,16 @@ def _safety(protocol: Protocol) -> None:
     compile_rules(protocol.dlt, protocol.response.ctcae_version)
 
 
-CHECKS: tuple[Callable[[Protocol], None], ...] = (check_eligibility_rules, _dosing, _safety)
+def _response(protocol: Protocol) -> None:
+    criteria_for(protocol.response.criteria, protocol.response.params)
+
+
+CHECKS: tuple[Callable[[Protocol], None], ...] = (
+    check_eligibility_rules,
+    _dosing,
+    _safety,
+    _response,
+)
 
 
 def engine_problems(protocol: Protocol) -> list[Problem]:

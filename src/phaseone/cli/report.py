@@ -70,3 +70,46 @@ def meeting(
     footer = f"{pack.protocol_id} meeting pack, data as of {pack.as_of}"
     _write(render.html("meeting.html", pack=pack, generated=generated, footer=footer), output)
     console.print(f"[green]ok[/] {output}")
+
+
+@app.command("study")
+def study(
+    output: Path = typer.Option(..., "--output", "-o", help="report.pdf or report.html"),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Data cut-off: records dated after it are left out (default: today)."
+    ),
+    deidentified: bool = typer.Option(
+        False, "--deidentified", help="Shift dates per patient and leave out identifiers."
+    ),
+    protocol: str = typer.Option(
+        "nant-2011-04", "--protocol", help="Bundled protocol id or YAML file of this trial."
+    ),
+    database_url: str | None = database_option(),
+) -> None:
+    """The final study report: every protocol objective in order with its analysis (or why it
+    cannot be given yet), disposition, demographics, escalation history, assumed values, and
+    where each table comes from. The same database and cut-off give the same document apart
+    from its generation stamp."""
+    from phaseone.protocol import resolve_protocol
+    from phaseone.reports import render
+    from phaseone.reports.study import frame_html
+    from phaseone.store.db import Database
+    from phaseone.store.scope import Scope
+    from phaseone.workflow import Trial
+    from phaseone.workflow.reporting import study_report
+
+    day = _as_of(as_of)
+    trial = Trial.from_protocol(resolve_protocol(protocol))
+    db = Database(database_url)
+    try:
+        with db.transaction() as session:
+            report = study_report(Scope(session, cli_actor()), trial, day, deidentify=deidentified)
+    finally:
+        db.dispose()
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    footer = f"{report.protocol.id} study report, data as of {report.as_of}"
+    document = render.html(
+        "study.html", report=report, generated=generated, footer=footer, frame_html=frame_html
+    )
+    _write(document, output)
+    console.print(f"[green]ok[/] {output}")

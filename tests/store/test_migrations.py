@@ -32,6 +32,10 @@ TABLES = {
     "slot_requests",
     "notifications",
     "treatment_ends",
+    "shipments",
+    "specimens",
+    "result_imports",
+    "specimen_results",
 }
 
 

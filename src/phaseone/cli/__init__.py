@@ -53,6 +53,8 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 "Run the trial service (web pages and the JSON API)."),
     LazyCommand("demo", "phaseone.cli.demo:demo",
                 "Set up the demo trial (if needed) and serve it."),
+    LazyCommand("specimens", "phaseone.cli.specimens:app",
+                "Specimens: import core-lab result files, PK from the trial's samples."),
     LazyCommand("virtual-trial", "phaseone.cli.virtual:virtual_trial",
                 "Run a virtual trial of invented patients through the service, over HTTP."),
 )

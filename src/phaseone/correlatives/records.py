@@ -75,10 +75,7 @@ def read_rows(source: Path | str, required: Sequence[str],
     if isinstance(source, Path):
         label = name or str(source)
         try:
-            text = source.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError([Problem("", f"not UTF-8 text (byte {exc.start}); save the file "
-                                          "as UTF-8 CSV", file=label)]) from None
+            text = decode_text(source.read_bytes(), label)
         except OSError as exc:
             raise InputError([Problem("", f"cannot read: {exc.strerror}", file=label)]) from None
     else:
@@ -118,6 +115,16 @@ def read_rows(source: Path | str, required: Sequence[str],
     if not rows and not problems:
         raise InputError([Problem("", "no data rows", file=label)])
     return rows
+
+
+def decode_text(data: bytes, label: str) -> str:
+    """A file's bytes as text: UTF-8 (a byte-order mark is allowed), or an error naming
+    the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem("", f"not UTF-8 text (byte {exc.start}); save the file "
+                                      "as UTF-8 CSV", file=label)]) from None
 
 
 def _int(cells: dict[str, str], column: str, problems: list[Problem], label: str,
@@ -228,3 +235,92 @@ def _no_duplicates(problems: list[Problem], label: str,
                                     file=label, line=line))
         else:
             seen[key] = line
+
+
+# --- a core laboratory's results file, keyed by specimen id ------------------------------
+
+
+@dataclass(frozen=True)
+class AnalyteSpec:
+    """What one analyte accepts (from data/core_lab_analytes.yaml)."""
+
+    name: str
+    kind: str  # "number", "ct" or "call"
+    units: tuple[str, ...] = ()
+    low: float = -math.inf
+    high: float = math.inf
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One row of a core laboratory's file: a number, an undetected Ct, or a call."""
+
+    specimen_id: str
+    analyte: str
+    value: float | None  # None for a call; math.inf for an undetected Ct
+    call: str | None
+    unit: str | None
+    line: int
+
+
+def core_lab_analytes() -> dict[str, AnalyteSpec]:
+    """The analyte catalogue shipped with the package (versioned, provenance assumed)."""
+    from importlib import resources
+
+    import yaml
+
+    text = (resources.files("phaseone.correlatives") / "data" / "core_lab_analytes.yaml"
+            ).read_text("utf-8")
+    data = yaml.safe_load(text)["analytes"]
+    return {name: AnalyteSpec(name, spec["kind"], tuple(spec.get("units", ())),
+                              float(spec.get("min", -math.inf)), float(spec.get("max", math.inf)))
+            for name, spec in data.items()}
+
+
+def read_lab_results(source: Path | str, catalogue: dict[str, AnalyteSpec], *,
+                     name: str | None = None) -> list[LabResult]:
+    """A core laboratory's results: specimen_id, analyte, value [unit].
+
+    Each analyte must be in the catalogue, in one of its units and within its range; a
+    specimen may carry each analyte once. Every problem names its line and column; nothing
+    is returned until all rows are valid.
+    """
+    label = name or (str(source) if isinstance(source, Path) else "<text>")
+    problems: list[Problem] = []
+    rows = read_rows(source, ("specimen_id", "analyte", "value"), ("unit",), name=label,
+                     problems=problems)
+    out: list[LabResult] = []
+    for row in rows:
+        c = row.cells
+        spec = catalogue.get(c["analyte"])
+        if spec is None:
+            problems.append(Problem("analyte", f"unknown analyte {c['analyte']!r}; expected one "
+                                    f"of {', '.join(sorted(catalogue))}", file=label,
+                                    line=row.line))
+            continue
+        if spec.kind == "call":
+            if c["unit"]:
+                problems.append(Problem("unit", f"{spec.name} is a typing call and takes no "
+                                        f"unit, got {c['unit']!r}", file=label, line=row.line))
+                continue
+            out.append(LabResult(c["specimen_id"], spec.name, None, c["value"], None, row.line))
+            continue
+        if c["unit"] not in spec.units:
+            problems.append(Problem("unit", f"{spec.name} is reported in "
+                                    f"{' or '.join(spec.units)}, got {c['unit']!r}", file=label,
+                                    line=row.line))
+            continue
+        value = _float(c, "value", problems, label, row.line, undetected=spec.kind == "ct")
+        if value is None:
+            continue
+        if not math.isinf(value) and not spec.low <= value <= spec.high:
+            problems.append(Problem("value", f"{value:g} {c['unit']} is outside the plausible "
+                                    f"range {spec.low:g}-{spec.high:g} for {spec.name}",
+                                    file=label, line=row.line))
+            continue
+        out.append(LabResult(c["specimen_id"], spec.name, value, None, c["unit"], row.line))
+    _no_duplicates(problems, label, ((r.line, (r.specimen_id, r.analyte)) for r in out),
+                   "specimen id and analyte")
+    if problems:
+        raise InputError(problems)
+    return out

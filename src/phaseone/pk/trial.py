@@ -125,7 +125,10 @@ def dinutuximab_peak_trough(
     Peak: the sample nearest the end of the day-11 infusion (infusions start at
     `infusion_start_h` on each day and last 10 h); trough: the sample nearest 0 h on day 28
     of the same course. A sample further than the window (2 h) from its nominal time is not
-    used. Values are compared with each historical reference as a ratio to its mean.
+    used. With a `role` column ("peak" / "trough", as specimens collected for one or the
+    other are labelled), each is chosen among its own samples only and the time window is
+    not applied (the specimen's own collection window has been checked when collected).
+    Values are compared with each historical reference as a ratio to its mean.
     """
     if conc_unit.strip().lower() not in _MCG_PER_ML:
         raise InputError([Problem("conc_unit", f"dinutuximab comparisons need mcg/mL "
@@ -143,13 +146,16 @@ def dinutuximab_peak_trough(
     rows = []
     for key, group in samples.assign(course=courses).groupby(["subject", "course"], sort=True):
         subject, course = str(key[0]), int(str(key[1]))
-        gt = group["time"].to_numpy(dtype=float)
-        gc = group["conc"].to_numpy(dtype=float)
         peak_at = (day_start(int(course), int(plan["peak_day"]), course_days)
                    + infusion_start_h + float(plan["infusion_hours"]))
         trough_at = day_start(int(course), int(plan["trough_day"]), course_days)
-        peak, peak_t = _nearest(gt, gc, peak_at, window)
-        trough, trough_t = _nearest(gt, gc, trough_at, window)
+        found = {}
+        for what, nominal in (("peak", peak_at), ("trough", trough_at)):
+            rows_of = group[group["role"] == what] if "role" in group else group
+            found[what] = _nearest(rows_of["time"].to_numpy(dtype=float),
+                                   rows_of["conc"].to_numpy(dtype=float), nominal,
+                                   math.inf if "role" in group else window)
+        (peak, peak_t), (trough, trough_t) = found["peak"], found["trough"]
         rows.append({"subject": str(subject), "course": int(course), "peak": peak,
                      "peak_time": peak_t, "peak_nominal": peak_at, "trough": trough,
                      "trough_time": trough_t, "trough_nominal": trough_at, "unit": conc_unit})

@@ -160,6 +160,19 @@ class Course(Sourced):
     start_requirements: tuple[RuleRef, ...] = ()
 
 
+class SpecimenPlan(Sourced):
+    """What a sampled assessment collects and how far from its nominal time a sample may be.
+
+    `window_days` bounds the collection date around the planned day; `window_minutes` the
+    clock time around the nominal time (dose time + sample hour) for timed samples.
+    """
+
+    type: Literal["blood", "marrow", "serum", "plasma", "pbmc", "buccal", "tumor"]
+    lab: str = Field(min_length=1)
+    window_days: int = Field(default=0, ge=0, le=30)
+    window_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+
+
 class Assessment(Sourced):
     id: Slug
     kind: Literal["lab", "pk", "imaging", "marrow", "exam", "immune", "biomarker", "other"]
@@ -169,6 +182,7 @@ class Assessment(Sourced):
     days: DaySet
     agent: str | None = None
     sample_hours: tuple[Annotated[float, Field(ge=0)], ...] = ()
+    specimen: SpecimenPlan | None = None
     note: str | None = None
 
 

@@ -42,6 +42,8 @@ AUDIT_READERS = frozenset({Role.admin, Role.study_chair, Role.monitor})
 # Who may take the whole trial's data out in CDISC form (the statistician's copy is
 # de-identified like every other view of theirs).
 EXPORTERS = frozenset({Role.admin, Role.study_chair, Role.statistician, Role.monitor})
+# Who records a central laboratory's receipt of specimens and imports its results files.
+CENTRAL_LAB_WRITERS = frozenset({Role.study_chair})
 # Who manages accounts and sites.
 ACCOUNT_MANAGERS = frozenset({Role.admin})
 # Who sees identifiers (names, record numbers, real dates).

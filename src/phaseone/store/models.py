@@ -236,6 +236,8 @@ class DoseAdministration(PatientOwned, Base):
     adjustment_reason: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
     how_taken: Mapped[str | None] = mapped_column(String(32))
     dosing_detail: Mapped[Any] = mapped_column(JsonData, nullable=True)
+    # Local clock time "HH:MM[:SS]" of the dose (or infusion start): PK needs times, not days.
+    administered_time: Mapped[str | None] = mapped_column(String(8))
 
 
 class LabResult(PatientOwned, Base):
@@ -416,6 +418,85 @@ class TreatmentEnd(PatientOwned, Base):
     ended_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
     reason: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+
+
+# --- specimens and core-lab results -------------------------------------------------------
+
+
+class Shipment(Stamped, Base):
+    """A manifest: specimens one site sends together to one central laboratory."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        CheckConstraint("status IN ('open','shipped','received')", name="status"),
+    )
+
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    lab: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    shipped_on: Mapped[dt.date | None] = mapped_column(Date)
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    tracking: Mapped[str | None] = mapped_column(String(100))
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Specimen(PatientOwned, Base):
+    """One scheduled sample: planned from a protocol assessment, then collected (or missed),
+    processed, shipped on a manifest and received by the central laboratory."""
+
+    __tablename__ = "specimens"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('planned','collected','missed','processed','shipped','received')",
+            name="status",
+        ),
+    )
+
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    assessment_id: Mapped[str] = mapped_column(String(64))
+    specimen_type: Mapped[str] = mapped_column(String(16))
+    lab: Mapped[str] = mapped_column(String(64))
+    course_number: Mapped[int] = mapped_column(Integer)
+    course_day: Mapped[int] = mapped_column(Integer)
+    sample_hour: Mapped[float | None] = mapped_column(Float)
+    planned_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    collected_on: Mapped[dt.date | None] = mapped_column(Date, info=PHI_DATE)
+    collected_time: Mapped[str | None] = mapped_column(String(8))
+    missed_reason: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+    processed_on: Mapped[dt.date | None] = mapped_column(Date, info=PHI_DATE)
+    processing: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"), index=True)
+    received_on: Mapped[dt.date | None] = mapped_column(Date, info=PHI_DATE)
+    condition: Mapped[str | None] = mapped_column(String(32))
+
+
+class ResultImport(Stamped, Base):
+    """One committed core-lab results file, identified by its SHA-256."""
+
+    __tablename__ = "result_imports"
+
+    file_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    rows: Mapped[int] = mapped_column(Integer)
+
+
+class SpecimenResult(PatientOwned, Base):
+    """One analyte's result for one specimen: a number (a Ct may be undetected) or a call."""
+
+    __tablename__ = "specimen_results"
+    __table_args__ = (UniqueConstraint("specimen_id", "analyte", "import_id"),)
+
+    specimen_id: Mapped[int] = mapped_column(ForeignKey("specimens.id"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("result_imports.id"), index=True)
+    analyte: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)
+    undetected: Mapped[bool] = mapped_column(Boolean, default=False)
+    call: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    source_line: Mapped[int] = mapped_column(Integer)
 
 
 # Tables whose rows a client may create, read, correct and void through the API, by name.

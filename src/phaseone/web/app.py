@@ -27,6 +27,7 @@ from phaseone.web.api import (
     people,
     records,
     session,
+    specimens,
 )
 from phaseone.web.hardening import Hardening, WebSettings
 from phaseone.workflow import Trial
@@ -92,6 +93,7 @@ def create_app(
     api.include_router(courses.router)
     api.include_router(adjudication.router)
     api.include_router(documents.router)
+    api.include_router(specimens.router)
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)
@@ -107,6 +109,7 @@ def _install_pages(app: FastAPI) -> None:
 
     from phaseone.web.pages import courses as page_courses
     from phaseone.web.pages import session as page_session
+    from phaseone.web.pages import specimens as page_specimens
     from phaseone.web.pages import views
 
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
@@ -114,6 +117,7 @@ def _install_pages(app: FastAPI) -> None:
     app.include_router(page_session.router)
     app.include_router(page_courses.router)
     app.include_router(views.router)
+    app.include_router(page_specimens.router)
 
 
 def settings_from_environment() -> tuple[SecurityPolicy, WebSettings]:

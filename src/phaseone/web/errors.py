@@ -60,7 +60,17 @@ async def _validation(_request: Request, exc: Exception) -> JSONResponse:
 async def _phaseone(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PhaseoneError)
     if isinstance(exc, InputError):
-        return problem_response(422, [(p.path, p.message) for p in exc.problems])
+        # A problem in an uploaded file also names its file and line.
+        errors = [
+            {
+                "path": p.path,
+                "message": p.message,
+                **({"file": p.file} if p.file is not None else {}),
+                **({"line": p.line} if p.line is not None else {}),
+            }
+            for p in exc.problems
+        ]
+        return JSONResponse({"errors": errors}, status_code=422)
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ThrottledError) else None
     return problem_response(status, [("", str(exc))], headers)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from phaseone.trial.history import DecisionKind
 from phaseone.web.api.types import (
     ClinicalDate,
+    ClockTime,
     Code,
     DoseLevel,
     EngineData,
@@ -109,6 +110,7 @@ class DoseAdministrationIn(OwnedIn):
     adjustment_reason: Note | None = None
     how_taken: Literal["swallowed", "chewed", "opened", "infused", "other"] | None = None
     dosing_detail: EngineData | None = None
+    administered_time: ClockTime | None = None
 
 
 class LabResultIn(OwnedIn):

@@ -79,6 +79,11 @@ Reason = Annotated[
     AfterValidator(_no_controls),
     Field(description="Why the change is made; required for any change after the first save."),
 ]
+ClockTime = Annotated[
+    str,
+    StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"),
+    Field(description="Local clock time, 24-hour HH:MM or HH:MM:SS.", examples=["08:30"]),
+]
 ClinicalDate = Annotated[dt.date, AfterValidator(_in_range)]
 DoseLevel = Annotated[int, Field(ge=-9, le=99)]
 Measure = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]

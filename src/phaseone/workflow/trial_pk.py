@@ -1,0 +1,208 @@
+"""Pharmacokinetics from the trial's own records: concentrations of captured specimens at
+their actual clock times, and the doses actually given at theirs, into the NCA engine.
+
+The tables built here are the same long tables `phaseone nca` reads from CSV (subject,
+time, conc, analyte; subject, time, dose, route, duration, analyte), so a result can be
+reproduced outside the service from an export. Times are hours from 0 h on day 1 of
+course 1, each course placed on the nominal timeline of phaseone.pk.trial (a delayed
+course keeps its own day numbering).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+
+from phaseone.errors import InputError, Problem
+from phaseone.pk import read_concentrations, read_doses
+from phaseone.pk.nca import NCAResult
+from phaseone.pk.options import NCAOptions
+from phaseone.pk.proportionality import PowerModel, power_model
+from phaseone.pk.trial import (
+    PeakTrough,
+    day_start,
+    dinutuximab_peak_trough,
+    isotretinoin_steady_state,
+    lenalidomide_single_dose,
+)
+from phaseone.store import records
+from phaseone.store.models import Course, DoseAdministration, Specimen, SpecimenResult
+from phaseone.store.scope import Scope
+from phaseone.workflow.context import Trial
+from phaseone.workflow.specimens import SPECIMENS, at_clock, sampled_assessments
+
+CONC_COLUMNS = ["subject", "time", "conc", "analyte", "specimen_id", "assessment_id", "course",
+                "dose_level"]
+DOSE_COLUMNS = ["subject", "time", "dose", "route", "duration", "analyte", "method", "course",
+                "day"]
+
+
+def _hours(course: Course, moment: dt.datetime, course_days: int) -> float:
+    origin = dt.datetime.combine(course.start_date, dt.time(0, 0))
+    return day_start(course.number, 1, course_days) + (moment - origin).total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class PKTables:
+    conc: pd.DataFrame
+    doses: pd.DataFrame
+    conc_unit: str
+
+
+def pk_tables(
+    scope: Scope, trial: Trial, assessment_ids: tuple[str, ...], *, with_doses: bool = True
+) -> PKTables:
+    """Concentrations and doses of the patients the actor may see, for sampled PK
+    assessments of one agent. An oral agent's doses are those of the sampled days, one
+    row per intake: a day's recorded amount split evenly over the protocol's intakes per
+    day, the first at the recorded clock time and the others 24 / intakes hours apart."""
+    plans = {a.id: a for a in sampled_assessments(trial) if a.id in assessment_ids}
+    agents = {a.agent for a in plans.values()}
+    if len(plans) != len(assessment_ids) or len(agents) != 1 or None in agents:
+        raise InputError([Problem("assessment_id", "expected PK assessments of one agent")])
+    agent = str(agents.pop())
+    stmt = (
+        records.visible(scope, SPECIMENS)
+        .add_columns(SpecimenResult)
+        .join(SpecimenResult, SpecimenResult.specimen_id == Specimen.id)
+        .where(
+            Specimen.assessment_id.in_(assessment_ids),
+            Specimen.voided.is_(False),
+            SpecimenResult.voided.is_(False),
+            SpecimenResult.analyte == agent,
+        )
+        .order_by(Specimen.patient_id, Specimen.collected_on, Specimen.collected_time)
+    )
+    problems: list[Problem] = []
+    conc_rows, units, courses = [], set(), set()
+    for specimen, result in scope.session.execute(stmt):
+        at = at_clock(specimen.collected_on, specimen.collected_time) if specimen.collected_on \
+            else None
+        if at is None:
+            problems.append(Problem(f"specimens.{specimen.code}.collected_time",
+                                    "a PK concentration needs its collection date and time"))
+            continue
+        course = scope.session.get(Course, specimen.course_id)
+        assert course is not None
+        courses.add(course.id)
+        units.add(result.unit)
+        conc_rows.append({
+            "subject": specimen.patient.subject_code,
+            "time": _hours(course, at, trial.protocol.course.length_days),
+            "conc": result.value, "analyte": agent, "specimen_id": specimen.code,
+            "assessment_id": specimen.assessment_id,
+            "course": course.number, "dose_level": course.dose_level,
+        })
+    if len(units) > 1:
+        problems.append(Problem("unit", f"{agent} results are in several units: "
+                                f"{', '.join(sorted(str(u) for u in units))}"))
+    schedule = next((s for s in trial.protocol.course.schedule if s.agent == agent), None)
+    infusion = schedule.infusion_hours if schedule is not None else None
+    days = {d for a in plans.values() for d in a.days}
+    dose_rows = []
+    dose_stmt = select(DoseAdministration).where(
+        DoseAdministration.course_id.in_(courses), DoseAdministration.agent_id == agent,
+        DoseAdministration.voided.is_(False), DoseAdministration.given.is_(True),
+    ).order_by(DoseAdministration.id)
+    intakes = schedule.times_per_day if schedule is not None else 1
+    for dose in scope.session.scalars(dose_stmt) if with_doses else ():
+        if infusion is None and dose.course_day not in days:
+            continue  # oral PK: the doses of the sampled days
+        course = scope.session.get(Course, dose.course_id)
+        assert course is not None
+        at = at_clock(dose.administered_on, dose.administered_time)
+        if at is None:
+            problems.append(Problem(f"dose_administrations.{dose.id}.administered_time",
+                                    f"{agent} on course {course.number} day {dose.course_day} "
+                                    "needs its clock time for PK"))
+            continue
+        for k in range(1 if infusion else intakes):
+            amount = dose.given_dose if infusion or dose.given_dose is None \
+                else dose.given_dose / intakes
+            dose_rows.append({
+                "subject": dose.patient.subject_code,
+                "time": _hours(course, at, trial.protocol.course.length_days) + k * 24 / intakes,
+                "dose": amount, "route": "iv-infusion" if infusion else "extravascular",
+                "duration": infusion or 0.0, "analyte": agent,
+                "method": dose.how_taken or "", "course": course.number,
+                "day": dose.course_day,
+            })
+    if problems:
+        raise InputError(problems)
+    return PKTables(pd.DataFrame(conc_rows, columns=CONC_COLUMNS),
+                    pd.DataFrame(dose_rows, columns=DOSE_COLUMNS),
+                    units.pop() if units else "ng/mL")
+
+
+def _inputs(tables: PKTables) -> tuple[object, tuple[object, ...]]:
+    if tables.conc.empty:
+        raise InputError([Problem("specimens", "no concentrations recorded yet")])
+    conc = read_concentrations(tables.conc, analyte="analyte", conc_unit=tables.conc_unit)
+    doses = read_doses(tables.doses, analyte="analyte", method="method") \
+        if not tables.doses.empty else ()
+    return conc, doses
+
+
+@dataclass(frozen=True)
+class LenalidomidePK:
+    """Course-1 single-dose parameters, by dose level, and dose proportionality."""
+
+    tables: PKTables
+    nca: NCAResult
+    by_level: pd.DataFrame
+    proportionality: dict[str, PowerModel]
+
+
+def _geomean(values: pd.Series) -> float:
+    v = values.dropna().to_numpy(dtype=float)
+    v = v[v > 0]
+    return float(math.exp(sum(math.log(x) for x in v) / len(v))) if len(v) else math.nan
+
+
+def lenalidomide(scope: Scope, trial: Trial, options: NCAOptions | None = None) -> LenalidomidePK:
+    tables = pk_tables(scope, trial, ("pk-lenalidomide",))
+    conc, doses = _inputs(tables)
+    result = lenalidomide_single_dose(conc, doses, options)  # type: ignore[arg-type]
+    wide = result.wide().reset_index()
+    given = tables.doses.groupby("subject")["dose"].first()
+    level = tables.conc.groupby("subject")["dose_level"].first()
+    wide["dose_level"] = wide["subject"].map(level)
+    wide["dose_mg"] = wide["subject"].map(given)
+    for code in ("CMAX", "AUCLST", "AUCIFO"):
+        if code in wide:
+            wide[f"{code}_per_mg"] = wide[code] / wide["dose_mg"]
+    rows = []
+    for lv, group in wide.groupby("dose_level", sort=True):
+        row: dict[str, object] = {"dose_level": int(str(lv)), "n": len(group)}
+        for code in ("CMAX", "AUCIFO", "CMAX_per_mg", "AUCIFO_per_mg"):
+            if code in group:
+                row[f"{code}_geomean"] = _geomean(group[code])
+        rows.append(row)
+    power = {code: power_model(wide["dose_mg"].tolist(), wide[code].tolist())
+             for code in ("CMAX", "AUCIFO") if code in wide}
+    return LenalidomidePK(tables, result, pd.DataFrame(rows), power)
+
+
+def isotretinoin(scope: Scope, trial: Trial) -> NCAResult:
+    tables = pk_tables(scope, trial, ("pk-isotretinoin-ss",))
+    conc, doses = _inputs(tables)
+    return isotretinoin_steady_state(
+        conc,  # type: ignore[arg-type]
+        doses,  # type: ignore[arg-type]
+        course_days=trial.protocol.course.length_days,
+    )
+
+
+def dinutuximab(scope: Scope, trial: Trial) -> PeakTrough:
+    tables = pk_tables(scope, trial, ("pk-dinutuximab-peak", "pk-dinutuximab-trough"),
+                       with_doses=False)
+    if tables.conc.empty:
+        raise InputError([Problem("specimens", "no concentrations recorded yet")])
+    samples = tables.conc.assign(role=tables.conc["assessment_id"].str.rsplit("-", n=1).str[-1])
+    return dinutuximab_peak_trough(samples[["subject", "time", "conc", "role"]],
+                                   course_days=trial.protocol.course.length_days,
+                                   conc_unit=tables.conc_unit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -64,7 +65,7 @@ def test_coordinator_screens_registers_and_records_an_adverse_event(
     assert "Patient N1104-100 added" in flash(page)
     patient_url = page.url.split("?")[0]
 
-    record = screening_record("N1104-100", "chla", served.today, age_years=7)
+    record = screening_record("N1104-100", "chla", served.today, birth_date=dt.date(2018, 1, 15))
     page.get_by_label("Patient record").fill(json.dumps(record))
     page.get_by_role("button", name="Screen").click()
     assert "Screened: eligible (dose level 3)" in flash(page)

@@ -26,6 +26,8 @@ PASSWORD = "a long test password 1"
 BASE = "https://testserver/api/v1"
 # The service's clock starts on the day the invented screening record is eligible.
 T0 = dt.datetime(2024, 6, 3, 9, 0, tzinfo=dt.UTC)
+# The test patients' birth date (female); their screening records say the same.
+PATIENT_BORN = dt.date(2014, 3, 5)
 
 
 @dataclass
@@ -93,7 +95,7 @@ class Service:
             "subject_code": code,
             "initials": "AB",
             "medical_record_number": "MRN-77",
-            "birth_date": "2014-03-05",
+            "birth_date": PATIENT_BORN.isoformat(),
             "sex": "F",
             "consent_date": "2024-01-10",
         }
@@ -102,7 +104,8 @@ class Service:
     def screen(self, who: str, patient_id: int, code: str, site: str) -> dict[str, Any]:
         """Screen with an eligible invented record, for the level open now."""
         day = self.clock.now.date()
-        body = {"record": screening_record(code, site, day), "as_of": day.isoformat()}
+        record = screening_record(code, site, day, sex="female", birth_date=PATIENT_BORN)
+        body = {"record": record, "as_of": day.isoformat()}
         return self.ok(  # type: ignore[no-any-return]
             self.post(who, f"/patients/{patient_id}/screenings", body), 201
         )

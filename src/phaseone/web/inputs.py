@@ -53,6 +53,11 @@ class ScreeningIn(Body):
     )
 
 
+class SignerIn(Body):
+    username: ShortText = Field(description="Your own username, entered again.")
+    password: str = Field(min_length=1, max_length=1024, description="Your password.")
+
+
 class SlotRequestIn(Body):
     reference: ShortText = Field(
         description="The site's own pseudonymous label for the request (no patient data)."

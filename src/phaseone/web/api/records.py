@@ -165,7 +165,7 @@ def record_router(exposed: Exposed) -> APIRouter:
     label = spec.label
     router = APIRouter(prefix=f"/{path}", tags=[label])
     Read = read_models()[exposed.table]
-    Correction = update_model(body, spec)
+    Correction = correction_models()[exposed.table]
     PageOut = page_model(Read)
 
     def page(
@@ -308,6 +308,12 @@ EXPOSED: tuple[Exposed, ...] = (
 def read_models() -> dict[str, type[BaseModel]]:
     """The response model of each record type by store table (shared with the workflow)."""
     return {e.table: read_model(e.body, records.SPECS[e.table]) for e in EXPOSED}
+
+
+@functools.cache
+def correction_models() -> dict[str, type[BaseModel]]:
+    """The correction body of each record type by store table (shared with the pages)."""
+    return {e.table: update_model(e.body, records.SPECS[e.table]) for e in EXPOSED}
 
 
 @functools.cache

@@ -6,27 +6,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 
 from phaseone.dosing.calendar import TreatmentPlan
 from phaseone.labs import analyte as lookup_analyte
 from phaseone.safety.ctcae import ctcae_table
 from phaseone.safety.terms import terms
 from phaseone.store import records
-from phaseone.store.models import (
-    AdverseEvent,
-    ClinicalEvent,
-    DltDetermination,
-    DoseAdministration,
-    FollowUp,
-    LabResult,
-    Patient,
-    ScreeningEvaluation,
-    Signature,
-    TreatmentEnd,
-)
 from phaseone.store.scope import Scope
 from phaseone.trial import TrialState
+from phaseone.web.pages.session import PageUser, render
 from phaseone.workflow import Trial
 from phaseone.workflow.history import signatures_of
 from phaseone.workflow.treatment import grade_lab
@@ -42,7 +32,7 @@ def signature_rows(scope: Scope, entity: str, obj: Any) -> list[dict[str, Any]]:
     ]
 
 
-def checklist(evaluation: ScreeningEvaluation) -> list[dict[str, Any]]:
+def checklist(evaluation: Any) -> list[dict[str, Any]]:
     rows = []
     for c in evaluation.criteria:
         ev = c.evidence or {}
@@ -72,16 +62,17 @@ class CalendarRow:
     agents: list[str] = field(default_factory=list)
 
 
-def calendar_rows(plan: TreatmentPlan, doses: list[DoseAdministration]) -> list[CalendarRow]:
+def calendar_rows(plan: TreatmentPlan, doses: list[Any]) -> list[CalendarRow]:
     by_day: dict[int, list[str]] = {}
     for d in doses:
         if d.course_day is None:
             continue
-        text = (
-            f"{d.agent_id} {d.given_dose:g} mg given"
-            if d.given
-            else f"{d.agent_id} not given ({d.adjustment_reason})"
-        )
+        if not d.given:
+            text = f"{d.agent_id} not given ({d.adjustment_reason})"
+        elif d.given_dose is None:  # a row from before amounts were checked on entry
+            text = f"{d.agent_id} given, amount not recorded"
+        else:
+            text = f"{d.agent_id} {d.given_dose:g} mg given"
         if d.given and d.adjustment_reason:
             text += f" ({d.adjustment_reason})"
         by_day.setdefault(d.course_day, []).append(text)
@@ -102,24 +93,7 @@ def calendar_rows(plan: TreatmentPlan, doses: list[DoseAdministration]) -> list[
     return rows
 
 
-def patient_records(scope: Scope, patient: Patient) -> dict[str, Any]:
-    def rows(model: Any, order: Any) -> list[Any]:
-        stmt = select(model).where(model.patient_id == patient.id, model.voided.is_(False))
-        return list(scope.session.scalars(stmt.order_by(order)))
-
-    return {
-        "doses": rows(DoseAdministration, DoseAdministration.administered_on),
-        "labs": rows(LabResult, LabResult.collected_on),
-        "events": rows(AdverseEvent, AdverseEvent.onset_date),
-        "determinations": rows(DltDetermination, DltDetermination.id),
-        "clinical_events": rows(ClinicalEvent, ClinicalEvent.event_date),
-        "follow_ups": rows(FollowUp, FollowUp.contact_date),
-        "treatment_end": next(iter(rows(TreatmentEnd, TreatmentEnd.id)), None),
-        "screenings": rows(ScreeningEvaluation, ScreeningEvaluation.id),
-    }
-
-
-def graded_labs(trial: Trial, patient: Patient, labs: list[LabResult]) -> list[dict[str, Any]]:
+def graded_labs(trial: Trial, patient: Any, labs: list[Any]) -> list[dict[str, Any]]:
     out = []
     for lab in labs:
         age = (lab.collected_on - patient.birth_date).days / 365.25
@@ -169,7 +143,7 @@ def level_assumptions(trial: Trial) -> dict[int, str]:
     }
 
 
-def signed_by(sigs: list[Signature] | list[dict[str, Any]]) -> str:
+def signed_by(sigs: list[Any]) -> str:
     return ", ".join(str(s) for s in sigs)
 
 
@@ -180,3 +154,8 @@ def windows_view(state: TrialState, scope: Scope) -> list[dict[str, Any]]:
         own = scope.actor.sees_site(w.site)
         out.append({"w": w, "code": w.patient if own else "(another site)", "own": own})
     return out
+
+
+def not_found(request: Request, viewer: PageUser, message: str) -> HTMLResponse:
+    """A page the viewer may not open answers as if it did not exist."""
+    return render(request, "error.html", viewer, status_code=404, message=message)

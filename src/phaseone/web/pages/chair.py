@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from phaseone.store.access import DECISION_WRITERS
@@ -18,7 +18,6 @@ from phaseone.workflow import adjudication
 from phaseone.workflow.history import trial_state
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form()]
 Fields = Annotated[dict[str, Any], Depends(posted)]
 
 
@@ -64,7 +63,7 @@ def _again(request: Request, viewer: Viewer) -> Any:
 
 @router.post("/chair/determinations/{det_id}/sign")
 def chair_sign_determination(
-    request: Request, viewer: Viewer, det_id: int, csrf_token: Csrf, fields: Fields
+    request: Request, viewer: Viewer, det_id: int, fields: Fields
 ) -> Response:
     def act() -> str:
         signer = parse(SignerIn, fields)
@@ -82,7 +81,6 @@ def chair_sign_determination(
     form = f"det-sign-{det_id}"
     return submit(
         viewer,
-        csrf_token,
         act,
         ok_url="/chair",
         form=form,
@@ -93,7 +91,7 @@ def chair_sign_determination(
 
 @router.post("/chair/determinations/{det_id}/change")
 def chair_change_determination(
-    request: Request, viewer: Viewer, det_id: int, csrf_token: Csrf, fields: Fields
+    request: Request, viewer: Viewer, det_id: int, fields: Fields
 ) -> Response:
     def act() -> str:
         change = parse(correction_models()["dlt_determinations"], fields)
@@ -111,7 +109,6 @@ def chair_change_determination(
     form = f"det-change-{det_id}"
     return submit(
         viewer,
-        csrf_token,
         act,
         ok_url="/chair",
         form=form,
@@ -122,7 +119,7 @@ def chair_change_determination(
 
 @router.post("/chair/decisions/{decision_id}/confirm")
 def chair_confirm_decision(
-    request: Request, viewer: Viewer, decision_id: int, csrf_token: Csrf, fields: Fields
+    request: Request, viewer: Viewer, decision_id: int, fields: Fields
 ) -> Response:
     def act() -> str:
         signer = parse(SignerIn, fields)
@@ -140,7 +137,6 @@ def chair_confirm_decision(
     form = f"dec-confirm-{decision_id}"
     return submit(
         viewer,
-        csrf_token,
         act,
         ok_url="/escalation",
         form=form,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
@@ -28,14 +28,11 @@ from phaseone.web.pages.session import Viewer, trial_of
 from phaseone.workflow import treatment
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form()]
 Fields = Annotated[dict[str, Any], Depends(posted)]
 
 
 @router.post("/patients/{patient_id}/doses")
-def record_dose(
-    request: Request, viewer: Viewer, patient_id: int, csrf_token: Csrf, fields: Fields
-) -> Response:
+def record_dose(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
     def act() -> str:
         data = parse(DoseIn, fields)
         dose = treatment.record_dose(
@@ -56,14 +53,12 @@ def record_dose(
         )
 
     return patient_step(
-        request, viewer, patient_id, csrf_token, act, form="dose", fields=fields, anchor="calendar"
+        request, viewer, patient_id, act, form="dose", fields=fields, anchor="calendar"
     )
 
 
 @router.post("/patients/{patient_id}/labs")
-def record_lab(
-    request: Request, viewer: Viewer, patient_id: int, csrf_token: Csrf, fields: Fields
-) -> Response:
+def record_lab(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
     def act() -> str:
         data = parse(LabIn, fields)
         lab, graded = treatment.record_lab(
@@ -82,15 +77,11 @@ def record_lab(
         shown = "not graded" if g is None else f"CTCAE grade {g.grade}"
         return f"Lab saved: {lab.analyte} {lab.value:g} {lab.unit} ({shown})."
 
-    return patient_step(
-        request, viewer, patient_id, csrf_token, act, form="lab", fields=fields, anchor="labs"
-    )
+    return patient_step(request, viewer, patient_id, act, form="lab", fields=fields, anchor="labs")
 
 
 @router.post("/patients/{patient_id}/adverse-events")
-def record_ae(
-    request: Request, viewer: Viewer, patient_id: int, csrf_token: Csrf, fields: Fields
-) -> Response:
+def record_ae(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
     def act() -> str:
         data = parse(AdverseEventReport, fields)
         event = treatment.record_adverse_event(
@@ -112,7 +103,6 @@ def record_ae(
         request,
         viewer,
         patient_id,
-        csrf_token,
         act,
         form="ae",
         fields=fields,
@@ -121,9 +111,7 @@ def record_ae(
 
 
 @router.post("/patients/{patient_id}/off-treatment")
-def off_treatment(
-    request: Request, viewer: Viewer, patient_id: int, csrf_token: Csrf, fields: Fields
-) -> Response:
+def off_treatment(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
     def act() -> str:
         data = parse(OffTreatmentIn, fields)
         treatment.end_treatment(
@@ -136,14 +124,12 @@ def off_treatment(
         return "Off treatment recorded."
 
     return patient_step(
-        request, viewer, patient_id, csrf_token, act, form="off", fields=fields, anchor="status"
+        request, viewer, patient_id, act, form="off", fields=fields, anchor="status"
     )
 
 
 @router.post("/patients/{patient_id}/events")
-def patient_event(
-    request: Request, viewer: Viewer, patient_id: int, csrf_token: Csrf, fields: Fields
-) -> Response:
+def patient_event(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
     def act() -> str:
         data = parse(ClinicalEventReport, fields)
         treatment.clinical_event(
@@ -157,13 +143,13 @@ def patient_event(
         return f"Recorded: {data.kind.replace('_', ' ')}."
 
     return patient_step(
-        request, viewer, patient_id, csrf_token, act, form="event", fields=fields, anchor="status"
+        request, viewer, patient_id, act, form="event", fields=fields, anchor="status"
     )
 
 
 @router.post("/patients/{patient_id}/follow-up")
 def patient_follow_up(
-    request: Request, viewer: Viewer, patient_id: int, csrf_token: Csrf, fields: Fields
+    request: Request, viewer: Viewer, patient_id: int, fields: Fields
 ) -> Response:
     def act() -> str:
         data = parse(FollowUpReport, fields)
@@ -181,7 +167,6 @@ def patient_follow_up(
         request,
         viewer,
         patient_id,
-        csrf_token,
         act,
         form="follow-up",
         fields=fields,

@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from phaseone.errors import InputError, PhaseoneError, Problem
 from phaseone.store.errors import AuthenticationError
@@ -22,13 +23,18 @@ from phaseone.web.errors import STATUS
 from phaseone.web.pages.session import PageUser, back, check_csrf
 
 M = TypeVar("M", bound=BaseModel)
+# The largest field a form may post (a pasted screening record is a few kilobytes).
+MAX_FORM_FIELD = 1024 * 1024
 # Fields every form carries that are not data.
 NOT_DATA = frozenset({"csrf_token"})
 
 
 async def posted(request: Request) -> dict[str, Any]:
     """The posted fields as typed (an upload where text belongs is kept as a non-text)."""
-    form = await request.form()
+    try:
+        form = await request.form(max_part_size=MAX_FORM_FIELD)
+    except StarletteHTTPException:  # Starlette refuses a field over the limit
+        raise HTTPException(413, f"a form field is larger than {MAX_FORM_FIELD} bytes") from None
     return {k: v if isinstance(v, str) else object() for k, v in form.multi_items()}
 
 
@@ -96,7 +102,6 @@ def status_of(exc: PhaseoneError) -> int:
 
 def submit(
     viewer: PageUser,
-    csrf_token: str,
     action: Callable[[], str],
     *,
     ok_url: str,
@@ -109,7 +114,8 @@ def submit(
     problems (a failed re-authentication is kept: it counts toward lockout)."""
     session = viewer.scope.session
     try:
-        check_csrf(viewer, csrf_token)
+        token = fields.get("csrf_token")
+        check_csrf(viewer, token if isinstance(token, str) else "")
         message = action()
     except AuthenticationError as exc:
         session.commit()

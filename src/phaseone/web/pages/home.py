@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from phaseone.store import audit, trail
@@ -19,7 +19,6 @@ from phaseone.workflow import adjudication, notify, slots
 from phaseone.workflow.history import decision_history, trial_state
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form()]
 Fields = Annotated[dict[str, Any], Depends(posted)]
 
 
@@ -63,7 +62,7 @@ def dashboard(request: Request, viewer: Viewer) -> HTMLResponse:
 
 
 @router.post("/slots")
-def request_slot(request: Request, viewer: Viewer, csrf_token: Csrf, fields: Fields) -> Response:
+def request_slot(request: Request, viewer: Viewer, fields: Fields) -> Response:
     def act() -> str:
         data = parse(SlotRequestIn, fields)
         row, plan = slots.request_slot(
@@ -76,7 +75,6 @@ def request_slot(request: Request, viewer: Viewer, csrf_token: Csrf, fields: Fie
 
     return submit(
         viewer,
-        csrf_token,
         act,
         ok_url="/",
         form="slot",
@@ -86,9 +84,7 @@ def request_slot(request: Request, viewer: Viewer, csrf_token: Csrf, fields: Fie
 
 
 @router.post("/slots/{request_id}/release")
-def release_slot(
-    request: Request, viewer: Viewer, request_id: int, csrf_token: Csrf, fields: Fields
-) -> Response:
+def release_slot(request: Request, viewer: Viewer, request_id: int, fields: Fields) -> Response:
     def act() -> str:
         data = parse(ReleaseIn, fields)
         slots.release_slot(viewer.scope, trial_of(request), request_id, data.reason, now(request))
@@ -96,7 +92,6 @@ def release_slot(
 
     return submit(
         viewer,
-        csrf_token,
         act,
         ok_url="/",
         form=f"release-{request_id}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from phaseone.errors import InputError, NotFoundError, Problem
@@ -23,7 +23,6 @@ from phaseone.workflow import chart, registration, screening, treatment
 from phaseone.workflow.history import trial_state
 
 router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form()]
 Fields = Annotated[dict[str, Any], Depends(posted)]
 ATTRIBUTIONS = ("unrelated", "unlikely", "possible", "probable", "definite")
 
@@ -55,7 +54,7 @@ def patients(request: Request, viewer: Viewer) -> HTMLResponse:
 
 
 @router.post("/patients")
-def add_patient(request: Request, viewer: Viewer, csrf_token: Csrf, fields: Fields) -> Response:
+def add_patient(request: Request, viewer: Viewer, fields: Fields) -> Response:
     created: dict[str, int] = {}
     actor = viewer.scope.actor
 
@@ -76,7 +75,6 @@ def add_patient(request: Request, viewer: Viewer, csrf_token: Csrf, fields: Fiel
 
     response = submit(
         viewer,
-        csrf_token,
         act,
         ok_url="/patients",
         form="patient",
@@ -162,7 +160,6 @@ def patient_step(
     request: Request,
     viewer: Viewer,
     patient_id: int,
-    csrf_token: str,
     act: Any,
     *,
     form: str,
@@ -173,7 +170,6 @@ def patient_step(
     the chart again with the refused form filled in as typed."""
     response = submit(
         viewer,
-        csrf_token,
         act,
         ok_url=f"/patients/{patient_id}",
         form=form,
@@ -200,9 +196,7 @@ def _record_json(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/patients/{patient_id}/screen")
-def screen_patient(
-    request: Request, viewer: Viewer, patient_id: int, csrf_token: Csrf, fields: Fields
-) -> Response:
+def screen_patient(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
     def act() -> str:
         data = parse(ScreeningIn, fields, record=_record_json(fields))
         _, result = screening.screen(
@@ -214,7 +208,6 @@ def screen_patient(
         request,
         viewer,
         patient_id,
-        csrf_token,
         act,
         form="screen",
         fields=fields,
@@ -228,7 +221,6 @@ def sign_screening(
     viewer: Viewer,
     patient_id: int,
     evaluation_id: int,
-    csrf_token: Csrf,
     fields: Fields,
 ) -> Response:
     def act() -> str:
@@ -242,7 +234,6 @@ def sign_screening(
         request,
         viewer,
         patient_id,
-        csrf_token,
         act,
         form="sign-eligibility",
         fields=fields,
@@ -251,9 +242,7 @@ def sign_screening(
 
 
 @router.post("/patients/{patient_id}/register")
-def register_patient(
-    request: Request, viewer: Viewer, patient_id: int, csrf_token: Csrf, fields: Fields
-) -> Response:
+def register_patient(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
     def act() -> str:
         data = parse(RegistrationRequest, fields)
         reg, _, plan = registration.register(
@@ -275,7 +264,6 @@ def register_patient(
         request,
         viewer,
         patient_id,
-        csrf_token,
         act,
         form="register",
         fields=fields,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from phaseone.dosing.rules import agent_rule, start_conditions
+from phaseone.editchecks import check_problems
 from phaseone.eligibility import check_rules as check_eligibility_rules
 from phaseone.errors import InputError, Problem
 from phaseone.protocol.model import Protocol
@@ -27,7 +28,18 @@ def _safety(protocol: Protocol) -> None:
     compile_rules(protocol.dlt, protocol.response.ctcae_version)
 
 
-CHECKS: tuple[Callable[[Protocol], None], ...] = (check_eligibility_rules, _dosing, _safety)
+def _edit_checks(protocol: Protocol) -> None:
+    found = check_problems(protocol.edit_checks)
+    if found:
+        raise InputError([Problem(f"edit_checks[{i}].{field}", msg) for i, field, msg in found])
+
+
+CHECKS: tuple[Callable[[Protocol], None], ...] = (
+    check_eligibility_rules,
+    _dosing,
+    _safety,
+    _edit_checks,
+)
 
 
 def engine_problems(protocol: Protocol) -> list[Problem]:

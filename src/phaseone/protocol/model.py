@@ -318,6 +318,16 @@ class Response(Sourced):
     ctcae_version: Literal["4.03", "5.0"]
 
 
+class EditCheck(Sourced):
+    """A data-quality rule applied when a record is entered or corrected (in the manner of
+    REDCap's data-quality rules); `kind` and `params` are read by phaseone.editchecks."""
+
+    id: Slug
+    kind: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    message: str = Field(min_length=1)
+
+
 class Protocol(Frozen):
     """One trial, as data. Build it with phaseone.protocol.load_protocol()."""
 
@@ -337,6 +347,7 @@ class Protocol(Frozen):
     design: DesignSpec
     dosing: Dosing
     response: Response
+    edit_checks: tuple[EditCheck, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:

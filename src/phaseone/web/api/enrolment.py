@@ -243,6 +243,8 @@ def record_dose(
         given_mg=data.given_mg,
         reason=data.reason,
         how_taken=data.how_taken,
+        today=now(request).date(),
+        override=data.override,
     )
     return present(scope, "dose_administrations", dose)
 
@@ -272,6 +274,7 @@ def record_lab(scope: Caller, request: Request, patient_id: PatientId, data: Lab
         course=data.course,
         lln=data.lower_normal,
         uln=data.upper_normal,
+        today=now(request).date(),
     )
     return {"lab": present(scope, "lab_results", lab), "grading": graded.as_dict()}
 
@@ -297,6 +300,7 @@ def record_adverse_event(
         resolved=data.resolved,
         serious=data.serious,
         course=data.course,
+        today=now(request).date(),
     )
     return present(scope, "adverse_events", event)
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
 from phaseone.errors import NotFoundError
 from phaseone.store import records
+from phaseone.web.api.records import VoidIn, correction_models
 from phaseone.web.api.types import ClinicalDate, LabValue
 from phaseone.web.auth import now
 from phaseone.web.inputs import (
@@ -25,7 +26,7 @@ from phaseone.web.inputs import (
 from phaseone.web.pages.forms import parse, posted
 from phaseone.web.pages.patients import patient_step
 from phaseone.web.pages.session import Viewer, trial_of
-from phaseone.workflow import treatment
+from phaseone.workflow import corrections, treatment
 
 router = APIRouter(include_in_schema=False)
 Fields = Annotated[dict[str, Any], Depends(posted)]
@@ -46,6 +47,8 @@ def record_dose(request: Request, viewer: Viewer, patient_id: int, fields: Field
             given_mg=data.given_mg,
             reason=data.reason,
             how_taken=data.how_taken,
+            today=now(request).date(),
+            override=data.override,
         )
         return (
             f"Day {data.day}: {data.agent_id} planned {dose.planned_dose:g} mg, "
@@ -72,6 +75,7 @@ def record_lab(request: Request, viewer: Viewer, patient_id: int, fields: Fields
             course=data.course,
             lln=data.lower_normal,
             uln=data.upper_normal,
+            today=now(request).date(),
         )
         g = graded.grade
         shown = "not graded" if g is None else f"CTCAE grade {g.grade}"
@@ -96,6 +100,7 @@ def record_ae(request: Request, viewer: Viewer, patient_id: int, fields: Fields)
             resolved=data.resolved,
             serious=data.serious,
             course=data.course,
+            today=now(request).date(),
         )
         return f"Adverse event saved: {event.meddra_term} grade {event.grade}."
 
@@ -203,3 +208,74 @@ def grade_preview(
         trial, analyte, number, unit, age=treatment.age_years(row, day), sex=row.sex
     )
     return JSONResponse(graded.as_dict())
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+# The record types a chart corrects, by the name in the page's address.
+CORRECTED = {
+    "labs": "lab_results",
+    "adverse-events": "adverse_events",
+    "doses": "dose_administrations",
+}
+ANCHORS = {"labs": "labs", "adverse-events": "adverse-events", "doses": "calendar"}
+
+
+@router.post("/patients/{patient_id}/{kind}/{record_id}/correct")
+def correct_record(
+    request: Request, viewer: Viewer, patient_id: int, kind: str, record_id: int, fields: Fields
+) -> Response:
+    """Change fields of a lab, adverse event or dose, with the reason (audited old -> new)."""
+    table = CORRECTED.get(kind)
+    if table is None:
+        raise HTTPException(404, "no such record type")
+
+    def act() -> str:
+        data = parse(correction_models()[table], fields)
+        given = data.model_fields_set - {"reason", "override"}
+        corrections.correct(
+            viewer.scope,
+            trial_of(request),
+            table,
+            record_id,
+            data.model_dump(include=given),
+            data.reason,  # type: ignore[attr-defined]
+            today=now(request).date(),
+            override=data.override,  # type: ignore[attr-defined]
+        )
+        return f"Corrected (audited with the reason): {kind.replace('-', ' ')} {record_id}."
+
+    return patient_step(
+        request,
+        viewer,
+        patient_id,
+        act,
+        form=f"correct-{kind}-{record_id}",
+        fields=fields,
+        anchor=ANCHORS[kind],
+    )
+
+
+@router.post("/patients/{patient_id}/{kind}/{record_id}/void")
+def void_record(
+    request: Request, viewer: Viewer, patient_id: int, kind: str, record_id: int, fields: Fields
+) -> Response:
+    """Withdraw a lab, adverse event or dose, with the reason (the row stays, marked void)."""
+    table = CORRECTED.get(kind)
+    if table is None:
+        raise HTTPException(404, "no such record type")
+
+    def act() -> str:
+        data = parse(VoidIn, fields)
+        corrections.void(viewer.scope, table, record_id, data.reason)
+        return f"Voided (audited with the reason): {kind.replace('-', ' ')} {record_id}."
+
+    return patient_step(
+        request,
+        viewer,
+        patient_id,
+        act,
+        form=f"void-{kind}-{record_id}",
+        fields=fields,
+        anchor=ANCHORS[kind],
+    )

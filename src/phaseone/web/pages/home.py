@@ -120,9 +120,12 @@ def audit_view(
     viewer: Viewer,
     entity: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> HTMLResponse:
     scope = viewer.scope
-    flt = trail.AuditFilter(entity=entity or None, action=action or None)
+    flt = trail.AuditFilter(
+        entity=entity or None, action=action or None, entity_id=entity_id or None
+    )
     try:
         entries, total = trail.latest(scope, flt, limit=100)
     except PermissionDenied:
@@ -138,5 +141,6 @@ def audit_view(
         check=audit.verify(scope.session),
         entity=entity or "",
         action=action or "",
+        entity_id=entity_id or "",
         can_read=viewer.may(AUDIT_READERS),
     )

@@ -177,6 +177,35 @@ FORMS: tuple[WriteForm, ...] = (
         bad=(*_dates("ended_on"), *_texts("reason"), *_texts("detail")),
     ),
     WriteForm(
+        "lab correction",
+        page_path=lambda ids: (
+            f"/patients/{ids['a']['patients']}/labs/{ids['a']['lab-results']}/correct"
+        ),
+        api_path=lambda ids: f"/lab-results/{ids['a']['lab-results']}",
+        valid=lambda ids: {"value": 0.5, "reason": "transcription error"},
+        bad=(*_numbers("value"), *_dates("collected_on"), *_texts("reason"), *_texts("unit")),
+        api_method="patch",
+    ),
+    WriteForm(
+        "dose correction",
+        page_path=lambda ids: (
+            f"/patients/{ids['a']['patients']}/doses/{ids['a']['dose-administrations']}/correct"
+        ),
+        api_path=lambda ids: f"/dose-administrations/{ids['a']['dose-administrations']}",
+        valid=lambda ids: {"given_dose": 10.0, "reason": "transcription error"},
+        bad=(*_numbers("given_dose"), ("given", "maybe"), *_texts("override")),
+        api_method="patch",
+    ),
+    WriteForm(
+        "adverse event void",
+        page_path=lambda ids: (
+            f"/patients/{ids['a']['patients']}/adverse-events/{ids['a']['adverse-events']}/void"
+        ),
+        api_path=lambda ids: f"/adverse-events/{ids['a']['adverse-events']}/void",
+        valid=lambda ids: {"reason": "entered twice"},
+        bad=(*_texts("reason"), ("reason", TWENTY_MB)),
+    ),
+    WriteForm(
         "slot request",
         page_path=lambda ids: "/slots",
         api_path=lambda ids: "/slot-requests",

@@ -64,3 +64,20 @@ def test_a_refused_page_form_comes_back_as_typed(
     assert refused_fields(page.text) == {"value", "collected_on"}
     assert 'name="value" inputmode="decimal" value="1e308"' in page.text
     assert 'value="0001-01-01"' in page.text
+
+
+def test_the_known_crashes_stay_fixed(
+    service: Service, journey: dict[str, dict[str, int]], pages: Pages
+) -> None:
+    """A NaN dose made the chart answer 500 for good; a year-1 lab date made the
+    statistician's lab list answer 500 (date shifting overflowed). Both are refused at the
+    door now, and the chart and the list answer."""
+    patient = journey["a"]["patients"]
+    dose = {"day": "5", "agent_id": "lenalidomide", "given_mg": "nan"}
+    assert pages.post("coord_a", f"/patients/{patient}/doses", dose).status_code == 422
+    lab = {"analyte": "anc", "value": "900", "unit": "/uL", "collected_on": "0001-01-01"}
+    assert pages.post("coord_a", f"/patients/{patient}/labs", lab).status_code == 422
+    for who in ("coord_a", "inv_a", "chair", "monitor"):
+        assert pages.get(who, f"/patients/{patient}").status_code == 200, who
+    assert service.get("stat", "/lab-results").status_code == 200
+    assert pages.get("stat", f"/patients/{patient}").status_code == 404

@@ -20,6 +20,7 @@ ACTIONS: tuple[Action, ...] = ("refuse", "reason")
 
 # The clinical dates of each record type (store columns), for date_not_future.
 DATE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "patients": ("birth_date", "consent_date"),
     "lab_results": ("collected_on",),
     "dose_administrations": ("administered_on",),
     "adverse_events": ("onset_date", "resolved_date"),

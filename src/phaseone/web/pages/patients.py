@@ -19,7 +19,7 @@ from phaseone.web.inputs import RegistrationRequest, ScreeningIn, SignerIn
 from phaseone.web.pages import present
 from phaseone.web.pages.forms import NOTHING_FAILED, Failed, parse, posted, submit
 from phaseone.web.pages.session import Viewer, render, trial_of
-from phaseone.workflow import chart, registration, screening, treatment
+from phaseone.workflow import chart, corrections, registration, screening, treatment
 from phaseone.workflow.history import trial_state
 
 router = APIRouter(include_in_schema=False)
@@ -61,14 +61,13 @@ def add_patient(request: Request, viewer: Viewer, fields: Fields) -> Response:
     def act() -> str:
         own = {"site_id": actor.site_id} if actor.site_scoped else {}
         data = parse(PatientIn, fields, **own)
-        patient = screening.add_patient(
+        # The record API's POST /patients: the same service, so the same checks.
+        patient = corrections.create(
             viewer.scope,
-            site_id=data.site_id,
-            subject_code=data.subject_code,
-            birth_date=data.birth_date,
-            sex=data.sex,
-            consent_date=data.consent_date,
-            initials=data.initials,
+            trial_of(request),
+            "patients",
+            data.model_dump(),
+            today=now(request).date(),
         )
         created["id"] = patient.id
         return f"Patient {patient.subject_code} added."

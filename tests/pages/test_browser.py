@@ -180,3 +180,33 @@ def test_assumed_dose_levels_are_marked_on_the_dashboard(page: Any, served: Serv
     note = page.locator("section[aria-labelledby=levels-h] p.footnote").inner_text()
     assert "not stated in the public registry record" in note
     assert "illustrative only" in note  # the protocol file's own note on the amounts
+
+
+def test_a_lab_is_corrected_with_a_reason_and_the_chair_finds_it_in_the_audit(
+    page: Any, served: Served
+) -> None:
+    login(page, served, "coord.chla")
+    page.goto(f"{served.url}/patients/1")  # the first demo patient (CHLA) has labs
+    fix = page.locator("#labs details.fix").first
+    fix.locator("summary").click()
+    history = fix.get_by_role("link", name="History of this record").get_attribute("href")
+    value = fix.get_by_label("Value", exact=True)
+    value.fill("abc")  # refused, and shown again as typed
+    fix.get_by_label("Reason for the correction").fill("re-read from the lab report")
+    fix.get_by_role("button", name="Save correction").click()
+    assert "value" in page.locator("div.flash.error").first.inner_text()
+    fix = page.locator("#labs details.fix[open]").first
+    assert fix.get_by_label("Value", exact=True).input_value() == "abc"
+    assert fix.get_by_label("Reason for the correction").input_value() == (
+        "re-read from the lab report"
+    )
+    fix.get_by_label("Value", exact=True).fill("2100")
+    fix.get_by_role("button", name="Save correction").click()
+    assert "Corrected (audited with the reason)" in flash(page)
+    every_field_labelled(page)
+    logout(page)
+
+    login(page, served, "chair")
+    page.goto(f"{served.url}{history}")
+    trail = page.locator("table.audit").inner_text()
+    assert "re-read from the lab report" in trail and "2100" in trail

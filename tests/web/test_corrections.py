@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from phaseone.demo.records import screening_record
 from tests.web.page_client import Pages, refused_fields
-from tests.web.service_fixtures import T0, Service
+from tests.web.service_fixtures import PATIENT_BORN, T0, Service
 
 Journey = dict[str, dict[str, int]]
 
@@ -122,3 +123,33 @@ def test_another_site_cannot_correct_a_record_from_the_pages(
     other = pages.post("coord_b", f"/patients/{patient}/labs/{lab_id}/correct", fields)
     assert other.status_code == 404
     assert service.audit_count() == before
+
+
+def test_rescreening_shows_which_verdicts_moved(service: Service, pages: Pages) -> None:
+    """Screened at 40 (ineligible on age), then with the birth date corrected to the
+    child's and screened again: the chart names the criteria whose verdict moved."""
+    day = service.clock.now.date()
+    record = screening_record("CHLA-020", "chla", day, age_years=40, sex="female")
+    body = {
+        "site_id": "chla",
+        "subject_code": "CHLA-020",
+        "birth_date": record["birth_date"],
+        "sex": "F",
+    }
+    patient = service.ok(service.post("coord_a", "/patients", body), 201)["id"]
+    first = {"record": record, "as_of": day.isoformat()}
+    assert (
+        service.ok(service.post("coord_a", f"/patients/{patient}/screenings", first), 201)[
+            "overall"
+        ]
+        == "ineligible"
+    )
+    fixed = {"birth_date": PATIENT_BORN.isoformat(), "reason": "birth year mistyped"}
+    service.ok(service.patch("coord_a", f"/patients/{patient}", fixed))
+    for name in ("birth_date", "sex", "site"):
+        del record[name]
+    again = service.post("coord_a", f"/patients/{patient}/screenings", first)
+    assert service.ok(again, 201)["overall"] == "eligible"
+    chart = pages.get("coord_a", f"/patients/{patient}").text
+    assert "overall ineligible → eligible" in chart
+    assert "not met → met" in chart

@@ -122,6 +122,11 @@ def show_patient(
         site_name=data.site_name,
         evaluation=evaluation,
         checklist=present.checklist(evaluation) if evaluation else [],
+        changes=(
+            present.screening_changes(data.screenings[-2], evaluation)
+            if len(data.screenings) > 1 and evaluation is not None
+            else None
+        ),
         screening_signatures=(
             present.signature_rows(scope, "screening_evaluations", evaluation) if evaluation else []
         ),

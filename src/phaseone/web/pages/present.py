@@ -159,3 +159,34 @@ def windows_view(state: TrialState, scope: Scope) -> list[dict[str, Any]]:
 def not_found(request: Request, viewer: PageUser, message: str) -> HTMLResponse:
     """A page the viewer may not open answers as if it did not exist."""
     return render(request, "error.html", viewer, status_code=404, message=message)
+
+
+def screening_changes(previous: Any, current: Any) -> dict[str, Any]:
+    """What moved between two screenings of a patient: the overall verdict, and each
+    criterion whose result or evidence changed (new and dropped criteria included)."""
+    before = {c.criterion_id: c for c in previous.criteria}
+    after = {c.criterion_id: c for c in current.criteria}
+    moved = []
+    for cid in list(after) + [c for c in before if c not in after]:
+        old, new = before.get(cid), after.get(cid)
+        old_result = old.result if old is not None else "not evaluated"
+        new_result = new.result if new is not None else "not evaluated"
+        old_values = (old.evidence or {}).get("values") if old is not None else None
+        new_values = (new.evidence or {}).get("values") if new is not None else None
+        if old_result != new_result or old_values != new_values:
+            either = new if new is not None else old
+            text = (getattr(either, "evidence", None) or {}).get("text", "")
+            moved.append(
+                {
+                    "id": cid,
+                    "text": text,
+                    "old": RESULT_LABELS.get(old_result, old_result),
+                    "new": RESULT_LABELS.get(new_result, new_result),
+                    "verdict_moved": old_result != new_result,
+                }
+            )
+    return {
+        "since": previous.evaluated_on,
+        "overall": (previous.overall, current.overall),
+        "criteria": moved,
+    }

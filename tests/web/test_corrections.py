@@ -153,3 +153,15 @@ def test_rescreening_shows_which_verdicts_moved(service: Service, pages: Pages) 
     chart = pages.get("coord_a", f"/patients/{patient}").text
     assert "overall ineligible → eligible" in chart
     assert "not met → met" in chart
+
+
+def test_off_treatment_dated_after_today_is_refused_by_api_and_page(
+    service: Service, journey: Journey, pages: Pages
+) -> None:
+    patient = journey["a"]["patients"]
+    later = (service.clock.now.date() + dt.timedelta(days=3)).isoformat()
+    body = {"ended_on": later, "reason": "physician_decision"}
+    api = service.post("coord_a", f"/patients/{patient}/off-treatment", body)
+    assert api.status_code == 422 and _paths(api) == {"ended_on"}
+    page = pages.post("coord_a", f"/patients/{patient}/off-treatment", body)
+    assert page.status_code == 422 and refused_fields(page.text) == {"ended_on"}

@@ -310,17 +310,24 @@ def record_adverse_event(
 
 
 def end_treatment(
-    scope: Scope, *, patient_id: int, ended_on: dt.date, reason: str, detail: str | None = None
+    scope: Scope,
+    *,
+    patient_id: int,
+    ended_on: dt.date,
+    reason: str,
+    detail: str | None = None,
+    trial: Trial | None = None,
+    today: dt.date | None = None,
 ) -> TreatmentEnd:
-    """The patient comes off protocol treatment (follow-up goes on until off study)."""
+    """The patient comes off protocol treatment (follow-up goes on until off study); with
+    `trial` and `today`, the protocol's edit checks apply (no date after today)."""
     _registered(scope, patient_id)
     if reason not in OFF_TREATMENT_REASONS:
         raise InputError([Problem("reason", f"expected one of {', '.join(OFF_TREATMENT_REASONS)}")])
-    end: TreatmentEnd = records.create(
-        scope,
-        TREATMENT_END,
-        {"patient_id": patient_id, "ended_on": ended_on, "reason": reason, "detail": detail},
-    )
+    values = {"patient_id": patient_id, "ended_on": ended_on, "reason": reason, "detail": detail}
+    if trial is not None:
+        edits.apply(scope, trial, "treatment_ends", values, today=today)
+    end: TreatmentEnd = records.create(scope, TREATMENT_END, values)
     return end
 
 

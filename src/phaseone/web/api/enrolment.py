@@ -321,13 +321,17 @@ class OffTreatmentOut(BaseModel):
     response_model=OffTreatmentOut,
     summary="Take a registered patient off protocol treatment, with the reason",
 )
-def off_treatment(scope: Caller, patient_id: PatientId, data: OffTreatmentIn) -> dict[str, Any]:
+def off_treatment(
+    scope: Caller, request: Request, patient_id: PatientId, data: OffTreatmentIn
+) -> dict[str, Any]:
     end = treatment.end_treatment(
         scope,
         patient_id=patient_id,
         ended_on=data.ended_on,
         reason=data.reason,
         detail=data.detail,
+        trial=trial_of(request),
+        today=now(request).date(),
     )
     shown = records.present(end, scope.actor)
     return {name: shown[name] for name in OffTreatmentOut.model_fields}

@@ -125,6 +125,8 @@ def off_treatment(request: Request, viewer: Viewer, patient_id: int, fields: Fie
             ended_on=data.ended_on,
             reason=data.reason,
             detail=data.detail,
+            trial=trial_of(request),
+            today=now(request).date(),
         )
         return "Off treatment recorded."
 

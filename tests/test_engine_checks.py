@@ -32,6 +32,13 @@ def _line_of(text: str, token: str) -> int:
         ("rule: grade_for_days", "rule: grade_for_dayz", "dlt.rules[0].rule", "grade_for_dayz"),
         # dosing: a course start requirement with an unknown rule
         ("rule: lab_min", "rule: lab_minimum", "course.start_requirements[0]", "lab_minimum"),
+        # response: an assumed parameter of the rule set set to a value it does not allow
+        (
+            "params: {}",
+            "params: {marrow_new_involvement_pd: '=5'}",
+            "response.params.marrow_new_involvement_pd",
+            "'>=5', '>5'",
+        ),
     ],
 )
 def test_bad_rule_is_reported_at_its_line(

@@ -15,6 +15,7 @@ from phaseone.editchecks import check_problems
 from phaseone.eligibility import check_rules as check_eligibility_rules
 from phaseone.errors import InputError, Problem
 from phaseone.protocol.model import Protocol
+from phaseone.response.criteria import criteria_for
 from phaseone.safety.dlt import compile_rules
 
 
@@ -28,6 +29,10 @@ def _safety(protocol: Protocol) -> None:
     compile_rules(protocol.dlt, protocol.response.ctcae_version)
 
 
+def _response(protocol: Protocol) -> None:
+    criteria_for(protocol.response.criteria, protocol.response.params)
+
+
 def _edit_checks(protocol: Protocol) -> None:
     found = check_problems(protocol.edit_checks)
     if found:
@@ -38,6 +43,7 @@ CHECKS: tuple[Callable[[Protocol], None], ...] = (
     check_eligibility_rules,
     _dosing,
     _safety,
+    _response,
     _edit_checks,
 )
 

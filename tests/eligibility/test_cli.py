@@ -123,3 +123,46 @@ def test_schema_patient() -> None:
     schema = json.loads(out.stdout)
     assert schema["title"] == "PatientRecord"
     assert "labs" in schema["properties"]
+
+
+def test_bulk_in_worker_processes_writes_the_same_rows(tmp_path: Path) -> None:
+    source = EXAMPLES / "all.jsonl"
+    outputs = []
+    for workers in ("1", "2"):
+        target = tmp_path / f"out-{workers}.jsonl"
+        out = run(
+            "screen", str(source), "--as-of", "2024-06-03", "--workers", workers, "-o", str(target)
+        )
+        assert out.returncode == 0, out.stderr
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 26
+
+
+def test_unreachable_scheduler_is_a_clean_error() -> None:
+    out = run(
+        "screen",
+        str(EXAMPLES / "all.jsonl"),
+        "--as-of",
+        "2024-06-03",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+    )
+    assert out.returncode == 2
+    assert "--scheduler: no Dask scheduler reached at 'tcp://127.0.0.1:9'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_workers_and_scheduler_together_are_refused() -> None:
+    out = run(
+        "screen",
+        str(EXAMPLES / "all.jsonl"),
+        "--as-of",
+        "2024-06-03",
+        "--workers",
+        "2",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+    )
+    assert out.returncode == 2
+    assert "--workers: give --workers or --scheduler, not both" in out.stderr

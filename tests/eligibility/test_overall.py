@@ -8,7 +8,7 @@ import json
 import pytest
 
 from phaseone.eligibility import Screener, evaluate, parse_record
-from phaseone.eligibility.verdict import combine
+from phaseone.eligibility.verdict import BIT, COMBINED, combine
 from phaseone.protocol import resolve_protocol
 
 from .conftest import AS_OF, base, screen
@@ -36,6 +36,9 @@ def test_three_valued_groups(parts: tuple[str, str], all_of: str, any_of: str) -
     for order in itertools.permutations(parts):
         assert combine("all_of", order) == all_of  # type: ignore[arg-type]
         assert combine("any_of", order) == any_of  # type: ignore[arg-type]
+    # The engine's group step: one lookup on the OR of the children's status bits.
+    mask = BIT[parts[0]] | BIT[parts[1]]  # type: ignore[index]
+    assert (COMBINED["all_of"][mask], COMBINED["any_of"][mask]) == (all_of, any_of)
 
 
 def test_eligible(screener: Screener) -> None:

@@ -308,4 +308,4 @@ def test_dates_outside_the_calendar_range_are_errors(change: Any, path: str, mes
 @pytest.mark.parametrize("as_of", [dt.date(1, 1, 10), dt.date(9999, 12, 31)])
 def test_entry_date_outside_the_range_is_an_error(screener: Screener, as_of: dt.date) -> None:
     with pytest.raises(InputError, match=r"as_of: .* is outside 1900-01-01 to 2199-12-31"):
-        screener.evaluate(parse_record(base()), as_of, 2, brief=True)
+        screener.evaluate(parse_record(base()), as_of, 2)

@@ -163,6 +163,15 @@ def print_summary(protocol: Protocol) -> None:
         f"[bold]Response[/]: {protocol.response.criteria}; CTCAE v{protocol.response.ctcae_version}"
         + (" " + ASSUMED if protocol.response.provenance.is_assumed else "")
     )
+    if protocol.survival is not None:
+        ends = "; ".join(
+            f"{e.id} from {e.origin.replace('_', ' ')} to {', '.join(e.events)}"
+            for e in protocol.survival.endpoints
+        )
+        console.print(
+            f"[bold]Survival[/]: {ends}; {protocol.survival.se_method} SE"
+            + (" " + ASSUMED if protocol.survival.provenance.is_assumed else "")
+        )
 
     table = Table(title=f"Assumed values ({len(assumed)})")
     table.add_column("where", overflow="fold")

@@ -8,17 +8,14 @@ malformed record becomes an error row naming its line and field, and the run goe
 from __future__ import annotations
 
 import datetime as dt
-import gc
-import json
+import importlib
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
 import typer
 from rich import box
 from rich.markup import escape
@@ -27,19 +24,15 @@ from rich.table import Table
 
 from phaseone.cli.output import Format, console, err_console, print_json
 from phaseone.eligibility import EligibilityResult, Screener, parse_record, record_schema
+from phaseone.eligibility.bulk import Detail, Submitter, screen_stream, usable_cores, worker_pool
 from phaseone.eligibility.engine import check_entry_date
-from phaseone.eligibility.result import ROW_FORMAT, CriterionResult
-from phaseone.errors import InputError, PhaseoneError, Problem
+from phaseone.eligibility.result import CriterionResult
+from phaseone.errors import InputError, Problem
 from phaseone.protocol import resolve_protocol
 
 schema_app = typer.Typer(help="JSON Schemas of phaseone's input files.", no_args_is_help=True)
 
 _BULK_SUFFIXES = (".jsonl", ".ndjson")
-
-
-class Detail(StrEnum):
-    summary = "summary"
-    full = "full"
 
 
 @schema_app.command("patient")
@@ -88,6 +81,18 @@ def screen(
         help="Bulk runs: 'summary' rows (verdicts, plus reasons and evidence for criteria "
         "not passed) or 'full' results (every criterion with its evidence).",
     ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Bulk runs: worker processes (default: one per core for files over 4 MB, else none).",
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Bulk runs: screen on a Dask cluster, given its scheduler address "
+        "(tcp://host:8786); needs the dask extra.",
+    ),
 ) -> None:
     """Screen patient records against a protocol's eligibility criteria.
 
@@ -99,7 +104,7 @@ def screen(
     entry = _parse_date(as_of)
     screener = Screener(resolve_protocol(protocol))
     if file.suffix.lower() in _BULK_SUFFIXES:
-        _bulk(screener, file, entry, dose_level, output, detail)
+        _bulk(screener, file, entry, dose_level, output, detail, workers, scheduler)
         return
     try:
         text = file.read_bytes()
@@ -214,6 +219,8 @@ def _bulk(
     dose_level: int | None,
     output: Path | None,
     detail: Detail,
+    workers: int | None,
+    scheduler: str | None,
 ) -> None:
     # Validate the dose level once, before any row is written.
     if dose_level is not None and dose_level not in screener.levels:
@@ -227,6 +234,56 @@ def _bulk(
             ]
         )
     total = file.stat().st_size
+    with _executor(total, workers, scheduler) as executor:
+        counts, failures = _stream(
+            screener, file, total, as_of, dose_level, output, detail, executor
+        )
+    _print_summary(counts, failures)
+
+
+# Below this size a run is over before worker processes would have started.
+_WORKERS_FROM_BYTES = 4_000_000
+
+
+@contextmanager
+def _executor(total: int, workers: int | None, scheduler: str | None) -> Iterator[Submitter | None]:
+    if scheduler is not None:
+        if workers is not None:
+            raise InputError([Problem("--workers", "give --workers or --scheduler, not both")])
+        try:
+            distributed: Any = importlib.import_module("distributed")
+        except ImportError:
+            raise InputError(
+                [Problem("--scheduler", "Dask is not installed; pip install 'phaseone[dask]'")]
+            ) from None
+        try:
+            client = distributed.Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise InputError(
+                [Problem("--scheduler", f"no Dask scheduler reached at {scheduler!r}: {exc}")]
+            ) from None
+        with client:
+            yield client
+        return
+    if workers is None:
+        workers = usable_cores() if total >= _WORKERS_FROM_BYTES else 1
+    if workers == 1:
+        yield None
+        return
+    with worker_pool(workers) as pool:
+        yield pool
+
+
+def _stream(
+    screener: Screener,
+    file: Path,
+    total: int,
+    as_of: dt.date,
+    dose_level: int | None,
+    output: Path | None,
+    detail: Detail,
+    executor: Submitter | None,
+) -> tuple[Counter[str], Counter[str]]:
     progress = Progress(
         TextColumn("screening"),
         BarColumn(),
@@ -243,97 +300,10 @@ def _bulk(
             progress.update(task, completed=done_bytes, records=records)
 
         counts, failures = screen_stream(
-            screener, source, sink, as_of, dose_level, detail, on_progress=advance
+            screener, source, sink, as_of, dose_level, detail, advance, executor=executor
         )
         progress.update(task, completed=total, records=sum(counts.values()))
-    _print_summary(counts, failures)
-
-
-def screen_stream(
-    screener: Screener,
-    source: IO[bytes],
-    sink: IO[bytes],
-    as_of: dt.date,
-    dose_level: int | None,
-    detail: Detail,
-    on_progress: Callable[[int, int], None] | None = None,
-    every: int = 2000,
-) -> tuple[Counter[str], Counter[str]]:
-    """Screen JSONL records line by line, writing one JSONL row each; constant memory.
-
-    Returns the count of each verdict and of each failed criterion. Records hold no
-    reference cycles, so the cyclic garbage collector is paused while streaming (and run
-    every `every` records): it would otherwise rescan the whole heap many times per
-    second for nothing.
-    """
-    counts: Counter[str] = Counter()
-    failures: Counter[str] = Counter()
-    done = 0
-    was_enabled = gc.isenabled()
-    gc.freeze()  # the protocol, the screener and the modules: long-lived, never garbage
-    gc.disable()
-    try:
-        for number, line in enumerate(source, start=1):
-            done += len(line)
-            if not line.strip():
-                continue
-            text, overall, failed = screen_line(screener, line, number, as_of, dose_level, detail)
-            sink.write(text)
-            counts[overall] += 1
-            for cid in failed:
-                failures[cid] += 1
-            if number % every == 0:
-                gc.collect(0)
-                if on_progress is not None:
-                    on_progress(done, sum(counts.values()))
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
     return counts, failures
-
-
-def screen_line(
-    screener: Screener,
-    line: bytes,
-    number: int,
-    as_of: dt.date,
-    dose_level: int | None,
-    detail: Detail,
-) -> tuple[bytes, str, tuple[str, ...]]:
-    """One JSONL line to one output line (JSON and its newline), with the overall verdict
-    and the failed criteria; a bad record becomes an error row."""
-    brief = detail is Detail.summary  # a summary row needs reasons only where it shows them
-    try:
-        record = parse_record(line, line=number)
-        result = screener.evaluate(record, as_of, dose_level, brief=brief)
-    except InputError as exc:
-        row: dict[str, Any] = {
-            "format": ROW_FORMAT,
-            "line": number,
-            "record_id": _guess_id(line),
-            "overall": "error",
-            "errors": [{"path": p.path, "message": p.message} for p in exc.problems],
-        }
-        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE), "error", ()
-    except PhaseoneError as exc:  # pragma: no cover - defensive: never stop a bulk run
-        row = {"format": ROW_FORMAT, "line": number, "overall": "error", "errors": [str(exc)]}
-        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE), "error", ()
-    if brief:
-        text = result.to_row_json(line=number)
-    else:
-        text = orjson.dumps(result.to_dict(line=number), option=orjson.OPT_APPEND_NEWLINE)
-    return text, result.overall, result.failed
-
-
-def _guess_id(line: bytes) -> str | None:
-    """The record's id if the line is JSON with a string id (for error rows)."""
-    try:
-        data = json.loads(line)
-    except ValueError:
-        return None
-    value = data.get("id") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
 
 
 def _print_summary(counts: Counter[str], failures: Counter[str]) -> None:

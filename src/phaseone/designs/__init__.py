@@ -6,7 +6,15 @@
 2
 """
 
-from phaseone.designs.base import Decision, Design, DesignState, Reason, Selection
+from phaseone.designs.base import (
+    Assessment,
+    Decision,
+    Design,
+    DesignState,
+    EscalationDesign,
+    Reason,
+    Selection,
+)
 from phaseone.designs.boin import BOIN, boin_boundaries, boin_lambdas
 from phaseone.designs.build import build_design, design_from_protocol, validate_params
 from phaseone.designs.crm import CRM, get_prior
@@ -33,12 +41,14 @@ __all__ = [
     "CRM",
     "MTPI2",
     "TITECRM",
+    "Assessment",
     "Decision",
     "DecisionTable",
     "DemandNAtDose",
     "Design",
     "DesignState",
     "DontSkipDoses",
+    "EscalationDesign",
     "FollowPath",
     "Keyboard",
     "Modified",

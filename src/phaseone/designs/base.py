@@ -3,7 +3,10 @@
 A design is an immutable spec. ``design.fit(outcomes)`` returns a `DesignState`: the next
 dose (or none), whether to continue, which doses are admissible, per-dose counts and
 estimates, the end-of-trial selection and the rules that decided. Modifiers wrap a design
-with ``design | StopAtN(36)`` and change only what they are about.
+with ``design | StopAtN(36)`` and change only what they are about: the `Modifier`
+interface and the `Modified` wrapper live here, the modifiers themselves in
+`modifiers.py`. `EscalationDesign` builds every design's state in one place; a design
+supplies what it reads from the data (`assess`) and its rule (`decide`).
 """
 
 from __future__ import annotations
@@ -12,17 +15,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from phaseone.designs.outcomes import Outcomes
+from phaseone.designs.outcomes import Counts, Outcomes
 from phaseone.errors import InputError, Problem
-
-if TYPE_CHECKING:
-    from phaseone.designs.modifiers import Modifier
 
 
 class Decision(StrEnum):
@@ -211,8 +211,6 @@ class Design(ABC):
         """Fit to cumulative outcomes and answer the next-dose question."""
 
     def __or__(self, modifier: Modifier) -> Design:
-        from phaseone.designs.modifiers import Modified
-
         return Modified(self, modifier)
 
     def describe(self) -> str:
@@ -220,6 +218,122 @@ class Design(ABC):
 
     def _outcomes(self, outcomes: Outcomes | str) -> Outcomes:
         return Outcomes.coerce(outcomes, self.n_doses)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a design reads from the data before its rule decides: which doses remain
+    admissible, per-dose estimates, the end-of-trial selection so far, the posterior."""
+
+    admissible: tuple[bool, ...]
+    estimates: tuple[float | None, ...]
+    selection: Selection
+    posterior: Posterior | None = None
+    reasons: tuple[Reason, ...] = ()
+    next_cohort_size: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+NOT_REACHED = Selection(None, "not_reached", "the trial has not reached an MTD yet")
+
+
+class EscalationDesign(Design):
+    """Every design that is not a wrapper. As in lifelines' fitters, the base owns `fit`:
+    it counts the outcomes and builds the state in one place; a design supplies `assess`
+    (what the data say about each dose) and `decide` (its rule for the next dose), which
+    only runs once there are patients."""
+
+    start_dose: int
+
+    @abstractmethod
+    def assess(self, outcomes: Outcomes, counts: Counts) -> Assessment: ...
+
+    @abstractmethod
+    def decide(self, state: DesignState, counts: Counts) -> DesignState: ...
+
+    def fit(self, outcomes: Outcomes | str) -> DesignState:
+        o = self._outcomes(outcomes)
+        c = o.counts(self.n_doses)
+        state = self.start_state(o, c)
+        if o.last_dose is None:
+            return state.with_reason("start", f"no patients yet: start at dose {self.start_dose}")
+        return self.decide(state, c)
+
+    def start_state(self, outcomes: Outcomes, c: Counts) -> DesignState:
+        """The state before the design's rule: counts, assessment, the start dose."""
+        a = self.assess(outcomes, c)
+        return DesignState(
+            design=self.describe(),
+            n_doses=self.n_doses,
+            target=self.target,
+            outcomes=outcomes,
+            current_dose=outcomes.last_dose,
+            recommended_dose=self.start_dose,
+            should_continue=True,
+            admissible=a.admissible,
+            treated=counts_tuple(c.treated),
+            evaluable=counts_tuple(c.evaluable),
+            tox=counts_tuple(c.tox),
+            pending=counts_tuple(c.pending),
+            estimates=a.estimates,
+            decision=None,
+            reasons=a.reasons,
+            selection=a.selection,
+            posterior=a.posterior,
+            next_cohort_size=a.next_cohort_size,
+            details=a.details,
+        )
+
+
+class Modifier(ABC):
+    """A change to a design's answers. Subclasses (in `modifiers.py`) are frozen dataclasses."""
+
+    @abstractmethod
+    def apply(self, state: DesignState, parent: Design) -> DesignState: ...
+
+    def check(self, parent: Design) -> None:  # noqa: B027 - optional hook
+        """Reject a modifier that does not fit the design (e.g. a dose out of range)."""
+
+
+@dataclass(frozen=True)
+class Modified(Design):
+    """A design wrapped by a modifier: ``parent | modifier``."""
+
+    parent: Design
+    modifier: Modifier
+
+    def __post_init__(self) -> None:
+        self.modifier.check(self.parent)
+
+    @property
+    def n_doses(self) -> int:
+        return self.parent.n_doses
+
+    @property
+    def target(self) -> float | None:
+        return self.parent.target
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.parent.name
+
+    @property
+    def base(self) -> Design:
+        """The innermost, unmodified design."""
+        return self.parent.base if isinstance(self.parent, Modified) else self.parent
+
+    @property
+    def modifiers(self) -> tuple[Modifier, ...]:
+        """The modifiers from the innermost (applied first) to this one."""
+        inner = self.parent.modifiers if isinstance(self.parent, Modified) else ()
+        return (*inner, self.modifier)
+
+    def describe(self) -> str:
+        return f"{self.parent.describe()} | {self.modifier!r}"
+
+    def fit(self, outcomes: Outcomes | str) -> DesignState:
+        o = self._outcomes(outcomes)
+        return self.modifier.apply(self.parent.fit(o), self.parent)
 
 
 def check_probability(value: float, path: str) -> None:
@@ -252,3 +366,8 @@ def highest_admissible_at_or_below(dose: int, admissible: tuple[bool, ...]) -> i
         if admissible[d - 1]:
             return d
     return None
+
+
+def first_inadmissible(admissible: tuple[bool, ...]) -> int | None:
+    """The lowest dose (1-based) that is no longer admissible, or None."""
+    return next((d for d, ok in enumerate(admissible, start=1) if not ok), None)

@@ -29,15 +29,15 @@ from scipy.special import expit, logit
 from scipy.stats import norm
 
 from phaseone.designs.base import (
-    Design,
+    Assessment,
     DesignState,
+    EscalationDesign,
     Posterior,
     Selection,
     check_dose,
     check_probability,
-    counts_tuple,
 )
-from phaseone.designs.outcomes import Outcomes, Patient
+from phaseone.designs.outcomes import Counts, Outcomes, Patient
 from phaseone.errors import InputError, Problem
 
 Model = Literal["empiric", "logistic"]
@@ -151,7 +151,7 @@ class Fit:
 
 
 @dataclass(frozen=True)
-class CRM(Design):
+class CRM(EscalationDesign):
     skeleton: tuple[float, ...]
     target_rate: float
     model: Model = "empiric"
@@ -244,11 +244,9 @@ class CRM(Design):
             d + 1, self.n_doses
         ), f"no skipping: at most one dose above the last cohort's dose {d}"
 
-    def fit(self, outcomes: Outcomes | str) -> DesignState:
-        o = self._outcomes(outcomes)
-        level, tox, w = self.observations(o)
+    def assess(self, outcomes: Outcomes, counts: Counts) -> Assessment:
+        level, tox, w = self.observations(outcomes)
         fit = self.fit_model(level, tox, w)
-        c = o.counts(self.n_doses)
         model_rec = self.recommend(fit.ptox)
         lower, upper = self.intervals(fit)
         details = {
@@ -262,7 +260,6 @@ class CRM(Design):
             "ptox_upper": upper,
             "weights": [float(v) for v in w],
         }
-        posterior = _grid_posterior(fit)
         selection = Selection(
             model_rec,
             "crm",
@@ -271,35 +268,26 @@ class CRM(Design):
             f"{self.target_rate:g}",
             tuple(float(v) for v in fit.ptox),
         )
-        state = DesignState(
-            design=self.describe(),
-            n_doses=self.n_doses,
-            target=self.target_rate,
-            outcomes=o,
-            current_dose=o.last_dose,
-            recommended_dose=self.start_dose,
-            should_continue=True,
+        return Assessment(
             admissible=(True,) * self.n_doses,
-            treated=counts_tuple(c.treated),
-            evaluable=counts_tuple(c.evaluable),
-            tox=counts_tuple(c.tox),
-            pending=counts_tuple(c.pending),
             estimates=tuple(float(v) for v in fit.ptox),
-            decision=None,
-            reasons=(),
             selection=selection,
-            posterior=posterior,
+            posterior=_grid_posterior(fit),
             details=details,
         )
-        if not o.patients:
-            return state.with_reason("start", f"no patients yet: start at dose {self.start_dose}")
+
+    def decide(self, state: DesignState, counts: Counts) -> DesignState:
+        """The model's recommendation (the selection), capped by `restrict`."""
+        model_rec = state.selection.dose
+        assert model_rec is not None  # the CRM always recommends a dose
+        ptox = state.details["ptox"]
         state = state.with_reason(
             "model",
-            f"{fit.method} estimate a = {fit.estimate:.4f}; dose {model_rec} has p = "
-            f"{fit.ptox[model_rec - 1]:.4f}, closest to {self.target_rate:g}",
+            f"{state.details['method']} estimate a = {state.details['estimate']:.4f}; dose "
+            f"{model_rec} has p = {ptox[model_rec - 1]:.4f}, closest to {self.target_rate:g}",
             recommended_dose=model_rec,
         )
-        limit = self.restriction(o)
+        limit = self.restriction(state.outcomes)
         if limit is not None and model_rec > limit[0]:
             state = state.with_reason("restrict", limit[1], recommended_dose=limit[0])
         return state

@@ -7,25 +7,25 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from phaseone.designs.base import (
+    Assessment,
     Decision,
-    Design,
     DesignState,
+    EscalationDesign,
     Posterior,
     Reason,
     Selection,
     check_dose,
     check_n_doses,
     check_probability,
-    counts_tuple,
     highest_admissible_at_or_below,
 )
-from phaseone.designs.outcomes import Outcomes
+from phaseone.designs.outcomes import Counts, Outcomes
 from phaseone.designs.tables import DecisionTable, elimination_min, prob_above
 from phaseone.errors import InputError, Problem
 
@@ -34,7 +34,7 @@ EarlyStopRule = Literal["boin", "simple"]
 
 
 @dataclass(frozen=True)
-class IntervalDesign(Design):
+class IntervalDesign(EscalationDesign):
     """Base for table-driven model-assisted designs. Subclasses build `_codes`."""
 
     target_rate: float
@@ -79,8 +79,11 @@ class IntervalDesign(Design):
         """BOIN's boundMTD: estimates above this cannot be selected (None = no bound)."""
         return None
 
-    def fit(self, outcomes: Outcomes | str) -> DesignState:
-        return fit_interval(self, self._outcomes(outcomes))
+    def assess(self, outcomes: Outcomes, counts: Counts) -> Assessment:
+        return assess_interval(self, counts)
+
+    def decide(self, state: DesignState, counts: Counts) -> DesignState:
+        return decide_interval(self, state, counts)
 
 
 @cache
@@ -94,18 +97,19 @@ def extrasafe_min(design: IntervalDesign, max_n: int) -> NDArray[np.int64] | Non
     return elimination_min(design.target_rate, design.cutoff_eli - design.offset, max_n)
 
 
-def fit_interval(design: IntervalDesign, outcomes: Outcomes) -> DesignState:
+def assess_interval(design: IntervalDesign, c: Counts) -> Assessment:
+    """Elimination (and the extra-safe rule) on the data so far, estimates, selection."""
     k_doses = design.n_doses
-    c = outcomes.counts(k_doses)
     n, y = c.evaluable, c.tox
     table = design.decision_table(max(MIN_TABLE_N, int(n.max(initial=0))))
     elim_min = table.eliminate_min()
     reasons: list[Reason] = []
-
+    details: dict[str, Any] = {}
     eliminated = np.zeros(k_doses, dtype=bool)
     for k in range(k_doses):
         if elim_min[n[k]] >= 0 and y[k] >= elim_min[n[k]]:
             eliminated[k:] = True
+            details["lowest_eliminated"] = k + 1
             p = float(prob_above(design.target_rate, n[k : k + 1], y[k : k + 1])[0])
             reasons.append(
                 Reason(
@@ -125,36 +129,28 @@ def fit_interval(design: IntervalDesign, outcomes: Outcomes) -> DesignState:
                 f"{design.cutoff_eli - design.offset:g}",
             )
         )
-    admissible = tuple(bool(not e) for e in eliminated)
-    selection = isotonic_selection(design, n, y)
-    state = DesignState(
-        design=design.describe(),
-        n_doses=k_doses,
-        target=design.target_rate,
-        outcomes=outcomes,
-        current_dose=outcomes.last_dose,
-        recommended_dose=design.start_dose,
-        should_continue=True,
-        admissible=admissible,
-        treated=counts_tuple(c.treated),
-        evaluable=counts_tuple(n),
-        tox=counts_tuple(y),
-        pending=counts_tuple(c.pending),
+    return Assessment(
+        admissible=tuple(bool(not e) for e in eliminated),
         estimates=isotonic_estimates(n, y),
-        decision=None,
-        reasons=tuple(reasons),
-        selection=selection,
+        selection=isotonic_selection(design, n, y),
         posterior=beta_posterior(n, y),
+        reasons=tuple(reasons),
+        details=details,
     )
-    if eliminated[0]:
+
+
+def decide_interval(design: IntervalDesign, state: DesignState, c: Counts) -> DesignState:
+    """The table's decision at the last cohort's dose, with elimination and early stop."""
+    if not state.admissible[0]:
         return state.stopped(
             "stop",
             "the lowest dose is eliminated: no dose is acceptable",
             Selection(None, "no_mtd", "the lowest dose is too toxic"),
         )
-    d = outcomes.last_dose
-    if d is None:
-        return state.with_reason("start", f"no patients yet: start at dose {design.start_dose}")
+    n, y = c.evaluable, c.tox
+    table = design.decision_table(max(MIN_TABLE_N, int(n.max(initial=0))))
+    d = state.current_dose
+    assert d is not None  # `decide` runs only once there are patients
     nd, yd = int(n[d - 1]), int(y[d - 1])
     decision = table.decide(nd, yd)
     state = state.with_reason(
@@ -164,7 +160,7 @@ def fit_interval(design: IntervalDesign, outcomes: Outcomes) -> DesignState:
         state = state.with_reason(
             "pending", f"{c.pending[d - 1]} patient(s) at dose {d} still pending, not counted"
         )
-    at_top = d == k_doses or eliminated[d]
+    at_top = d == design.n_doses or not state.admissible[d]
     if nd >= design.early_stop_n:
         if design.early_stop_rule == "simple":
             return state.stopped(
@@ -185,7 +181,7 @@ def fit_interval(design: IntervalDesign, outcomes: Outcomes) -> DesignState:
         nxt = d
     else:
         nxt = max(d - 1, 1)
-    rec = highest_admissible_at_or_below(nxt, admissible)
+    rec = highest_admissible_at_or_below(nxt, state.admissible)
     return state.with_reason("next", f"next dose {rec}", recommended_dose=rec)
 
 
@@ -238,14 +234,13 @@ def isotonic_selection(
 ) -> Selection:
     target = design.target_rate
     k_doses = len(n)
+    above = prob_above(target, n, y)
     elim = np.zeros(k_doses, dtype=bool)
     for k in range(k_doses):
-        if n[k] >= 3 and prob_above(target, n[k : k + 1], y[k : k + 1])[0] > design.cutoff_eli:
+        if n[k] >= 3 and above[k] > design.cutoff_eli:
             elim[k:] = True
             break
-    lowest_too_toxic = (
-        n[0] >= 3 and prob_above(target, n[:1], y[:1])[0] > design.cutoff_eli - design.offset
-    )
+    lowest_too_toxic = n[0] >= 3 and above[0] > design.cutoff_eli - design.offset
     if design.extrasafe and lowest_too_toxic:
         elim[:] = True
     if elim[0]:

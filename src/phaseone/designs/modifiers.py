@@ -2,61 +2,37 @@
 
 Each modifier takes the wrapped design's state and returns an altered copy, adding the
 rule it applied to `reasons`. They compose left to right: in ``d | A() | B()``, B sees A's
-result.
+result. The `Modifier` interface and the `Modified` wrapper live beside `Design` in
+`base.py`; `Modified` and `Modifier` are importable from here too.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from phaseone.designs.base import Design, DesignState, Selection, highest_admissible_at_or_below
+from phaseone.designs.base import (
+    Design,
+    DesignState,
+    Modified,
+    Modifier,
+    Selection,
+    highest_admissible_at_or_below,
+)
 from phaseone.designs.outcomes import Outcomes
 from phaseone.errors import InputError, Problem
 
-
-class Modifier(ABC):
-    """A change to a design's answers. Subclasses are frozen dataclasses."""
-
-    @abstractmethod
-    def apply(self, state: DesignState, parent: Design) -> DesignState: ...
-
-    def check(self, parent: Design) -> None:  # noqa: B027 - optional hook
-        """Reject a modifier that does not fit the design (e.g. a dose out of range)."""
-
-
-@dataclass(frozen=True)
-class Modified(Design):
-    parent: Design
-    modifier: Modifier
-
-    def __post_init__(self) -> None:
-        self.modifier.check(self.parent)
-
-    @property
-    def n_doses(self) -> int:
-        return self.parent.n_doses
-
-    @property
-    def target(self) -> float | None:
-        return self.parent.target
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return self.parent.name
-
-    @property
-    def base(self) -> Design:
-        """The innermost, unmodified design."""
-        return self.parent.base if isinstance(self.parent, Modified) else self.parent
-
-    def describe(self) -> str:
-        return f"{self.parent.describe()} | {self.modifier!r}"
-
-    def fit(self, outcomes: Outcomes | str) -> DesignState:
-        o = self._outcomes(outcomes)
-        return self.modifier.apply(self.parent.fit(o), self.parent)
+__all__ = [
+    "DemandNAtDose",
+    "DontSkipDoses",
+    "FollowPath",
+    "Modified",
+    "Modifier",
+    "StopAtN",
+    "StopWhenNAtDose",
+    "StopWhenTooToxic",
+    "Titration",
+]
 
 
 def _check_dose(dose: int | str, parent: Design, path: str) -> None:

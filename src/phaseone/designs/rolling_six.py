@@ -18,17 +18,20 @@ from typing import Any, Literal
 import yaml
 
 from phaseone.designs.base import (
+    NOT_REACHED,
+    Assessment,
     Decision,
-    Design,
     DesignState,
+    EscalationDesign,
+    Reason,
     Selection,
     check_dose,
     check_n_doses,
-    counts_tuple,
     empiric_rates,
+    first_inadmissible,
 )
 from phaseone.designs.interval import beta_posterior
-from phaseone.designs.outcomes import Outcomes
+from phaseone.designs.outcomes import Counts, Outcomes
 from phaseone.errors import InputError, Problem
 
 GridName = Literal["labja", "frankel2020"]
@@ -83,7 +86,7 @@ def load_grid(name: str) -> RollingSixGrid:
 
 
 @dataclass(frozen=True)
-class RollingSix(Design):
+class RollingSix(EscalationDesign):
     doses: int
     grid: GridName = "frankel2020"
     start_dose: int = 1
@@ -101,10 +104,8 @@ class RollingSix(Design):
     def describe(self) -> str:
         return f"rolling six(doses={self.doses}, grid={self.grid})"
 
-    def fit(self, outcomes: Outcomes | str) -> DesignState:
-        o = self._outcomes(outcomes)
-        grid = load_grid(self.grid)
-        c = o.counts(self.doses)
+    def assess(self, outcomes: Outcomes, counts: Counts) -> Assessment:
+        c = counts
         for k in range(self.doses):
             if c.treated[k] > MAX_PER_LEVEL:
                 raise InputError(
@@ -118,34 +119,26 @@ class RollingSix(Design):
                 )
         too_toxic = [k + 1 for k in range(self.doses) if c.tox[k] >= 2]
         first_bad = min(too_toxic) if too_toxic else None
-        admissible = tuple(first_bad is None or d < first_bad for d in range(1, self.doses + 1))
-        state = DesignState(
-            design=self.describe(),
-            n_doses=self.doses,
-            target=None,
-            outcomes=o,
-            current_dose=o.last_dose,
-            recommended_dose=self.start_dose,
-            should_continue=True,
-            admissible=admissible,
-            treated=counts_tuple(c.treated),
-            evaluable=counts_tuple(c.evaluable),
-            tox=counts_tuple(c.tox),
-            pending=counts_tuple(c.pending),
+        reasons: tuple[Reason, ...] = ()
+        if first_bad is not None:
+            reasons = (
+                Reason("too_toxic", f"dose {first_bad}: {c.tox[first_bad - 1]} DLTs (>= 2)"),
+            )
+        return Assessment(
+            admissible=tuple(first_bad is None or d < first_bad for d in range(1, self.doses + 1)),
             estimates=empiric_rates(c.tox, c.evaluable),
-            decision=None,
-            reasons=(),
-            selection=Selection(None, "not_reached", "the trial has not reached an MTD yet"),
+            selection=NOT_REACHED,
             posterior=beta_posterior(c.evaluable, c.tox),
+            reasons=reasons,
             next_cohort_size=1,
         )
-        if first_bad is not None:
-            state = state.with_reason(
-                "too_toxic", f"dose {first_bad}: {c.tox[first_bad - 1]} DLTs (>= 2)"
-            )
-        d = o.last_dose
-        if d is None:
-            return state.with_reason("start", f"no patients yet: start at dose {self.start_dose}")
+
+    def decide(self, state: DesignState, counts: Counts) -> DesignState:
+        c = counts
+        grid = load_grid(self.grid)
+        first_bad = first_inadmissible(state.admissible)
+        d = state.current_dose
+        assert d is not None  # `decide` runs only once there are patients
         if first_bad == 1:
             return state.stopped(
                 "stop", "dose 1 is too toxic", Selection(None, "no_mtd", "dose 1 is too toxic")
@@ -168,7 +161,7 @@ class RollingSix(Design):
         if decision is Decision.SUSPEND:
             return self._suspend(state, d)
         # Escalate (de-escalation always comes with >= 2 DLTs, handled above).
-        if d < self.doses and admissible[d]:
+        if d < self.doses and state.admissible[d]:
             return state.with_reason("next", f"escalate to dose {d + 1}", recommended_dose=d + 1)
         why = "top dose" if d == self.doses else f"dose {d + 1} is too toxic"
         return self._settle(state, d, why, decision=decision)

@@ -8,11 +8,12 @@ NumPy array so that a vectorised simulation can index it across many trials at o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.stats import beta as beta_dist
+from scipy.special import betaincc
 
 from phaseone.designs.base import Decision
 
@@ -50,7 +51,14 @@ class DecisionTable:
 
     def eliminate_min(self) -> NDArray[np.int64]:
         """Per n: the smallest y that eliminates (-1 if none)."""
-        return _first_with(self.codes, (DE,))
+        return self._eliminate_min
+
+    @cached_property
+    def _eliminate_min(self) -> NDArray[np.int64]:
+        # Read by every fit(): computed once per table, and read-only since it is shared.
+        out = _first_with(self.codes, (DE,))
+        out.setflags(write=False)
+        return out
 
     def boundaries(self, max_n: int | None = None) -> pd.DataFrame:
         top = self.max_n if max_n is None else min(max_n, self.max_n)
@@ -89,21 +97,18 @@ class DecisionTable:
 
 
 def _last_with(codes: NDArray[np.int8], code: int) -> NDArray[np.int64]:
-    out = np.full(codes.shape[0], -1, dtype=np.int64)
-    for n in range(codes.shape[0]):
-        hits = np.flatnonzero(codes[n, : n + 1] == code)
-        if hits.size:
-            out[n] = hits[-1]
-    return out
+    """Per n: the largest y <= n whose cell is `code`; -1 if none."""
+    n, y = np.indices(codes.shape)
+    hit = (codes == code) & (y <= n)
+    last = codes.shape[1] - 1 - np.argmax(hit[:, ::-1], axis=1)
+    return np.where(hit.any(axis=1), last, -1).astype(np.int64)
 
 
 def _first_with(codes: NDArray[np.int8], wanted: tuple[int, ...]) -> NDArray[np.int64]:
-    out = np.full(codes.shape[0], -1, dtype=np.int64)
-    for n in range(codes.shape[0]):
-        hits = np.flatnonzero(np.isin(codes[n, : n + 1], wanted))
-        if hits.size:
-            out[n] = hits[0]
-    return out
+    """Per n: the smallest y <= n whose cell is one of `wanted`; -1 if none."""
+    n, y = np.indices(codes.shape)
+    hit = np.isin(codes, wanted) & (y <= n)
+    return np.where(hit.any(axis=1), np.argmax(hit, axis=1), -1).astype(np.int64)
 
 
 def empty_codes(max_n: int) -> NDArray[np.int8]:
@@ -114,8 +119,11 @@ def empty_codes(max_n: int) -> NDArray[np.int8]:
 
 
 def prob_above(target: float, n: NDArray[np.int64], y: NDArray[np.int64]) -> NDArray[np.float64]:
-    """P(p > target) under the Beta(1 + y, 1 + n - y) posterior (Beta(1, 1) prior)."""
-    return np.asarray(beta_dist.sf(target, y + 1, n - y + 1), dtype=np.float64)
+    """P(p > target) under the Beta(1 + y, 1 + n - y) posterior (Beta(1, 1) prior).
+
+    The regularised upper incomplete beta function, which is what `scipy.stats.beta.sf`
+    evaluates, called directly: fit() asks for it several times per call."""
+    return np.asarray(betaincc(y + 1, n - y + 1, target), dtype=np.float64)
 
 
 def elimination_min(target: float, cutoff: float, max_n: int, min_n: int = 3) -> NDArray[np.int64]:

@@ -20,17 +20,20 @@ from typing import Literal
 import numpy as np
 
 from phaseone.designs.base import (
+    NOT_REACHED,
+    Assessment,
     Decision,
-    Design,
     DesignState,
+    EscalationDesign,
+    Reason,
     Selection,
     check_dose,
     check_n_doses,
-    counts_tuple,
     empiric_rates,
+    first_inadmissible,
 )
 from phaseone.designs.interval import beta_posterior
-from phaseone.designs.outcomes import Outcomes
+from phaseone.designs.outcomes import Counts, Outcomes
 from phaseone.designs.tables import DE, DecisionTable, E, empty_codes
 
 MTD_N = 6
@@ -50,7 +53,7 @@ def three_plus_three_table(max_n: int = 12) -> DecisionTable:
 
 
 @dataclass(frozen=True)
-class ThreePlusThree(Design):
+class ThreePlusThree(EscalationDesign):
     doses: int
     start_dose: int = 1
     mtd_rule: Literal["previous", "expand"] = "expand"
@@ -75,51 +78,40 @@ class ThreePlusThree(Design):
     def decision_table(self, max_n: int = 12) -> DecisionTable:
         return three_plus_three_table(max_n)
 
-    def fit(self, outcomes: Outcomes | str) -> DesignState:
-        o = self._outcomes(outcomes)
-        c = o.counts(self.doses)
-        n, y = c.evaluable, c.tox
+    def assess(self, outcomes: Outcomes, counts: Counts) -> Assessment:
+        n, y = counts.evaluable, counts.tox
         table = self.decision_table(max(12, int(n.max(initial=0))))
         too_toxic = [
             k for k in range(self.doses) if table.decide(int(n[k]), int(y[k])) is Decision.ELIMINATE
         ]
         first_bad = min(too_toxic) + 1 if too_toxic else None
-        admissible = tuple(first_bad is None or d < first_bad for d in range(1, self.doses + 1))
-        state = DesignState(
-            design=self.describe(),
-            n_doses=self.doses,
-            target=None,
-            outcomes=o,
-            current_dose=o.last_dose,
-            recommended_dose=self.start_dose,
-            should_continue=True,
-            admissible=admissible,
-            treated=counts_tuple(c.treated),
-            evaluable=counts_tuple(n),
-            tox=counts_tuple(y),
-            pending=counts_tuple(c.pending),
+        reasons: tuple[Reason, ...] = ()
+        if first_bad is not None:
+            detail = f"dose {first_bad}: {y[first_bad - 1]}/{n[first_bad - 1]} DLTs (>= 2)"
+            reasons = (Reason("too_toxic", detail),)
+        return Assessment(
+            admissible=tuple(first_bad is None or d < first_bad for d in range(1, self.doses + 1)),
             estimates=empiric_rates(y, n),
-            decision=None,
-            reasons=(),
-            selection=Selection(None, "not_reached", "the trial has not reached an MTD yet"),
+            selection=NOT_REACHED,
             posterior=beta_posterior(n, y),
+            reasons=reasons,
             next_cohort_size=3,
         )
-        if first_bad is not None:
-            state = state.with_reason(
-                "too_toxic", f"dose {first_bad}: {y[first_bad - 1]}/{n[first_bad - 1]} DLTs (>= 2)"
-            )
-        d = o.last_dose
-        if d is None:
-            return state.with_reason("start", f"no patients yet: start at dose {self.start_dose}")
+
+    def decide(self, state: DesignState, counts: Counts) -> DesignState:
+        n, y = counts.evaluable, counts.tox
+        table = self.decision_table(max(12, int(n.max(initial=0))))
+        first_bad = first_inadmissible(state.admissible)
+        d = state.current_dose
+        assert d is not None  # `decide` runs only once there are patients
         nd, yd = int(n[d - 1]), int(y[d - 1])
         decision = table.decide(nd, yd)
         state = state.with_reason(
             "rule", f"dose {d}: {yd}/{nd} DLTs -> {decision.name.lower()}", decision=decision
         )
-        if c.pending[d - 1]:
+        if counts.pending[d - 1]:
             state = state.with_reason(
-                "pending", f"{c.pending[d - 1]} patient(s) at dose {d} still pending"
+                "pending", f"{counts.pending[d - 1]} patient(s) at dose {d} still pending"
             )
         if first_bad == 1:
             return state.stopped(
@@ -131,7 +123,7 @@ class ThreePlusThree(Design):
         if decision is Decision.STAY:
             return state.with_reason("next", f"complete 6 patients at dose {d}", recommended_dose=d)
         # Escalate (a too-toxic current dose is handled above).
-        if d < self.doses and admissible[d]:
+        if d < self.doses and state.admissible[d]:
             return state.with_reason("next", f"escalate to dose {d + 1}", recommended_dose=d + 1)
         why = "the next dose is too toxic" if d < self.doses else "top dose"
         return self._settle(state, d, n, why)

@@ -63,8 +63,7 @@ class Context:
     """One record on one entry date. `as_of` is the first day of protocol therapy.
 
     The per-record indexes (labs by analyte, therapies by category) are built
-    on first use and kept: the bulk path asks the same context again, in full, for the
-    criteria it reports."""
+    on first use and kept for every rule that reads them."""
 
     __slots__ = (
         "_labs",
@@ -74,7 +73,6 @@ class Context:
         "_therapies_of",
         "_verdict_of",
         "as_of",
-        "brief",
         "cache",
         "item",
         "record",
@@ -85,14 +83,9 @@ class Context:
         record: PatientRecord,
         as_of: dt.date,
         verdict_of: Callable[[str], Status],
-        *,
-        brief: bool = False,
     ) -> None:
         self.record = record
         self.as_of = as_of
-        # Status only: a rule may return a bare outcome (verdict.decided) once its status is
-        # known, skipping its reason and evidence; the engine asks again where they are shown.
-        self.brief = brief
         self.item: tuple[int, Any] | None = None  # (index, element) inside a for_each group
         self._verdict_of = verdict_of
         self._labs: dict[str, list[tuple[int, Lab]]] | None = None

@@ -19,7 +19,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from phaseone.eligibility.compiled import StatusPass, Step
 from phaseone.eligibility.context import Context
 from phaseone.eligibility.record import EARLIEST_DATE, LATEST_DATE, PatientRecord
 from phaseone.eligibility.result import (
@@ -33,7 +32,8 @@ from phaseone.eligibility.result import (
 from phaseone.eligibility.rules import FOR_EACH_COLLECTIONS, RULES, RULES_VERSION, Params, Rule
 from phaseone.eligibility.rules.base import read_params
 from phaseone.eligibility.verdict import (
-    BARE,
+    BIT,
+    COMBINED,
     MET,
     NOT_APPLICABLE,
     NOT_MET,
@@ -256,32 +256,6 @@ class Screener:
         )
         self.pending: dict[int | None, frozenset[str]] = dict.fromkeys(self.levels, frozenset())
         self.pending[None] = frozenset(n.id for n in self.order if self.applies(n, None) is None)
-        # The bulk path's status pass, per dose level, as straight-line code.
-        referenced = {ref for refs in references.values() for ref in refs}
-        self.status_passes = {
-            level: StatusPass(
-                (
-                    Step(
-                        n.id,
-                        n.kind,
-                        n.rule.check if n.rule else None,
-                        n.params,
-                        n,
-                        tuple(c.id for c in n.children),
-                        n.combine or "all_of",
-                        self.descendants[n.id] if n.for_each is not None else (),
-                    )
-                    for n in plan
-                ),
-                self.ids,
-                self.skipped[level],
-                referenced,
-                self.pending[level],
-                self._for_each_item,
-                self._pending_level,
-            )
-            for level, plan in self.plans.items()
-        }
 
     def _plan(
         self, references: dict[str, tuple[str, ...]], inside_each: set[str], paths: dict[str, str]
@@ -318,16 +292,12 @@ class Screener:
         record: PatientRecord,
         as_of: dt.date,
         dose_level: int | None = None,
-        *,
-        brief: bool = False,
     ) -> EligibilityResult:
         """Evaluate one record as of the first day of protocol therapy.
 
-        `brief=True` is the bulk fast path: every criterion gets the same status, but
-        reasons, missing data and evidence are worked out only for the criteria that the
-        compact row reports (those that do not pass and are not alternatives inside a
-        group that passed). `result.to_row()` is the same either way.
-        """
+        The one evaluation of a record: the single-record screen, the result documents and
+        the bulk rows (phaseone.eligibility.bulk, in worker processes or on a cluster) all
+        come from it."""
         if dose_level is not None and dose_level not in self.levels:
             raise InputError(
                 [
@@ -343,8 +313,6 @@ class Screener:
             raise InputError(
                 [Problem("as_of", f"{as_of} is before birth_date {record.birth_date}")]
             )
-        if brief:
-            return self._evaluate_brief(record, as_of, dose_level)
         outcomes = dict(self.skip_outcomes[dose_level])
         ctx = Context(record, as_of, lambda cid: outcomes[cid].status)
         pending = self.pending[dose_level]
@@ -360,39 +328,7 @@ class Screener:
             outcomes[nid] = out
         final = tuple([outcomes[i] for i in self.ids])
         row = row_plan(self.layout, [o.status for o in final])
-        return self._result(record, as_of, dose_level, final, row, brief=False)
-
-    def _evaluate_brief(
-        self, record: PatientRecord, as_of: dt.date, dose_level: int | None
-    ) -> EligibilityResult:
-        """Two passes: every status first (rules skip their reasons and evidence), then the
-        full outcome of each criterion the compact row reports."""
-        statuses: dict[str, Status] = {}  # the ones other criteria read
-        outcomes: dict[str, Outcome] = {}  # the ones worked out in full
-        ctx = Context(record, as_of, statuses.__getitem__, brief=True)
-        in_order, returned = self.status_passes[dose_level].run(ctx, statuses, outcomes)
-        pending = self.pending[dose_level]
-        ctx.brief = False
-        row = row_plan(self.layout, in_order)
-        final = list(map(BARE.__getitem__, in_order))
-        # Children come after their group in protocol order: backwards, they come first.
-        for k in reversed(row[1]):
-            nid = self.ids[k]
-            done = outcomes.get(nid)  # per-item groups: already in full
-            if done is not None:
-                final[k] = done
-                continue
-            node = self.order[k]
-            if node.rule is not None:
-                out = returned[k]
-                if out is None or out is BARE[out.status]:  # status only: now work out why
-                    out = node.rule.check(ctx, node.params)
-            else:
-                out = _group(node, [final[j] for j in self.child_positions[k]])
-            if nid in pending:
-                out = self._pending_level(node, out)
-            final[k] = out
-        return self._result(record, as_of, dose_level, tuple(final), row, brief=True)
+        return self._result(record, as_of, dose_level, final, row)
 
     def _culprits(self, k: int, word: str, words: list[str]) -> list[str]:
         """The most specific criteria that make the criterion at position k fail (or stay
@@ -404,9 +340,6 @@ class Screener:
             if words[j] == word:
                 out.extend(self._culprits(j, word, words))
         return out or [self.ids[k]]
-
-    def _for_each_item(self, node: Node, ctx: Context, outcomes: dict[str, Outcome]) -> Outcome:
-        return _for_each(node, self.below[node.id], ctx, ctx.record, outcomes)
 
     def applies(self, node: Node, dose_level: int | None) -> bool | None:
         """Whether a node's own condition holds on a dose level (None: no level given)."""
@@ -450,7 +383,6 @@ class Screener:
         dose_level: int | None,
         outcomes: tuple[Outcome, ...],
         row: RowPlan,
-        brief: bool,
     ) -> EligibilityResult:
         failed: list[str] = []
         pending: list[str] = []
@@ -477,7 +409,6 @@ class Screener:
             missing=tuple(missing),
             info=self.static,
             outcomes=outcomes,
-            brief=brief,
             row=row,
             shape=self.layout,
         )
@@ -570,10 +501,12 @@ def _item_status(node: Node, ctx: Context, found: dict[str, Outcome]) -> Status:
 def _group(node: Node, children: list[Outcome]) -> Outcome:
     """Combine children (three-valued logic), naming the ones that decided."""
     mode = node.combine or "all_of"
-    statuses = {o[0] for o in children}
-    if statuses == _ALL_MET:
+    mask = 0
+    for o in children:
+        mask |= BIT[o[0]]
+    if mask == _ALL_MET:
         return _ALL_MET_OUTCOME if mode == "all_of" else _first_met(node, children)
-    status = combine(mode, statuses)
+    status = COMBINED[mode][mask]
     if status == MET:
         if mode == "all_of":
             return Outcome(MET, "all met")
@@ -603,7 +536,7 @@ def _resolve(record: PatientRecord, dotted: str) -> list[Any] | None:
     return list(value)
 
 
-_ALL_MET = {MET}
+_ALL_MET = BIT[MET]
 _PASSING = (MET, NOT_APPLICABLE)
 _ALL_MET_OUTCOME = Outcome(MET, "all met")
 

@@ -145,7 +145,6 @@ class EligibilityResult:
         "_outcomes",
         "_row_plan",
         "as_of",
-        "brief",
         "dose_level",
         "engine_version",
         "failed",
@@ -172,7 +171,6 @@ class EligibilityResult:
         missing: tuple[str, ...],
         info: tuple[CriterionInfo, ...],
         outcomes: tuple[Outcome, ...],
-        brief: bool = False,
         row: RowPlan | None = None,
         shape: Layout | None = None,
     ) -> None:
@@ -188,10 +186,7 @@ class EligibilityResult:
         self.missing = missing
         self._info = info
         self._outcomes = outcomes
-        # Brief results (Screener.evaluate(..., brief=True)) carry every status, but reasons,
-        # missing data and evidence only for the criteria that to_row() details.
-        self.brief = brief
-        self._row_plan = row  # worked out by the engine on the brief path, else on demand
+        self._row_plan = row  # worked out by the engine, else on demand
         self._layout = shape  # the screener's, else worked out on demand
         self._criteria: tuple[CriterionResult, ...] | None = None
 

@@ -26,18 +26,6 @@ class Outcome(NamedTuple):
     missing: tuple[str, ...] = ()
 
 
-# Status-only outcomes: what rules return on the bulk fast path (Context.brief), where
-# the reason and evidence are worked out later, and only if the compact row reports them.
-BARE: dict[Status, Outcome] = {s: Outcome(s, "") for s in (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE)}
-BARE_MET = BARE[MET]
-BARE_NOT_MET = BARE[NOT_MET]
-
-
-def decided(holds: bool) -> Outcome:
-    """The status-only outcome of a condition that holds or not."""
-    return BARE_MET if holds else BARE_NOT_MET
-
-
 def met(reason: str, **evidence: Any) -> Outcome:
     return Outcome(MET, reason, evidence)
 
@@ -73,3 +61,12 @@ def passes(status: Status, kind: str) -> Status:
     if kind == "exclusion" and status in (MET, NOT_MET):
         return NOT_MET if status == MET else MET
     return status
+
+
+# Each status as one bit, so that a group's child statuses combine with `|`, and
+# combine() for every set of them, indexed by that OR (the engine's group step).
+BIT: dict[Status, int] = {MET: 1, NOT_MET: 2, UNKNOWN: 4, NOT_APPLICABLE: 8}
+COMBINED: dict[str, tuple[Status, ...]] = {
+    mode: tuple(combine(mode, [s for s, bit in BIT.items() if mask & bit]) for mask in range(16))
+    for mode in ("all_of", "any_of")
+}

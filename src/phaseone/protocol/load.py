@@ -61,7 +61,7 @@ def parse_protocol(text: str, source: str = "<protocol>") -> Protocol:
                 Problem(_format(loc), _message(err, loc, data), source, _line_of(loc, lines))
             )
         raise ProtocolError(problems) from None
-    except ProtocolError as exc:  # cross-field rules from checks.py
+    except ProtocolError as exc:  # cross-field rules (model.py)
         problems.extend(
             Problem(p.path, p.message, source, _line_of(_parse_path(p.path), lines))
             for p in exc.problems

@@ -1,17 +1,21 @@
 """The protocol as data: a frozen, validated description of one trial.
 
 Field meanings are documented in docs/protocol-format.md. Cross-field rules (dose
-levels name known agents, days fit the course, ids are unique...) live in checks.py
-and run whenever a Protocol is built.
+levels name known agents, days fit the course, ids are unique...) are at the end of this
+module and run whenever a Protocol is built; each appends a Problem naming the exact field
+path, so a loader can point at the line in the file, and all are reported at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from phaseone.errors import Problem, ProtocolError
 from phaseone.protocol.designs import (
     BOINParams,
     CRMParams,
@@ -75,6 +79,9 @@ class Objective(Sourced):
     id: Slug
     kind: Literal["primary", "secondary", "exploratory"]
     text: str = Field(min_length=1)
+    # The study report's analysis that answers it (a name the report knows); none: the
+    # report states that no analysis is defined for it.
+    analysis: Slug | None = None
 
 
 # --- agents and dose levels ------------------------------------------------------------
@@ -316,6 +323,90 @@ class Dosing(Sourced):
 class Response(Sourced):
     criteria: Literal["INRC-2017", "NANTRC-1.0", "INRC-1993"]
     ctcae_version: Literal["4.03", "5.0"]
+    # Overrides of the rule set's assumed parameters (phaseone.response.criteria checks
+    # the names and values).
+    params: dict[str, Any] = Field(default_factory=dict)
+    responders: tuple[Literal["CR", "PR", "MR"], ...] = ("CR", "PR")
+
+
+class FollowUpVisit(Frozen):
+    """Visits every `every_months` until `until_months` after the end of protocol therapy."""
+
+    every_months: int = Field(ge=1, le=60)
+    until_months: int = Field(ge=1, le=600)
+
+
+class FollowUp(Sourced):
+    """The follow-up schedule after protocol therapy ends."""
+
+    visits: tuple[FollowUpVisit, ...] = Field(min_length=1)
+    window_days: int = Field(default=30, ge=0, le=365)
+
+
+SurvivalEvent = Literal["progression", "relapse", "second_malignancy", "death"]
+
+
+class Endpoint(Sourced):
+    """A time-to-event endpoint: its origin, the events that end it, how it is censored."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    origin: Literal["registration", "first_dose"] = "registration"
+    events: tuple[SurvivalEvent, ...] = Field(min_length=1)
+    censor_at: Literal["last_contact", "last_assessment"] = "last_contact"
+    censor_at_new_therapy: bool = False
+
+
+class Survival(Sourced):
+    """Survival analysis settings: endpoints, strata, standard errors, landmark times."""
+
+    endpoints: tuple[Endpoint, ...] = Field(min_length=1)
+    strata: tuple[Literal["disease_at_entry", "dose_level"], ...] = ()
+    se_method: Literal["greenwood", "peto"] = "greenwood"
+    conf_level: float = Field(default=0.95, gt=0.5, lt=1)
+    landmark_days: tuple[Annotated[int, Field(ge=1, le=36500)], ...] = (365, 730)
+
+
+class ImmuneGroups(Sourced):
+    """Primary objective III: which dose levels form each group of the immune comparison."""
+
+    groups: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")],
+                 tuple[int, ...]] = Field(min_length=2, max_length=2)
+    # The last sample on or before this study day is the patient's baseline.
+    baseline_max_day: int = 1
+
+
+class HacaRules(Sourced):
+    """Secondary objective V: when a HACA titre is positive, boosted, persistent."""
+
+    positive_titre: float = Field(gt=0)
+    # Treatment-boosted: positive at baseline and a later titre at least this many times
+    # the baseline titre.
+    boost_fold: float = Field(default=4.0, gt=1)
+    # Persistent: first and last positive samples at least this many days apart, or the
+    # patient's last sample positive.
+    persistent_days: int = Field(default=112, ge=1)
+
+
+class TldaRules(Sourced):
+    """Secondary objective IX: the NB5 TaqMan array's ΔCt and positivity rules."""
+
+    genes: tuple[str, ...] = Field(min_length=1)
+    reference_genes: tuple[str, ...] = Field(min_length=1)
+    # Ct given to a well with no amplification ("undetermined").
+    undetected_ct: float = Field(gt=0, le=60)
+    # A specimen is positive when at least this many panel genes amplify and, where a
+    # cut-off is set for its specimen type, its ΔCt is at or below it.
+    min_genes_detected: int = Field(default=1, ge=1)
+    delta_ct_cutoff: dict[str, float] = Field(default_factory=dict)
+    # A reference Ct above this makes the specimen unevaluable (degraded RNA).
+    reference_ct_max: float | None = Field(default=None, gt=0)
+
+
+class Correlatives(Frozen):
+    immune: ImmuneGroups | None = None
+    haca: HacaRules | None = None
+    tlda: TldaRules | None = None
 
 
 class EditCheck(Sourced):
@@ -347,16 +438,23 @@ class Protocol(Frozen):
     design: DesignSpec
     dosing: Dosing
     response: Response
+    follow_up: FollowUp | None = None
+    survival: Survival | None = None
+    correlatives: Correlatives = Field(default_factory=Correlatives)
     edit_checks: tuple[EditCheck, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:
-        from phaseone.protocol.checks import check_protocol
-
         check_protocol(self)
         return self
 
     # --- lookups used by engines and adapters -----------------------------------------
+
+    def endpoint(self, endpoint_id: str) -> Endpoint:
+        for endpoint in self.survival.endpoints if self.survival else ():
+            if endpoint.id == endpoint_id:
+                return endpoint
+        raise KeyError(endpoint_id)
 
     def agent(self, agent_id: str) -> Agent:
         for agent in self.agents:
@@ -389,3 +487,218 @@ class Protocol(Frozen):
 
 # Needed because Criterion refers to itself.
 Criterion.model_rebuild()
+
+
+# --- cross-field rules: what pydantic cannot see field by field -----------------------
+
+_UNIT_BASIS = {"bsa": "/m2/", "weight": "/kg/"}
+
+
+def _duplicates(ids: Iterable[object]) -> list[object]:
+    return [value for value, count in Counter(ids).items() if count > 1]
+
+
+def _unique(problems: list[Problem], path: str, items: Iterable[object], what: str) -> None:
+    ids = list(items)
+    for dup in _duplicates(ids):
+        index = ids.index(dup, ids.index(dup) + 1)
+        problems.append(Problem(f"{path}[{index}].id", f"duplicate {what} id {dup!r}"))
+
+
+def check_protocol(protocol: Protocol) -> None:
+    """Raise ProtocolError listing every cross-field problem, or return None."""
+    problems: list[Problem] = []
+    agent_ids = [a.id for a in protocol.agents]
+    known = set(agent_ids)
+    expected_agents = ", ".join(agent_ids)
+
+    def unknown_agent(path: str, name: str) -> None:
+        problems.append(
+            Problem(path, f"unknown agent {name!r}; expected one of: {expected_agents}")
+        )
+
+    _unique(problems, "agents", agent_ids, "agent")
+    _unique(problems, "dose_levels", (d.id for d in protocol.dose_levels), "dose level")
+    _unique(problems, "sites", (s.id for s in protocol.sites), "site")
+    _unique(problems, "objectives", (o.id for o in protocol.objectives), "objective")
+    _unique(problems, "assessments", (a.id for a in protocol.assessments), "assessment")
+    _unique(problems, "dlt.rules", (r.id for r in protocol.dlt.rules), "DLT rule")
+
+    # Dose levels give only known agents, in units that match each agent's basis.
+    for i, level in enumerate(protocol.dose_levels):
+        for name, dose in level.doses.items():
+            path = f"dose_levels[{i}].doses.{name}"
+            if name not in known:
+                unknown_agent(path, name)
+                continue
+            basis = protocol.agent(name).dose_basis
+            if dose.basis != basis:
+                problems.append(
+                    Problem(
+                        f"{path}.unit",
+                        f"unit {dose.unit!r} does not fit agent {name!r}, which is dosed by "
+                        f"{basis}; expected a unit with {_UNIT_BASIS.get(basis, 'mg/day')!r}",
+                    )
+                )
+
+    # The course: every scheduled agent is known, days fit the course, infusions are IV.
+    length = protocol.course.length_days
+    scheduled: set[str] = set()
+    for i, item in enumerate(protocol.course.schedule):
+        path = f"course.schedule[{i}]"
+        if item.agent not in known:
+            unknown_agent(f"{path}.agent", item.agent)
+            continue
+        if item.agent in scheduled:
+            problems.append(Problem(f"{path}.agent", f"agent {item.agent!r} is scheduled twice"))
+        scheduled.add(item.agent)
+        _days_fit(problems, f"{path}.days", item.days, length)
+        route = protocol.agent(item.agent).route
+        if route == "IV" and item.infusion_hours is None:
+            problems.append(
+                Problem(f"{path}.infusion_hours", f"IV agent {item.agent!r} needs infusion_hours")
+            )
+        if route != "IV" and item.infusion_hours is not None:
+            problems.append(
+                Problem(
+                    f"{path}.infusion_hours",
+                    f"agent {item.agent!r} is given {route}, so infusion_hours does not apply",
+                )
+            )
+    for i, level in enumerate(protocol.dose_levels):
+        for name in level.doses:
+            if name in known and name not in scheduled:
+                problems.append(
+                    Problem(
+                        f"dose_levels[{i}].doses.{name}",
+                        f"agent {name!r} has a dose but no entry in course.schedule",
+                    )
+                )
+
+    # Assessments fit the course and the number of courses.
+    for i, assessment in enumerate(protocol.assessments):
+        path = f"assessments[{i}]"
+        _days_fit(problems, f"{path}.days", assessment.days, length)
+        if assessment.courses != "all":
+            _courses_fit(
+                problems, f"{path}.courses", assessment.courses, protocol.course.max_courses
+            )
+        if assessment.agent is not None and assessment.agent not in known:
+            unknown_agent(f"{path}.agent", assessment.agent)
+        if assessment.kind == "pk" and assessment.agent is None:
+            problems.append(Problem(f"{path}.agent", "a PK assessment must name its agent"))
+
+    # Eligibility: unique ids across the whole tree; dose-level conditions name agents.
+    flat: list[tuple[str, Criterion]] = []
+    for i, criterion in enumerate(protocol.eligibility):
+        _flatten(f"eligibility[{i}]", criterion, flat)
+    seen: set[str] = set()
+    for path, criterion in flat:
+        if criterion.id in seen:
+            problems.append(Problem(f"{path}.id", f"duplicate criterion id {criterion.id!r}"))
+        seen.add(criterion.id)
+        cond = criterion.applies_when
+        if cond is not None:
+            for field in ("dose_level_includes", "dose_level_excludes"):
+                name = getattr(cond, field)
+                if name is not None and name not in known:
+                    unknown_agent(f"{path}.applies_when.{field}", name)
+
+    # DLT window and evaluability.
+    window = protocol.dlt.window
+    if window.course > protocol.course.max_courses:
+        problems.append(
+            Problem(
+                "dlt.window.course",
+                f"course {window.course} is past max_courses ({protocol.course.max_courses})",
+            )
+        )
+    if window.last_day < window.first_day:
+        problems.append(
+            Problem("dlt.window.last_day", "last_day is before first_day of the DLT window")
+        )
+    elif window.last_day > length:
+        problems.append(
+            Problem(
+                "dlt.window.last_day",
+                f"day {window.last_day} is outside the {length}-day course; expected 1-{length}",
+            )
+        )
+    if protocol.evaluability.agent not in known:
+        unknown_agent("evaluability.agent", protocol.evaluability.agent)
+
+    # The design: starts on a known level; a CRM skeleton has one value per level.
+    level_ids = [d.id for d in protocol.dose_levels]
+    design = protocol.design
+    if design.starting_dose_level not in level_ids:
+        problems.append(
+            Problem(
+                "design.starting_dose_level",
+                f"unknown dose level {design.starting_dose_level}; expected one of: "
+                + ", ".join(map(str, level_ids)),
+            )
+        )
+    skeleton = getattr(design.params, "skeleton", None)
+    if skeleton is not None and len(skeleton) != len(level_ids):
+        problems.append(
+            Problem(
+                "design.params.skeleton",
+                f"skeleton has {len(skeleton)} values but the protocol has "
+                f"{len(level_ids)} dose levels; expected one value per level",
+            )
+        )
+
+    _check_correlatives(problems, protocol)
+
+    if problems:
+        raise ProtocolError(problems)
+
+
+def _check_correlatives(problems: list[Problem], protocol: Protocol) -> None:
+    """Immune groups name known, distinct dose levels; TLDA genes and references differ."""
+    immune = protocol.correlatives.immune
+    if immune is not None:
+        level_ids = {level.id for level in protocol.dose_levels}
+        seen: dict[int, str] = {}
+        for name, levels in immune.groups.items():
+            path = f"correlatives.immune.groups.{name}"
+            if not levels:
+                problems.append(Problem(path, "expected at least one dose level"))
+            for level in levels:
+                if level not in level_ids:
+                    problems.append(Problem(path, f"unknown dose level {level}; expected one "
+                                                  f"of {', '.join(map(str, sorted(level_ids)))}"))
+                elif level in seen:
+                    problems.append(Problem(path, f"dose level {level} is already in group "
+                                                  f"{seen[level]!r}"))
+                else:
+                    seen[level] = name
+    tlda = protocol.correlatives.tlda
+    if tlda is not None:
+        both = sorted(set(tlda.genes) & set(tlda.reference_genes))
+        if both:
+            problems.append(Problem("correlatives.tlda.reference_genes",
+                                    f"{', '.join(both)} is also a panel gene"))
+
+
+def _days_fit(problems: list[Problem], path: str, days: tuple[int, ...], length: int) -> None:
+    bad = [d for d in days if not 1 <= d <= length]
+    if bad:
+        problems.append(
+            Problem(
+                path,
+                f"day {bad[0]} is outside the {length}-day course; expected days 1-{length}",
+            )
+        )
+
+
+def _courses_fit(problems: list[Problem], path: str, courses: tuple[int, ...], most: int) -> None:
+    bad = [c for c in courses if not 1 <= c <= most]
+    if bad:
+        problems.append(Problem(path, f"course {bad[0]} is outside 1-{most} (course.max_courses)"))
+
+
+def _flatten(path: str, criterion: Criterion, out: list[tuple[str, Criterion]]) -> None:
+    out.append((path, criterion))
+    for j, child in enumerate(criterion.children):
+        _flatten(f"{path}.children[{j}]", child, out)

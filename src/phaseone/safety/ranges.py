@@ -146,3 +146,20 @@ def resolve_range(
         if found is not None:
             return found
     return None
+
+
+RangePosition = Literal["LOW", "NORMAL", "HIGH"]
+
+
+def position(value: float, lln: float | None, uln: float | None) -> RangePosition | None:
+    """Where a value lies against its normal range; None when the range has no limit at all.
+
+    A value equal to a limit is within the range.
+    """
+    if lln is not None and value < lln:
+        return "LOW"
+    if uln is not None and value > uln:
+        return "HIGH"
+    if lln is None and uln is None:
+        return None
+    return "NORMAL"

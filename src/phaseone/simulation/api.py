@@ -17,14 +17,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from phaseone.designs.base import Design
+from phaseone.designs.interval import IntervalDesign
 from phaseone.errors import InputError, Problem
 from phaseone.simulation.batch import TrialBatch
-from phaseone.simulation.compile import interval_plan
-from phaseone.simulation.engine import check_truth
+from phaseone.simulation.compile import Unwrapped, interval_plan, unwrap
+from phaseone.simulation.engine import IntervalPlan, check_truth
+from phaseone.simulation.fitpath import FitPlan, fit_plan
+from phaseone.simulation.machine import StateMachine, state_machine
 from phaseone.simulation.plan import Plan
 from phaseone.simulation.results import OCStats, OperatingCharacteristics, Thresholds
 from phaseone.simulation.rng import chunk_seeds
-from phaseone.simulation.streams import r_stream_trials
+from phaseone.simulation.streams import StreamRunner, r_stream_trials, window_runner
 from phaseone.simulation.timeline import Timeline, TimelinePlan, needs_timeline
 
 CHUNK_TRIALS = 50_000
@@ -52,9 +55,19 @@ def run_chunk(task: ChunkTask) -> tuple[int, OCStats, TrialBatch | None]:
         batch = task.plan.run_seeded(task.truth, task.seed, task.trials)
     else:
         u = np.random.default_rng(task.seed).random((task.trials, task.width))
-        batch, _ = task.plan.run(task.truth, u)
+        batch, _ = fastest(task.plan).run(task.truth, u)
     stats = OCStats.from_batch(batch, task.truth, task.thresholds)
     return task.index, stats, batch if task.keep_trials else None
+
+
+def fastest(plan: Plan) -> Plan | StateMachine:
+    """The interval design's state machine where it has one (checked equal to the engine
+    trial by trial), else the plan itself."""
+    if isinstance(plan, IntervalPlan):
+        machine = state_machine(plan)
+        if machine is not None:
+            return machine
+    return plan
 
 
 class Backend(Protocol):
@@ -93,17 +106,71 @@ def as_plan(
             design = _with_max_n(design, cohort_size, cohorts)
         return TimelinePlan(design, timeline or Timeline())
     if isinstance(design, Design):
-        from phaseone.simulation.compile import unwrap
-
-        base = unwrap(design).base
-        from phaseone.designs.crm import CRM
-
-        if isinstance(base, CRM):
-            from phaseone.simulation.crm_engine import crm_plan
-
-            return crm_plan(design, cohort_size, cohorts)
-        return interval_plan(design, cohort_size, cohorts)
+        compiled = compile_plan(design, cohort_size, cohorts)
+        return compiled if compiled is not None else fit_plan(design, cohort_size, cohorts)
     return design
+
+
+def compile_plan(design: Design, cohort_size: int | None, cohorts: int | None) -> Plan | None:
+    """The compiled engine's plan where it plays exactly the trials `fit()` plays (a test
+    checks every combination accepted here), else None: the caller then simulates
+    through `fit()`."""
+    parts = unwrap(design)
+    if parts.others:
+        return None
+    base = parts.base
+    if isinstance(base, IntervalDesign):
+        cs = 3 if cohort_size is None else cohort_size
+        cohorts = _cohorts_within_stop_at_n(parts, cs, cohorts)
+        if cohorts is None:
+            return None
+        if parts.titration is not None:
+            # The engine fills the titration dose to its own cohort size and draws every
+            # titration patient before its first check of the maximum.
+            inner = parts.stop_at_n_before_titration
+            if (
+                parts.titration.cohort_size != cs
+                or cs < 2
+                or cs * cohorts < base.n_doses + cs - 1
+                or (inner is not None and inner <= base.n_doses)
+            ):
+                return None
+        return interval_plan(design, cs, cohorts)
+    from phaseone.designs.crm import CRM
+    from phaseone.designs.tite import TITECRM
+
+    if isinstance(base, CRM) and not isinstance(base, TITECRM):
+        if base.method != "bayes" or parts.titration is not None:
+            return None
+        cs = 1 if cohort_size is None else cohort_size
+        cohorts = _cohorts_within_stop_at_n(parts, cs, cohorts)
+        if cohorts is None:
+            return None
+        from phaseone.simulation.crm_engine import crm_plan
+
+        return crm_plan(design, cs, cohorts)
+    return None
+
+
+def _cohorts_within_stop_at_n(parts: Unwrapped, cs: int, cohorts: int | None) -> int | None:
+    """The cohorts the engine runs so that its maximum is the design's StopAtN (or the
+    cohorts asked for, when they end first); None when only `fit()` can follow the
+    StopAtN (it would cut a cohort short)."""
+    cap = parts.stop_at_n
+    if cap is None:
+        return cohorts
+    if cohorts is not None and cs * cohorts <= cap:
+        return cohorts
+    return cap // cs if cap % cs == 0 else None
+
+
+def r_stream_runner(plan: Plan, truth: NDArray[np.float64]) -> StreamRunner:
+    """How trials are played on R's stream: through the interval design's state machine
+    where it has one (checked equal to the engine), else through the plan's engine."""
+    fast = fastest(plan)
+    if isinstance(fast, StateMachine):
+        return fast.stream_runner(truth)
+    return window_runner(lambda u: plan.run(truth, u), plan.uniforms_per_trial)
 
 
 def _with_max_n(design: Design, cohort_size: int | None, cohorts: int | None) -> Design:
@@ -169,9 +236,19 @@ def simulate(
         w = 0
     else:
         w = plan.uniforms_per_trial if width is None else max(width, plan.uniforms_per_trial)
+    if rng == "r" and isinstance(plan, FitPlan):
+        raise InputError(
+            [
+                Problem(
+                    "rng",
+                    f"R's stream is for designs with a compiled engine (parity with R "
+                    f"packages); {plan.name} simulates through fit() with the numpy stream",
+                )
+            ]
+        )
     if rng == "r" and not isinstance(plan, TimelinePlan):
         batch = r_stream_trials(
-            lambda u: plan.run(p, u), seed, n_trials, plan.uniforms_per_trial, plan.r_offset_step
+            r_stream_runner(plan, p), seed, n_trials, plan.uniforms_per_trial, plan.r_offset_step
         )
         stats = OCStats.from_batch(batch, p, thresholds)
         if progress is not None:

@@ -2,18 +2,20 @@
 
 Interval designs (BOIN, mTPI-2, Keyboard) become an `IntervalPlan`: their own (n, y)
 decision table, extra-safe row, early-stop rule and selection bound, plus the cohort
-size and number of cohorts. The modifiers the engine understands are unwrapped:
-`StopAtN(n)` sets the maximum sample size and `Titration(c)` turns on BOIN's accelerated
-start. Any other modifier is refused with a message rather than silently ignored.
+size and number of cohorts; the CRM becomes a `CRMPlan`. The modifiers the engines
+understand are unwrapped: `StopAtN(n)` sets the maximum sample size and `Titration(c)`
+turns on BOIN's accelerated start. `api.compile_plan` uses an engine only where it plays
+the very trials `fit()` plays; any other design or modifier simulates through `fit()`
+(`fitpath.py`). Called directly, `interval_plan` refuses other modifiers with a message.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from phaseone.designs.base import Design
+from phaseone.designs.base import Design, Modified, Modifier
 from phaseone.designs.interval import IntervalDesign
-from phaseone.designs.modifiers import Modified, Modifier, StopAtN, Titration
+from phaseone.designs.modifiers import StopAtN, Titration
 from phaseone.errors import InputError, Problem
 from phaseone.simulation.engine import IntervalPlan
 
@@ -22,33 +24,42 @@ from phaseone.simulation.engine import IntervalPlan
 class Unwrapped:
     base: Design
     stop_at_n: int | None
-    titration: bool
+    titration: Titration | None
+    others: tuple[Modifier, ...]  # modifiers no compiled engine understands
+    stop_at_n_before_titration: int | None = None  # smallest StopAtN applied inside it
 
 
 def unwrap(design: Design) -> Unwrapped:
-    mods: list[Modifier] = []
-    node = design
-    while isinstance(node, Modified):
-        mods.append(node.modifier)
-        node = node.parent
+    mods = design.modifiers if isinstance(design, Modified) else ()
+    base = design.base if isinstance(design, Modified) else design
     stop_at: int | None = None
-    titration = False
-    for mod in mods:
+    inner_stop: int | None = None
+    titration: Titration | None = None
+    others: list[Modifier] = []
+    for mod in mods:  # innermost first
         if isinstance(mod, StopAtN):
             stop_at = mod.n if stop_at is None else min(stop_at, mod.n)
-        elif isinstance(mod, Titration):
-            titration = True
+            if titration is None:
+                inner_stop = stop_at
+        elif isinstance(mod, Titration) and titration is None:
+            titration = mod
         else:
-            raise InputError(
-                [
-                    Problem(
-                        "design",
-                        f"the simulation engine does not support the modifier "
-                        f"{type(mod).__name__}; supported: StopAtN, Titration",
-                    )
-                ]
-            )
-    return Unwrapped(node, stop_at, titration)
+            others.append(mod)
+    return Unwrapped(base, stop_at, titration, tuple(others), inner_stop)
+
+
+def refuse_others(parts: Unwrapped) -> None:
+    if parts.others:
+        names = ", ".join(type(m).__name__ for m in parts.others)
+        raise InputError(
+            [
+                Problem(
+                    "design",
+                    f"the compiled engine does not run the modifier {names}; supported: "
+                    "StopAtN, Titration (simulate() runs other designs through fit())",
+                )
+            ]
+        )
 
 
 def interval_plan(
@@ -57,6 +68,7 @@ def interval_plan(
     """The engine plan of an interval design. Without `cohorts`, the design's StopAtN
     (maximum sample size) divided by the cohort size is used."""
     parts = unwrap(design)
+    refuse_others(parts)
     base = parts.base
     if not isinstance(base, IntervalDesign):
         raise InputError(
@@ -96,6 +108,6 @@ def interval_plan(
         early_stop_n=base.early_stop_n,
         early_stop_rule=base.early_stop_rule,
         stop_lowest_min=table.stop_lowest_min,
-        titration=parts.titration and cs > 1,
+        titration=parts.titration is not None and cs > 1,
         bound_mtd=base.bound_mtd_limit(),
     )

@@ -22,7 +22,7 @@ from phaseone.designs.base import Design
 from phaseone.designs.crm import CRM, make_grid, prob_tox, scaled_doses
 from phaseone.errors import InputError, Problem
 from phaseone.simulation.batch import StopReason, TrialBatch
-from phaseone.simulation.compile import unwrap
+from phaseone.simulation.compile import refuse_others, unwrap
 from phaseone.simulation.engine import check_truth
 
 
@@ -68,6 +68,7 @@ class CRMPlan:
 
 def crm_plan(design: Design, cohort_size: int | None, cohorts: int | None) -> CRMPlan:
     parts = unwrap(design)
+    refuse_others(parts)
     base = parts.base
     if not isinstance(base, CRM):
         raise InputError([Problem("design", f"{base.describe()} is not a CRM")])
@@ -75,7 +76,7 @@ def crm_plan(design: Design, cohort_size: int | None, cohorts: int | None) -> CR
         raise InputError(
             [Problem("method", "the CRM simulation engine runs the Bayes estimate only")]
         )
-    if parts.titration:
+    if parts.titration is not None:
         raise InputError([Problem("titration", "titration applies to interval designs only")])
     cs = 1 if cohort_size is None else cohort_size
     if cohorts is None:

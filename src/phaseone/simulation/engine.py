@@ -232,3 +232,31 @@ def decide(
     down = (code >= D_CODE) & (d > 0)
     moved = d + up.astype(np.int64) - down.astype(np.int64)
     return stop.astype(np.int64), moved, elim
+
+
+def advance_states(
+    plan: IntervalPlan,
+    states: NDArray[np.int64],
+    take: NDArray[np.int64],
+    tox: NDArray[np.int64],
+    last: NDArray[np.bool_],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Trial states after one more cohort, for the exact computation and the state machine.
+
+    A state row is (patients per dose, DLTs per dose, current dose, lowest eliminated
+    dose). Each row treats `take` patients at its current dose, `tox` of them with a DLT;
+    where `last` (the maximum sample size is reached) the trial stops before any decision,
+    else `decide` eliminates, stops or moves. Returns the new rows and the stop reasons
+    (0 while running)."""
+    k = plan.n_doses
+    new = states.copy()
+    d = new[:, 2 * k]
+    r = np.arange(new.shape[0])
+    new[r, d] += take
+    new[r, k + d] += tox
+    stop, moved, elim = decide(plan, d, new[r, d], new[r, k + d], new[:, 2 * k + 1])
+    reason = np.where(last, int(StopReason.MAX_SAMPLE_SIZE), stop)
+    go = reason == 0
+    new[:, 2 * k] = np.where(go, moved, d)
+    new[:, 2 * k + 1] = np.where(go, elim, new[:, 2 * k + 1])
+    return new, reason

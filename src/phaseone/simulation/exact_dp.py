@@ -3,7 +3,7 @@
 A trial's state after each cohort is (patients and DLTs per dose, current dose, lowest
 eliminated dose). Starting from the initial state with probability 1, each cohort splits
 every running state by the number of DLTs in the cohort (binomial at the current dose's
-true rate), applies the same rules as the simulation engine (`engine.advance`), and merges
+true rate), applies the same rules as the simulation engine (`engine.advance_states`), and merges
 identical states by adding their probabilities. Stopped states are kept with their stop
 reason; at the end the end-of-trial selection runs once per distinct final state.
 
@@ -22,7 +22,7 @@ from scipy.stats import binom
 
 from phaseone.errors import InputError, Problem
 from phaseone.simulation.batch import NO_DOSE, StopReason
-from phaseone.simulation.engine import IntervalPlan, check_truth, decide
+from phaseone.simulation.engine import IntervalPlan, advance_states, check_truth
 from phaseone.simulation.exact import ExactMoments
 from phaseone.simulation.selection import eliminated_from, isotonic_select
 
@@ -84,18 +84,9 @@ def interval_exact(
         t = np.arange(cs + 1)
         pmf = np.asarray(binom.pmf(t[None, :], take[:, None], truth[d][:, None]), dtype=np.float64)
         rep_rows, rep_t = np.nonzero(pmf > 0)
-        new = states[rep_rows].copy()
         p_new = prob[rep_rows] * pmf[rep_rows, rep_t]
-        dd = new[:, 2 * k]
-        r = np.arange(new.shape[0])
-        new[r, dd] += take[rep_rows]
-        new[r, k + dd] += rep_t
         last = (plan.max_sample_size - n_now[rep_rows]) <= cs
-        stop, moved, elim = decide(plan, dd, new[r, dd], new[r, k + dd], new[:, 2 * k + 1])
-        reason = np.where(last, int(StopReason.MAX_SAMPLE_SIZE), stop)
-        go = reason == 0
-        new[:, 2 * k] = np.where(go, moved, dd)
-        new[:, 2 * k + 1] = np.where(go, elim, new[:, 2 * k + 1])
+        new, reason = advance_states(plan, states[rep_rows], take[rep_rows], rep_t, last)
         halted = reason > 0
         if halted.any():
             keys = np.column_stack([new[halted, : 2 * k], reason[halted]])

@@ -30,14 +30,15 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from phaseone.designs.base import Design, DesignState
+from phaseone.designs.base import Design, DesignState, Modified
 from phaseone.designs.outcomes import Outcomes, Patient
 from phaseone.designs.rolling_six import RollingSix
 from phaseone.designs.tite import TITECRM
 from phaseone.errors import InputError, Problem
-from phaseone.simulation.batch import NO_DOSE, StopReason, TrialBatch
+from phaseone.simulation.batch import NO_DOSE, TrialBatch
 from phaseone.simulation.compile import unwrap
 from phaseone.simulation.engine import check_truth
+from phaseone.simulation.fitpath import stop_reason
 
 Arrival = Literal["fixed", "exponential"]
 MAX_DECISIONS = 10_000  # a guard against a design that never stops
@@ -92,12 +93,7 @@ def _mode(design: Design) -> Literal["cohort", "rolling", "tite"]:
 
 
 def unwrap_base(design: Design) -> Design:
-    from phaseone.designs.modifiers import Modified
-
-    node = design
-    while isinstance(node, Modified):
-        node = node.parent
-    return node
+    return design.base if isinstance(design, Modified) else design
 
 
 class _Fitter:
@@ -120,17 +116,6 @@ class _Fitter:
         return state
 
 
-def _stop_reason(state: DesignState) -> StopReason:
-    rules = [r.rule for r in state.reasons]
-    if "stop_at_n" in rules:
-        return StopReason.MAX_SAMPLE_SIZE
-    if "early_stop_n" in rules:
-        return StopReason.EARLY_STOP_N
-    if state.selection.dose is None:
-        return StopReason.NO_DOSE_ACCEPTABLE
-    return StopReason.MTD_DECLARED
-
-
 def run_timeline(
     design: Design,
     truth: NDArray[np.float64],
@@ -141,7 +126,7 @@ def run_timeline(
     """Simulate one trial per seed in calendar time."""
     check_truth(truth, design.n_doses)
     base = unwrap(design).base
-    if unwrap(design).titration:
+    if unwrap(design).titration is not None:
         raise InputError([Problem("titration", "not supported in calendar-time simulation")])
     mode = _mode(design)
     fitter = _Fitter(design, uses_time=mode == "tite")
@@ -162,7 +147,7 @@ def run_timeline(
         n[t] = enrolled
         y[t] = state.tox
         selected[t] = NO_DOSE if state.selection.dose is None else state.selection.dose - 1
-        reason[t] = _stop_reason(state)
+        reason[t] = stop_reason(state)
         duration[t] = end
         if progress is not None:
             progress(t + 1)

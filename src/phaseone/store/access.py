@@ -39,6 +39,9 @@ CLINICAL_WRITERS = frozenset({Role.study_chair, Role.site_investigator, Role.sit
 DECISION_WRITERS = frozenset({Role.study_chair})
 # Who may read and export the audit trail.
 AUDIT_READERS = frozenset({Role.admin, Role.study_chair, Role.monitor})
+# Who may take the whole trial's data out in CDISC form (the statistician's copy is
+# de-identified like every other view of theirs).
+EXPORTERS = frozenset({Role.admin, Role.study_chair, Role.statistician, Role.monitor})
 # Who manages accounts and sites.
 ACCOUNT_MANAGERS = frozenset({Role.admin})
 # Who sees identifiers (names, record numbers, real dates).

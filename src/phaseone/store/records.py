@@ -219,8 +219,9 @@ def _deidentify(obj: Stamped, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def present(obj: Stamped, actor: Actor, signatures: Sequence[Signature] = ()) -> dict[str, Any]:
-    """A record as the actor may see it (de-identified for the statistician)."""
+def view(obj: Stamped, actor: Actor, *, deidentify: bool = False) -> dict[str, Any]:
+    """A record's content and bookkeeping as the actor may see it (de-identified for the
+    statistician, or when asked), without its signatures."""
     values = content(obj)
     values.update(
         id=obj.id,
@@ -230,8 +231,14 @@ def present(obj: Stamped, actor: Actor, signatures: Sequence[Signature] = ()) ->
         void_reason=obj.void_reason,
         deidentified=False,
     )
-    if actor.deidentified:
+    if actor.deidentified or deidentify:
         values = _deidentify(obj, values)
+    return values
+
+
+def present(obj: Stamped, actor: Actor, signatures: Sequence[Signature] = ()) -> dict[str, Any]:
+    """A record as the actor may see it, with the state of each signature on it."""
+    values = view(obj, actor)
     entity = obj.__tablename__  # type: ignore[attr-defined]
     current = content_hash(entity, obj)
     values["signatures"] = [signature_view(s, current, obj.voided) for s in signatures]

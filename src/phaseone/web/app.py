@@ -13,7 +13,7 @@ from phaseone.store.db import Database
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
 from phaseone.store.types import utcnow
 from phaseone.web import errors
-from phaseone.web.api import adjudication, audit, enrolment, people, records, session
+from phaseone.web.api import adjudication, audit, documents, enrolment, people, records, session
 from phaseone.workflow import Trial
 
 API_PREFIX = "/api/v1"
@@ -63,6 +63,7 @@ def create_app(
     # Before the record routers, so that /dlt-determinations/due is not read as an id.
     api.include_router(enrolment.router)
     api.include_router(adjudication.router)
+    api.include_router(documents.router)
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)

@@ -21,14 +21,11 @@ from phaseone.eligibility.rules.base import (
     sites_unknown,
 )
 from phaseone.eligibility.verdict import (
-    BARE,
-    NOT_APPLICABLE,
     NOT_MET,
     UNKNOWN,
     Outcome,
     Status,
     combine,
-    decided,
     met,
     not_applicable,
     not_met,
@@ -48,8 +45,6 @@ def life_expectancy(ctx: Context, p: LifeExpectancyParams) -> Outcome:
     weeks = ctx.record.life_expectancy_weeks
     if weeks is None:
         return unknown("life expectancy not given", ["life_expectancy_weeks"])
-    if ctx.brief:
-        return decided(at_least(weeks, p.min_weeks))
     if at_least(weeks, p.min_weeks):
         return met(f"{weeks:g} weeks", weeks=weeks)
     return not_met(f"{weeks:g} weeks < {p.min_weeks:g}", weeks=weeks)
@@ -82,8 +77,6 @@ def performance(ctx: Context, p: PerformanceParams) -> Outcome:
             f"no {needed_now.title()} score in the {p.lookback_days} days before entry",
             ["performance"],
         )
-    if ctx.brief:
-        return decided(best.value >= p.min_score)
     ev = {"scale": best.scale, "score": best.value, "date": best.date}
     if best.value >= p.min_score:
         return met(f"{best.scale.title()} {best.value} ({best.date})", **ev)
@@ -109,14 +102,10 @@ class FlagParams(Params):
 def flag(ctx: Context, p: FlagParams) -> Outcome:
     """A yes/no fact of the record has the expected value."""
     if p.sexes is not None and ctx.record.sex not in p.sexes:
-        if ctx.brief:
-            return BARE[NOT_APPLICABLE]
         return not_applicable(f"applies to {', '.join(p.sexes)} patients")
     value = getattr(ctx.record, p.field)
     if value is None:
         return unknown(f"{p.field} not recorded", [p.field])
-    if ctx.brief:
-        return decided(value == p.expected)
     word = "yes" if value else "no"
     if value == p.expected:
         return met(f"{p.field}: {word}", **{p.field: value})
@@ -134,8 +123,6 @@ def field_in(ctx: Context, p: FieldInParams) -> Outcome:
     value = getattr(ctx.record, p.field)
     if value is None:
         return unknown(f"{p.field} not recorded", [p.field])
-    if ctx.brief:
-        return decided(value in p.allowed)
     if value in p.allowed:
         return met(f"{p.field}: {value}", **{p.field: value})
     return not_met(f"{p.field}: {value} (allowed: {', '.join(p.allowed)})", **{p.field: value})
@@ -147,8 +134,6 @@ def field_in(ctx: Context, p: FieldInParams) -> Outcome:
 def _fcbp(ctx: Context) -> Outcome | None:
     """None when the patient is a female of childbearing potential; otherwise the outcome."""
     if ctx.record.sex != "female":
-        if ctx.brief:
-            return BARE[NOT_APPLICABLE]
         return not_applicable("applies to females of childbearing potential")
     if ctx.record.childbearing_potential is None:
         return unknown("childbearing potential not recorded", ["childbearing_potential"])
@@ -161,8 +146,6 @@ def _fcbp(ctx: Context) -> Outcome | None:
 def hcg_post_menarchal(ctx: Context, p: Windowed) -> Outcome:
     """Post-menarchal females: the latest beta-HCG is negative."""
     if ctx.record.sex != "female":
-        if ctx.brief:
-            return BARE[NOT_APPLICABLE]
         return not_applicable("applies to post-menarchal females")
     if ctx.record.post_menarchal is None:
         return unknown("menarche not recorded", ["post_menarchal"])
@@ -174,8 +157,6 @@ def hcg_post_menarchal(ctx: Context, p: Windowed) -> Outcome:
             f"no beta-HCG in the {p.lookback_days} days before entry", ["pregnancy_tests"]
         )
     _, test = found
-    if ctx.brief:
-        return decided(test.result == "negative")
     ev = {"date": test.date, "specimen": test.specimen, "result": test.result}
     if test.result == "negative":
         return met(f"negative {test.specimen} beta-HCG on {test.date}", **ev)
@@ -281,8 +262,6 @@ def fcbp_birth_control(ctx: Context, p: BirthControlParams) -> Outcome:
         return met("commits to abstinence")
     latest = ctx.as_of - dt.timedelta(days=p.min_days_before)
     kinds = {m.kind for m in c.methods if m.start <= latest}
-    if ctx.brief and {"highly_effective", "additional"} <= kinds:
-        return decided(True)
     ev = {"methods_started_by": latest, "kinds": sorted(kinds)}
     if {"highly_effective", "additional"} <= kinds:
         return met(f"two methods begun by {latest}", **ev)
@@ -302,8 +281,6 @@ _NOT_REPRODUCTIVE_AGE = not_applicable("not of reproductive age")
 def male_condom(ctx: Context, p: NoParams) -> Outcome:
     """Males of reproductive age agree to use a latex condom."""
     if ctx.record.sex != "male":
-        if ctx.brief:
-            return BARE[NOT_APPLICABLE]
         return not_applicable("applies to males")
     if ctx.record.childbearing_potential is None:
         return unknown("reproductive potential not recorded", ["childbearing_potential"])
@@ -348,8 +325,6 @@ def max_age(ctx: Context, p: MaxAgeParams) -> Outcome:
     """Age in completed years on the entry date is at most the maximum."""
     months = completed_months(ctx.record.birth_date, ctx.as_of)
     years = months // 12
-    if ctx.brief:
-        return decided(years <= p.max_completed_years)
     ev = {"age_years": years, "age_months": months}
     if years <= p.max_completed_years:
         return met(f"age {years}y{months % 12}m", **ev)
@@ -439,8 +414,6 @@ def cns_history(ctx: Context, p: Windowed) -> Outcome:
             ["cns.head_imaging"],
         )
     _, scan = found
-    if ctx.brief:
-        return decided(scan.active_cns_metastases)
     ev = {"date": scan.date, "modality": scan.modality, "active": scan.active_cns_metastases}
     if scan.active_cns_metastases:
         return met(f"active CNS metastases on head {scan.modality} {scan.date}", **ev)
@@ -454,8 +427,6 @@ def biology_study_declined(ctx: Context, p: NoParams) -> Outcome:
     if study is None or study.status is None:
         return unknown("biology study enrolment not recorded", ["biology_study.status"])
     if study.status != "declined":
-        if ctx.brief:
-            return BARE[NOT_MET]
         return not_met(f"biology study: {study.status.replace('_', ' ')}")
     if study.site_exemption is None:
         return unknown("declined; site exemption not recorded", ["biology_study.site_exemption"])
@@ -476,8 +447,6 @@ def marrow_disease_counts(ctx: Context, p: MarrowDiseaseParams) -> Outcome:
     if sites is None:
         return sites_unknown()
     if not _marrow_involved(ctx, sites, p.lookback_days):
-        if ctx.brief:
-            return BARE[NOT_APPLICABLE]
         return not_applicable("no known marrow disease")
     statuses: list[Status] = [ctx.verdict_of(c) for c in p.hematology_criteria]
     status = combine("all_of", statuses)

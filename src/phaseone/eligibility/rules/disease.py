@@ -25,12 +25,9 @@ from phaseone.eligibility.rules.base import (
     therapies_unknown,
 )
 from phaseone.eligibility.verdict import (
-    BARE,
     MET,
-    NOT_MET,
     UNKNOWN,
     Outcome,
-    decided,
     met,
     not_applicable,
     not_met,
@@ -50,8 +47,6 @@ def diagnosis(ctx: Context, p: DiagnosisParams) -> Outcome:
     dx = ctx.record.diagnosis
     if dx is None:
         return unknown("no diagnosis recorded", ["diagnosis"])
-    if ctx.brief and dx.high_risk and dx.histology in p.histologies:
-        return decided(True)
     ev = {"high_risk": dx.high_risk, "histology": dx.histology}
     if dx.high_risk is False:
         return not_met("not high-risk", **ev)
@@ -152,8 +147,6 @@ class DiseaseStatusParams(Params):
 def disease_status(ctx: Context, p: DiseaseStatusParams) -> Outcome:
     """Disease status is one of the listed routes."""
     found = disease_status_of(ctx, p.definitions)
-    if ctx.brief and found.status is not None:
-        return decided(found.status in p.statuses)
     ev = {"disease_status": found.status, **found.evidence}
     if found.status is None:
         return unknown(found.reason, found.missing, **ev)
@@ -211,11 +204,7 @@ def confirming_biopsy(ctx: Context, p: BiopsyParams) -> Outcome:
         if b.site_present_at_enrollment is None:
             doubts.append(f"{path}.site_present_at_enrollment")
             continue
-        if ctx.brief:
-            return BARE[MET]
         return met(f"biopsy {b.date} ({b.site}) shows {b.result}", biopsy=b.date, **ev)
-    if ctx.brief:
-        return BARE[UNKNOWN if doubts else NOT_MET]
     if doubts:
         return unknown("a biopsy may confirm the disease", dict.fromkeys(doubts), **ev)
     if ongoing:
@@ -244,8 +233,6 @@ def mibg_bone(ctx: Context, p: Windowed) -> Outcome:
             ["disease_sites.mibg_scans"],
         )
     _, scan = found
-    if ctx.brief:
-        return decided(scan.avid_bone_sites >= 1 or scan.diffuse_uptake)
     ev = {
         "scan": scan.date,
         "avid_bone_sites": scan.avid_bone_sites,
@@ -276,21 +263,12 @@ def _persistent_needs(ctx: Context, p: PersistentBiopsyParams) -> Outcome:
         return unknown("no recent MIBG scan to count lesions", ["disease_sites.mibg_scans"])
     _, scan = found
     lesions = scan.avid_bone_sites + scan.avid_soft_tissue_sites
-    curie = scan.curie_score
-    if ctx.brief and (
-        lesions >= p.no_biopsy_min_lesions or (curie is not None and curie >= p.no_biopsy_min_curie)
-    ):
-        return decided(True)
     ev: dict[str, Any] = {"scan": scan.date, "avid_lesions": lesions, "curie": scan.curie_score}
     if lesions >= p.no_biopsy_min_lesions:
         return met(f"{lesions} MIBG-avid lesions: no biopsy needed", **ev)
     if scan.curie_score is not None and scan.curie_score >= p.no_biopsy_min_curie:
         return met(f"Curie score {scan.curie_score}: no biopsy needed", **ev)
     biopsy = confirming_biopsy(ctx, p.biopsy)
-    if ctx.brief:
-        if biopsy.status == MET:
-            return BARE[MET]
-        return BARE[UNKNOWN if curie is None or biopsy.status == UNKNOWN else NOT_MET]
     ev.update(biopsy.evidence)
     if biopsy.status == MET:
         return met(f"{lesions} avid lesion(s); {biopsy.reason}", **ev)
@@ -311,8 +289,6 @@ def persistent_biopsy(ctx: Context, p: PersistentBiopsyParams) -> Outcome:
     if found.status is None:
         return unknown(found.reason, found.missing)
     if found.status != "persistent":
-        if ctx.brief:
-            return decided(False)
         return not_met(f"applies to persistent disease; status is {found.status}")
     return _persistent_needs(ctx, p)
 
@@ -340,8 +316,6 @@ def fdg_bone(ctx: Context, p: FdgBoneParams) -> Outcome:
             ["disease_sites.fdg_pet_scans"],
         )
     _, scan = found
-    if ctx.brief:  # the status is the biopsy's, given an FDG-avid bone site
-        return confirming_biopsy(ctx, p.biopsy) if scan.avid_bone_sites >= 1 else BARE[NOT_MET]
     ev: dict[str, Any] = {"scan": scan.date, "fdg_avid_bone_sites": scan.avid_bone_sites}
     if scan.avid_bone_sites < 1:
         return not_met(f"FDG-PET {scan.date}: no avid bone site", **ev)
@@ -362,8 +336,6 @@ def marrow_morphology(ctx: Context, p: Windowed) -> Outcome:
         if not since <= sample.date <= as_of:
             continue
         if sample.morphology == "positive":
-            if ctx.brief:
-                return decided(True)
             return met(
                 f"tumor cells by morphology, {sample.side} {sample.method} {sample.date}",
                 sample=sample.date,
@@ -371,8 +343,6 @@ def marrow_morphology(ctx: Context, p: Windowed) -> Outcome:
         if sample.morphology == "negative":
             negative.add((sample.side, sample.method))
     if len(negative) == 4:
-        if ctx.brief:
-            return decided(False)
         return not_met("bilateral aspirates and biopsies negative by morphology")
     return unknown(
         "bilateral aspirates and biopsies not all read by morphology",
@@ -502,8 +472,6 @@ def recent_treatment_after_progression(ctx: Context, p: RecentTreatmentParams) -
     if relapses is None:
         return unknown("relapses are not recorded", ["disease_history.relapses"])
     if not relapses:
-        if ctx.brief:
-            return BARE[NOT_MET]
         return not_met("no prior progressive disease")
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
@@ -511,16 +479,12 @@ def recent_treatment_after_progression(ctx: Context, p: RecentTreatmentParams) -
     fewest = 0
     for _, t, off in ctx.therapies(p.therapy_categories):
         if off is None:
-            if ctx.brief:
-                return BARE[MET]
             return met("prior progressive disease; still on treatment", off_treatment_since=None)
         if last is None or off < fewest:
             last, fewest = t.end, off
     if last is None:
         return not_met("prior progressive disease but no treatment recorded")
     deadline = add_months(last, p.max_months_off_treatment)
-    if ctx.brief:
-        return decided(ctx.as_of <= deadline)
     ev = {"off_treatment_since": last, "eligible_until": deadline}
     if ctx.as_of <= deadline:
         return met(f"off treatment since {last} (until {deadline})", **ev)

@@ -19,12 +19,7 @@ from phaseone.eligibility.rules.base import (
     rule,
 )
 from phaseone.eligibility.verdict import (
-    BARE,
-    BARE_MET,
-    BARE_NOT_MET,
-    UNKNOWN,
     Outcome,
-    decided,
     met,
     not_met,
     unknown,
@@ -126,14 +121,8 @@ def _latest_sum(
     return found
 
 
-def _no_lab(ctx: Context, analyte: str, lookback_days: int) -> Outcome:
-    if ctx.brief:
-        return BARE[UNKNOWN]
-    return _no_lab_outcome(analyte, lookback_days)
-
-
 @lru_cache(maxsize=256)
-def _no_lab_outcome(analyte: str, lookback_days: int) -> Outcome:
+def _no_lab(analyte: str, lookback_days: int) -> Outcome:
     """The same for every record: made once (a missing lab is common, and reported)."""
     return unknown(f"no {analyte} in the {lookback_days} days before entry", [f"labs.{analyte}"])
 
@@ -143,19 +132,8 @@ def lab_min(ctx: Context, p: LabMinParams) -> Outcome:
     """The latest value within the window is at least the minimum."""
     found = _latest_value(ctx, p)
     if found is None:
-        return _no_lab(ctx, p.analyte, p.lookback_days)
+        return _no_lab(p.analyte, p.lookback_days)
     value, day, i = found
-    if ctx.brief:
-        if not at_least(value, p.limit):
-            return BARE_NOT_MET
-        if p.transfusion_product is None or p.transfusion_free_days is None:
-            return BARE_MET
-        if ctx.record.transfusions is not None and not any(
-            t.product == p.transfusion_product
-            and 0 <= (day - t.date).days < p.transfusion_free_days
-            for t in ctx.record.transfusions
-        ):
-            return BARE_MET
     limit, unit = p.limit, p.canonical_unit
     source = " + ".join(p.parts) if i is None else f"labs[{i}]"
     ev: dict[str, Any] = {"value": value, "unit": unit, "date": day, "source": source, "min": limit}
@@ -187,12 +165,10 @@ def lab_max(ctx: Context, p: LabMaxParams) -> Outcome:
     """The latest value within the window is at most the maximum."""
     found = ctx.latest_lab(p.analyte, p.lookback_days)
     if found is None:
-        return _no_lab(ctx, p.analyte, p.lookback_days)
+        return _no_lab(p.analyte, p.lookback_days)
     i, lab = found
     limit, unit = p.limit, p.canonical_unit
     value = lab.canonical_value
-    if ctx.brief:
-        return decided(at_most(value, limit))
     ev = {"value": value, "unit": unit, "date": lab.date, "source": f"labs[{i}]", "max": limit}
     text = f"{p.analyte} {value:g} {unit} on {lab.date}"
     if at_most(value, limit):
@@ -219,7 +195,7 @@ def lab_max_uln(ctx: Context, p: LabUlnParams) -> Outcome:
     """The latest value is at most a multiple of its own upper limit of normal for age."""
     found = ctx.latest_lab(p.analyte, p.lookback_days)
     if found is None:
-        return _no_lab(ctx, p.analyte, p.lookback_days)
+        return _no_lab(p.analyte, p.lookback_days)
     i, lab = found
     if lab.canonical_uln is None:
         return unknown(
@@ -227,8 +203,6 @@ def lab_max_uln(ctx: Context, p: LabUlnParams) -> Outcome:
         )
     limit = p.max_uln * lab.canonical_uln
     value = lab.canonical_value
-    if ctx.brief:
-        return decided(at_most(value, limit))
     unit = p.canonical_unit
     ev = {
         "value": value,
@@ -250,10 +224,8 @@ def triglycerides(ctx: Context, p: LabMaxParams) -> Outcome:
     limit, unit = p.limit, p.canonical_unit
     lab = _latest_fasting(ctx, p.analyte, p.lookback_days)
     if lab is None:
-        return _no_lab(ctx, p.analyte, p.lookback_days)
+        return _no_lab(p.analyte, p.lookback_days)
     value = lab.canonical_value
-    if ctx.brief and at_most(value, limit):
-        return BARE_MET
     ev = {"value": value, "unit": unit, "date": lab.date, "fasting": lab.fasting, "max": limit}
     text = (
         f"{'fasting' if lab.fasting else 'non-fasting'} {p.analyte} {value:g} {unit} on {lab.date}"
@@ -333,7 +305,7 @@ def creatinine_for_age(ctx: Context, p: CreatinineParams) -> Outcome:
     """Serum creatinine within the age- and sex-specific limit on the sample date."""
     found = ctx.latest_lab(p.analyte, p.lookback_days)
     if found is None:
-        return _no_lab(ctx, "creatinine", p.lookback_days)
+        return _no_lab("creatinine", p.lookback_days)
     i, lab = found
     months = completed_months(ctx.record.birth_date, lab.date)
     band = p.band(months)
@@ -343,8 +315,6 @@ def creatinine_for_age(ctx: Context, p: CreatinineParams) -> Outcome:
         )
     limit = p.limits[band.from_months][ctx.record.sex]
     value = lab.canonical_value
-    if ctx.brief:
-        return decided(at_most(value, limit))
     ev = {
         "value": value,
         "unit": p.canonical_unit,
@@ -383,8 +353,6 @@ def max_grade(ctx: Context, p: GradeParams) -> Outcome:
         return unknown(
             f"no {p.term} grade in the {p.lookback_days} days before entry", [f"findings.{p.term}"]
         )
-    if ctx.brief:
-        return decided(grade <= p.max_grade)
     ev = {"grade": grade, "date": day, "max_grade": p.max_grade}
     if grade <= p.max_grade:
         return met(f"{p.term} grade {grade} on {day}", **ev)
@@ -414,8 +382,6 @@ def cardiac(ctx: Context, p: CardiacParams) -> Outcome:
             [f"cardiac.{p.measure}"],
         )
     value = float(getattr(best, p.measure))
-    if ctx.brief:
-        return decided(at_least(value, p.min))
     name = p.measure.replace("_", " ")
     ev = {"value": value, "method": best.method, "date": best.date, "min": p.min}
     if at_least(value, p.min):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from phaseone.eligibility.context import Context, Given
+from phaseone.eligibility.context import Context
 from phaseone.eligibility.record import RadiationField, Therapy
 from phaseone.eligibility.rules.base import (
     Categories,
@@ -19,12 +18,6 @@ from phaseone.eligibility.rules.base import (
     therapies_unknown,
 )
 from phaseone.eligibility.verdict import (
-    BARE,
-    BARE_MET,
-    BARE_NOT_MET,
-    MET,
-    NOT_APPLICABLE,
-    UNKNOWN,
     Outcome,
     met,
     not_applicable,
@@ -47,8 +40,6 @@ def washout(ctx: Context, p: WashoutParams) -> Outcome:
     """The last dose of these therapies was at least `min_days` before entry."""
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
-    if ctx.brief:
-        return _washout_status(ctx.therapies(p.categories), p)
     worst: tuple[int, Therapy, int | None] | None = None  # the most recent (ongoing first)
     doubts: list[str] = []
     for i, t, off in ctx.therapies(p.categories):
@@ -102,21 +93,6 @@ def _of_kind(t: Therapy, p: WashoutParams) -> bool | None:
     return True if known else None
 
 
-def _washout_status(given: Sequence[Given], p: WashoutParams) -> Outcome:
-    """Status only. A therapy off long enough cannot fail the washout, whatever its kind;
-    a recent one fails it if of the kind, and leaves it unknown if it may be."""
-    doubt = False
-    min_days = p.min_days
-    for _, t, off in given:
-        if off is not None and off >= min_days:
-            continue
-        kind = _of_kind(t, p)
-        if kind:
-            return BARE_NOT_MET
-        doubt = doubt or kind is None
-    return BARE[UNKNOWN] if doubt else BARE_MET
-
-
 class AntibodyWashoutParams(Params):
     categories: Categories
     min_days: Days
@@ -132,8 +108,6 @@ def antibody_washout(ctx: Context, p: AntibodyWashoutParams) -> Outcome:
     passed: list[dict[str, Any]] = []
     for i, t, days in ctx.therapies(p.categories):
         if days is None or days < p.min_days:
-            if ctx.brief:
-                return BARE_NOT_MET
             label = t.name or t.category
             if days is None:
                 return not_met(f"{label} still being given", therapy=i)
@@ -142,10 +116,6 @@ def antibody_washout(ctx: Context, p: AntibodyWashoutParams) -> Outcome:
             missing.append(f"prior_therapies[{i}].half_life_days")
             continue
         need = max(float(p.min_days), p.half_lives * t.half_life_days)
-        if ctx.brief:
-            if days < need:
-                return BARE_NOT_MET
-            continue
         last = t.end
         label = t.name or t.category
         ev = {
@@ -164,8 +134,6 @@ def antibody_washout(ctx: Context, p: AntibodyWashoutParams) -> Outcome:
         passed.append(ev)
     if missing:
         return unknown("antibody half-life not given", missing)
-    if ctx.brief:
-        return BARE_MET
     if not passed:
         return met("no monoclonal antibody given")
     return met(f"{len(passed)} antibody course(s) washed out", antibodies=passed)
@@ -181,8 +149,6 @@ def no_prior(ctx: Context, p: CategoriesParams) -> Outcome:
     if ctx.record.prior_therapies is None:
         return therapies_unknown()
     given = ctx.therapies(p.categories)
-    if ctx.brief:
-        return BARE_NOT_MET if given else BARE_MET
     if given:
         i, t, _ = given[0]
         return not_met(f"prior {t.name or t.category}", therapy=i)
@@ -201,8 +167,6 @@ def autologous_non_myeloablative(ctx: Context, p: NoParams) -> Outcome:
     if doubts:
         return unknown("not known whether an autologous infusion followed myeloablation", doubts)
     supporting = [i for i, t, _ in infusions if t.myeloablative is False]
-    if ctx.brief:
-        return BARE[MET if supporting else NOT_APPLICABLE]
     if supporting:
         return met(
             "autologous infusion(s) after non-myeloablative therapy: no wait", therapies=supporting
@@ -217,21 +181,15 @@ def anti_gd2_no_progression(ctx: Context, p: NoParams) -> Outcome:
         return therapies_unknown()
     courses = ctx.therapies(("anti_gd2_antibody",))
     if not courses:
-        if ctx.brief:
-            return BARE[NOT_APPLICABLE]
         return not_applicable("no prior anti-GD2 antibody")
     for i, t, _ in courses:
         if t.progressed_during:
-            if ctx.brief:
-                return BARE_NOT_MET
             return not_met(f"progressed during {t.name or 'anti-GD2 antibody'}", therapy=i)
     doubts = [
         f"prior_therapies[{i}].progressed_during"
         for i, t, _ in courses
         if t.progressed_during is None
     ]
-    if ctx.brief:
-        return BARE[UNKNOWN] if doubts else BARE_MET
     if doubts:
         return unknown("not known whether disease progressed during anti-GD2 therapy", doubts)
     return met(f"{len(courses)} anti-GD2 course(s) without progression")
@@ -245,8 +203,6 @@ def not_concomitant(ctx: Context, p: CategoriesParams) -> Outcome:
     groups = {c: ctx.therapies((c,)) for c in p.categories}
     present = [c for c, items in groups.items() if items]
     if len(present) < 2:
-        if ctx.brief:
-            return BARE[MET if present else NOT_APPLICABLE]
         if present:
             return met(f"only {present[0]} given")
         return not_applicable("none of them given")
@@ -261,8 +217,6 @@ def not_concomitant(ctx: Context, p: CategoriesParams) -> Outcome:
                 x_end = x.end or ctx.as_of
                 y_end = y.end or ctx.as_of
                 if x.start <= y_end and y.start <= x_end:
-                    if ctx.brief:
-                        return BARE_NOT_MET
                     return not_met(
                         f"{a} ({x.start}-{x.end or 'ongoing'}) overlapped {b} "
                         f"({y.start}-{y.end or 'ongoing'})",
@@ -280,9 +234,5 @@ def no_current_therapy(ctx: Context, p: CategoriesParams) -> Outcome:
         return therapies_unknown()
     for i, t, off in ctx.therapies(p.categories):
         if off is None:
-            if ctx.brief:
-                return BARE_NOT_MET
             return not_met(f"{t.name or t.category} is being given", therapy=i)
-    if ctx.brief:
-        return BARE_MET
     return met("no anticancer therapy ongoing")

@@ -1,0 +1,110 @@
+"""A CDISC package on disk: one transport file per dataset, define.xml, and a manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from phaseone.errors import InputError, Problem
+from phaseone.exports import adam, define, fhir, odm, sdtm, xpt
+from phaseone.exports.metadata import Standard, adam_parameters
+from phaseone.exports.metadata import adam as adam_definitions
+from phaseone.exports.metadata import sdtm as sdtm_definitions
+from phaseone.exports.snapshot import Snapshot
+from phaseone.store.scope import Scope
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+KINDS = ("sdtm", "adam", "odm", "fhir")
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    records: int
+    sha256: str
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def datasets(snapshot: Snapshot, kind: str) -> tuple[Standard, dict[str, pd.DataFrame]]:
+    """The datasets of one kind, with their definitions; ADaM is derived from SDTM."""
+    tabulation = sdtm.build(snapshot)
+    if kind == "sdtm":
+        return sdtm_definitions(), tabulation
+    if kind == "adam":
+        return adam_definitions(), adam.build(tabulation, snapshot)
+    raise InputError([Problem("format", f"expected one of {', '.join(KINDS)}, got {kind!r}")])
+
+
+def _assumptions(kind: str) -> tuple[str, ...]:
+    if kind != "adam":
+        return ()
+    return tuple(
+        f"{name} = {p['value']} (assumed: {p['note']})"
+        for name, p in adam_parameters().items()
+        if p.get("provenance") == "assumed"
+    )
+
+
+def write(snapshot: Snapshot, kind: str, directory: Path, *, created: dt.datetime) -> list[Written]:
+    """Check every dataset, then write them all; a failed check writes nothing."""
+    standard, frames = datasets(snapshot, kind)
+    problems: list[Problem] = []
+    for name, frame in frames.items():
+        problems.extend(xpt.check(standard.domains[name], frame))
+    if problems:
+        raise InputError(problems)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [xpt.write(standard.domains[n], f, directory, created) for n, f in frames.items()]
+    study = snapshot.protocol.id.upper()
+    tree = define.build(
+        standard,
+        study,
+        snapshot.protocol.identity.brief_title,
+        frames,
+        created,
+        _assumptions(kind),
+    )
+    paths.append(define.write(directory / "define.xml", tree))
+    counts = [len(f) for f in frames.values()] + [0]
+    written = [Written(p, n, _sha256(p)) for p, n in zip(paths, counts, strict=True)]
+    manifest = {
+        "study": study,
+        "standard": f"{standard.name} {standard.version}",
+        "created": created.isoformat(),
+        "deidentified": snapshot.deidentified,
+        "files": [{"file": w.path.name, "records": w.records, "sha256": w.sha256} for w in written],
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return written
+
+
+def write_odm(
+    scope: Scope, snapshot: Snapshot, directory: Path, *, created: dt.datetime
+) -> list[Written]:
+    """The clinical data, metadata, signatures and audit records as one ODM 1.3.2 file."""
+    tree = odm.build(snapshot, odm.read_extras(scope, snapshot), created)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = odm.write(directory / f"{snapshot.protocol.id}.odm.xml", tree)
+    return [Written(path, sum(len(v) for v in snapshot.tables.values()), _sha256(path))]
+
+
+def write_fhir(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:
+    """The study, sites, patients and lab results as one FHIR R5 collection Bundle (JSON)."""
+    content = fhir.bundle(snapshot, created)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{snapshot.protocol.id}.fhir.json"
+    path.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return [Written(path, len(content["entry"]), _sha256(path))]
+
+
+def write_sdtm(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:
+    return write(snapshot, "sdtm", directory, created=created)

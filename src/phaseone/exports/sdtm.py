@@ -1,0 +1,510 @@
+"""SDTM datasets (DM, EX, AE, SUPPAE, LB, VS, DS, SV, TS) built from a snapshot of the trial.
+
+Pure functions: a snapshot in, one pandas DataFrame per domain out, columns in the order the
+dataset definitions give. Dates are ISO 8601 text; study days count from the first dose
+(RFSTDTC) and skip day 0. A de-identified snapshot gives de-identified datasets: its dates
+are already shifted per patient and its free text withheld.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from phaseone.errors import InputError, Problem
+from phaseone.exports.metadata import sdtm, terminology
+from phaseone.exports.snapshot import Row, Snapshot
+from phaseone.safety.ranges import position
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PHASES = {"PHASE1": "PHASE I TRIAL", "PHASE2": "PHASE II TRIAL", "PHASE3": "PHASE III TRIAL"}
+# Strength of an attribution, weakest first: AEREL takes the strongest across the agents.
+ATTRIBUTION_ORDER = ("unrelated", "unlikely", "possible", "probable", "definite")
+
+
+def study_day(on: dt.date | None, reference: dt.date | None) -> int | None:
+    """SDTM study day: day 1 is the reference date and there is no day 0."""
+    if on is None or reference is None:
+        return None
+    delta = (on - reference).days
+    return delta + 1 if delta >= 0 else delta
+
+
+def iso(on: dt.date | None) -> str:
+    return "" if on is None else on.isoformat()
+
+
+def number_text(value: float | None) -> str:
+    """A result as text without a trailing '.0' (1500.0 -> '1500', 0.25 -> '0.25')."""
+    if value is None:
+        return ""
+    return format(value, ".10g")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What every domain needs to know about one patient."""
+
+    usubjid: str
+    first_dose: dt.date | None
+    last_dose: dt.date | None
+    treatment_end: dt.date | None
+    course_numbers: dict[int, int]  # course id -> course number
+
+    def day(self, on: dt.date | None) -> int | None:
+        return study_day(on, self.first_dose)
+
+    def epoch(self, on: dt.date | None) -> str:
+        if on is None:
+            return ""
+        if self.first_dose is None or on < self.first_dose:
+            return "SCREENING"
+        if self.treatment_end is not None and on > self.treatment_end:
+            return "FOLLOW-UP"
+        return "TREATMENT"
+
+    def visit(self, course_id: int | None) -> int | None:
+        return None if course_id is None else self.course_numbers.get(course_id)
+
+
+class Builder:
+    """Builds every domain from one snapshot; subjects are worked out once."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snap = snapshot
+        self.protocol = snapshot.protocol
+        self.studyid = snapshot.protocol.id.upper()
+        self.terms = terminology()
+        self.patients = {p["id"]: p for p in snapshot.rows("patients")}
+        doses = snapshot.by_patient("dose_administrations")
+        courses = snapshot.by_patient("courses")
+        ends = {e["patient_id"]: e for e in snapshot.rows("treatment_ends")}
+        self.subjects: dict[int, Subject] = {}
+        for pid, patient in self.patients.items():
+            given = sorted(d["administered_on"] for d in doses.get(pid, []) if d["given"])
+            end = ends.get(pid)
+            self.subjects[pid] = Subject(
+                usubjid=f"{self.studyid}-{patient['subject_code']}",
+                first_dose=given[0] if given else None,
+                last_dose=given[-1] if given else None,
+                treatment_end=end["ended_on"] if end else None,
+                course_numbers={c["id"]: c["number"] for c in courses.get(pid, [])},
+            )
+
+    # --- helpers --------------------------------------------------------------------
+
+    def _frame(self, domain: str, rows: list[dict[str, Any]], seq: str | None) -> pd.DataFrame:
+        import pandas as pd
+
+        definition = sdtm().domains[domain]
+        rows.sort(key=lambda r: tuple(str(r.get(k, "")) for k in definition.keys))
+        if seq is not None:
+            counters: dict[str, int] = {}
+            for row in rows:
+                counters[row["USUBJID"]] = counters.get(row["USUBJID"], 0) + 1
+                row[seq] = counters[row["USUBJID"]]
+        base = {"STUDYID": self.studyid, "DOMAIN": domain}
+        columns = definition.names
+        records = [{**base, **row} for row in rows]
+        frame = pd.DataFrame.from_records(
+            [[r.get(c) for c in columns] for r in records], columns=list(columns)
+        )
+        for var in definition.variables:
+            if var.type == "num":
+                frame[var.name] = pd.to_numeric(frame[var.name], errors="raise").astype("float64")
+        return frame
+
+    def _per_record(
+        self, entity: str, make: Callable[[Subject, Row], dict[str, Any] | None]
+    ) -> list[dict[str, Any]]:
+        out = []
+        for row in self.snap.rows(entity):
+            made = make(self.subjects[row["patient_id"]], row)
+            if made is not None:
+                out.append(made)
+        return out
+
+    # --- domains --------------------------------------------------------------------
+
+    def dm(self) -> pd.DataFrame:
+        registrations = {r["patient_id"]: r for r in self.snap.rows("registrations")}
+        courses = self.snap.by_patient("courses")
+        deaths = {
+            e["patient_id"]: e["event_date"]
+            for e in self.snap.rows("clinical_events")
+            if e["kind"] == "death"
+        }
+        off_study = {
+            e["patient_id"]: e["event_date"]
+            for e in self.snap.rows("clinical_events")
+            if e["kind"] == "off_study"
+        }
+        rows = []
+        for pid, patient in self.patients.items():
+            subject = self.subjects[pid]
+            reg = registrations.get(pid)
+            first_course = min(courses.get(pid, []), key=lambda c: c["number"], default=None)
+            age_on = patient["consent_date"] or (reg["registered_on"] if reg else None)
+            row: dict[str, Any] = {
+                "USUBJID": subject.usubjid,
+                "SUBJID": patient["subject_code"],
+                "RFSTDTC": iso(subject.first_dose),
+                "RFENDTC": iso(off_study.get(pid) or subject.treatment_end or subject.last_dose),
+                "RFXSTDTC": iso(subject.first_dose),
+                "RFXENDTC": iso(subject.last_dose),
+                "RFICDTC": iso(patient["consent_date"]),
+                "DTHDTC": iso(deaths.get(pid)),
+                "DTHFL": "Y" if pid in deaths else "",
+                "SITEID": patient["site_id"],
+                "BRTHDTC": iso(patient["birth_date"]),
+                "AGE": _age(patient["birth_date"], age_on),
+                "AGEU": "YEARS" if age_on is not None and patient["birth_date"] else "",
+                "SEX": patient["sex"],
+                "COUNTRY": self._country(patient["site_id"]),
+            }
+            row.update(self._arms(reg, first_course))
+            rows.append(row)
+        return self._frame("DM", rows, None)
+
+    def _arms(self, reg: Row | None, first_course: Row | None) -> dict[str, str]:
+        if reg is None:
+            return {"ARMNRS": "NOT ASSIGNED"}
+        planned = self._arm(reg["dose_level"])
+        arms = {"ARMCD": planned[0], "ARM": planned[1]}
+        if first_course is None:
+            return {**arms, "ARMNRS": "ASSIGNED, NOT TREATED"}
+        actual = self._arm(first_course["dose_level"])
+        return {**arms, "ACTARMCD": actual[0], "ACTARM": actual[1]}
+
+    def _arm(self, level_id: int) -> tuple[str, str]:
+        level = self.protocol.dose_level(level_id)
+        code = f"DL{level_id}" if level_id >= 0 else f"DLM{-level_id}"
+        return code, level.label or f"Dose level {level_id}"
+
+    def _country(self, site_id: str) -> str:
+        name = self.snap.site_countries.get(site_id)
+        code = self.terms["country"].get(name)
+        if code is None:
+            raise InputError(
+                [Problem(f"sites.{site_id}.country", f"no ISO 3166 code known for {name!r}")]
+            )
+        return str(code)
+
+    def ex(self) -> pd.DataFrame:
+        agents = {a.id: a for a in self.protocol.agents}
+        per_day = {s.agent: s.times_per_day for s in self.protocol.course.schedule}
+
+        def make(subject: Subject, dose: Row) -> dict[str, Any] | None:
+            if not dose["given"] or dose["given_dose"] is None:
+                return None  # EX holds what was given; a dose not taken is not exposure
+            agent = agents[dose["agent_id"]]
+            form = agent.formulations[0].form if agent.formulations else None
+            on = dose["administered_on"]
+            return {
+                "USUBJID": subject.usubjid,
+                "EXTRT": agent.name.upper(),
+                "EXDOSE": dose["given_dose"],
+                "EXDOSU": dose["unit"],
+                "EXDOSFRM": self.terms["dose_form"].get(form, ""),
+                "EXDOSFRQ": self.terms["frequency"].get(per_day.get(agent.id, 1), ""),
+                "EXROUTE": self.terms["route"][agent.route],
+                "EXADJ": dose["adjustment_reason"] or "",
+                "EPOCH": subject.epoch(on),
+                "VISITNUM": subject.visit(dose["course_id"]),
+                "EXSTDTC": iso(on),
+                "EXENDTC": iso(on),
+                "EXSTDY": subject.day(on),
+                "EXENDY": subject.day(on),
+            }
+
+        return self._frame("EX", self._per_record("dose_administrations", make), "EXSEQ")
+
+    def ae(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        dlt_events = {
+            d["adverse_event_id"]
+            for d in self.snap.rows("dlt_determinations")
+            if d["is_dlt"] and d["adverse_event_id"] is not None
+        }
+
+        def make(subject: Subject, ae: Row) -> dict[str, Any]:
+            detail = ae["grading_detail"] or {}
+            return {
+                "USUBJID": subject.usubjid,
+                "AESPID": str(ae["id"]),
+                # The verbatim term is free text, withheld from de-identified copies; the
+                # CTCAE term stands in for it there.
+                "AETERM": ae["term_verbatim"] or ae["meddra_term"] or "",
+                "AELLT": ae["meddra_term"] or "",
+                "AELLTCD": float(ae["meddra_code"]) if ae["meddra_code"] else None,
+                "AEDECOD": ae["meddra_term"] or "",
+                "AEBODSYS": detail.get("soc", ""),
+                "AESER": "Y" if ae["serious"] else "N",
+                "AEREL": self._relation(ae["attribution"] or {}),
+                "AETOXGR": str(ae["grade"]),
+                "EPOCH": subject.epoch(ae["onset_date"]),
+                "VISITNUM": subject.visit(ae["course_id"]),
+                "AESTDTC": iso(ae["onset_date"]),
+                "AEENDTC": iso(ae["resolved_date"]),
+                "AESTDY": subject.day(ae["onset_date"]),
+                "AEENDY": subject.day(ae["resolved_date"]),
+            }
+
+        rows = self._per_record("adverse_events", make)
+        ae = self._frame("AE", rows, "AESEQ")  # numbers each row's AESEQ in place
+        supp = [
+            {
+                "RDOMAIN": "AE",
+                "USUBJID": row["USUBJID"],
+                "IDVAR": "AESEQ",
+                "IDVARVAL": str(row["AESEQ"]),
+                "QNAM": "AEDLT",
+                "QLABEL": "Dose-Limiting Toxicity",
+                "QVAL": "Y",
+                "QORIG": "Assigned",
+                "QEVAL": "STUDY CHAIR",
+            }
+            for row in rows
+            if int(row["AESPID"]) in dlt_events
+        ]
+        return ae, self._frame("SUPPAE", supp, None)
+
+    def _relation(self, attribution: dict[str, str]) -> str:
+        if not attribution:
+            return ""
+        strongest = max(attribution.values(), key=ATTRIBUTION_ORDER.index)
+        return str(self.terms["attribution"][strongest])
+
+    def lb(self) -> pd.DataFrame:
+        from phaseone.labs import analyte as lookup_analyte
+        from phaseone.safety.ctcae import grade_value
+
+        version = self.protocol.response.ctcae_version
+        tests = self.terms["lab_tests"]
+
+        def make(subject: Subject, lab: Row) -> dict[str, Any] | None:
+            test = tests[lab["analyte"]]
+            if test is None:
+                return None
+            spec = lookup_analyte(lab["analyte"])
+            value, unit = lab["value"], lab["unit"]
+            low, high = lab["lower_normal"], lab["upper_normal"]
+            try:
+                grade = str(
+                    grade_value(spec.id, value, unit, version=version, lln=low, uln=high).grade
+                )
+            except InputError:
+                grade = ""  # no CTCAE grading for this analyte
+            standard = spec.to_canonical(value, unit)
+            on = lab["collected_on"]
+            return {
+                "USUBJID": subject.usubjid,
+                "LBTESTCD": test[0],
+                "LBTEST": test[1],
+                "LBCAT": test[2],
+                "LBORRES": number_text(value),
+                "LBORRESU": unit,
+                "LBORNRLO": number_text(low),
+                "LBORNRHI": number_text(high),
+                "LBSTRESC": number_text(standard),
+                "LBSTRESN": standard,
+                "LBSTRESU": spec.unit,
+                "LBNRIND": position(value, low, high) or "",
+                "LBTOXGR": grade,
+                "EPOCH": subject.epoch(on),
+                "VISITNUM": subject.visit(lab["course_id"]),
+                "LBDTC": iso(on),
+                "LBDY": subject.day(on),
+            }
+
+        return self._frame("LB", self._per_record("lab_results", make), "LBSEQ")
+
+    def vs(self) -> pd.DataFrame:
+        measures = (
+            ("HEIGHT", "Height", "height_cm", "cm"),
+            ("WEIGHT", "Weight", "weight_kg", "kg"),
+            ("BSA", "Body Surface Area", "bsa_m2", "m2"),
+        )
+        rows = []
+        for course in self.snap.rows("courses"):
+            subject = self.subjects[course["patient_id"]]
+            on = course["start_date"]
+            for code, name, column, unit in measures:
+                if course[column] is None:
+                    continue
+                rows.append(
+                    {
+                        "USUBJID": subject.usubjid,
+                        "VSTESTCD": code,
+                        "VSTEST": name,
+                        "VSORRES": number_text(course[column]),
+                        "VSORRESU": unit,
+                        "VSSTRESC": number_text(course[column]),
+                        "VSSTRESN": course[column],
+                        "VSSTRESU": unit,
+                        "EPOCH": subject.epoch(on),
+                        "VISITNUM": course["number"],
+                        "VSDTC": iso(on),
+                        "VSDY": subject.day(on),
+                    }
+                )
+        return self._frame("VS", rows, "VSSEQ")
+
+    def ds(self) -> pd.DataFrame:
+        decode = self.terms["off_treatment"]
+        rows = []
+
+        def add(pid: int, term: str, decod: str, cat: str, on: dt.date, epoch: str) -> None:
+            subject = self.subjects[pid]
+            rows.append(
+                {
+                    "USUBJID": subject.usubjid,
+                    "DSTERM": term,
+                    "DSDECOD": decod,
+                    "DSCAT": cat,
+                    "EPOCH": epoch or subject.epoch(on),
+                    "DSSTDTC": iso(on),
+                    "DSSTDY": subject.day(on),
+                }
+            )
+
+        for pid, patient in self.patients.items():
+            if patient["consent_date"] is not None:
+                consent = "INFORMED CONSENT OBTAINED"
+                add(pid, consent, consent, "PROTOCOL MILESTONE", patient["consent_date"], "")
+        for end in self.snap.rows("treatment_ends"):
+            reason = end["reason"]
+            term = reason.replace("_", " ").upper()
+            add(
+                end["patient_id"],
+                term,
+                decode[reason],
+                "DISPOSITION EVENT",
+                end["ended_on"],
+                "TREATMENT",
+            )
+        for event in self.snap.rows("clinical_events"):
+            if event["kind"] == "off_study":
+                cause = (event["cause"] or "").strip()
+                decod = decode.get(cause, "OTHER")
+                add(
+                    event["patient_id"],
+                    cause.upper() or "OFF STUDY",
+                    decod,
+                    "DISPOSITION EVENT",
+                    event["event_date"],
+                    "FOLLOW-UP",
+                )
+            elif event["kind"] == "death":
+                add(
+                    event["patient_id"],
+                    "DEATH",
+                    "DEATH",
+                    "DISPOSITION EVENT",
+                    event["event_date"],
+                    "",
+                )
+        return self._frame("DS", rows, "DSSEQ")
+
+    def sv(self) -> pd.DataFrame:
+        length = self.protocol.course.length_days
+        rows = []
+        for pid, screenings in self.snap.by_patient("screening_evaluations").items():
+            subject = self.subjects[pid]
+            first = min(s["evaluated_on"] for s in screenings)
+            rows.append(self._visit(subject, 0, "SCREENING", first, first, "SCREENING"))
+        for course in self.snap.rows("courses"):
+            subject = self.subjects[course["patient_id"]]
+            start = course["start_date"]
+            end = start + dt.timedelta(days=length - 1)
+            if subject.treatment_end is not None and subject.treatment_end < end:
+                end = max(start, subject.treatment_end)
+            name = f"COURSE {course['number']}"
+            rows.append(self._visit(subject, course["number"], name, start, end, "TREATMENT"))
+        return self._frame("SV", rows, None)
+
+    def _visit(
+        self, subject: Subject, number: int, name: str, start: dt.date, end: dt.date, epoch: str
+    ) -> dict[str, Any]:
+        return {
+            "USUBJID": subject.usubjid,
+            "VISITNUM": number,
+            "VISIT": name,
+            "EPOCH": epoch,
+            "SVSTDTC": iso(start),
+            "SVENDTC": iso(end),
+            "SVSTDY": subject.day(start),
+        }
+
+    def ts(self) -> pd.DataFrame:
+        ident = self.protocol.identity
+        params: list[tuple[str, str, str]] = [
+            ("TITLE", "Trial Title", ident.official_title or ident.brief_title),
+            ("REGID", "Registry Identifier", ident.nct_id),
+            ("SPONSOR", "Clinical Study Sponsor", ident.sponsor),
+            ("STYPE", "Study Type", ident.study_type),
+        ]
+        params += [("TPHASE", "Trial Phase Classification", PHASES.get(p, p)) for p in ident.phases]
+        if ident.target_enrollment is not None:
+            params.append(("PLANSUB", "Planned Number of Subjects", str(ident.target_enrollment)))
+        params += [
+            ("TRT", "Investigational Therapy or Treatment", a.name.upper())
+            for a in self.protocol.agents
+        ]
+        if ident.min_age_years is not None:
+            params.append(
+                ("AGEMIN", "Planned Minimum Age of Subjects", _iso_age(ident.min_age_years))
+            )
+        if ident.max_age_years is not None:
+            params.append(
+                ("AGEMAX", "Planned Maximum Age of Subjects", _iso_age(ident.max_age_years))
+            )
+        rows = [
+            {
+                "TSSEQ": _count(params[: i + 1], code),
+                "TSPARMCD": code,
+                "TSPARM": name,
+                "TSVAL": value,
+            }
+            for i, (code, name, value) in enumerate(params)
+        ]
+        return self._frame("TS", rows, None)
+
+
+def _count(params: Iterable[tuple[str, str, str]], code: str) -> int:
+    return sum(1 for p in params if p[0] == code)
+
+
+def _iso_age(years: float) -> str:
+    """An age as an ISO 8601 duration: whole years as PnY, anything else in months."""
+    if float(years).is_integer():
+        return f"P{int(years)}Y"
+    return f"P{round(years * 12)}M"
+
+
+def _age(birth: dt.date | None, on: dt.date | None) -> int | None:
+    if birth is None or on is None:
+        return None
+    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return years
+
+
+def build(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
+    """Every SDTM domain phaseone writes, by domain name, in the definitions' order."""
+    builder = Builder(snapshot)
+    ae, suppae = builder.ae()
+    frames = {
+        "DM": builder.dm(),
+        "EX": builder.ex(),
+        "AE": ae,
+        "SUPPAE": suppae,
+        "LB": builder.lb(),
+        "VS": builder.vs(),
+        "DS": builder.ds(),
+        "SV": builder.sv(),
+        "TS": builder.ts(),
+    }
+    return {name: frames[name] for name in sdtm().domains}

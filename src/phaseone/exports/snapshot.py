@@ -1,0 +1,134 @@
+"""The trial's data as one actor may see it, read once for an export (scoped, de-identified)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from phaseone.protocol.model import Protocol
+from phaseone.store import records
+from phaseone.store.access import EXPORTERS
+from phaseone.store.scope import Scope
+from phaseone.store.sites import list_sites
+from phaseone.workflow.treatment import TREATMENT_END
+
+Row = dict[str, Any]
+PAGE = 5_000
+
+# Read in this order; each name is a record type of the store.
+ENTITIES = (
+    "patients",
+    "screening_evaluations",
+    "registrations",
+    "courses",
+    "dose_administrations",
+    "lab_results",
+    "adverse_events",
+    "dlt_determinations",
+    "clinical_events",
+    "follow_ups",
+)
+
+
+# The clinical date of each record type: a data cut-off keeps the records dated on or before it.
+DATE_OF = {
+    "patients": "consent_date",
+    "screening_evaluations": "evaluated_on",
+    "registrations": "registered_on",
+    "courses": "start_date",
+    "dose_administrations": "administered_on",
+    "lab_results": "collected_on",
+    "adverse_events": "onset_date",
+    "dlt_determinations": "determined_on",
+    "clinical_events": "event_date",
+    "follow_ups": "contact_date",
+    "treatment_ends": "ended_on",
+}
+# Dates a record may carry that are not known yet at an earlier cut-off.
+LATER_DATES = {"adverse_events": ("resolved_date",)}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every non-voided record of each type, as plain dicts keyed by column name."""
+
+    protocol: Protocol
+    deidentified: bool
+    site_countries: dict[str, str]
+    tables: dict[str, list[Row]] = field(default_factory=dict)
+    site_names: dict[str, str] = field(default_factory=dict)
+    as_of: dt.date | None = None  # the data cut-off, if any
+
+    def rows(self, entity: str) -> list[Row]:
+        return self.tables.get(entity, [])
+
+    def by_patient(self, entity: str) -> dict[int, list[Row]]:
+        grouped: dict[int, list[Row]] = {}
+        for row in self.rows(entity):
+            grouped.setdefault(row["patient_id"], []).append(row)
+        return grouped
+
+
+def _all(
+    scope: Scope, spec: records.EntitySpec, deidentify: bool, as_of: dt.date | None
+) -> Iterator[Row]:
+    """Every record of a type as the actor may see it; with a data cut-off, only those dated
+    on or before it, and a later date on a kept record (resolved after the cut-off) unknown.
+    The cut-off reads real dates, before any de-identification."""
+    column = DATE_OF[spec.name]
+    later = LATER_DATES.get(spec.name, ())
+    offset = 0
+    while True:
+        page = records.list_records(scope, spec, {}, limit=PAGE, offset=offset)
+        for obj in page.items:
+            day = getattr(obj, column)
+            if as_of is not None and day is not None and day > as_of:
+                continue
+            row = records.view(obj, scope.actor, deidentify=deidentify)
+            if as_of is not None:
+                for name in later:
+                    if getattr(obj, name) is not None and getattr(obj, name) > as_of:
+                        row[name] = None
+            yield row
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return
+
+
+def read(
+    scope: Scope,
+    protocol: Protocol,
+    *,
+    purpose: str,
+    deidentify: bool = False,
+    as_of: dt.date | None = None,
+) -> Snapshot:
+    """Read the trial for an export; the read itself is audited with its purpose.
+
+    A de-identified snapshot (always, for a role that sees de-identified data) has its dates
+    shifted per patient and its identifiers and free text withheld. `as_of` is a data
+    cut-off (see `_all`).
+    """
+    scope.require_role(EXPORTERS, "export the trial's data")
+    deidentify = deidentify or scope.actor.deidentified
+    tables = {
+        name: list(_all(scope, records.spec_for(name), deidentify, as_of)) for name in ENTITIES
+    }
+    tables["treatment_ends"] = list(_all(scope, TREATMENT_END, deidentify, as_of))
+    sites = list_sites(scope.session)
+    countries = {site.id: site.country for site in sites}
+    scope.audit(
+        "export",
+        "trial",
+        protocol.id,
+        new={
+            "purpose": purpose,
+            "deidentified": deidentify,
+            "as_of": None if as_of is None else as_of.isoformat(),
+            "records": {k: len(v) for k, v in tables.items()},
+        },
+    )
+    names = {s.id: s.name for s in sites}
+    return Snapshot(protocol, deidentify, countries, tables, names, as_of)

@@ -1,0 +1,1 @@
+"""Documents made from the trial: the dose-escalation meeting pack (HTML and PDF)."""

@@ -1,0 +1,137 @@
+"""The ODM 1.3.2 file: valid against the schema, every value with its item, audit and
+signatures carried, de-identified for the statistician."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from phaseone.exports import odm, snapshot
+from phaseone.exports.package import write_odm
+from phaseone.store import records
+from phaseone.store.models import ClinicalEvent
+from tests.exports.conftest import cdisc_schema
+from tests.exports.test_sdtm import _add_statistician
+from tests.workflow.conftest import World
+
+NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
+CREATED = dt.datetime(2025, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+
+
+def _export(world: World, out: Path, username: str = "chair") -> ET.Element:
+    with world.as_user(username) as scope:
+        snap = snapshot.read(scope, world.trial.protocol, purpose="test")
+        (written,) = write_odm(scope, snap, out, created=CREATED)
+    cdisc_schema("odm", "1.3.2", "ODM1-3-2.xsd").validate(written.path)  # type: ignore[attr-defined]
+    return ET.parse(written.path).getroot()
+
+
+def _correct_lab(world: World) -> int:
+    with world.as_user("coord.chla") as scope:
+        page = records.list_records(
+            scope, records.SPECS["lab_results"], {"analyte": "anc"}, limit=5, offset=0
+        )
+        lab = page.items[0]
+        records.update(
+            scope,
+            records.SPECS["lab_results"],
+            lab.id,
+            {"value": 650.0},
+            "transcription error: 650 on the source report",
+        )
+        return int(lab.id)
+
+
+def test_odm_is_valid_and_carries_values_audit_and_signatures(
+    trial_world: World, tmp_path: Path
+) -> None:
+    lab_id = _correct_lab(trial_world)
+    root = _export(trial_world, tmp_path)
+    assert root.get("ODMVersion") == "1.3.2" and root.get("FileType") == "Snapshot"
+    subjects = {s.get("SubjectKey"): s for s in root.iterfind(".//odm:SubjectData", NS)}
+    assert set(subjects) == {"CHLA-001", "CHOP-002"}
+    first = subjects["CHLA-001"]
+    assert first.find("odm:SiteRef", NS).get("LocationOID") == "LOC.chla"  # type: ignore[union-attr]
+    # The corrected lab sits in course 1, with the new value and the reason for the change.
+    course = first.find("odm:StudyEventData[@StudyEventOID='SE.COURSE']", NS)
+    assert course is not None and course.get("StudyEventRepeatKey") == "1"
+    labs = course.find("odm:FormData[@FormOID='F.LAB_RESULTS']", NS)
+    assert labs is not None
+    group = labs.find(f"odm:ItemGroupData[@ItemGroupRepeatKey='{lab_id}']", NS)
+    assert group is not None and group.get("ItemGroupOID") == "IG.LAB_RESULTS"
+    value = group.find("odm:ItemData[@ItemOID='IT.LAB_RESULTS.VALUE']", NS)
+    assert value is not None and value.get("Value") == "650.0"
+    change = value.find("odm:AuditRecord", NS)
+    assert change is not None
+    assert change.findtext("odm:ReasonForChange", namespaces=NS) == (
+        "transcription error: 650 on the source report"
+    )
+    assert change.find("odm:LocationRef", NS).get("LocationOID") == "LOC.chla"  # type: ignore[union-attr]
+    created = group.find("odm:AuditRecord", NS)
+    assert created is not None and created.findtext("odm:SourceID", namespaces=NS).startswith(
+        "audit:"
+    )  # type: ignore[union-attr]
+    # Every user an audit record or signature names is defined in AdminData.
+    users = {u.get("OID") for u in root.iterfind(".//odm:AdminData/odm:User", NS)}
+    refs = {r.get("UserOID") for r in root.iter(f"{{{NS['odm']}}}UserRef")}
+    assert refs and refs <= users
+    # The investigator's eligibility signature travels with the screening it signs.
+    signature = first.find(
+        ".//odm:ItemGroupData[@ItemGroupOID='IG.SCREENING_EVALUATIONS']/odm:Signature", NS
+    )
+    assert signature is not None
+    assert signature.find("odm:SignatureRef", NS).get("SignatureOID") == "SD.eligibility-confirmed"  # type: ignore[union-attr]
+
+
+def test_metadata_names_every_item_written_and_every_choice_of_the_database(
+    trial_world: World, tmp_path: Path
+) -> None:
+    root = _export(trial_world, tmp_path)
+    mdv = root.find("odm:Study/odm:MetaDataVersion", NS)
+    assert mdv is not None
+    defined = {i.get("OID") for i in mdv.iterfind("odm:ItemDef", NS)}
+    used = {d.get("ItemOID") for d in root.iter(f"{{{NS['odm']}}}ItemData")}
+    assert used and used <= defined
+    kinds = mdv.find("odm:CodeList[@OID='CL.CLINICAL_EVENTS.KIND']", NS)
+    assert kinds is not None
+    values = [e.get("CodedValue") for e in kinds.iterfind("odm:EnumeratedItem", NS)]
+    constraint = next(
+        str(c.sqltext)
+        for c in ClinicalEvent.__table__.constraints
+        if "kind IN" in str(getattr(c, "sqltext", ""))
+    )
+    assert values == ["progression", "relapse", "death", "off_study"]
+    assert all(f"'{v}'" in constraint for v in values)
+    # Bookkeeping and placement columns are structure, not items.
+    assert "IT.LAB_RESULTS.PATIENT_ID" not in defined and "IT.LAB_RESULTS.VOIDED" not in defined
+    assert {i.column for i in odm.items_of("lab_results")} == {
+        "analyte",
+        "value",
+        "unit",
+        "collected_on",
+        "lower_normal",
+        "upper_normal",
+    }
+
+
+def test_statisticians_file_is_deidentified_and_carries_no_audit(
+    trial_world: World, tmp_path: Path
+) -> None:
+    _add_statistician(trial_world)
+    plain = _export(trial_world, tmp_path / "plain")
+    shifted = _export(trial_world, tmp_path / "stats", "stats")
+    assert not list(shifted.iter(f"{{{NS['odm']}}}AuditRecord"))
+    assert list(plain.iter(f"{{{NS['odm']}}}AuditRecord"))
+
+    def births(root: ET.Element) -> dict[str, str]:
+        return {
+            s.get("SubjectKey"): s.find(
+                ".//odm:ItemData[@ItemOID='IT.PATIENTS.BIRTH_DATE']", NS
+            ).get("Value")  # type: ignore[union-attr]
+            for s in root.iterfind(".//odm:SubjectData", NS)
+        }
+
+    before, after = births(plain), births(shifted)
+    assert before.keys() == after.keys()
+    assert all(before[k] != after[k] for k in before)

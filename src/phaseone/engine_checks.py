@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from phaseone.dosing.rules import agent_rule, start_conditions
+from phaseone.editchecks import check_problems
 from phaseone.eligibility import check_rules as check_eligibility_rules
 from phaseone.errors import InputError, Problem
 from phaseone.protocol.model import Protocol
@@ -32,11 +33,18 @@ def _response(protocol: Protocol) -> None:
     criteria_for(protocol.response.criteria, protocol.response.params)
 
 
+def _edit_checks(protocol: Protocol) -> None:
+    found = check_problems(protocol.edit_checks)
+    if found:
+        raise InputError([Problem(f"edit_checks[{i}].{field}", msg) for i, field, msg in found])
+
+
 CHECKS: tuple[Callable[[Protocol], None], ...] = (
     check_eligibility_rules,
     _dosing,
     _safety,
     _response,
+    _edit_checks,
 )
 
 

@@ -65,7 +65,7 @@ def test_coordinator_screens_registers_and_records_an_adverse_event(
     assert "Patient CHLA-100 added" in flash(page)
     patient_url = page.url.split("?")[0]
 
-    record = screening_record("CHLA-100", "chla", served.today, age_years=7)
+    record = screening_record("CHLA-100", "chla", served.today, birth_date=dt.date(2018, 1, 15))
     page.get_by_label("Patient record").fill(json.dumps(record))
     page.get_by_role("button", name="Screen").click()
     assert "Screened: eligible (dose level 3)" in flash(page)
@@ -216,3 +216,33 @@ def test_assumed_dose_levels_are_marked_on_the_dashboard(page: Any, served: Serv
     note = page.locator("section[aria-labelledby=levels-h] p.footnote").inner_text()
     assert "not stated in the public registry record" in note
     assert "illustrative only" in note  # the protocol file's own note on the amounts
+
+
+def test_a_lab_is_corrected_with_a_reason_and_the_chair_finds_it_in_the_audit(
+    page: Any, served: Served
+) -> None:
+    login(page, served, "coord.chla")
+    page.goto(f"{served.url}/patients/1")  # the first demo patient (CHLA) has labs
+    fix = page.locator("#labs details.fix").first
+    fix.locator("summary").click()
+    history = fix.get_by_role("link", name="History of this record").get_attribute("href")
+    value = fix.get_by_label("Value", exact=True)
+    value.fill("abc")  # refused, and shown again as typed
+    fix.get_by_label("Reason for the correction").fill("re-read from the lab report")
+    fix.get_by_role("button", name="Save correction").click()
+    assert "value" in page.locator("div.flash.error").first.inner_text()
+    fix = page.locator("#labs details.fix[open]").first
+    assert fix.get_by_label("Value", exact=True).input_value() == "abc"
+    assert fix.get_by_label("Reason for the correction").input_value() == (
+        "re-read from the lab report"
+    )
+    fix.get_by_label("Value", exact=True).fill("2100")
+    fix.get_by_role("button", name="Save correction").click()
+    assert "Corrected (audited with the reason)" in flash(page)
+    every_field_labelled(page)
+    logout(page)
+
+    login(page, served, "chair")
+    page.goto(f"{served.url}{history}")
+    trail = page.locator("table.audit").inner_text()
+    assert "re-read from the lab report" in trail and "2100" in trail

@@ -26,6 +26,10 @@ PASSWORD = "a long test password 1"
 BASE = "https://testserver/api/v1"
 # The service's clock starts on the day the invented screening record is eligible.
 T0 = dt.datetime(2024, 6, 3, 9, 0, tzinfo=dt.UTC)
+# When the journey's records are entered: after every date they carry.
+ENTERED_AT = dt.datetime(2025, 1, 2, 9, 0, tzinfo=dt.UTC)
+# The test patients' birth date (female); their screening records say the same.
+PATIENT_BORN = dt.date(2014, 3, 5)
 
 
 @dataclass
@@ -93,7 +97,7 @@ class Service:
             "subject_code": code,
             "initials": "AB",
             "medical_record_number": "MRN-77",
-            "birth_date": "2014-03-05",
+            "birth_date": PATIENT_BORN.isoformat(),
             "sex": "F",
             "consent_date": "2024-01-10",
         }
@@ -102,7 +106,8 @@ class Service:
     def screen(self, who: str, patient_id: int, code: str, site: str) -> dict[str, Any]:
         """Screen with an eligible invented record, for the level open now."""
         day = self.clock.now.date()
-        body = {"record": screening_record(code, site, day), "as_of": day.isoformat()}
+        record = screening_record(code, site, day, sex="female", birth_date=PATIENT_BORN)
+        body = {"record": record, "as_of": day.isoformat()}
         return self.ok(  # type: ignore[no-any-return]
             self.post(who, f"/patients/{patient_id}/screenings", body), 201
         )
@@ -307,11 +312,14 @@ def journey(service: Service) -> dict[str, dict[str, int]]:
         registered = service.ok(service.register(coord, patient_id, slot_id), 201)
         ids["registrations"] = registered["registration"]["id"]
         ids["courses"] = registered["course"]["id"]
+        # The records are entered once their dates have passed (no date in the future).
+        registered_at, service.clock.now = service.clock.now, ENTERED_AT
         for path in CREATABLE:
             if path in ids:
                 continue
             body = body_for(path, site, code, ids)
             ids[path] = service.ok(service.post(coord, f"/{path}", body), 201)["id"]
+        service.clock.now = registered_at
         made[suffix] = ids
     service.clock.advance(days=29)
     queue = service.ok(service.post("chair", "/dlt-determinations/proposals"))

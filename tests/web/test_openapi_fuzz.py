@@ -32,7 +32,7 @@ from phaseone.store.security import SecurityPolicy
 from phaseone.store.testing import sqlite_database
 from phaseone.web.app import create_app
 from phaseone.workflow import Trial, registration, screening, slots
-from tests.web.service_fixtures import PASSWORD, PEOPLE, T0
+from tests.web.service_fixtures import PASSWORD, PATIENT_BORN, PEOPLE, T0
 
 FUZZ_AS = ("admin", "chair", "coord_a")
 TOKENS: dict[str, str] = {}
@@ -43,9 +43,11 @@ def _seed_patient(db: Database, trial: Trial) -> None:
     with db.transaction() as session:
         coord = Scope(session, accounts.actor_for(_user(session, "coord_a"), Source.api, None))
         patient = screening.add_patient(
-            coord, site_id="chla", subject_code="CHLA-F1", birth_date=T0.date(), sex="F"
+            coord, site_id="chla", subject_code="CHLA-F1", birth_date=PATIENT_BORN, sex="F"
         )
-        record = screening_record("CHLA-F1", "chla", T0.date())
+        record = screening_record(
+            "CHLA-F1", "chla", T0.date(), sex="female", birth_date=PATIENT_BORN
+        )
         evaluation, _ = screening.screen(coord, trial, patient.id, record, T0.date())
         inv = Scope(session, accounts.actor_for(_user(session, "inv_a"), Source.api, None))
         screening.sign_eligibility(inv, evaluation.id, "inv_a", PASSWORD, SecurityPolicy())

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from phaseone.demo.records import screening_record
-from tests.web.service_fixtures import PASSWORD, PEOPLE, RECORD_PATHS, Service, body_for
+from tests.web.service_fixtures import (
+    PASSWORD,
+    PATIENT_BORN,
+    PEOPLE,
+    RECORD_PATHS,
+    Service,
+    body_for,
+)
 
 Action = Callable[[Service, str, dict[str, dict[str, int]]], Any]
 
@@ -31,7 +38,9 @@ def _correct_ae(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
 
 
 def _screen(s: Service, who: str, j: dict[str, dict[str, int]]) -> Any:
-    record = screening_record("CHLA-001", "chla", s.clock.now.date())
+    record = screening_record(
+        "CHLA-001", "chla", s.clock.now.date(), sex="female", birth_date=PATIENT_BORN
+    )
     body = {"record": record, "as_of": s.clock.now.date().isoformat()}
     return s.post(who, f"/patients/{j['a']['patients']}/screenings", body)
 

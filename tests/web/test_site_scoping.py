@@ -7,7 +7,14 @@ from sqlalchemy import func, select
 
 from phaseone.demo.records import screening_record
 from phaseone.store.models import Registration
-from tests.web.service_fixtures import CREATABLE, PASSWORD, RECORD_PATHS, Service, body_for
+from tests.web.service_fixtures import (
+    CREATABLE,
+    PASSWORD,
+    PATIENT_BORN,
+    RECORD_PATHS,
+    Service,
+    body_for,
+)
 
 SITE_USERS = (("inv_a", "b"), ("coord_a", "b"), ("inv_b", "a"), ("coord_b", "a"))
 
@@ -101,7 +108,11 @@ def test_workflow_endpoints_refuse_another_sites_patient(service: Service, journ
                 f"/patients/{b_ready}/screenings",
                 {
                     "record": screening_record(
-                        "STANFORD-002", "stanford", service.clock.now.date()
+                        "STANFORD-002",
+                        "stanford",
+                        service.clock.now.date(),
+                        sex="female",
+                        birth_date=PATIENT_BORN,
                     ),
                     "as_of": today,
                 },

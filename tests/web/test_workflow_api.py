@@ -185,9 +185,15 @@ def test_registration_needs_a_signed_eligible_screening(service: Service) -> Non
 def test_an_ineligible_screening_is_stored_with_reasons_and_not_registered(
     service: Service,
 ) -> None:
-    patient = service.new_patient("coord_a", "chla", "CHLA-013")
     day = service.clock.now.date()
-    record = screening_record("CHLA-013", "chla", day, age_years=40)
+    record = screening_record("CHLA-013", "chla", day, age_years=40, sex="female")
+    body = {
+        "site_id": "chla",
+        "subject_code": "CHLA-013",
+        "birth_date": record["birth_date"],
+        "sex": "F",
+    }
+    patient = service.ok(service.post("coord_a", "/patients", body), 201)
     body = {"record": record, "as_of": day.isoformat()}
     screened = service.post("coord_a", f"/patients/{patient['id']}/screenings", body)
     evaluation = service.ok(screened, 201)
@@ -430,7 +436,31 @@ def test_a_course_cannot_raise_the_registered_dose_level(service: Service, journ
     assert "above the registered level 1" in refused.text and "dose_level" in refused.text
     assert snapshot(service) == before
     course_id = journey["a"]["courses"]
-    raised = service.patch(
-        "coord_a", f"/courses/{course_id}", {"dose_level": 2, "reason": "typo"}
-    )
+    raised = service.patch("coord_a", f"/courses/{course_id}", {"dose_level": 2, "reason": "typo"})
     assert raised.status_code == 422 and "above the registered level" in raised.text
+
+
+def test_a_screening_record_of_someone_else_is_refused_naming_the_fields(
+    service: Service,
+) -> None:
+    """A pasted record whose birth date, sex or site differ from the registered patient's
+    would screen another child: refused, naming each field, and nothing is stored."""
+    patient = service.new_patient("coord_a", "chla", "CHLA-014")
+    day = service.clock.now.date()
+    record = screening_record("CHLA-014", "chop", day, age_years=20, sex="male")
+    before = service.audit_count()
+    body = {"record": record, "as_of": day.isoformat()}
+    refused = service.post("coord_a", f"/patients/{patient['id']}/screenings", body)
+    assert refused.status_code == 422
+    paths = sorted(e["path"] for e in refused.json()["errors"])
+    assert paths == ["body.record.birth_date", "body.record.sex", "body.record.site"]
+    assert service.audit_count() == before
+
+    # Left out, they are taken from the registered patient (born 2014-03-05, female): a
+    # record that would be 20 years old is screened at 10 and found eligible.
+    record = screening_record("CHLA-014", "chop", day, age_years=20, sex="female")
+    for name in ("birth_date", "sex", "site"):
+        del record[name]
+    body = {"record": record, "as_of": day.isoformat()}
+    screened = service.post("coord_a", f"/patients/{patient['id']}/screenings", body)
+    assert service.ok(screened, 201)["overall"] == "eligible"

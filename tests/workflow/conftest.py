@@ -65,7 +65,7 @@ class World:
                 sex="M",
                 consent_date=now.date(),
             )
-            record = screening_record(code, site, now.date())
+            record = screening_record(code, site, now.date(), birth_date=dt.date(2017, 3, 1))
             evaluation, _ = screen_service.screen(
                 scope, self.trial, patient.id, record, now.date(), level
             )

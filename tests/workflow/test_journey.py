@@ -243,4 +243,4 @@ def test_off_treatment_and_off_study_need_a_reason(world: World) -> None:
 def _record(code: str) -> dict[str, object]:
     from phaseone.demo.records import screening_record
 
-    return screening_record(code, "chla", T0.date())
+    return screening_record(code, "chla", T0.date(), sex="female", birth_date=dt.date(2017, 1, 1))

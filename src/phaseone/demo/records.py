@@ -41,8 +41,10 @@ def screening_record(
     *,
     age_years: int = 7,
     sex: str = "male",
+    birth_date: dt.date | None = None,
 ) -> dict[str, Any]:
-    """An eligible record for `code`, as it would look when screened on `screened_on`."""
+    """An eligible record for `code`, as it would look when screened on `screened_on`
+    (born `birth_date`, or `age_years` old)."""
     record: dict[str, Any] = _shift(
         json.loads(_template_text()), (screened_on - TEMPLATE_SCREENED_ON).days
     )
@@ -53,6 +55,8 @@ def screening_record(
     if sex == "female":
         record["post_menarchal"] = False
         record["breastfeeding"] = False
-    birth = screened_on.replace(year=screened_on.year - age_years) - dt.timedelta(days=80)
+    birth = birth_date or (
+        screened_on.replace(year=screened_on.year - age_years) - dt.timedelta(days=80)
+    )
     record["birth_date"] = birth.isoformat()
     return record

@@ -47,6 +47,8 @@ class Analyte:
     unit: str
     factors: dict[str, float]  # normalised unit -> factor to the canonical unit
     spellings: tuple[str, ...]  # accepted units as written, for messages
+    # Physiologically possible limits in the canonical unit (None: not set).
+    plausible: tuple[float, float] | None = None
 
     def to_canonical(self, value: float, unit: str, path: str = "unit") -> float:
         """Convert a value in `unit` to this analyte's canonical unit."""
@@ -68,7 +70,12 @@ class Analyte:
 def analytes() -> dict[str, Analyte]:
     """Every known analyte by id."""
     text = resources.files("phaseone.labs").joinpath("data/analytes.yaml").read_text("utf-8")
-    raw: dict[str, Any] = yaml.safe_load(text)["analytes"]
+    table: dict[str, Any] = yaml.safe_load(text)
+    raw: dict[str, Any] = table["analytes"]
+    limits: dict[str, list[float]] = table.get("plausible_limits", {}).get("limits", {})
+    unknown = sorted(set(limits) - set(raw))
+    if unknown:
+        raise ValueError(f"plausible_limits name unknown analytes: {', '.join(unknown)}")
     out: dict[str, Analyte] = {}
     for aid, spec in raw.items():
         accepted: dict[str, float] = {spec["unit"]: 1.0}
@@ -84,6 +91,7 @@ def analytes() -> dict[str, Analyte]:
             unit=spec["unit"],
             factors={normalise_unit(u): f for u, f in accepted.items()},
             spellings=tuple(accepted),
+            plausible=(float(limits[aid][0]), float(limits[aid][1])) if aid in limits else None,
         )
     return out
 

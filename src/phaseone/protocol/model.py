@@ -426,6 +426,16 @@ class Correlatives(Frozen):
     tlda: TldaRules | None = None
 
 
+class EditCheck(Sourced):
+    """A data-quality rule applied when a record is entered or corrected (in the manner of
+    REDCap's data-quality rules); `kind` and `params` are read by phaseone.editchecks."""
+
+    id: Slug
+    kind: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    message: str = Field(min_length=1)
+
+
 class Protocol(Frozen):
     """One trial, as data. Build it with phaseone.protocol.load_protocol()."""
 
@@ -448,6 +458,7 @@ class Protocol(Frozen):
     follow_up: FollowUp | None = None
     survival: Survival | None = None
     correlatives: Correlatives = Field(default_factory=Correlatives)
+    edit_checks: tuple[EditCheck, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:

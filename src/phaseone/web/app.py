@@ -107,17 +107,14 @@ def _install_pages(app: FastAPI) -> None:
     """Mount the pages and their static files (imported here: the pages are heavy)."""
     from fastapi.staticfiles import StaticFiles
 
-    from phaseone.web.pages import courses as page_courses
+    from phaseone.web.pages import chair, courses, entries, home, patients, specimens
     from phaseone.web.pages import session as page_session
-    from phaseone.web.pages import specimens as page_specimens
-    from phaseone.web.pages import views
 
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    app.include_router(page_courses.router)
-    app.include_router(views.router)
-    app.include_router(page_specimens.router)
+    for module in (home, patients, courses, entries, chair, specimens):
+        app.include_router(module.router)
 
 
 def settings_from_environment() -> tuple[SecurityPolicy, WebSettings]:

@@ -10,6 +10,7 @@ them in order, and every site is told.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from phaseone.errors import InputError, Problem
 from phaseone.safety.dlt import LabPoint, PatientWindow, determine
 from phaseone.safety.events import AdverseEvent as EngineEvent
 from phaseone.store import records, signatures
-from phaseone.store.access import DECISION_WRITERS, Source, system_actor
+from phaseone.store.access import DECISION_WRITERS, Role, Source, system_actor
 from phaseone.store.errors import ConflictError
 from phaseone.store.models import (
     AdverseEvent,
@@ -47,6 +48,8 @@ from phaseone.workflow.notify import notify
 from phaseone.workflow.slots import reconcile
 
 MARROW_CRITERION = "inc-marrow"
+# Who reads the chair's queue as a page of its own: the chair, and monitors (read only).
+QUEUE_READERS = DECISION_WRITERS | {Role.monitor}
 
 
 def system_scope(scope: Scope) -> Scope:
@@ -417,6 +420,42 @@ def refresh(scope: Scope, trial: Trial, now: dt.datetime) -> list[DltDeterminati
     if open_decisions(scope):
         propose_decision(scope, trial, now.date())
     return made
+
+
+def let_clock_act(scope: Scope, trial: Trial, now: dt.datetime) -> None:
+    """Before showing the trial to anyone: what the clock brings (see `refresh`), done by
+    the system in the caller's transaction, whatever the caller's role and site."""
+    refresh(system_scope(scope), trial, now)
+
+
+@dataclass(frozen=True)
+class ChairQueue:
+    """What waits for the study chair: determinations proposed or changed and not signed
+    (with each patient's code), and windows that are over with no proposal yet."""
+
+    awaiting_signature: list[DltDetermination]
+    awaiting_data: tuple[PendingWindow, ...]
+    codes: dict[int, str]
+    decisions: list[EscalationDecision]
+
+
+def chair_queue(scope: Scope, trial: Trial, as_of: dt.date) -> ChairQueue:
+    """The chair's queue as the caller may see it (site staff: their own site's rows)."""
+    spec = records.SPECS["dlt_determinations"]
+    visible: list[DltDetermination] = records.list_records(
+        scope, spec, {}, limit=10_000, offset=0
+    ).items
+    waiting = [d for d in visible if open_determination(scope, d.patient_id) is d]
+    codes = {
+        p.id: p.subject_code
+        for p in scope.session.scalars(
+            select(Patient).where(Patient.id.in_([d.patient_id for d in waiting]))
+        )
+    }
+    coded = set(codes.values())
+    state = trial_state(scope.session, trial, as_of)
+    no_proposal = tuple(w for w in state.due if w.patient not in coded)
+    return ChairQueue(waiting, no_proposal, codes, open_decisions(scope))
 
 
 def propose_due(scope: Scope, trial: Trial, now: dt.datetime) -> list[DltDetermination]:

@@ -66,6 +66,18 @@ def valid_signatures(
     return found
 
 
+def decision_history(session: Session) -> list[dict[str, Any]]:
+    """Every escalation decision, newest first, with its status: confirmed (a valid signature
+    of the chair), superseded (voided) or awaiting the chair."""
+    rows = []
+    stmt = select(EscalationDecision).order_by(EscalationDecision.id.desc())
+    for d in session.scalars(stmt):
+        sig = valid_signature(session, "escalation_decisions", d, DECISION_MEANING)
+        status = "confirmed" if sig else ("superseded" if d.voided else "awaiting the chair")
+        rows.append({"d": d, "sig": sig, "status": status})
+    return rows
+
+
 def signatures_of(session: Session, entity: str, obj_id: int) -> Sequence[Signature]:
     stmt = select(Signature).where(Signature.entity == entity, Signature.entity_id == obj_id)
     return list(session.scalars(stmt.order_by(Signature.id)))

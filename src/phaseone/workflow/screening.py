@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import select
 
 from phaseone.eligibility import ENGINE_VERSION, EligibilityResult, PatientRecord, parse_record
 from phaseone.eligibility import evaluate as screen_record
+from phaseone.errors import InputError, Problem
 from phaseone.store import records, signatures
+from phaseone.store.access import CLINICAL_WRITERS
 from phaseone.store.audit import jsonable
 from phaseone.store.models import Patient, ScreeningEvaluation
 from phaseone.store.scope import Scope
@@ -48,6 +51,59 @@ def add_patient(
     return patient
 
 
+IDENTITY = ("birth_date", "sex", "site")
+
+
+def _identity(patient: Patient) -> dict[str, Any]:
+    sex = {"F": "female", "M": "male"}.get(patient.sex)
+    return {"birth_date": patient.birth_date.isoformat(), "sex": sex, "site": patient.site_id}
+
+
+def with_identity(patient: Patient, record: PatientRecord | dict[str, Any] | str) -> PatientRecord:
+    """The record screened for `patient`: birth date, sex and site are the registered
+    patient's. A record that leaves them out gets them; one that gives other values is
+    refused naming each field (it would screen someone else). Problems are under `record.`.
+    """
+    if isinstance(record, str):
+        try:
+            record = json.loads(record)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                [Problem("record", f"not JSON: {exc.msg} at line {exc.lineno}")]
+            ) from None
+    if isinstance(record, PatientRecord):
+        given: dict[str, Any] = {
+            "birth_date": record.birth_date.isoformat(),
+            "sex": record.sex,
+            "site": record.site,
+        }
+    elif isinstance(record, dict):
+        given = {k: record.get(k) for k in IDENTITY}
+    else:
+        raise InputError([Problem("record", "expected a JSON object")])
+    known = _identity(patient)
+    clashes = [
+        Problem(
+            f"record.{name}",
+            f"does not match the registered patient's {name.replace('_', ' ')}; "
+            "correct the patient (with a reason) or leave it out of the record",
+        )
+        for name in IDENTITY
+        if given[name] is not None and known[name] is not None and str(given[name]) != known[name]
+    ]
+    if clashes:
+        raise InputError(clashes)
+    if isinstance(record, PatientRecord):
+        return record
+    filled = {**record, **{k: v for k, v in known.items() if v is not None}}
+    try:
+        return parse_record(filled)
+    except InputError as exc:
+        raise InputError(
+            [Problem(f"record.{p.path}" if p.path else "record", p.message) for p in exc.problems]
+        ) from None
+
+
 def screen(
     scope: Scope,
     trial: Trial,
@@ -58,8 +114,9 @@ def screen(
 ) -> tuple[ScreeningEvaluation, EligibilityResult]:
     """Screen a patient's record against the dose level they would get (default: the level
     open now), and store every criterion's result with its evidence."""
-    patient = records.get(scope, records.SPECS["patients"], patient_id)
-    parsed = record if isinstance(record, PatientRecord) else parse_record(record)
+    patient = records.get(scope, records.SPECS["patients"], patient_id)  # another site's: 404
+    scope.require_role(CLINICAL_WRITERS, "screen patients")
+    parsed = with_identity(patient, record)
     if dose_level is None:
         dose_level = trial_state(scope.session, trial, as_of).current_level
     result = screen_record(trial.protocol, parsed, as_of, dose_level)

@@ -4,6 +4,7 @@ entered), adverse events, end of treatment, off study, follow-up and clinical ev
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from phaseone.store.models import (
     TreatmentEnd,
 )
 from phaseone.store.scope import Scope
+from phaseone.workflow import edits
 from phaseone.workflow.context import Trial
 from phaseone.workflow.registration import course_plan, courses_of, registration_of
 
@@ -57,6 +59,11 @@ def _registered(scope: Scope, patient_id: int) -> Patient:
     return patient
 
 
+# The input field each store column is entered as (for errors named as the caller typed).
+DOSE_FIELDS = {"given_dose": "given_mg", "course_day": "day", "administered_on": "day"}
+AE_FIELDS = {"onset_date": "onset", "resolved_date": "resolved"}
+
+
 def planned_mg(trial: Trial, course: Course, day: int, agent_id: str) -> float | None:
     """The planned amount of an agent on a course day (all intakes of the day), or None."""
     plan = course_plan(trial, course)
@@ -79,10 +86,15 @@ def record_dose(
     given_mg: float | None = None,
     reason: str | None = None,
     how_taken: str | None = None,
+    today: dt.date | None = None,
+    override: str | None = None,
 ) -> DoseAdministration:
     """A dose given (or not) on a course day; the planned amount comes from the calendar.
 
-    Anything other than the planned dose, given, needs a reason (the EXADJ of SDTM).
+    Anything other than the planned dose, given, needs a reason (the EXADJ of SDTM). The
+    protocol's edit checks apply (a date after `today`, a dose above the plan beyond the
+    tolerance, a second administration on the day); `override` is the reason that accepts
+    a check's warning, audited with the record.
     """
     _registered(scope, patient_id)
     row = _course(scope, patient_id, course)
@@ -92,30 +104,37 @@ def record_dose(
             [Problem("day", f"{agent_id} is not planned on course {course} day {day}")]
         )
     amount = planned if (given and given_mg is None) else (given_mg if given else 0.0)
-    if amount is None or amount < 0:
+    if amount is None or not math.isfinite(amount) or amount < 0:
         raise InputError([Problem("given_mg", "expected the amount given in mg, 0 or more")])
     differs = not given or abs(amount - planned) > 1e-9
     if differs and not (reason and reason.strip()):
         raise InputError(
             [Problem("reason", "a dose not given as planned needs the reason for the change")]
         )
-    dose: DoseAdministration = records.create(
+    values = {
+        "patient_id": patient_id,
+        "course_id": row.id,
+        "agent_id": agent_id,
+        "course_day": day,
+        "administered_on": row.start_date + dt.timedelta(days=day - 1),
+        "planned_dose": planned,
+        "given_dose": amount,
+        "unit": "mg",
+        "given": given,
+        "adjustment_reason": reason.strip() if differs and reason else None,
+        "how_taken": how_taken,
+    }
+    accepted = edits.apply(
         scope,
-        records.SPECS["dose_administrations"],
-        {
-            "patient_id": patient_id,
-            "course_id": row.id,
-            "agent_id": agent_id,
-            "course_day": day,
-            "administered_on": row.start_date + dt.timedelta(days=day - 1),
-            "planned_dose": planned,
-            "given_dose": amount,
-            "unit": "mg",
-            "given": given,
-            "adjustment_reason": reason.strip() if differs and reason else None,
-            "how_taken": how_taken,
-        },
+        trial,
+        "dose_administrations",
+        values,
+        today=today,
+        override=override,
+        names=DOSE_FIELDS,
     )
+    dose: DoseAdministration = records.create(scope, records.SPECS["dose_administrations"], values)
+    edits.record_overrides(scope, "dose_administrations", dose, accepted, override)
     return dose
 
 
@@ -189,8 +208,10 @@ def record_lab(
     course: int | None = None,
     lln: float | None = None,
     uln: float | None = None,
+    today: dt.date | None = None,
 ) -> tuple[LabResult, GradedLab]:
-    """A lab value, stored with the limits it was graded against."""
+    """A lab value, stored with the limits it was graded against; the protocol's edit
+    checks apply (possible limits of the analyte, a date after `today`)."""
     patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
     spec = lookup_analyte(analyte_id)
     spec.to_canonical(value, unit)  # rejects a unit the analyte does not take, by name
@@ -205,20 +226,18 @@ def record_lab(
         uln=uln,
     )
     course_id = None if course is None else _course(scope, patient_id, course).id
-    row: LabResult = records.create(
-        scope,
-        records.SPECS["lab_results"],
-        {
-            "patient_id": patient_id,
-            "course_id": course_id,
-            "analyte": spec.id,
-            "value": value,
-            "unit": unit,
-            "collected_on": collected_on,
-            "lower_normal": graded.lln,
-            "upper_normal": graded.uln,
-        },
-    )
+    values = {
+        "patient_id": patient_id,
+        "course_id": course_id,
+        "analyte": spec.id,
+        "value": value,
+        "unit": unit,
+        "collected_on": collected_on,
+        "lower_normal": graded.lln,
+        "upper_normal": graded.uln,
+    }
+    edits.apply(scope, trial, "lab_results", values, today=today)
+    row: LabResult = records.create(scope, records.SPECS["lab_results"], values)
     return row, graded
 
 
@@ -236,6 +255,7 @@ def record_adverse_event(
     serious: bool = False,
     course: int | None = None,
     flags: tuple[str, ...] = (),
+    today: dt.date | None = None,
 ) -> AdverseEvent:
     """An adverse event by CTCAE term and grade, with attribution to each agent."""
     _registered(scope, patient_id)
@@ -262,24 +282,22 @@ def record_adverse_event(
         raise InputError(problems)
     assert found is not None
     course_id = None if course is None else _course(scope, patient_id, course).id
-    event: AdverseEvent = records.create(
-        scope,
-        records.SPECS["adverse_events"],
-        {
-            "patient_id": patient_id,
-            "course_id": course_id,
-            "term_verbatim": verbatim or found.term,
-            "meddra_term": found.term,
-            "meddra_code": str(found.meddra),
-            "grade": grade,
-            "ctcae_version": version,
-            "onset_date": onset,
-            "resolved_date": resolved,
-            "serious": serious,
-            "attribution": attribution,
-            "grading_detail": {"soc": found.soc, "flags": list(flags)},
-        },
-    )
+    values = {
+        "patient_id": patient_id,
+        "course_id": course_id,
+        "term_verbatim": verbatim or found.term,
+        "meddra_term": found.term,
+        "meddra_code": str(found.meddra),
+        "grade": grade,
+        "ctcae_version": version,
+        "onset_date": onset,
+        "resolved_date": resolved,
+        "serious": serious,
+        "attribution": attribution,
+        "grading_detail": {"soc": found.soc, "flags": list(flags)},
+    }
+    edits.apply(scope, trial, "adverse_events", values, today=today, names=AE_FIELDS)
+    event: AdverseEvent = records.create(scope, records.SPECS["adverse_events"], values)
     return event
 
 
@@ -291,11 +309,13 @@ def end_treatment(
     ended_on: dt.date,
     reason: str,
     detail: str | None = None,
+    today: dt.date | None = None,
 ) -> TreatmentEnd:
     """The patient comes off protocol treatment (follow-up goes on until off study).
 
     "Completed therapy" needs every protocol course started; any other reason ends
-    treatment early. The end date is no earlier than day 1 of the last course started."""
+    treatment early. The end date is no earlier than day 1 of the last course started.
+    With `today`, the protocol's edit checks apply (no date after today)."""
     _registered(scope, patient_id)
     term = end_reason(reason)
     started = courses_of(scope, patient_id)
@@ -323,11 +343,9 @@ def end_treatment(
         problems.append(Problem("detail", f"'{term.label}' needs the detail"))
     if problems:
         raise InputError(problems)
-    end: TreatmentEnd = records.create(
-        scope,
-        TREATMENT_END,
-        {"patient_id": patient_id, "ended_on": ended_on, "reason": term.id, "detail": text},
-    )
+    values = {"patient_id": patient_id, "ended_on": ended_on, "reason": term.id, "detail": text}
+    edits.apply(scope, trial, "treatment_ends", values, today=today)
+    end: TreatmentEnd = records.create(scope, TREATMENT_END, values)
     return end
 
 

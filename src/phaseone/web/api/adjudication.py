@@ -13,16 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from phaseone.store import records
-from phaseone.store.models import DltDetermination, Patient
+from phaseone.store.models import DltDetermination
 from phaseone.store.scope import Scope
 from phaseone.trial import PendingWindow, TrialState
 from phaseone.web.api.records import read_models
-from phaseone.web.api.schemas import Body
-from phaseone.web.api.types import INT32_MAX, ShortText
+from phaseone.web.api.types import INT32_MAX
 from phaseone.web.auth import Caller, keeping_failed_reauthentication, now, policy, trial_of
+from phaseone.web.inputs import SignerIn
 from phaseone.workflow import adjudication, slots, visibility
 from phaseone.workflow.history import trial_state
 
@@ -32,11 +31,6 @@ RecordId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 READ = read_models()
 DeterminationOut = READ["dlt_determinations"]
 DecisionOut = READ["escalation_decisions"]
-
-
-class SignerIn(Body):
-    username: ShortText = Field(description="Your own username, entered again.")
-    password: str = Field(min_length=1, max_length=1024, description="Your password.")
 
 
 class LevelOut(BaseModel):
@@ -167,22 +161,11 @@ class QueueOut(BaseModel):
 
 def _queue(scope: Scope, request: Request, made: list[DltDetermination]) -> dict[str, Any]:
     spec = records.SPECS["dlt_determinations"]
-    visible: list[DltDetermination] = records.list_records(
-        scope, spec, {}, limit=10_000, offset=0
-    ).items
-    waiting = [d for d in visible if adjudication.open_determination(scope, d.patient_id) is d]
-    state = trial_state(scope.session, trial_of(request), now(request).date())
-    coded = {
-        p.subject_code
-        for p in scope.session.scalars(
-            select(Patient).where(Patient.id.in_([d.patient_id for d in waiting]))
-        )
-    }
-    no_proposal = tuple(w for w in state.due if w.patient not in coded)
-    mine = [w for w in _windows(scope, no_proposal) if w["patient"] is not None]
+    queue = adjudication.chair_queue(scope, trial_of(request), now(request).date())
+    mine = [w for w in _windows(scope, queue.awaiting_data) if w["patient"] is not None]
     return {
         "proposed_now": records.present_many(scope, spec, made),
-        "awaiting_signature": records.present_many(scope, spec, waiting),
+        "awaiting_signature": records.present_many(scope, spec, queue.awaiting_signature),
         "awaiting_data": mine,
     }
 

@@ -17,11 +17,12 @@ from pydantic import BaseModel, Field
 
 from phaseone.dosing.terms import course_terms
 from phaseone.store import records
-from phaseone.web.api.enrolment import BodyWeight, PatientId
+from phaseone.web.api.enrolment import PatientId
 from phaseone.web.api.records import read_models
 from phaseone.web.api.schemas import Body
 from phaseone.web.api.types import INT32_MAX, ClinicalDate, DoseLevel, Note, Slug
 from phaseone.web.auth import Caller, trial_of
+from phaseone.web.inputs import BodyWeight
 from phaseone.workflow import courses
 
 router = APIRouter(tags=["workflow: courses"])

@@ -15,37 +15,31 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
-from phaseone.eligibility import PatientRecord, parse_record
 from phaseone.errors import InputError, Problem
 from phaseone.store import records
-from phaseone.store.access import CLINICAL_WRITERS
 from phaseone.store.models import SlotRequest as SlotRow
 from phaseone.store.scope import Scope
 from phaseone.trial import SlotPlan
 from phaseone.web.api.records import read_models
-from phaseone.web.api.schemas import Body
-from phaseone.web.api.types import (
-    INT32_MAX,
-    ClinicalDate,
-    DoseLevel,
-    EngineData,
-    LabValue,
-    Measure,
-    Name,
-    Note,
-    Reason,
-    ShortText,
-    Slug,
-)
+from phaseone.web.api.types import INT32_MAX
 from phaseone.web.auth import Caller, now, trial_of
+from phaseone.web.inputs import (
+    AdverseEventReport,
+    DoseIn,
+    LabIn,
+    OffTreatmentIn,
+    PriorityIn,
+    RegistrationRequest,
+    ReleaseIn,
+    ScreeningIn,
+    SlotRequestIn,
+)
 from phaseone.workflow import registration, screening, slots, treatment
 
 router = APIRouter(tags=["workflow: sites"])
 
 PatientId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The patient's id.")]
 RequestId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The slot request's id.")]
-Course = Annotated[int, Field(ge=1, le=99, description="Course number.")]
-BodyWeight = Annotated[float, Field(gt=0, le=500, allow_inf_nan=False)]
 READ = read_models()
 RegistrationRead = READ["registrations"]
 CourseRead = READ["courses"]
@@ -60,28 +54,6 @@ def present(scope: Scope, table: str, obj: Any) -> dict[str, Any]:
 # --- screening ------------------------------------------------------------------------------
 
 
-class ScreeningIn(Body):
-    record: EngineData = Field(
-        description="The patient's screening record as the eligibility engine reads it "
-        "(the format of `phaseone screen`)."
-    )
-    as_of: ClinicalDate = Field(description="The screening date.")
-    dose_level: DoseLevel | None = Field(
-        default=None,
-        description="Screen for this dose level; default the level open now, which is the "
-        "one registration needs.",
-    )
-
-
-def _record_at(data: dict[str, Any], where: str) -> PatientRecord:
-    try:
-        return parse_record(data)
-    except InputError as exc:
-        raise InputError(
-            [Problem(f"{where}.{p.path}" if p.path else where, p.message) for p in exc.problems]
-        ) from None
-
-
 @router.post(
     "/patients/{patient_id}/screenings",
     status_code=201,
@@ -93,36 +65,16 @@ def screen_patient(
 ) -> dict[str, Any]:
     """The eligibility engine's per-criterion result is stored; the site investigator then
     signs it with `POST /screening-evaluations/{id}/signatures` (`eligibility-confirmed`)."""
-    records.get(scope, records.SPECS["patients"], patient_id)  # another site's: 404 first
-    scope.require_role(CLINICAL_WRITERS, "screen patients")
-    record = _record_at(data.record, "body.record")
-    evaluation, _ = screening.screen(
-        scope, trial_of(request), patient_id, record, data.as_of, data.dose_level
-    )
+    try:
+        evaluation, _ = screening.screen(
+            scope, trial_of(request), patient_id, data.record, data.as_of, data.dose_level
+        )
+    except InputError as exc:
+        raise InputError([Problem(f"body.{p.path}", p.message) for p in exc.problems]) from None
     return present(scope, "screening_evaluations", evaluation)
 
 
 # --- slots ----------------------------------------------------------------------------------
-
-
-class SlotRequestIn(Body):
-    reference: ShortText = Field(
-        description="The site's own pseudonymous label for the request (no patient data)."
-    )
-    site_id: Slug | None = Field(
-        default=None,
-        description="The site asking; site staff ask for their own site (the default), the "
-        "study chair on a site's behalf.",
-    )
-
-
-class ReleaseIn(Body):
-    reason: Reason
-
-
-class PriorityIn(Body):
-    priority: int = Field(ge=-1000, le=1000, description="Higher goes first on the waitlist.")
-    reason: Reason
 
 
 class SlotRequestOut(BaseModel):
@@ -228,17 +180,6 @@ def prioritise_slot(
 # --- registration ---------------------------------------------------------------------------
 
 
-class RegistrationRequest(Body):
-    """No dose level: the server assigns the level open now, from the trial's state."""
-
-    slot_request_id: int = Field(
-        ge=1, le=INT32_MAX, description="The slot your site holds (POST /slot-requests)."
-    )
-    start_date: ClinicalDate = Field(description="Day 1 of protocol therapy (today or later).")
-    height_cm: BodyWeight = Field(description="Height in cm, for the body surface area.")
-    weight_kg: BodyWeight = Field(description="Weight in kg, for the body surface area.")
-
-
 class RegistrationOut(BaseModel):
     registration: RegistrationRead  # type: ignore[valid-type]
     course: CourseRead  # type: ignore[valid-type]
@@ -282,20 +223,6 @@ def register_patient(
 # --- during treatment -----------------------------------------------------------------------
 
 
-class DoseIn(Body):
-    course: Course = 1
-    day: int = Field(ge=1, le=366, description="Course day.")
-    agent_id: Slug
-    given: bool = True
-    given_mg: Measure | None = Field(
-        default=None, description="Amount given in mg; default the planned amount."
-    )
-    reason: Note | None = Field(
-        default=None, description="Required when the dose was not given as planned."
-    )
-    how_taken: Literal["swallowed", "chewed", "opened", "infused", "other"] | None = None
-
-
 @router.post(
     "/patients/{patient_id}/doses",
     status_code=201,
@@ -316,20 +243,10 @@ def record_dose(
         given_mg=data.given_mg,
         reason=data.reason,
         how_taken=data.how_taken,
+        today=now(request).date(),
+        override=data.override,
     )
     return present(scope, "dose_administrations", dose)
-
-
-class LabIn(Body):
-    analyte: ShortText
-    value: LabValue
-    unit: ShortText
-    collected_on: ClinicalDate
-    course: Course | None = None
-    lower_normal: LabValue | None = Field(
-        default=None, description="Default: the pediatric normal range for age and sex."
-    )
-    upper_normal: LabValue | None = None
 
 
 class LabOut(BaseModel):
@@ -357,21 +274,9 @@ def record_lab(scope: Caller, request: Request, patient_id: PatientId, data: Lab
         course=data.course,
         lln=data.lower_normal,
         uln=data.upper_normal,
+        today=now(request).date(),
     )
     return {"lab": present(scope, "lab_results", lab), "grading": graded.as_dict()}
-
-
-class AdverseEventReport(Body):
-    term: Name = Field(description="The CTCAE term (the protocol's CTCAE version).")
-    grade: int = Field(ge=1, le=5)
-    onset: ClinicalDate
-    attribution: dict[Slug, Slug] = Field(
-        max_length=20, description="Per agent: unrelated, unlikely, possible, probable, definite."
-    )
-    verbatim: Note | None = None
-    resolved: ClinicalDate | None = None
-    serious: bool = False
-    course: Course | None = None
 
 
 @router.post(
@@ -395,14 +300,9 @@ def record_adverse_event(
         resolved=data.resolved,
         serious=data.serious,
         course=data.course,
+        today=now(request).date(),
     )
     return present(scope, "adverse_events", event)
-
-
-class OffTreatmentIn(Body):
-    ended_on: ClinicalDate
-    reason: Slug = Field(description="One of: " + ", ".join(treatment.OFF_TREATMENT_REASONS))
-    detail: Note | None = None
 
 
 class OffTreatmentOut(BaseModel):
@@ -426,11 +326,12 @@ def off_treatment(
 ) -> dict[str, Any]:
     end = treatment.end_treatment(
         scope,
-        trial_of(request),
         patient_id=patient_id,
         ended_on=data.ended_on,
         reason=data.reason,
         detail=data.detail,
+        trial=trial_of(request),
+        today=now(request).date(),
     )
     shown = records.present(end, scope.actor)
     return {name: shown[name] for name in OffTreatmentOut.model_fields}

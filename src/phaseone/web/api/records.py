@@ -25,8 +25,9 @@ from pydantic.fields import FieldInfo
 
 from phaseone.store import records, signatures, trail
 from phaseone.web.api import schemas
-from phaseone.web.api.types import INT32_MAX, Reason, ShortText, Slug
-from phaseone.web.auth import Caller, keeping_failed_reauthentication, policy
+from phaseone.web.api.types import INT32_MAX, Note, Reason, ShortText, Slug
+from phaseone.web.auth import Caller, keeping_failed_reauthentication, now, policy, trial_of
+from phaseone.workflow import corrections
 
 
 class SignatureOut(BaseModel):
@@ -128,6 +129,10 @@ def update_model(body: type[BaseModel], spec: records.EntitySpec) -> type[BaseMo
             continue
         fields[name] = (info.annotation, FieldInfo.merge_field_infos(info, default=None))
     fields["reason"] = (Reason, ...)
+    fields["override"] = (
+        Note | None,
+        Field(default=None, description="The reason that accepts an edit check's warning."),
+    )
     name = body.__name__.removesuffix("In") + "Correction"
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
@@ -166,7 +171,7 @@ def record_router(exposed: Exposed) -> APIRouter:
     label = spec.label
     router = APIRouter(prefix=f"/{path}", tags=[label])
     Read = read_models()[exposed.table]
-    Correction = update_model(body, spec)
+    Correction = correction_models()[exposed.table]
     PageOut = page_model(Read)
 
     def page(
@@ -224,8 +229,17 @@ def record_router(exposed: Exposed) -> APIRouter:
     if exposed.create:
 
         @router.post("", status_code=201, response_model=Read, summary=f"Create a {label}")
-        def create(scope: Caller, data: body) -> dict[str, Any]:  # type: ignore[valid-type]
-            return one(scope, records.create(scope, spec, data.model_dump()))  # type: ignore[attr-defined]
+        def create(scope: Caller, request: Request, data: body) -> dict[str, Any]:  # type: ignore[valid-type]
+            values = data.model_dump()  # type: ignore[attr-defined]
+            made = corrections.create(
+                scope,
+                trial_of(request),
+                spec.name,
+                values,
+                today=now(request).date(),
+                override=values.get("adjustment_reason"),
+            )
+            return one(scope, made)
 
     @router.get("/{record_id}", response_model=Read, summary=f"Read a {label}")
     def read(scope: Caller, record_id: RecordId) -> dict[str, Any]:
@@ -234,16 +248,29 @@ def record_router(exposed: Exposed) -> APIRouter:
     @router.patch("/{record_id}", response_model=Read, summary=f"Correct a {label}")
     def correct(
         scope: Caller,
+        request: Request,
         record_id: RecordId,
         data: Correction,  # type: ignore[valid-type]
     ) -> dict[str, Any]:
-        given = data.model_fields_set - {"reason"}  # type: ignore[attr-defined]
+        """Each changed field is audited old -> new with the reason; the protocol's edit
+        checks apply to the corrected record (`override` accepts a check's warning)."""
+        given = data.model_fields_set - {"reason", "override"}  # type: ignore[attr-defined]
         changes = data.model_dump(include=given)  # type: ignore[attr-defined]
-        return one(scope, records.update(scope, spec, record_id, changes, data.reason))  # type: ignore[attr-defined]
+        fixed = corrections.correct(
+            scope,
+            trial_of(request),
+            spec.name,
+            record_id,
+            changes,
+            data.reason,  # type: ignore[attr-defined]
+            today=now(request).date(),
+            override=data.override,  # type: ignore[attr-defined]
+        )
+        return one(scope, fixed)
 
     @router.post("/{record_id}/void", response_model=Read, summary=f"Void a {label}")
     def void(scope: Caller, record_id: RecordId, data: VoidIn) -> dict[str, Any]:
-        return one(scope, records.void(scope, spec, record_id, data.reason))
+        return one(scope, corrections.void(scope, spec.name, record_id, data.reason))
 
     @router.get(
         "/{record_id}/history", response_model=list[AuditOut], summary=f"History of a {label}"
@@ -311,6 +338,12 @@ EXPOSED: tuple[Exposed, ...] = (
 def read_models() -> dict[str, type[BaseModel]]:
     """The response model of each record type by store table (shared with the workflow)."""
     return {e.table: read_model(e.body, records.SPECS[e.table]) for e in EXPOSED}
+
+
+@functools.cache
+def correction_models() -> dict[str, type[BaseModel]]:
+    """The correction body of each record type by store table (shared with the pages)."""
+    return {e.table: update_model(e.body, records.SPECS[e.table]) for e in EXPOSED}
 
 
 @functools.cache

@@ -87,7 +87,9 @@ ClockTime = Annotated[
 ClinicalDate = Annotated[dt.date, AfterValidator(_in_range)]
 DoseLevel = Annotated[int, Field(ge=-9, le=99)]
 Measure = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
-LabValue = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
+# Every analyte in labs/data/analytes.yaml is a count, a concentration, an activity or a
+# percentage: none is below zero. Per-analyte plausible limits are edit checks.
+LabValue = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 EngineData = Annotated[
     dict[str, Any],
     AfterValidator(_clean_json),

@@ -20,7 +20,7 @@ from phaseone.dosing.terms import course_terms
 from phaseone.errors import InputError, NotFoundError, PhaseoneError, Problem
 from phaseone.store.errors import AuthenticationError, ConflictError, PermissionDenied
 from phaseone.web.api.courses import DelayIn, StartCourseIn
-from phaseone.web.api.enrolment import DoseIn
+from phaseone.web.inputs import DoseIn
 from phaseone.web.pages.session import PageUser, Viewer, back, check_csrf, render, trial_of
 from phaseone.workflow import courses, treatment
 

@@ -6,27 +6,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 
 from phaseone.dosing.calendar import TreatmentPlan
 from phaseone.labs import analyte as lookup_analyte
 from phaseone.safety.ctcae import ctcae_table
 from phaseone.safety.terms import terms
 from phaseone.store import records
-from phaseone.store.models import (
-    AdverseEvent,
-    ClinicalEvent,
-    DltDetermination,
-    DoseAdministration,
-    FollowUp,
-    LabResult,
-    Patient,
-    ScreeningEvaluation,
-    Signature,
-    TreatmentEnd,
-)
 from phaseone.store.scope import Scope
 from phaseone.trial import TrialState
+from phaseone.web.pages.session import PageUser, render
 from phaseone.workflow import Trial, visibility
 from phaseone.workflow.history import signatures_of
 from phaseone.workflow.treatment import grade_lab
@@ -42,7 +32,7 @@ def signature_rows(scope: Scope, entity: str, obj: Any) -> list[dict[str, Any]]:
     ]
 
 
-def checklist(evaluation: ScreeningEvaluation) -> list[dict[str, Any]]:
+def checklist(evaluation: Any) -> list[dict[str, Any]]:
     rows = []
     for c in evaluation.criteria:
         ev = c.evidence or {}
@@ -72,16 +62,17 @@ class CalendarRow:
     agents: list[str] = field(default_factory=list)
 
 
-def calendar_rows(plan: TreatmentPlan, doses: list[DoseAdministration]) -> list[CalendarRow]:
+def calendar_rows(plan: TreatmentPlan, doses: list[Any]) -> list[CalendarRow]:
     by_day: dict[int, list[str]] = {}
     for d in doses:
         if d.course_day is None:
             continue
-        text = (
-            f"{d.agent_id} {d.given_dose:g} mg given"
-            if d.given
-            else f"{d.agent_id} not given ({d.adjustment_reason})"
-        )
+        if not d.given:
+            text = f"{d.agent_id} not given ({d.adjustment_reason})"
+        elif d.given_dose is None:  # a row from before amounts were checked on entry
+            text = f"{d.agent_id} given, amount not recorded"
+        else:
+            text = f"{d.agent_id} {d.given_dose:g} mg given"
         if d.given and d.adjustment_reason:
             text += f" ({d.adjustment_reason})"
         by_day.setdefault(d.course_day, []).append(text)
@@ -102,69 +93,7 @@ def calendar_rows(plan: TreatmentPlan, doses: list[DoseAdministration]) -> list[
     return rows
 
 
-# Rows per page of a patient's long lists (labs, adverse events) on the patient page.
-PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class Paged:
-    """One page of a list, newest first: `items`, and where the other pages start."""
-
-    items: list[Any]
-    total: int
-    offset: int
-    limit: int = PAGE_SIZE
-
-    @property
-    def older(self) -> int | None:
-        return self.offset + self.limit if self.offset + self.limit < self.total else None
-
-    @property
-    def newer(self) -> int | None:
-        return max(self.offset - self.limit, 0) if self.offset > 0 else None
-
-
-def patient_records(
-    scope: Scope,
-    patient: Patient,
-    *,
-    course_id: int | None = None,
-    labs_offset: int = 0,
-    events_offset: int = 0,
-) -> dict[str, Any]:
-    """The patient's records for the page: the doses of the course shown (`course_id`),
-    one page of labs and of adverse events (newest first), and the short lists whole."""
-
-    def where(model: Any) -> Any:
-        return select(model).where(model.patient_id == patient.id, model.voided.is_(False))
-
-    def rows(model: Any, order: Any) -> list[Any]:
-        return list(scope.session.scalars(where(model).order_by(order)))
-
-    def page(model: Any, newest: Any, offset: int) -> Paged:
-        total = scope.session.scalar(select(func.count()).select_from(where(model).subquery()))
-        stmt = where(model).order_by(newest.desc(), model.id.desc())
-        items = list(scope.session.scalars(stmt.limit(PAGE_SIZE).offset(offset)))
-        return Paged(items, int(total or 0), offset)
-
-    doses = where(DoseAdministration).where(DoseAdministration.course_id == course_id)
-    labs = page(LabResult, LabResult.collected_on, labs_offset)
-    events = page(AdverseEvent, AdverseEvent.onset_date, events_offset)
-    return {
-        "doses": list(scope.session.scalars(doses.order_by(DoseAdministration.administered_on))),
-        "labs": labs.items,
-        "labs_page": labs,
-        "events": events.items,
-        "events_page": events,
-        "determinations": rows(DltDetermination, DltDetermination.id),
-        "clinical_events": rows(ClinicalEvent, ClinicalEvent.event_date),
-        "follow_ups": rows(FollowUp, FollowUp.contact_date),
-        "treatment_end": next(iter(rows(TreatmentEnd, TreatmentEnd.id)), None),
-        "screenings": rows(ScreeningEvaluation, ScreeningEvaluation.id),
-    }
-
-
-def graded_labs(trial: Trial, patient: Patient, labs: list[LabResult]) -> list[dict[str, Any]]:
+def graded_labs(trial: Trial, patient: Any, labs: list[Any]) -> list[dict[str, Any]]:
     out = []
     for lab in labs:
         age = (lab.collected_on - patient.birth_date).days / 365.25
@@ -214,7 +143,7 @@ def level_assumptions(trial: Trial) -> dict[int, str]:
     }
 
 
-def signed_by(sigs: list[Signature] | list[dict[str, Any]]) -> str:
+def signed_by(sigs: list[Any]) -> str:
     return ", ".join(str(s) for s in sigs)
 
 
@@ -224,3 +153,39 @@ def windows_view(state: TrialState, scope: Scope) -> list[dict[str, Any]]:
         {"w": w, "code": w.patient or "(another site)", "own": w.own}
         for w in visibility.pending_windows(scope, state.pending)
     ]
+
+
+def not_found(request: Request, viewer: PageUser, message: str) -> HTMLResponse:
+    """A page the viewer may not open answers as if it did not exist."""
+    return render(request, "error.html", viewer, status_code=404, message=message)
+
+
+def screening_changes(previous: Any, current: Any) -> dict[str, Any]:
+    """What moved between two screenings of a patient: the overall verdict, and each
+    criterion whose result or evidence changed (new and dropped criteria included)."""
+    before = {c.criterion_id: c for c in previous.criteria}
+    after = {c.criterion_id: c for c in current.criteria}
+    moved = []
+    for cid in list(after) + [c for c in before if c not in after]:
+        old, new = before.get(cid), after.get(cid)
+        old_result = old.result if old is not None else "not evaluated"
+        new_result = new.result if new is not None else "not evaluated"
+        old_values = (old.evidence or {}).get("values") if old is not None else None
+        new_values = (new.evidence or {}).get("values") if new is not None else None
+        if old_result != new_result or old_values != new_values:
+            either = new if new is not None else old
+            text = (getattr(either, "evidence", None) or {}).get("text", "")
+            moved.append(
+                {
+                    "id": cid,
+                    "text": text,
+                    "old": RESULT_LABELS.get(old_result, old_result),
+                    "new": RESULT_LABELS.get(new_result, new_result),
+                    "verdict_moved": old_result != new_result,
+                }
+            )
+    return {
+        "since": previous.evaluated_on,
+        "overall": (previous.overall, current.overall),
+        "criteria": moved,
+    }

@@ -1,9 +1,7 @@
 """Logging in to the pages, the page user, CSRF on forms, and messages after a step.
 
-Every form that changes something posts the session's CSRF token; a step runs in the
-request's one transaction and redirects with a message (?ok=... or ?error=...). A step
-that fails is rolled back whole, except a failed re-authentication, which is kept (it
-counts toward lockout and is audited).
+Every form that changes something posts the session's CSRF token; the step itself is run
+by forms.submit, in the request's one transaction.
 """
 
 from __future__ import annotations
@@ -19,13 +17,11 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy.orm import Session
 
 from phaseone.errors import PhaseoneError
 from phaseone.store import accounts
 from phaseone.store.access import Role, Source
 from phaseone.store.errors import AuthenticationError
-from phaseone.store.models import LoginSession, User
 from phaseone.store.scope import Scope
 from phaseone.web.auth import (
     SESSION_COOKIE,
@@ -61,9 +57,11 @@ class LoginRequired(Exception):
 
 @dataclass
 class PageUser:
+    """The signed-in viewer: their scope, account and login session (store rows, read only)."""
+
     scope: Scope
-    user: User
-    login: LoginSession
+    user: Any
+    login: Any
 
     @property
     def role(self) -> Role:
@@ -71,9 +69,10 @@ class PageUser:
 
     @property
     def csrf(self) -> str:
-        return self.login.csrf_token
+        return str(self.login.csrf_token)
 
-    def can(self, *roles: Role) -> bool:
+    def may(self, roles: frozenset[Role]) -> bool:
+        """Whether the viewer's role is in one of the store's role sets (to show a form)."""
         return self.role in roles
 
 
@@ -107,12 +106,15 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
+    from phaseone.web.pages.forms import NOTHING_FAILED  # forms builds on this module
+
     context.update(
         request=request,
         viewer=viewer,
         role_label=ROLE_LABELS.get(viewer.role) if viewer else None,
         ok=request.query_params.get("ok"),
         error=request.query_params.get("error"),
+        failed=context.get("failed") or NOTHING_FAILED,
         trial=trial_of(request),
     )
     return templates.TemplateResponse(request, template, context, status_code=status_code)
@@ -124,6 +126,9 @@ def back(url: str, **message: str) -> RedirectResponse:
     return RedirectResponse(url + (sep + query if query else ""), status_code=303)
 
 
+# --- login and logout ---------------------------------------------------------------------
+
+
 def step(
     viewer: PageUser,
     csrf_token: str,
@@ -132,28 +137,25 @@ def step(
     ok_url: str,
     error_url: str | None = None,
 ) -> RedirectResponse:
-    """Run one workflow step in this request's transaction and redirect with its message."""
-    session: Session = viewer.scope.session
+    """Run one workflow step in this request's transaction and redirect with its message
+    (for forms with nothing to show again: a refusal comes back as a message)."""
+    session = viewer.scope.session
     try:
         check_csrf(viewer, csrf_token)
         message = action()
     except AuthenticationError as exc:
-        session.commit()  # keep the audited failure (and any lockout)
+        session.commit()  # keep the audited failure (and any back-off)
         return back(error_url or ok_url, error=str(exc))
     except PhaseoneError as exc:
         session.rollback()
-        return back(error_url or ok_url, error=_message(exc))
+        problems = getattr(exc, "problems", None)
+        text = (
+            "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in problems)
+            if problems
+            else str(exc)
+        )
+        return back(error_url or ok_url, error=text)
     return back(ok_url, ok=message)
-
-
-def _message(exc: PhaseoneError) -> str:
-    problems = getattr(exc, "problems", None)
-    if problems:
-        return "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in problems)
-    return str(exc)
-
-
-# --- login and logout ---------------------------------------------------------------------
 
 
 @router.get("/login", response_class=HTMLResponse)

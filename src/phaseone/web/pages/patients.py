@@ -1,0 +1,286 @@
+"""Patients: the list, adding a consented patient, the patient's chart, screening and
+registration."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from phaseone.errors import InputError, NotFoundError, Problem
+from phaseone.store import signatures, sites
+from phaseone.store.access import CLINICAL_WRITERS
+from phaseone.store.errors import PermissionDenied
+from phaseone.web.api.schemas import PatientIn
+from phaseone.web.auth import now, policy
+from phaseone.web.inputs import RegistrationRequest, ScreeningIn, SignerIn
+from phaseone.web.pages import present
+from phaseone.web.pages.forms import NOTHING_FAILED, Failed, parse, posted, submit
+from phaseone.web.pages.session import Viewer, render, trial_of
+from phaseone.workflow import chart, corrections, registration, screening, treatment
+from phaseone.workflow.history import trial_state
+
+router = APIRouter(include_in_schema=False)
+Fields = Annotated[dict[str, Any], Depends(posted)]
+ATTRIBUTIONS = ("unrelated", "unlikely", "possible", "probable", "definite")
+
+
+def show_patients(
+    request: Request, viewer: Viewer, failed: Failed = NOTHING_FAILED, status_code: int = 200
+) -> HTMLResponse:
+    try:
+        rows, total = chart.patient_list(viewer.scope)
+    except PermissionDenied as exc:
+        return present.not_found(request, viewer, str(exc))
+    return render(
+        request,
+        "patients.html",
+        viewer,
+        status_code=status_code,
+        patients=[{"p": r.patient, "reg": r.registration} for r in rows],
+        total=total,
+        sites=sites.list_sites(viewer.scope.session),
+        can_add=viewer.may(CLINICAL_WRITERS),
+        today=now(request).date(),
+        failed=failed,
+    )
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patients(request: Request, viewer: Viewer) -> HTMLResponse:
+    return show_patients(request, viewer)
+
+
+@router.post("/patients")
+def add_patient(request: Request, viewer: Viewer, fields: Fields) -> Response:
+    created: dict[str, int] = {}
+    actor = viewer.scope.actor
+
+    def act() -> str:
+        own = {"site_id": actor.site_id} if actor.site_scoped else {}
+        data = parse(PatientIn, fields, **own)
+        # The record API's POST /patients: the same service, so the same checks.
+        patient = corrections.create(
+            viewer.scope,
+            trial_of(request),
+            "patients",
+            data.model_dump(),
+            today=now(request).date(),
+        )
+        created["id"] = patient.id
+        return f"Patient {patient.subject_code} added."
+
+    response = submit(
+        viewer,
+        act,
+        ok_url="/patients",
+        form="patient",
+        fields=fields,
+        show_again=lambda failed, code: show_patients(request, viewer, failed, code),
+    )
+    if "id" in created:
+        response.headers["location"] = response.headers["location"].replace(
+            "/patients?", f"/patients/{created['id']}?", 1
+        )
+    return response
+
+
+def show_patient(
+    request: Request,
+    viewer: Viewer,
+    patient_id: int,
+    failed: Failed = NOTHING_FAILED,
+    status_code: int = 200,
+    labs: int = 0,
+    events: int = 0,
+) -> HTMLResponse:
+    trial = trial_of(request)
+    scope = viewer.scope
+    today = now(request).date()
+    try:
+        first = chart.first_course_id(scope, patient_id)
+        data = chart.chart(
+            scope, patient_id, course_id=first, labs_offset=labs, events_offset=events
+        )
+    except NotFoundError:
+        return present.not_found(request, viewer, f"No patient {patient_id} at your site.")
+    except PermissionDenied as exc:
+        return present.not_found(request, viewer, str(exc))
+    patient = data.patient
+    evaluation = data.screenings[-1] if data.screenings else None
+    reg = registration.registration_of(scope, patient.id)
+    courses = registration.courses_of(scope, patient.id)
+    calendar = []
+    if courses:
+        calendar = present.calendar_rows(registration.course_plan(trial, courses[0]), data.doses)
+    state = trial_state(scope.session, trial, today)
+    window = next((w for w in state.pending if w.patient == patient.subject_code), None)
+    signer_roles = signatures.meanings()[screening.ELIGIBILITY_MEANING].roles
+    return render(
+        request,
+        "patient.html",
+        viewer,
+        status_code=status_code,
+        patient=patient,
+        site_name=data.site_name,
+        evaluation=evaluation,
+        checklist=present.checklist(evaluation) if evaluation else [],
+        changes=(
+            present.screening_changes(data.screenings[-2], evaluation)
+            if len(data.screenings) > 1 and evaluation is not None
+            else None
+        ),
+        screening_signatures=(
+            present.signature_rows(scope, "screening_evaluations", evaluation) if evaluation else []
+        ),
+        reg=reg,
+        course=courses[0] if courses else None,
+        calendar=calendar,
+        labs=present.graded_labs(trial, patient, data.labs),
+        data=data,
+        determinations=[
+            {"d": d, "sigs": present.signature_rows(scope, "dlt_determinations", d)}
+            for d in data.determinations
+        ],
+        holds=registration.held_requests(scope),
+        state=state,
+        window=window,
+        lab_choices=present.lab_choices(trial),
+        ae_terms=present.ae_terms(trial),
+        agents=trial.protocol.agents,
+        attributions=ATTRIBUTIONS,
+        off_reasons=treatment.OFF_TREATMENT_REASONS,
+        can_write=viewer.may(CLINICAL_WRITERS),
+        can_sign=viewer.may(signer_roles),
+        today=today,
+        levels=[lv.id for lv in trial.protocol.dose_levels],
+        failed=failed,
+    )
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(
+    request: Request,
+    viewer: Viewer,
+    patient_id: int,
+    labs: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    events: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> HTMLResponse:
+    return show_patient(request, viewer, patient_id, labs=labs, events=events)
+
+
+def patient_step(
+    request: Request,
+    viewer: Viewer,
+    patient_id: int,
+    act: Any,
+    *,
+    form: str,
+    fields: dict[str, Any],
+    anchor: str,
+) -> Response:
+    """One step on the patient's chart: back to the chart at `anchor` with the message, or
+    the chart again with the refused form filled in as typed."""
+    response = submit(
+        viewer,
+        act,
+        ok_url=f"/patients/{patient_id}",
+        form=form,
+        fields=fields,
+        show_again=lambda failed, code: show_patient(request, viewer, patient_id, failed, code),
+    )
+    if response.status_code == 303:
+        response.headers["location"] += f"#{anchor}"
+    return response
+
+
+def _record_json(fields: dict[str, Any]) -> dict[str, Any]:
+    """The pasted record (the advanced option) as JSON, for ScreeningIn."""
+    text = fields.get("record", "")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError([Problem("record", "paste the patient record (JSON)")])
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem("record", f"not JSON: {exc.msg} at line {exc.lineno}")]) from None
+    if not isinstance(parsed, dict):
+        raise InputError([Problem("record", "expected a JSON object")])
+    return parsed
+
+
+@router.post("/patients/{patient_id}/screen")
+def screen_patient(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
+    def act() -> str:
+        data = parse(ScreeningIn, fields, record=_record_json(fields))
+        _, result = screening.screen(
+            viewer.scope, trial_of(request), patient_id, data.record, data.as_of, data.dose_level
+        )
+        return f"Screened: {result.overall} (dose level {result.dose_level})."
+
+    return patient_step(
+        request,
+        viewer,
+        patient_id,
+        act,
+        form="screen",
+        fields=fields,
+        anchor="eligibility",
+    )
+
+
+@router.post("/patients/{patient_id}/screen/{evaluation_id}/sign")
+def sign_screening(
+    request: Request,
+    viewer: Viewer,
+    patient_id: int,
+    evaluation_id: int,
+    fields: Fields,
+) -> Response:
+    def act() -> str:
+        signer = parse(SignerIn, fields)
+        screening.sign_eligibility(
+            viewer.scope, evaluation_id, signer.username, signer.password, policy(request)
+        )
+        return "Eligibility signed."
+
+    return patient_step(
+        request,
+        viewer,
+        patient_id,
+        act,
+        form="sign-eligibility",
+        fields=fields,
+        anchor="eligibility",
+    )
+
+
+@router.post("/patients/{patient_id}/register")
+def register_patient(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
+    def act() -> str:
+        data = parse(RegistrationRequest, fields)
+        reg, _, plan = registration.register(
+            viewer.scope,
+            trial_of(request),
+            patient_id=patient_id,
+            slot_request_id=data.slot_request_id,
+            start_date=data.start_date,
+            height_cm=data.height_cm,
+            weight_kg=data.weight_kg,
+            now=now(request),
+        )
+        return (
+            f"Registered at dose level {reg.dose_level}; BSA {plan.sheet.bsa.m2:.2f} m2; "
+            "course 1 calendar below."
+        )
+
+    return patient_step(
+        request,
+        viewer,
+        patient_id,
+        act,
+        form="register",
+        fields=fields,
+        anchor="calendar",
+    )

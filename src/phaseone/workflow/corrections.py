@@ -1,0 +1,86 @@
+"""Corrections: edit or void a saved record with a reason, audited old -> new; the one
+service behind the record API's PATCH and void and the pages' correction forms.
+
+A correction is checked like an entry: the record as it would be after the change runs
+through the protocol's edit checks (a lab value outside possible limits, a date in the
+future, a dose above the plan without an override reason are refused).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from phaseone.store import records
+from phaseone.workflow import edits
+from phaseone.workflow.context import Trial
+
+# Record types the pages offer to correct. Courses join when their own changes (re-dated
+# calendars, dose modification) are corrected here too: add "courses" and its checks.
+CORRECTABLE = ("lab_results", "adverse_events", "dose_administrations")
+
+
+def create(
+    scope: Any,
+    trial: Trial,
+    table: str,
+    data: Mapping[str, Any],
+    *,
+    today: dt.date | None,
+    override: str | None = None,
+) -> Any:
+    """A record entered whole (the record API's POST), checked as the workflow's entries are.
+
+    The store's own checks (role, site, references) come first, so that a record the
+    caller may not write is refused as such; the request's transaction is rolled back
+    whole when an edit check then refuses it."""
+    obj = records.create(scope, records.spec_for(table), data)
+    accepted = edits.apply(
+        scope,
+        trial,
+        table,
+        records.content(obj),
+        today=today,
+        override=override,
+        record_id=obj.id,
+    )
+    edits.record_overrides(scope, table, obj, accepted, override)
+    return obj
+
+
+def correct(
+    scope: Any,
+    trial: Trial,
+    table: str,
+    record_id: int,
+    changes: Mapping[str, Any],
+    reason: str | None,
+    *,
+    today: dt.date | None,
+    override: str | None = None,
+) -> Any:
+    """Change fields of a saved record; each change is audited with `reason`. Only the
+    checks that concern a changed field apply (a warning accepted on entry stays accepted
+    when another field is corrected); the store checks role and site first."""
+    spec = records.spec_for(table)
+    current = records.content(records.get(scope, spec, record_id))
+    changes = {k: v for k, v in changes.items() if k not in current or current[k] != v}
+    obj = records.update(scope, spec, record_id, changes, reason)
+    accepted = edits.apply(
+        scope,
+        trial,
+        table,
+        records.content(obj),
+        today=today,
+        override=override,
+        record_id=record_id,
+        only=set(changes),
+    )
+    edits.record_overrides(scope, table, obj, accepted, override)
+    return obj
+
+
+def void(scope: Any, table: str, record_id: int, reason: str | None) -> Any:
+    """Withdraw a record with its reason (the row stays, marked void; audited)."""
+    return records.void(scope, records.spec_for(table), record_id, reason)

@@ -131,9 +131,10 @@ def course_2_with_a_dose_modification_and_a_delay(
     """Course 2 of the patient just registered at level 3 (day 1 today): the counts, then
     course 2 three days late at level 2 with a new height and weight."""
     page.goto(patient_url)
-    page.get_by_label("Analyte").select_option("platelets")
-    page.get_by_label("Unit").select_option("/uL")
-    page.get_by_label("Value", exact=True).fill("150000")
+    # The saved lab has its own correction form (Unit, Value): the entry form's by id.
+    page.locator("#lab-analyte").select_option("platelets")
+    page.locator("#lab-unit").select_option("/uL")
+    page.locator("#lab-value").fill("150000")
     page.get_by_role("button", name="Save lab").click()
     assert "platelets" in flash(page).lower()
     page.get_by_role("link", name="All courses").first.click()

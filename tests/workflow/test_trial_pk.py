@@ -184,6 +184,7 @@ def test_isotretinoin_steady_state_from_specimens(world: World) -> None:
         dose = treat_service.record_dose(scope, world.trial, patient_id=patient_id, course=1,
                                          day=28, agent_id="isotretinoin", given_mg=160.0,
                                          reason="rounded to whole capsules",
+                                         override="rounded up to whole capsules",
                                          how_taken="opened")
         update(scope, SPECS["dose_administrations"], dose.id, {"administered_time": "08:00"},
                "clock time of the first intake")

@@ -9,7 +9,6 @@ problems beside it: nothing typed is lost.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
@@ -20,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from phaseone.errors import InputError, PhaseoneError, Problem
 from phaseone.store.errors import AuthenticationError
 from phaseone.web.errors import STATUS
-from phaseone.web.pages.session import PageUser, back, check_csrf
+from phaseone.web.pages.session import Failed, PageUser, back, check_csrf
 
 M = TypeVar("M", bound=BaseModel)
 # The largest field a form may post (a pasted screening record is a few kilobytes).
@@ -69,31 +68,6 @@ def parse(model: type[M], fields: Mapping[str, Any], **fixed: Any) -> M:
         raise InputError(problems_of(exc)) from None
 
 
-@dataclass(frozen=True)
-class Failed:
-    """A form that was refused: which one, what was typed, and why."""
-
-    form: str = ""
-    values: Mapping[str, Any] = field(default_factory=dict)
-    problems: tuple[Problem, ...] = ()
-
-    def value(self, form: str, name: str, default: Any = "") -> Any:
-        """What to show in a field: what was typed if this form was refused, else default."""
-        if form != self.form:
-            return default
-        typed = self.values.get(name, "")
-        return typed if isinstance(typed, str) else ""
-
-    def problem(self, form: str, name: str) -> str:
-        if form != self.form:
-            return ""
-        return "; ".join(p.message for p in self.problems if p.path == name)
-
-    def of(self, form: str) -> tuple[Problem, ...]:
-        return self.problems if form == self.form else ()
-
-
-NOTHING_FAILED = Failed()
 
 
 def status_of(exc: PhaseoneError) -> int:

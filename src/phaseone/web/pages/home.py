@@ -13,8 +13,8 @@ from phaseone.store.errors import PermissionDenied
 from phaseone.web.auth import now
 from phaseone.web.inputs import ReleaseIn, SlotRequestIn
 from phaseone.web.pages import present
-from phaseone.web.pages.forms import NOTHING_FAILED, Failed, parse, posted, submit
-from phaseone.web.pages.session import Viewer, render, trial_of
+from phaseone.web.pages.forms import parse, posted, submit
+from phaseone.web.pages.session import NOTHING_FAILED, Failed, Viewer, render, trial_of
 from phaseone.workflow import adjudication, notify, slots, visibility
 from phaseone.workflow.history import decision_history, trial_state
 

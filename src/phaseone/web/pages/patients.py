@@ -17,8 +17,8 @@ from phaseone.web.api.schemas import PatientIn
 from phaseone.web.auth import now, policy
 from phaseone.web.inputs import RegistrationRequest, ScreeningIn, SignerIn
 from phaseone.web.pages import present
-from phaseone.web.pages.forms import NOTHING_FAILED, Failed, parse, posted, submit
-from phaseone.web.pages.session import Viewer, render, trial_of
+from phaseone.web.pages.forms import parse, posted, submit
+from phaseone.web.pages.session import NOTHING_FAILED, Failed, Viewer, render, trial_of
 from phaseone.workflow import chart, corrections, registration, screening, treatment
 from phaseone.workflow.history import trial_state
 

@@ -7,8 +7,8 @@ by forms.submit, in the request's one transaction.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from phaseone.errors import PhaseoneError
+from phaseone.errors import PhaseoneError, Problem
 from phaseone.store import accounts
 from phaseone.store.access import Role, Source
 from phaseone.store.errors import AuthenticationError
@@ -76,6 +76,33 @@ class PageUser:
         return self.role in roles
 
 
+@dataclass(frozen=True)
+class Failed:
+    """A form that was refused: which one, what was typed, and why."""
+
+    form: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+
+    def value(self, form: str, name: str, default: Any = "") -> Any:
+        """What to show in a field: what was typed if this form was refused, else default."""
+        if form != self.form:
+            return default
+        typed = self.values.get(name, "")
+        return typed if isinstance(typed, str) else ""
+
+    def problem(self, form: str, name: str) -> str:
+        if form != self.form:
+            return ""
+        return "; ".join(p.message for p in self.problems if p.path == name)
+
+    def of(self, form: str) -> tuple[Problem, ...]:
+        return self.problems if form == self.form else ()
+
+
+NOTHING_FAILED = Failed()
+
+
 def trial_of(request: Request) -> Trial:
     found: Trial = request.app.state.trial
     return found
@@ -106,8 +133,6 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    from phaseone.web.pages.forms import NOTHING_FAILED  # forms builds on this module
-
     context.update(
         request=request,
         viewer=viewer,

@@ -329,14 +329,36 @@ def change_own_password(
     every session and API token of the account is revoked."""
     assert scope.actor.user_id is not None
     user = get_user(scope.session, scope.actor.user_id)
-    outcome = authenticate(
-        scope.session,
+    reauthenticate(
+        scope,
         user.username,
         current_password,
+        policy,
+        purpose="password_check",
+        refusal="current password is wrong",
+    )
+    set_password(scope, user.id, new_password, reason, policy)
+
+
+def reauthenticate(
+    scope: Scope,
+    username: str,
+    password: str,
+    policy: SecurityPolicy,
+    *,
+    purpose: str,
+    refusal: str,
+) -> User:
+    """The acting person proves who they are again (a password change, a signature): checked
+    like a login, so a wrong password is audited and counts toward the back-off."""
+    outcome = authenticate(
+        scope.session,
+        username,
+        password,
         source=scope.actor.source,
         client_ip=scope.actor.client_ip,
         policy=policy,
-        purpose="password_check",
+        purpose=purpose,
         asking=scope.actor,
     )
     if outcome.throttled:
@@ -345,8 +367,8 @@ def change_own_password(
             outcome.retry_after,
         )
     if outcome.user is None:
-        raise AuthenticationError("current password is wrong")
-    set_password(scope, user.id, new_password, reason, policy)
+        raise AuthenticationError(refusal)
+    return outcome.user
 
 
 @dataclass(frozen=True)

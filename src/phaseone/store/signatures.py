@@ -19,14 +19,13 @@ import yaml
 from phaseone.errors import InputError, Problem
 from phaseone.store import records
 from phaseone.store.access import Role
-from phaseone.store.accounts import authenticate
+from phaseone.store.accounts import reauthenticate
 from phaseone.store.errors import (
     AuthenticationError,
     ConflictError,
     PermissionDenied,
-    ThrottledError,
 )
-from phaseone.store.models import Signature, User
+from phaseone.store.models import Signature
 from phaseone.store.scope import Scope
 from phaseone.store.security import SecurityPolicy
 from phaseone.store.types import utcnow
@@ -84,24 +83,14 @@ def sign(
         raise ConflictError(f"{spec.label} {record_id} is voided")
     if username.strip().lower() != scope.actor.username:
         raise AuthenticationError("re-authentication failed: sign with your own credentials")
-    outcome = authenticate(
-        scope.session,
+    user = reauthenticate(
+        scope,
         username,
         password,
-        source=scope.actor.source,
-        client_ip=scope.actor.client_ip,
-        policy=policy,
+        policy,
         purpose="signature_auth",
-        asking=scope.actor,
+        refusal="re-authentication failed",
     )
-    if outcome.throttled:
-        raise ThrottledError(
-            f"too many failed attempts: try again in {outcome.retry_after} s",
-            outcome.retry_after,
-        )
-    if outcome.user is None:
-        raise AuthenticationError("re-authentication failed")
-    user: User = outcome.user
     sig = Signature(
         entity=entity,
         entity_id=obj.id,

@@ -36,6 +36,10 @@ TABLES = {
     "specimens",
     "result_imports",
     "specimen_results",
+    "queries",
+    "query_messages",
+    "sdv_marks",
+    "casebook_locks",
 }
 
 

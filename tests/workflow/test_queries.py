@@ -1,0 +1,158 @@
+"""Queries: raise, answer (with a correction), close, re-open; counts in scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from phaseone.errors import InputError, NotFoundError
+from phaseone.store import accounts
+from phaseone.store.access import Role, system_actor
+from phaseone.store.errors import ConflictError, PermissionDenied
+from phaseone.store.models import AuditRecord, LabResult
+from phaseone.store.scope import Scope
+from phaseone.workflow import queries
+from phaseone.workflow import treatment as treat_service
+from tests.workflow.conftest import PASSWORD, T0, World
+
+EXTRA = (
+    ("monitor", Role.monitor, None),
+    ("stat", Role.statistician, None),
+    ("admin", Role.admin, None),
+)
+
+
+def add_monitoring_users(world: World) -> None:
+    with world.db.transaction() as session:
+        scope = Scope(session, system_actor("test"))
+        for username, role, site in EXTRA:
+            accounts.add_user(
+                scope,
+                username=username,
+                full_name=username.title(),
+                role=role,
+                password=PASSWORD,
+                site_id=site,
+            )
+
+
+def lab(world: World, site: str, patient_id: int, value: float = 1.2) -> int:
+    with world.as_user(f"coord.{site}") as scope:
+        row, _ = treat_service.record_lab(
+            scope,
+            world.trial,
+            patient_id=patient_id,
+            analyte_id="creatinine",
+            value=value,
+            unit="mg/dL",
+            collected_on=T0.date(),
+        )
+        return row.id
+
+
+@pytest.fixture
+def two_sites(world: World) -> tuple[World, int, int, int]:
+    add_monitoring_users(world)
+    chla = world.patient_on("chla", T0, doses=2)
+    chop = world.patient_on("chop", T0, doses=2)
+    return world, chla, chop, lab(world, "chla", chla)
+
+
+def raise_on(world: World, lab_id: int, who: str = "monitor") -> int:
+    with world.as_user(who) as scope:
+        return queries.raise_query(
+            scope,
+            entity="lab_results",
+            entity_id=lab_id,
+            field="value",
+            text="Source says 1.1",
+            now=T0,
+        ).id
+
+
+def test_counts_by_site_patient_and_form_follow_each_step(two_sites) -> None:
+    world, _, chop, lab_id = two_sites
+    other = lab(world, "chop", chop)
+    first = raise_on(world, lab_id)
+    raise_on(world, lab_id, who="chair")
+    raise_on(world, other)
+    with world.as_user("coord.chla") as scope:
+        queries.answer(scope, first, text="Checked, 1.2 is right", now=T0)
+    with world.as_user("monitor") as scope:
+        by_site = {
+            c.key: (c.open, c.answered, c.closed)
+            for c in queries.query_counts(scope.session, scope.actor, by="site")
+        }
+        by_form = {
+            c.key: c.total for c in queries.query_counts(scope.session, scope.actor, by="form")
+        }
+        by_patient = {
+            c.key: c.open for c in queries.query_counts(scope.session, scope.actor, by="patient")
+        }
+    assert by_site == {"chla": (1, 1, 0), "chop": (1, 0, 0)}
+    assert by_form == {"labs": 3}
+    assert by_patient == {"CHLA-001": 1, "CHOP-002": 1}
+    # Site staff count their own site only.
+    with world.as_user("inv.chop") as scope:
+        mine = queries.query_counts(scope.session, scope.actor, by="site")
+    assert [(c.key, c.open) for c in mine] == [("chop", 1)]
+
+
+def test_statistician_counts_by_site_or_form_only(two_sites) -> None:
+    world, _, _, lab_id = two_sites
+    raise_on(world, lab_id)
+    with world.as_user("stat") as scope:
+        assert [c.key for c in queries.query_counts(scope.session, scope.actor, by="form")] == [
+            "labs"
+        ]
+        with pytest.raises(PermissionDenied):
+            queries.query_counts(scope.session, scope.actor, by="patient")
+        with pytest.raises(PermissionDenied):
+            queries.list_queries(scope, queries.QueryFilter())
+
+
+def test_states_follow_the_workflow_and_are_audited(two_sites) -> None:
+    world, _, _, lab_id = two_sites
+    qid = raise_on(world, lab_id)
+    with world.as_user("monitor") as scope, pytest.raises(PermissionDenied):
+        queries.answer(scope, qid, text="not mine to answer", now=T0)
+    with world.as_user("coord.chop") as scope, pytest.raises(NotFoundError):
+        queries.answer(scope, qid, text="not our patient", now=T0)
+    with world.as_user("coord.chla") as scope:
+        with pytest.raises(PermissionDenied):
+            queries.close(scope, qid, text="closing my own", now=T0)
+        queries.answer(scope, qid, text="Confirmed against source", now=T0)
+    with world.as_user("coord.chla") as scope, pytest.raises(ConflictError):
+        queries.answer(scope, qid, text="again", now=T0)
+    later = T0 + dt.timedelta(days=3)
+    with world.as_user("monitor") as scope:
+        queries.close(scope, qid, text="Accepted", now=later)
+        queries.reopen(scope, qid, text="Please attach the report", now=later)
+        q = queries.get(scope, qid)
+        assert q.status == "open" and q.closed_at is None
+        assert [m.step for m in q.messages] == ["raise", "answer", "close", "reopen"]
+        assert queries.age_days(q, later + dt.timedelta(days=2)) == 5
+        assert q.value_at_raise == "1.2"
+    with world.db.transaction() as session:
+        actions = session.scalars(
+            select(AuditRecord.action).where(AuditRecord.entity == "queries")
+        ).all()
+    assert actions == ["query_raise", "query_answer", "query_close", "query_reopen"]
+
+
+def test_raising_names_a_real_field_and_needs_a_raiser(two_sites) -> None:
+    world, _, _, lab_id = two_sites
+    with world.as_user("monitor") as scope, pytest.raises(InputError) as bad:
+        queries.raise_query(
+            scope, entity="lab_results", entity_id=lab_id, field="colour", text="?", now=T0
+        )
+    assert bad.value.problems[0].path == "field"
+    for who in ("coord.chla", "inv.chla", "stat", "admin"):
+        with world.as_user(who) as scope, pytest.raises(PermissionDenied):
+            queries.raise_query(
+                scope, entity="lab_results", entity_id=lab_id, field="value", text="?", now=T0
+            )
+    with world.db.transaction() as session:
+        assert session.scalar(select(LabResult.value).where(LabResult.id == lab_id)) == 1.2

@@ -156,3 +156,40 @@ def test_raising_names_a_real_field_and_needs_a_raiser(two_sites) -> None:
             )
     with world.db.transaction() as session:
         assert session.scalar(select(LabResult.value).where(LabResult.id == lab_id)) == 1.2
+
+
+def test_an_overridden_edit_check_opens_a_query_on_its_field(two_sites) -> None:
+    world, chla, _, _ = two_sites
+    with world.as_user("coord.chla") as scope:
+        # Day 2 was given already (patient_on gave days 1-2): a second dose needs a reason.
+        with pytest.raises(InputError):
+            treat_service.record_dose(
+                scope, world.trial, patient_id=chla, course=1, day=2, agent_id="lenalidomide"
+            )
+    with world.as_user("coord.chla") as scope:
+        dose = treat_service.record_dose(
+            scope,
+            world.trial,
+            patient_id=chla,
+            course=1,
+            day=2,
+            agent_id="lenalidomide",
+            override="vomited within 15 minutes, re-dosed",
+        )
+        dose_id, course_id = dose.id, dose.course_id
+    with world.as_user("monitor") as scope:
+        found, total = queries.list_queries(scope, queries.QueryFilter(entity_id=dose_id))
+        assert total == 1
+        (q,) = found
+        assert (q.entity, q.origin, q.check_id, q.status) == (
+            "dose_administrations",
+            "edit_check",
+            "one-administration-a-day",
+            "open",
+        )
+        assert q.form_key == f"doses:{chla}:{course_id}"
+        assert "vomited within 15 minutes" in q.messages[0].text
+        assert (q.raised_by, q.messages[0].username) == (
+            None,
+            "edit check one-administration-a-day",
+        )

@@ -83,11 +83,13 @@ def get(scope: Scope, query_id: int) -> DataQuery:
 def _message(
     scope: Scope, query: DataQuery, step: str, text: str, now: dt.datetime, correction: Any = None
 ) -> QueryMessage:
+    system = step == "raise" and query.origin == "edit_check"
     msg = QueryMessage(
         at=now,
-        user_id=scope.actor.user_id,
-        username=scope.actor.username,
-        role=scope.actor.role.value if scope.actor.role else None,
+        # A query an edit check opens is the system's question, not the site's.
+        user_id=None if system else scope.actor.user_id,
+        username=f"edit check {query.check_id}" if system else scope.actor.username,
+        role=None if system or scope.actor.role is None else scope.actor.role.value,
         step=step,
         text=text,
         correction=correction,
@@ -135,8 +137,10 @@ def _open(
         status="open",
         origin=origin,
         check_id=check_id,
-        raised_by=scope.actor.user_id,
-        raised_role=scope.actor.role.value if scope.actor.role else None,
+        raised_by=None if origin == "edit_check" else scope.actor.user_id,
+        raised_role=None
+        if origin == "edit_check" or not scope.actor.role
+        else scope.actor.role.value,
         raised_at=now,
         updated_at=now,
     )

@@ -160,12 +160,11 @@ def test_raising_names_a_real_field_and_needs_a_raiser(two_sites) -> None:
 
 def test_an_overridden_edit_check_opens_a_query_on_its_field(two_sites) -> None:
     world, chla, _, _ = two_sites
-    with world.as_user("coord.chla") as scope:
-        # Day 2 was given already (patient_on gave days 1-2): a second dose needs a reason.
-        with pytest.raises(InputError):
-            treat_service.record_dose(
-                scope, world.trial, patient_id=chla, course=1, day=2, agent_id="lenalidomide"
-            )
+    # Day 2 was given already (patient_on gave days 1-2): a second dose needs a reason.
+    with world.as_user("coord.chla") as scope, pytest.raises(InputError):
+        treat_service.record_dose(
+            scope, world.trial, patient_id=chla, course=1, day=2, agent_id="lenalidomide"
+        )
     with world.as_user("coord.chla") as scope:
         dose = treat_service.record_dose(
             scope,

@@ -8,11 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from phaseone.errors import InputError, NotFoundError
-from phaseone.store import accounts
-from phaseone.store.access import Role, system_actor
 from phaseone.store.errors import ConflictError, PermissionDenied
 from phaseone.store.models import AuditRecord, LabResult
-from phaseone.store.scope import Scope
 from phaseone.workflow import queries
 from phaseone.workflow import treatment as treat_service
 from tests.workflow.conftest import T0, World, lab

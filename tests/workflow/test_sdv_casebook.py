@@ -34,7 +34,7 @@ def test_a_verified_form_shows_changed_after_a_correction_and_counts_in_progress
     key = labs_key(chla)
     assert states(world, chla)[key] == "not_verified"
     with world.as_user("monitor") as scope:
-        sdv.verify(scope, key, now=T0, printed_name="Monitor")
+        sdv.verify(scope, key, now=T0)
     assert states(world, chla)[key] == "verified"
     # The site sees its own form's state; another site does not see the patient at all.
     assert states(world, chla, "coord.chla")[key] == "verified"
@@ -53,7 +53,7 @@ def test_a_verified_form_shows_changed_after_a_correction_and_counts_in_progress
     assert states(world, chla)[key] == "changed"
     # A new record on the same date joins the form: verifying again, then adding, changes it.
     with world.as_user("monitor") as scope:
-        sdv.verify(scope, key, now=LATER, printed_name="Monitor")
+        sdv.verify(scope, key, now=LATER)
     assert states(world, chla)[key] == "verified"
     lab(world, "chla", chla, value=1.0)
     assert states(world, chla)[key] == "changed"
@@ -71,11 +71,11 @@ def test_only_the_monitor_verifies_and_the_statistician_sees_no_sdv(two_sites) -
     world, chla, _, _ = two_sites
     for who in ("chair", "coord.chla", "inv.chla", "stat", "admin"):
         with world.as_user(who) as scope, pytest.raises(PermissionDenied):
-            sdv.verify(scope, labs_key(chla), now=T0, printed_name=who)
+            sdv.verify(scope, labs_key(chla), now=T0)
     with world.as_user("stat") as scope, pytest.raises(PermissionDenied):
         sdv.progress(scope)
     with world.as_user("monitor") as scope, pytest.raises(InputError) as bad:
-        sdv.verify(scope, "vitals:1:x", now=T0, printed_name="Monitor")
+        sdv.verify(scope, "vitals:1:x", now=T0)
     assert bad.value.problems[0].path == "form_key"
 
 

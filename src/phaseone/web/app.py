@@ -25,9 +25,11 @@ from phaseone.web.api import (
     documents,
     enrolment,
     people,
+    queries,
     records,
     session,
     specimens,
+    verification,
 )
 from phaseone.web.hardening import Hardening, WebSettings
 from phaseone.workflow import Trial
@@ -94,6 +96,8 @@ def create_app(
     api.include_router(adjudication.router)
     api.include_router(documents.router)
     api.include_router(specimens.router)
+    api.include_router(queries.router)
+    api.include_router(verification.router)
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)

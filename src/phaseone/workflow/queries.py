@@ -27,11 +27,12 @@ from phaseone.store.access import (
     Actor,
     Role,
 )
-from phaseone.store.audit import canonical_json
+from phaseone.store.audit import canonical_json, jsonable
 from phaseone.store.errors import ConflictError, PermissionDenied
 from phaseone.store.models import DataQuery, Patient, QueryMessage
 from phaseone.store.scope import Scope
 from phaseone.workflow import forms
+from phaseone.workflow.context import Trial
 
 STATUSES = ("open", "answered", "closed")
 # The statistician's counts name no patient: by site or by form only.
@@ -231,18 +232,39 @@ def answer(
     *,
     text: str,
     now: dt.datetime,
-    correct: Any = None,
+    trial: Trial | None = None,
+    value: Any = None,
+    corrected: bool = False,
+    override: str | None = None,
 ) -> DataQuery:
-    """The site's answer. `correct(query, reason)` (optional) makes the correction through
-    the corrections service and returns (old, new); it is linked in the thread."""
+    """The site's answer. With `corrected`, the query's field is set to `value` through
+    the corrections service (reason: the answer; edit checks apply, `override` accepts a
+    warning) and the change is linked in the thread as old -> new."""
     query = get(scope, query_id)
     scope.require_role(QUERY_ANSWERERS, "answer queries")
     words = _text(text)
     before = _step(scope, query, "answer", words, now)
     correction = None
-    if correct is not None:
-        old, new = correct(query, words)
-        correction = {"field": query.field, "old": canonical_json(old), "new": canonical_json(new)}
+    if corrected:
+        if trial is None:
+            raise ValueError("a correction needs the trial (its edit checks)")
+        # Imported here: the corrections service reaches back to queries via edit checks.
+        from phaseone.workflow import corrections
+
+        spec = records.spec_for(query.entity)
+        old = records.content(records.get(scope, spec, query.entity_id)).get(query.field)
+        obj = corrections.correct(
+            scope,
+            trial,
+            query.entity,
+            query.entity_id,
+            {query.field: value},
+            words,
+            today=now.date(),
+            override=override,
+        )
+        new = records.content(obj).get(query.field)
+        correction = {"field": query.field, "old": jsonable(old), "new": jsonable(new)}
     _message(scope, query, "answer", words, now, correction)
     scope.session.flush()
     _audit(scope, query, "answer", before, words)

@@ -17,14 +17,14 @@ from sqlalchemy import select
 from phaseone.errors import InputError, Problem
 from phaseone.store import records
 from phaseone.store.access import MONITORING_READERS, SDV_VERIFIERS
-from phaseone.store.models import Patient, SdvMark
+from phaseone.store.models import Patient, SdvMark, User
 from phaseone.store.scope import Scope
 from phaseone.workflow import forms
 
 State = Literal["verified", "changed", "not_verified"]
 
 
-def verify(scope: Scope, form_key: str, *, now: dt.datetime, printed_name: str) -> SdvMark:
+def verify(scope: Scope, form_key: str, *, now: dt.datetime) -> SdvMark:
     """Mark a form verified as it stands now; audited with the hash of its records."""
     key = forms.parse_key(form_key)
     patient = records.get(scope, records.SPECS["patients"], key.patient_id)
@@ -40,7 +40,7 @@ def verify(scope: Scope, form_key: str, *, now: dt.datetime, printed_name: str) 
         form_key=key.key,
         content_hash=form.hash,
         verified_by=scope.actor.user_id,
-        verified_name=printed_name,
+        verified_name=_printed_name(scope),
         verified_at=now,
     )
     scope.session.add(mark)
@@ -53,6 +53,11 @@ def verify(scope: Scope, form_key: str, *, now: dt.datetime, printed_name: str) 
         new={"form": key.key, "content_hash": mark.content_hash, "records": len(found)},
     )
     return mark
+
+
+def _printed_name(scope: Scope) -> str:
+    user = scope.session.get(User, scope.actor.user_id) if scope.actor.user_id else None
+    return user.full_name if user is not None else scope.actor.username
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,29 @@ def _open(
     return query
 
 
+@dataclass(frozen=True)
+class Target:
+    """A record a query may be raised on, as the raising form shows it."""
+
+    entity: str
+    entity_id: int
+    label: str
+    patient_id: int
+    fields: list[tuple[str, Any]]
+
+
+def target(scope: Scope, entity: str, entity_id: int) -> Target:
+    """The record and the fields a query may name (another site's record is not found)."""
+    _require_reader(scope)
+    spec = records.spec_for(entity)
+    if not spec.patient_owned:
+        raise InputError([Problem("entity", "queries are raised on a patient's records")])
+    obj = records.get(scope, spec, entity_id)
+    content = records.content(obj)
+    shown = [(k, v) for k, v in content.items() if k not in records.IMMUTABLE]
+    return Target(entity, obj.id, spec.label, obj.patient_id, shown)
+
+
 def raise_query(
     scope: Scope, *, entity: str, entity_id: int, field: str, text: str, now: dt.datetime
 ) -> DataQuery:

@@ -93,3 +93,22 @@ def test_sdv_and_casebook_from_the_monitoring_page(
     after = pages.get("monitor", f"/patients/{patient}/monitoring").text
     assert "BROKEN: the casebook changed after signing" in after
     assert "changed since verification" in after
+
+
+def test_an_open_query_on_a_dose_shows_on_the_course_page(
+    service: Service, journey: Journey, pages: Pages
+) -> None:
+    patient, dose_id = journey["a"]["patients"], journey["a"]["dose-administrations"]
+    body = {
+        "entity": "dose_administrations",
+        "entity_id": dose_id,
+        "field": "given_dose",
+        "text": "Pharmacy log says 10 mg",
+    }
+    qid = service.ok(service.post("monitor", "/queries", body), 201)["id"]
+    course = pages.get("coord_a", f"/patients/{patient}/courses/1")
+    assert course.status_code == 200 and f'href="/queries/{qid}"' in course.text
+    service.ok(service.post("monitor", f"/queries/{qid}/close", {"text": "withdrawn"}))
+    assert (
+        f'href="/queries/{qid}"' not in pages.get("coord_a", f"/patients/{patient}/courses/1").text
+    )

@@ -48,6 +48,16 @@ def chart_flags(viewer: PageUser, chart: Any) -> dict[str, Any]:
     }
 
 
+def course_flags(viewer: PageUser, view: Any) -> dict[tuple[int, str], list[int]]:
+    """Open queries on a course's doses, by (course day, agent), for the course page."""
+    found = queries.open_on(viewer.scope, "dose_administrations", [d.id for d in view.doses])
+    where = {d.id: (d.course_day, d.agent_id) for d in view.doses}
+    flags: dict[tuple[int, str], list[int]] = {}
+    for (dose_id, _field), ids in found.items():
+        flags.setdefault(where[dose_id], []).extend(ids)
+    return flags
+
+
 # --- queries ------------------------------------------------------------------------------
 
 

@@ -21,13 +21,12 @@ from sqlalchemy import select
 from phaseone.errors import InputError, Problem
 from phaseone.store import locks, records
 from phaseone.store.access import CASEBOOK_SIGNERS, CASEBOOK_UNLOCKERS, MONITORING_READERS
-from phaseone.store.accounts import reauthenticate
 from phaseone.store.audit import canonical_json, sha256_hex
-from phaseone.store.errors import AuthenticationError, ConflictError, PermissionDenied
+from phaseone.store.errors import ConflictError, PermissionDenied
 from phaseone.store.models import Base, CasebookLock, Patient, PatientOwned, Signature
 from phaseone.store.scope import Scope
 from phaseone.store.security import SecurityPolicy
-from phaseone.store.signatures import meanings
+from phaseone.store.signatures import apply_signature, meanings
 
 ENTITY = "casebooks"
 MEANING = "casebook-signed"
@@ -73,31 +72,18 @@ def sign(
         raise PermissionDenied("a casebook is signed by a site investigator in person")
     if locks.current_lock(scope.session, patient.id) is not None:
         raise ConflictError(f"patient {patient.id}'s casebook is already signed and locked")
-    meaning = meanings()[MEANING]
-    if username.strip().lower() != scope.actor.username:
-        raise AuthenticationError("re-authentication failed: sign with your own credentials")
-    user = reauthenticate(
+    sig = apply_signature(
         scope,
-        username,
-        password,
-        policy,
-        purpose="signature_auth",
-        refusal="re-authentication failed",
-    )
-    sig = Signature(
+        meanings()[MEANING],
         entity=ENTITY,
         entity_id=patient.id,
         site_id=patient.site_id,
-        meaning_id=meaning.id,
-        meaning=meaning.text,
-        signer_user_id=user.id,
-        printed_name=user.full_name,
-        signer_role=user.role,
-        signed_at=now,
         content_hash=casebook_hash(scope, patient),
+        username=username,
+        password=password,
+        policy=policy,
+        signed_at=now,
     )
-    scope.session.add(sig)
-    scope.session.flush()
     lock = CasebookLock(
         site_id=patient.site_id, patient_id=patient.id, signature_id=sig.id, locked_at=now
     )

@@ -15,6 +15,7 @@ import json
 
 from fastapi.testclient import TestClient
 
+from phaseone.store.db import Database
 from phaseone.web.app import create_app
 from tests.web.service_fixtures import BASE, PASSWORD, Service
 
@@ -179,8 +180,10 @@ def test_states_survive_a_restart_and_are_in_the_audit_export(
     )
     refused = service.patch("coord_a", f"/lab-results/{lab_id}", {"value": 0.6, "reason": "x"})
     assert refused.status_code == 409
-    # A new application (a restarted service) on the same database.
-    app = create_app(service.db, policy=service.policy, clock=service.clock)
+    # A restarted service: a new engine and application on the same database.
+    url = service.db.engine.url.render_as_string(hide_password=False)
+    fresh = Database(url)
+    app = create_app(fresh, policy=service.policy, clock=service.clock)
     with TestClient(app, base_url="https://testserver") as again:
         headers = service.as_("monitor")
         query = again.get(f"{BASE}/queries/{qid}", headers=headers).json()
@@ -190,5 +193,6 @@ def test_states_survive_a_restart_and_are_in_the_audit_export(
         book = again.get(f"{BASE}/patients/{patient}/casebook", headers=headers).json()
         assert book["locked"] and book["signatures"][0]["status"] == "valid"
         exported = again.get(f"{BASE}/audit/export", headers=service.as_("chair")).text
+    fresh.dispose()
     actions = {json.loads(line)["action"] for line in exported.splitlines()}
     assert {"query_raise", "sdv_verify", "sign"} <= actions

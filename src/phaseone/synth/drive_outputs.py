@@ -90,6 +90,7 @@ def _dose_intensity(vt: VirtualTrial, ex: pd.DataFrame | None) -> list[str]:
     driver = Counter(
         (code_of[pid], course, agent) for (pid, course, agent, _day) in vt.dose_ids
     )
+    compared = 0
     for row in served:
         subject = by_code.get(row["subject_code"])
         key = (subject, int(row["course"]), _treatment_name(row["agent_id"]))
@@ -98,7 +99,8 @@ def _dose_intensity(vt: VirtualTrial, ex: pd.DataFrame | None) -> list[str]:
                 problems.append(f"{row['subject_code']} course {row['course']} "
                                 f"{row['agent_id']}: not in EX")  # fmt: skip
             continue
-        total, count = sums.loc[key]
+        total, _count = sums.loc[key]
+        compared += 1
         if not math.isclose(float(total), float(row["given_mg"]), rel_tol=1e-9, abs_tol=1e-6):
             problems.append(f"{row['subject_code']} course {row['course']} {row['agent_id']}: "
                             f"EX sums {total} mg, the service {row['given_mg']} mg")  # fmt: skip
@@ -107,6 +109,8 @@ def _dose_intensity(vt: VirtualTrial, ex: pd.DataFrame | None) -> list[str]:
             problems.append(f"{row['subject_code']} course {row['course']} {row['agent_id']}: "
                             f"{recorded} doses entered, the service counts "
                             f"{row['recorded_days']}")  # fmt: skip
+    if not compared:
+        problems.append("no patient, course and agent in both EX and the service's table")
     return problems
 
 
@@ -138,6 +142,8 @@ def _nca(vt: VirtualTrial, ex: pd.DataFrame | None) -> list[str]:
     ).parameters
     served = pd.DataFrame(vt.users["chair"].call("GET", "/pk/lenalidomide")["parameters"])
     problems: list[str] = []
+    if expected.empty:
+        return ["no lenalidomide profile to recompute"]
     for code in NCA_CODES:
         mine = expected[expected["PPTESTCD"] == code].set_index("subject")["value"]
         theirs = served[served["PPTESTCD"] == code].set_index("subject")["value"]

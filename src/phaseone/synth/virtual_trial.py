@@ -488,9 +488,12 @@ class VirtualTrial:
         verify = self.users["monitor"].call("GET", "/audit/verify")
         self.result.audit_verified = bool(verify["ok"])
         self.result.acknowledged = len(self.ledger)
+        listed = self._listed()
         for i, ack in enumerate(self.ledger):
             if i % 200 == 0:
                 self.tick("checks", i, len(self.ledger))
+            if ack.expected in listed.get((ack.reader, _folder(ack), ack.field), ()):
+                continue  # in the list its writer sees
             response = self.users[ack.reader].client.get(API + ack.path)
             if response.status_code != 200 or not _matches(response.json(), ack):
                 self.result.missing.append(ack.path)
@@ -505,6 +508,27 @@ class VirtualTrial:
         )
         for lvl in self.result.dlts_signed:
             self.result.dlts_exported.setdefault(lvl, 0)
+
+    def _listed(self) -> dict[tuple[str, str, str], set[Any]]:
+        """The record ids (specimen codes) each writer's lists show, for the record types
+        with a list: one page of 500 per request instead of one read per record."""
+        wanted = {(a.reader, _folder(a), a.field) for a in self.ledger}
+        found: dict[tuple[str, str, str], set[Any]] = {}
+        for reader, folder, key in sorted(wanted):
+            user = self.users[reader]
+            if folder == "specimens" and key == "code":
+                found[(reader, folder, key)] = {s["code"] for s in user.call("GET", "/specimens")}
+                continue
+            if folder not in LISTED or key != "id":
+                continue
+            ids: set[Any] = set()
+            offset: int | None = 0
+            while offset is not None:
+                page = user.call("GET", f"/{folder}?limit=500&offset={offset}")
+                ids.update(int(item["id"]) for item in page["items"])
+                offset = page["next_offset"]
+            found[(reader, folder, key)] = ids
+        return found
 
     # --- the whole ------------------------------------------------------------------------
 
@@ -528,6 +552,16 @@ class VirtualTrial:
                 StepRecord(step.name, "done", round(time.perf_counter() - began, 2))
             )
         return self.result
+
+
+LISTED = frozenset({
+    "patients", "screening-evaluations", "registrations", "courses", "dose-administrations",
+    "lab-results", "adverse-events", "dlt-determinations", "escalation-decisions",
+})  # fmt: skip
+
+
+def _folder(ack: Ack) -> str:
+    return ack.path.strip("/").split("/")[0]
 
 
 def _matches(found: Any, ack: Ack) -> bool:

@@ -10,7 +10,7 @@ system).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any
 
@@ -55,6 +55,30 @@ class DaskBackend:
                 result = future.result()
                 out.append(result)
                 done += tasks[result[0] - tasks[0].index].trials
+                if progress is not None:
+                    progress(done, total)
+        return out
+
+    def map_calls(
+        self,
+        fn: Callable[[Any], tuple[int, Any]],
+        items: Sequence[Any],
+        weights: Sequence[int],
+        progress: Progress | None,
+    ) -> list[tuple[int, Any]]:
+        """`fn` over `items` on the cluster; each result starts with its item's index (0..),
+        and `weights` say how much of the progress each item is (trials in a chunk)."""
+        as_completed = _distributed().as_completed
+        total = sum(weights)
+        out: list[tuple[int, Any]] = []
+        with ExitStack() as stack:
+            client = self._client if self._client is not None else self._connect(stack)
+            futures = client.map(fn, list(items), pure=False)
+            done = 0
+            for future in as_completed(futures):
+                result = future.result()
+                out.append(result)
+                done += weights[result[0]]
                 if progress is not None:
                     progress(done, total)
         return out

@@ -65,9 +65,7 @@ def test_a_dlt_lowers_the_next_course_and_ends_treatment_on_the_lowest_level() -
 
 def test_progression_ends_treatment_at_the_end_of_its_course() -> None:
     soon = Models(response=ResponseModel(response_probability={3: 0.0}, pd_share=1.0))
-    plan = plan_treatment(
-        _patient(), soon, STEADY, level=3, dlt_in_course_one=False, courses=12
-    )
+    plan = plan_treatment(_patient(), soon, STEADY, level=3, dlt_in_course_one=False, courses=12)
     assert plan.progression_day is not None and plan.end is not None
     assert plan.end.reason == "progressive_disease"
     # the course in which progression happens is the last; treatment ends on its last day

@@ -50,6 +50,7 @@ def test_shortened_virtual_trial_runs_to_its_report_and_the_whole_checks_out(
         sites=("chla", "stanford"),
         courses=2,
         output=tmp_path,
+        pdf=False,  # the same report as the HTML; rendering it takes seconds
     )
     assert result.mtd == 1 and result.closed, result.decisions
     levels = result.per_level()

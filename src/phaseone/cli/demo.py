@@ -147,7 +147,9 @@ def _complete(
 
     database = output / "trial.sqlite3"
     if database.exists():
-        raise typer.BadParameter(f"{database} exists; choose another --output", param_hint="--output")
+        raise typer.BadParameter(
+            f"{database} exists; choose another --output", param_hint="--output"
+        )
     output.mkdir(parents=True, exist_ok=True)
     _create_private(database)
     complete_trial(

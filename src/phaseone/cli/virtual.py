@@ -79,7 +79,7 @@ def report(result: VirtualTrialResult) -> None:
         console.print(f"{name}: {state}")
         for problem in problems[:5]:
             console.print(f"  {problem}")
-    for name, path in sorted(result.outputs.items()):
+    for _name, path in sorted(result.outputs.items()):
         console.print(f"  wrote {path}")
     if not result.ok:
         raise fail("the checks of the whole failed (see above)")

@@ -136,7 +136,9 @@ def _course(vt: VirtualTrial, e: Enrolled, course: PlannedCourse, labels: dict[i
         )
 
 
-def _lab(vt: VirtualTrial, e: Enrolled, course: int, on: dt.date, analyte: str, value: float) -> None:
+def _lab(
+    vt: VirtualTrial, e: Enrolled, course: int, on: dt.date, analyte: str, value: float
+) -> None:
     who = f"coord.{e.patient.site}"
     body = {
         "analyte": analyte,

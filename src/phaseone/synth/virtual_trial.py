@@ -185,6 +185,7 @@ class VirtualTrial:
         tick: Callable[[str, int, int], None] | None = None,
         treatment: TreatmentModel | None = None,
         steps: tuple[str, ...] | None = None,
+        pdf: bool = True,
     ) -> None:
         _loopback_only(base_url)
         self.base_url = base_url
@@ -207,6 +208,7 @@ class VirtualTrial:
         self.tick = tick or (lambda _step, _done, _total: None)
         self.treatment = treatment or TreatmentModel()
         self.only = steps
+        self.pdf = pdf  # also fetch the report as PDF (rendered by the server)
         # (patient id, course, agent, day) -> dose administration id
         self.dose_ids: dict[tuple[int, int, str, int], int] = {}
         self.files: dict[str, bytes] = {}  # downloads the checks read (report, exports)

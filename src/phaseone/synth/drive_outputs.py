@@ -2,7 +2,8 @@
 checks that compare them with the engines' answers recomputed outside the service.
 
 - DLTs per dose level: the SDTM export (DM, SUPPAE) against the determinations the chair
-  signed (in `VirtualTrial.step_checks`).
+  signed (in `VirtualTrial.step_checks`), and the report's two tables of patients and DLTs
+  per level against that export and the patients registered.
 - NCA: lenalidomide course-1 parameters recomputed with the NCA engine (the same path as
   `phaseone nca`) from the concentrations the driver sent to the core lab and the doses in
   the SDTM EX domain, against the service's `GET /pk/lenalidomide`.
@@ -67,10 +68,41 @@ def check_whole(vt: VirtualTrial) -> None:
     if sdtm is None:
         return
     ex = sdtm_domains(sdtm, "ex").get("ex")
+    if "report-html" in vt.files:
+        vt.result.checks["report DLTs"] = _report_dlts(vt, vt.files["report-html"].decode())
     vt.result.checks["dose intensity"] = _dose_intensity(vt, ex)
     if getattr(vt, "pk_sent", None) is not None and not vt.pk_sent.empty:
         vt.result.checks["lenalidomide NCA"] = _nca(vt, ex)
     _save(vt, "checks.json", json.dumps(summary(vt), indent=2, default=str).encode())
+
+
+def _report_dlts(vt: VirtualTrial, document: str) -> list[str]:
+    """The report's patients and DLTs per level (its DLT table and the trial aggregate's)
+    against the DLTs recomputed from the SDTM export and the patients the driver registered."""
+    from phaseone.synth.report_tables import report_tables
+
+    tables = report_tables(document)
+    problems: list[str] = []
+    exported = vt.result.dlts_exported
+    registered = {level: n for level, (n, _) in vt.result.per_level().items()}
+    wanted = {
+        "Dose-limiting toxicities by dose level": ("registered", "patients with a DLT"),
+        "Patients and DLTs by dose level (the trial aggregate's count)": ("enrolled", "DLTs"),
+    }
+    for title, (count, dlts) in wanted.items():
+        table = tables.get(title)
+        if table is None:
+            problems.append(f"the report has no table '{title}'")
+            continue
+        for row in table.to_dict(orient="records"):
+            level = int(row["dose level"])
+            if int(row[dlts]) != exported.get(level, 0):
+                problems.append(f"{title}, level {level}: {row[dlts]} DLTs in the report, "
+                                f"{exported.get(level, 0)} in the SDTM export")  # fmt: skip
+            if int(row[count]) != registered.get(level, 0):
+                problems.append(f"{title}, level {level}: {row[count]} patients in the "
+                                f"report, {registered.get(level, 0)} registered")  # fmt: skip
+    return problems
 
 
 def _dose_intensity(vt: VirtualTrial, ex: pd.DataFrame | None) -> list[str]:
@@ -180,6 +212,8 @@ def summary(vt: VirtualTrial) -> dict[str, Any]:
         "modifications": r.modifications,
         "off_treatment": dict(r.ended),
         "specimens": r.specimens,
+        "follow_ups": r.follow_ups,
+        "progressions": r.progressions,
         "results_imported": r.results_imported,
         "acknowledged": r.acknowledged,
         "missing": r.missing,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from phaseone.synth import drive_outputs, drive_specimens, drive_treatment
+from phaseone.synth import drive_followup, drive_outputs, drive_specimens, drive_treatment
 
 if TYPE_CHECKING:
     from phaseone.synth.virtual_trial import VirtualTrial
@@ -49,8 +49,8 @@ STEPS: tuple[Step, ...] = (
          "and the core labs' results imported", drive_specimens.step_specimens),
     Step("evaluations", "disease evaluations and response", None,
          "no disease-evaluation API in the service yet"),
-    Step("follow-up", "follow-up visits and clinical events after treatment", None,
-         "the driver does not enter follow-up yet"),
+    Step("follow-up", "follow-up contacts every three months after treatment and "
+         "progression events", drive_followup.step_follow_up),
     Step("queries", "queries raised by the monitor and answered by the sites", None,
          "no query API in the service yet"),
     Step("casebooks", "casebooks signed by the investigators", None,

@@ -130,6 +130,8 @@ class VirtualTrialResult:
     ended: Counter[str] = field(default_factory=Counter)
     specimens: int = 0
     results_imported: int = 0
+    follow_ups: int = 0
+    progressions: int = 0
     outputs: dict[str, Path] = field(default_factory=dict)
     # the other checks of the whole: name -> problems found (empty list = it agrees)
     checks: dict[str, list[str]] = field(default_factory=dict)

@@ -11,8 +11,9 @@ service must run on a clock the driver can move: the in-process clock of the tes
 write reads back, and the DLTs per level in the SDTM export equal those the chair signed.
 
 The steps run in the order of the registry in `synth/steps.py` (accounts, escalation to
-an MTD, courses 2-12, specimens and imported results, the report and every export, the
-checks of the whole); a step whose service does not exist yet is listed there as absent.
+an MTD, courses 2-12, specimens and imported results, follow-up, the report and every
+export, the checks of the whole); a step whose service does not exist yet is listed there
+as absent.
 """
 
 from __future__ import annotations

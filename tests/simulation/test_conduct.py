@@ -93,3 +93,25 @@ def test_the_shipped_accrual_is_marked_assumed() -> None:
     accrual = protocol_accrual()
     assert accrual.assumed
     assert protocol_accrual(referrals_per_month=2.0).referrals_per_month == 2.0
+
+
+def test_the_command_writes_the_table_and_names_bad_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from phaseone.cli import app
+
+    table = tmp_path / "conduct.csv"
+    out = CliRunner().invoke(
+        app,
+        ["simulate-conduct", "--truth", "0.05,0.1,0.2,0.35,0.5", "--trials", "30",
+         "--seed", "3", "--output", str(table), "--plot", str(tmp_path / "conduct.svg")],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    written = pd.read_csv(table)
+    assert len(written) == 30 and "days_to_decision" in written
+    assert "accrual (assumed)" in out.output
+    assert (tmp_path / "conduct.svg").stat().st_size > 0
+    # five levels, two probabilities: refused naming the field (`phaseone` exits 2 on it)
+    wrong = CliRunner().invoke(app, ["simulate-conduct", "--truth", "0.1,0.2"])
+    assert isinstance(wrong.exception, InputError)
+    assert wrong.exception.problems[0].path == "truth"

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import httpx
 
+from phaseone.synth.drive_outputs import check_whole
 from phaseone.synth.models import ToxicityModel
 from phaseone.synth.patients import Models
 from phaseone.synth.steps import NAMES
-from phaseone.synth.virtual_trial import run_virtual_trial
+from phaseone.synth.virtual_trial import Ack, VirtualTrial
 from tests.web.service_fixtures import PASSWORD, Service
 
 
@@ -39,7 +40,7 @@ def test_shortened_virtual_trial_runs_to_its_report_and_the_whole_checks_out(
     def factory(headers: dict[str, str]) -> httpx.Client:
         return httpx.Client(transport=transport, base_url="https://testserver", headers=headers)
 
-    result = run_virtual_trial(
+    trial = VirtualTrial(
         "https://testserver",
         MovedClock(service),
         admin=("admin", PASSWORD),
@@ -52,6 +53,7 @@ def test_shortened_virtual_trial_runs_to_its_report_and_the_whole_checks_out(
         output=tmp_path,
         pdf=False,  # the same report as the HTML; rendering it takes seconds
     )
+    result = trial.run()
     assert result.mtd == 1 and result.closed, result.decisions
     levels = result.per_level()
     assert set(levels) == {1, 2}
@@ -85,3 +87,17 @@ def test_shortened_virtual_trial_runs_to_its_report_and_the_whole_checks_out(
     assert set(result.checks) == {"report DLTs", "dose intensity", "lenalidomide NCA"}
     assert all(problems == [] for problems in result.checks.values()), result.checks
     assert result.ok
+
+    # The checks can fail: a write the service never acknowledged is reported missing, a
+    # dose the driver says it entered but the service does not count is a disagreement, and
+    # so is a DLT count that differs from the report's.
+    trial.ledger.append(Ack("chair", "/lab-results/999999", "id", 999999))
+    trial.step_checks()
+    assert result.missing == ["/lab-results/999999"]
+    (patient_id, course, agent, _day), _ = next(iter(trial.dose_ids.items()))
+    trial.dose_ids[(patient_id, course, agent, 99)] = 0
+    result.dlts_exported[1] += 1
+    check_whole(trial)
+    assert any("doses entered" in p for p in result.checks["dose intensity"])
+    assert any("level 1" in p for p in result.checks["report DLTs"])
+    assert not result.ok

@@ -44,33 +44,23 @@ class DaskBackend:
     def map(
         self, tasks: Sequence[ChunkTask], progress: Progress | None
     ) -> list[tuple[int, OCStats, TrialBatch | None]]:
-        as_completed = _distributed().as_completed
-        total = sum(t.trials for t in tasks)
-        out: list[tuple[int, OCStats, TrialBatch | None]] = []
-        with ExitStack() as stack:
-            client = self._client if self._client is not None else self._connect(stack)
-            futures = client.map(run_chunk, list(tasks), pure=False)
-            done = 0
-            for future in as_completed(futures):
-                result = future.result()
-                out.append(result)
-                done += tasks[result[0] - tasks[0].index].trials
-                if progress is not None:
-                    progress(done, total)
-        return out
+        first = tasks[0].index if tasks else 0
+        return self.map_calls(run_chunk, tasks, [t.trials for t in tasks], progress, first)
 
     def map_calls(
         self,
-        fn: Callable[[Any], tuple[int, Any]],
+        fn: Callable[[Any], Any],
         items: Sequence[Any],
         weights: Sequence[int],
         progress: Progress | None,
-    ) -> list[tuple[int, Any]]:
-        """`fn` over `items` on the cluster; each result starts with its item's index (0..),
-        and `weights` say how much of the progress each item is (trials in a chunk)."""
+        first: int = 0,
+    ) -> list[Any]:
+        """`fn` over `items` on the cluster, results in completion order; each result is a
+        tuple that starts with its item's index (`first`, `first` + 1, ...), and `weights`
+        say how much of the progress each item is (trials in a chunk)."""
         as_completed = _distributed().as_completed
         total = sum(weights)
-        out: list[tuple[int, Any]] = []
+        out: list[Any] = []
         with ExitStack() as stack:
             client = self._client if self._client is not None else self._connect(stack)
             futures = client.map(fn, list(items), pure=False)
@@ -78,7 +68,7 @@ class DaskBackend:
             for future in as_completed(futures):
                 result = future.result()
                 out.append(result)
-                done += weights[result[0]]
+                done += weights[result[0] - first]
                 if progress is not None:
                     progress(done, total)
         return out

@@ -159,7 +159,11 @@ def _complete(
     if not serve:
         return
     from phaseone.cli.serve import run_service
+    from phaseone.web.app import CLOCK_FILE_ENV
 
+    if host in ("127.0.0.1", "localhost", "::1"):
+        # the finished trial is served at its own last day (its records run past today)
+        os.environ[CLOCK_FILE_ENV] = str((output / "clock.txt").resolve())
     url = f"sqlite:///{database.resolve()}"
     console.print(
         f"[bold]Open http://{host}:{port}/[/] (Ctrl+C stops the service). The virtual "

@@ -60,6 +60,8 @@ def test_shortened_virtual_trial_runs_to_its_report_and_the_whole_checks_out(
     assert levels[1][1] == 0 and levels[2][1] >= 2
     # the chair's determinations agree with the dose-toxicity draws
     assert all(e.dlt_signed == e.dlt_drawn for e in result.enrolled)
+    frame = result.patients()
+    assert len(frame) == len(result.enrolled) and frame["courses"].sum() == result.courses
     # course 2: everyone on level 1 and the level-2 patients without a DLT start it; a
     # level-2 DLT is followed by course 2 one level lower (a modification with its reason)
     enrolled = len(result.enrolled)

@@ -152,6 +152,24 @@ class VirtualTrialResult:
         count = Counter(e.level for e in self.enrolled)
         return {lvl: (n, self.dlts_signed.get(lvl, 0)) for lvl, n in sorted(count.items())}
 
+    def patients(self) -> Any:
+        """One row per registered patient (a pandas DataFrame): site, level, course 1's day,
+        the DLT drawn and signed, courses started, the end-of-treatment reason."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "subject": e.patient.code, "site": e.patient.site, "dose_level": e.level,
+                    "start": e.start, "dlt_drawn": e.dlt_drawn, "dlt_signed": e.dlt_signed,
+                    "courses": len(e.courses), "off_treatment": e.ended,
+                }
+                for e in self.enrolled
+            ],
+            columns=["subject", "site", "dose_level", "start", "dlt_drawn", "dlt_signed",
+                     "courses", "off_treatment"],
+        )  # fmt: skip
+
 
 def _loopback_only(base_url: str) -> None:
     host = httpx.URL(base_url).host

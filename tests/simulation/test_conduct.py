@@ -67,15 +67,21 @@ def test_a_short_patience_loses_the_waiting_patients() -> None:
 
 
 def test_the_same_seed_gives_the_same_table_in_chunks_and_on_a_local_cluster() -> None:
-    pytest.importorskip("dask.distributed")
+    distributed = pytest.importorskip("dask.distributed")
     from phaseone.simulation.dask_backend import DaskBackend
 
     truth = [0.05, 0.1, 0.2, 0.35, 0.5]
     design, accrual = _rolling_six(), protocol_accrual()
     here = simulate_conduct(design, truth, accrual, 40, seed=7)
     small = simulate_conduct(design, truth, accrual, 40, seed=7, chunk=3)
-    with DaskBackend(n_workers=2) as cluster:
-        there = simulate_conduct(design, truth, accrual, 40, seed=7, backend=cluster, chunk=6)
+    # a LocalCluster reached by its address, as `--scheduler ADDRESS` reaches a cluster
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        DaskBackend(scheduler=cluster.scheduler_address) as backend,
+    ):
+        there = simulate_conduct(design, truth, accrual, 40, seed=7, backend=backend, chunk=6)
     pd.testing.assert_frame_equal(here, small)
     pd.testing.assert_frame_equal(here, there)
     other = simulate_conduct(design, truth, accrual, 40, seed=8)

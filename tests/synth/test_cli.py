@@ -62,7 +62,9 @@ def test_help_reads_well() -> None:
 @pytest.mark.slow
 def test_the_command_starts_its_own_service_and_the_checks_pass() -> None:
     """Over real HTTP: `phaseone serve` in a child process on 127.0.0.1, SQLite, a clock file."""
-    out = CliRunner().invoke(app, ["virtual-trial", "--patients", "4", "--seed", "5"])
+    out = CliRunner().invoke(
+        app, ["virtual-trial", "--patients", "4", "--courses", "2", "--seed", "5"]
+    )
     assert out.exit_code == 0, out.output
     assert "audit chain verifies: True" in out.output
     read_back = out.output.split("acknowledged writes read back: ")[1].split()[0]

@@ -25,6 +25,8 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 "Escalation designs: the next dose, decision tables, exact dose paths."),
     LazyCommand("simulate", "phaseone.cli.simulate:simulate",
                 "Operating characteristics of a design, by simulation or exactly."),
+    LazyCommand("simulate-conduct", "phaseone.cli.conduct:simulate_conduct",
+                "Many trials in calendar time: slot waits, waitlists, time to the MTD."),
     LazyCommand("grade", "phaseone.cli.safety:grade",
                 "Grade lab values by CTCAE; adds grade, term and rule columns."),
     LazyCommand("dlt", "phaseone.cli.safety:dlt",

@@ -29,6 +29,20 @@ def demo(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
     workers: int = workers_option(),
+    complete: bool = typer.Option(
+        False, "--complete",
+        help="Run the complete virtual trial instead: first screening to the report and "
+        "every export, through the service over HTTP (minutes; progress per step).",
+    ),
+    patients: int = typer.Option(30, "--patients", min=1, max=2000,
+                                 help="With --complete: virtual patients."),
+    courses: int = typer.Option(12, "--courses", min=1, max=12,
+                                help="With --complete: courses per patient."),
+    seed: int = typer.Option(0, "--seed", help="With --complete: the seed of every draw."),
+    output: Path = typer.Option(
+        Path("phaseone-demo-complete"), "--output",
+        help="With --complete: where the report, exports, checks and database go.",
+    ),
 ) -> None:
     """Set up the demo trial (if needed) and serve it, as `phaseone serve` does.
 
@@ -38,7 +52,15 @@ def demo(
     decisions), so its audit trail is complete. Dates count back from today. Each account
     gets its own random password, printed once when the demo is built and stored nowhere
     but as its hash; --reset builds a new demo with new passwords.
+
+    With --complete, the whole virtual trial runs against a service of its own (a new
+    SQLite database in --output, on a clock the driver moves): accrual to an MTD, courses
+    2-12, specimens and imported results, the study report and every export, then the
+    checks of the whole. With --serve the finished trial is then served.
     """
+    if complete:
+        _complete(output, patients, courses, seed, host, port, serve, workers)
+        return
     from phaseone.demo.build import USERS, build_demo
     from phaseone.protocol import resolve_protocol
     from phaseone.store import migrate
@@ -114,3 +136,42 @@ def _create_private(path: Path) -> None:
     SQLite opens it; SQLite gives its -wal and -shm files the same mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _complete(
+    output: Path, patients: int, courses: int, seed: int, host: str, port: int, serve: bool,
+    workers: int,
+) -> None:  # fmt: skip
+    """The complete virtual trial (a database of its own in `output`), then served."""
+    from phaseone.cli.virtual import complete_trial
+
+    database = output / "trial.sqlite3"
+    if database.exists():
+        raise typer.BadParameter(
+            f"{database} exists; choose another --output", param_hint="--output"
+        )
+    output.mkdir(parents=True, exist_ok=True)
+    _create_private(database)
+    complete_trial(
+        output, patients=patients, courses=courses, seed=seed,
+        sites=("chla", "chop", "seattle"), database=database,
+    )  # fmt: skip
+    if not serve:
+        return
+    from phaseone.cli.serve import run_service
+    from phaseone.web.app import CLOCK_FILE_ENV
+
+    if host in ("127.0.0.1", "localhost", "::1"):
+        # the finished trial is served at its own last day (its records run past today)
+        os.environ[CLOCK_FILE_ENV] = str((output / "clock.txt").resolve())
+    url = f"sqlite:///{database.resolve()}"
+    console.print(
+        f"[bold]Open http://{host}:{port}/[/] (Ctrl+C stops the service). The virtual "
+        "trial's accounts have throw-away passwords; to look around, first add your own: "
+        f"phaseone users add NAME --role monitor --full-name NAME --database-url {url}"
+    )
+    run_service(
+        url, DEFAULT_PROTOCOL, host=host, port=port,
+        workers=workers, insecure_cookies=True, hsts="off", max_body_bytes=1_048_576,
+        forwarded_allow_ips=None,
+    )  # fmt: skip

@@ -10,7 +10,7 @@ system).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any
 
@@ -44,17 +44,31 @@ class DaskBackend:
     def map(
         self, tasks: Sequence[ChunkTask], progress: Progress | None
     ) -> list[tuple[int, OCStats, TrialBatch | None]]:
+        first = tasks[0].index if tasks else 0
+        return self.map_calls(run_chunk, tasks, [t.trials for t in tasks], progress, first)
+
+    def map_calls(
+        self,
+        fn: Callable[[Any], Any],
+        items: Sequence[Any],
+        weights: Sequence[int],
+        progress: Progress | None,
+        first: int = 0,
+    ) -> list[Any]:
+        """`fn` over `items` on the cluster, results in completion order; each result is a
+        tuple that starts with its item's index (`first`, `first` + 1, ...), and `weights`
+        say how much of the progress each item is (trials in a chunk)."""
         as_completed = _distributed().as_completed
-        total = sum(t.trials for t in tasks)
-        out: list[tuple[int, OCStats, TrialBatch | None]] = []
+        total = sum(weights)
+        out: list[Any] = []
         with ExitStack() as stack:
             client = self._client if self._client is not None else self._connect(stack)
-            futures = client.map(run_chunk, list(tasks), pure=False)
+            futures = client.map(fn, list(items), pure=False)
             done = 0
             for future in as_completed(futures):
                 result = future.result()
                 out.append(result)
-                done += tasks[result[0] - tasks[0].index].trials
+                done += weights[result[0] - first]
                 if progress is not None:
                     progress(done, total)
         return out

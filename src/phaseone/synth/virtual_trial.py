@@ -10,8 +10,10 @@ service must run on a clock the driver can move: the in-process clock of the tes
 `phaseone serve --clock-file`). At the end: the audit chain verifies, every acknowledged
 write reads back, and the DLTs per level in the SDTM export equal those the chair signed.
 
-The steps are methods of `VirtualTrial`; later steps (more courses, evaluations,
-specimens, follow-up, queries, casebooks, the report) are added the same way.
+The steps run in the order of the registry in `synth/steps.py` (accounts, escalation to
+an MTD, courses 2-12, specimens and imported results, follow-up, the report and every
+export, the checks of the whole); a step whose service does not exist yet is listed there
+as absent.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 
 from phaseone.errors import InputError, Problem
 from phaseone.synth.patients import Models, VirtualPatient, make_patients
+from phaseone.synth.treatment import TreatmentModel
 from phaseone.trial.history import CLOSING
 
 API = "/api/v1"
@@ -81,6 +84,27 @@ class Enrolled:
     start: dt.date
     dlt_drawn: bool
     dlt_signed: bool | None = None
+    # course number: (day 1, dose level), as started in the service
+    courses: dict[int, tuple[dt.date, int]] = field(default_factory=dict)
+    ended: str | None = None  # the end-of-treatment reason recorded
+
+
+@dataclass(frozen=True)
+class Ack:
+    """An acknowledged write: what the user who made it reads back to find it."""
+
+    reader: str
+    path: str  # under /api/v1
+    field: str  # dotted path into the JSON read back
+    expected: Any  # equal to, or for a string the start of, the value read back
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: str  # done / absent / skipped
+    seconds: float = 0.0
+    note: str = ""
 
 
 @dataclass
@@ -101,15 +125,50 @@ class VirtualTrialResult:
     audit_verified: bool = False
     dlts_signed: dict[int, int] = field(default_factory=dict)
     dlts_exported: dict[int, int] = field(default_factory=dict)
+    courses: int = 0  # courses started, course 1 included
+    delays: int = 0
+    modifications: int = 0
+    ended: Counter[str] = field(default_factory=Counter)
+    specimens: int = 0
+    results_imported: int = 0
+    follow_ups: int = 0
+    progressions: int = 0
+    outputs: dict[str, Path] = field(default_factory=dict)
+    # the other checks of the whole: name -> problems found (empty list = it agrees)
+    checks: dict[str, list[str]] = field(default_factory=dict)
+    steps: list[StepRecord] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.audit_verified and not self.missing and self.dlts_signed == self.dlts_exported
+        return (
+            self.audit_verified
+            and not self.missing
+            and self.dlts_signed == self.dlts_exported
+            and not any(self.checks.values())
+        )
 
     def per_level(self) -> dict[int, tuple[int, int]]:
         """Level: (patients, DLTs signed)."""
         count = Counter(e.level for e in self.enrolled)
         return {lvl: (n, self.dlts_signed.get(lvl, 0)) for lvl, n in sorted(count.items())}
+
+    def patients(self) -> Any:
+        """One row per registered patient (a pandas DataFrame): site, level, course 1's day,
+        the DLT drawn and signed, courses started, the end-of-treatment reason."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "subject": e.patient.code, "site": e.patient.site, "dose_level": e.level,
+                    "start": e.start, "dlt_drawn": e.dlt_drawn, "dlt_signed": e.dlt_signed,
+                    "courses": len(e.courses), "off_treatment": e.ended,
+                }
+                for e in self.enrolled
+            ],
+            columns=["subject", "site", "dose_level", "start", "dlt_drawn", "dlt_signed",
+                     "courses", "off_treatment"],
+        )  # fmt: skip
 
 
 def _loopback_only(base_url: str) -> None:
@@ -142,6 +201,12 @@ class VirtualTrial:
         client_factory: ClientFactory | None = None,
         progress: Callable[[str], None] | None = None,
         max_rounds: int = 40,
+        courses: int = 12,
+        output: Path | None = None,
+        tick: Callable[[str, int, int], None] | None = None,
+        treatment: TreatmentModel | None = None,
+        steps: tuple[str, ...] | None = None,
+        pdf: bool = True,
     ) -> None:
         _loopback_only(base_url)
         self.base_url = base_url
@@ -156,9 +221,19 @@ class VirtualTrial:
         self.say = progress or (lambda _message: None)
         self.max_rounds = max_rounds
         self.result = VirtualTrialResult(seed=seed)
-        self.ledger: list[tuple[str, str, int]] = []  # (reader, record path, id)
+        self.ledger: list[Ack] = []
         self.users: dict[str, User] = {}
         self.tag = secrets.token_hex(3)
+        self.courses = courses
+        self.output = output
+        self.tick = tick or (lambda _step, _done, _total: None)
+        self.treatment = treatment or TreatmentModel()
+        self.only = steps
+        self.pdf = pdf  # also fetch the report as PDF (rendered by the server)
+        # (patient id, course, agent, day) -> dose administration id
+        self.dose_ids: dict[tuple[int, int, str, int], int] = {}
+        self.files: dict[str, bytes] = {}  # downloads the checks read (report, exports)
+        self.pk_sent: Any = None  # the PK concentrations sent to the core lab (a DataFrame)
 
     # --- accounts -----------------------------------------------------------------------
 
@@ -210,8 +285,16 @@ class VirtualTrial:
     # --- screening, slots, registration ---------------------------------------------------
 
     def _ack(self, reader: str, path: str, record: dict[str, Any]) -> dict[str, Any]:
-        self.ledger.append((reader, path, int(record["id"])))
+        self.ledger.append(Ack(reader, f"/{path}/{record['id']}", "id", int(record["id"])))
         return record
+
+    def ack(self, reader: str, path: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Remember a record the service acknowledged (read back by the checks)."""
+        return self._ack(reader, path, record)
+
+    def level_labels(self) -> dict[int, str]:
+        levels = self.users["chair"].call("GET", "/trial")["levels"]
+        return {int(lvl["level"]): str(lvl.get("label", "")) for lvl in levels}
 
     def _screen(self, vp: VirtualPatient) -> int | None:
         """Create and screen one patient; the investigator signs if eligible. Patient id or
@@ -332,13 +415,16 @@ class VirtualTrial:
             schedule += [("dinutuximab", d) for d in range(8, 12)]
             if has_iso:
                 schedule += [("isotretinoin", d) for d in range(15, 29)]
+            e.courses[1] = (e.start, e.level)
+            self.result.courses += 1
             for agent, day in schedule:
                 body = {"course": 1, "day": day, "agent_id": agent}
-                self._ack(
+                made = self._ack(
                     who,
                     "dose-administrations",
                     coord.call("POST", f"/patients/{e.patient_id}/doses", body, expect=201),
                 )
+                self.dose_ids[(e.patient_id, 1, agent, day)] = int(made["id"])
             rng = e.patient.rng("labs")
             for day in (8, 15, 22):
                 on = (e.start + dt.timedelta(days=day - 1)).isoformat()
@@ -401,31 +487,15 @@ class VirtualTrial:
 
     # --- checks of the whole --------------------------------------------------------------
 
-    def step_checks(self) -> None:
-        """Audit chain, the ledger read back, DLTs per level from the SDTM export."""
-        verify = self.users["monitor"].call("GET", "/audit/verify")
-        self.result.audit_verified = bool(verify["ok"])
-        self.result.acknowledged = len(self.ledger)
-        for reader, path, record_id in self.ledger:
-            response = self.users[reader].client.get(f"{API}/{path}/{record_id}")
-            if response.status_code != 200 or response.json().get("id") != record_id:
-                self.result.missing.append(f"{path}/{record_id}")
-        signed = Counter(e.level for e in self.result.enrolled if e.dlt_signed)
-        self.result.dlts_signed = {
-            lvl: signed.get(lvl, 0) for lvl, _ in self.result.per_level().items()
-        }
-        self.result.dlts_exported = dlts_from_sdtm(self.users["chair"].client)
-        for lvl in self.result.dlts_signed:
-            self.result.dlts_exported.setdefault(lvl, 0)
-
-    # --- the whole ------------------------------------------------------------------------
-
-    def run(self) -> VirtualTrialResult:
-        self.step_accounts()
+    def step_escalation(self) -> None:
+        """Rounds of accrual, course 1 and the chair's decisions until an MTD is declared,
+        no level is tolerable, or the patients run out."""
+        total = len(self.queue)
         for _ in range(self.max_rounds):
             if self.result.closed:
                 break
             cohort = self.step_accrue()
+            self.tick("escalation", total - len(self.queue), total)
             if not cohort:
                 if not self.queue:
                     break
@@ -434,32 +504,131 @@ class VirtualTrial:
             self.clock.advance(days=29)  # the DLT window (28 days) is over
             self.step_course_one(cohort)
             self.step_adjudicate()
-        self.step_checks()
+        self.tick("escalation", total, total)
+
+    def step_checks(self) -> None:
+        """Audit chain, the ledger read back, DLTs per level from the SDTM export."""
+        verify = self.users["monitor"].call("GET", "/audit/verify")
+        self.result.audit_verified = bool(verify["ok"])
+        self.result.acknowledged = len(self.ledger)
+        listed = self._listed()
+        for i, ack in enumerate(self.ledger):
+            if i % 200 == 0:
+                self.tick("checks", i, len(self.ledger))
+            if ack.expected in listed.get((ack.reader, _folder(ack), ack.field), ()):
+                continue  # in the list its writer sees
+            response = self.users[ack.reader].client.get(API + ack.path)
+            if response.status_code != 200 or not _matches(response.json(), ack):
+                self.result.missing.append(ack.path)
+        self.tick("checks", len(self.ledger), len(self.ledger))
+        signed = Counter(e.level for e in self.result.enrolled if e.dlt_signed)
+        self.result.dlts_signed = {
+            lvl: signed.get(lvl, 0) for lvl, _ in self.result.per_level().items()
+        }
+        sdtm = self.files.get("sdtm")
+        self.result.dlts_exported = (
+            dlts_from_sdtm(self.users["chair"].client) if sdtm is None else dlts_in_sdtm(sdtm)
+        )
+        for lvl in self.result.dlts_signed:
+            self.result.dlts_exported.setdefault(lvl, 0)
+
+    def _listed(self) -> dict[tuple[str, str, str], set[Any]]:
+        """The record ids (specimen codes) each writer's lists show, for the record types
+        with a list: one page of 500 per request instead of one read per record."""
+        wanted = {(a.reader, _folder(a), a.field) for a in self.ledger}
+        found: dict[tuple[str, str, str], set[Any]] = {}
+        for reader, folder, key in sorted(wanted):
+            user = self.users[reader]
+            if folder == "specimens" and key == "code":
+                found[(reader, folder, key)] = {s["code"] for s in user.call("GET", "/specimens")}
+                continue
+            if folder not in LISTED or key != "id":
+                continue
+            ids: set[Any] = set()
+            offset: int | None = 0
+            while offset is not None:
+                page = user.call("GET", f"/{folder}?limit=500&offset={offset}")
+                ids.update(int(item["id"]) for item in page["items"])
+                offset = page["next_offset"]
+            found[(reader, folder, key)] = ids
+        return found
+
+    # --- the whole ------------------------------------------------------------------------
+
+    def run(self) -> VirtualTrialResult:
+        """Every step of the registry in order (only those named in `steps`, if given)."""
+        import time
+
+        from phaseone.synth.steps import STEPS
+
+        for step in STEPS:
+            if step.run is None:
+                self.result.steps.append(StepRecord(step.name, "absent", note=step.absent))
+                continue
+            if self.only is not None and step.name not in self.only:
+                self.result.steps.append(StepRecord(step.name, "skipped"))
+                continue
+            began = time.perf_counter()
+            self.say(f"step {step.name}: {step.does}")
+            step.run(self)
+            self.result.steps.append(
+                StepRecord(step.name, "done", round(time.perf_counter() - began, 2))
+            )
         return self.result
+
+
+LISTED = frozenset({
+    "patients", "screening-evaluations", "registrations", "courses", "dose-administrations",
+    "lab-results", "adverse-events", "dlt-determinations", "escalation-decisions",
+})  # fmt: skip
+
+
+def _folder(ack: Ack) -> str:
+    return ack.path.strip("/").split("/")[0]
+
+
+def _matches(found: Any, ack: Ack) -> bool:
+    for key in ack.field.split("."):
+        if not isinstance(found, dict):
+            return False
+        found = found.get(key)
+    if isinstance(ack.expected, str):
+        return isinstance(found, str) and found.startswith(ack.expected)
+    return bool(found == ack.expected)
 
 
 def dlts_from_sdtm(client: httpx.Client) -> dict[int, int]:
     """Patients with a DLT per dose level, from the SDTM export (DM ACTARMCD, SUPPAE AEDLT)."""
-    import pyreadstat
-
     response = client.get(API + "/exports/sdtm")
     if response.status_code != 200:
         raise ServiceError(f"GET /exports/sdtm: {response.status_code} {response.text[:300]}")
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        zipfile.ZipFile(io.BytesIO(response.content)) as z,
-    ):
+    return dlts_in_sdtm(response.content)
+
+
+def sdtm_domains(archive: bytes, *wanted: str) -> dict[str, Any]:
+    """The named domains (e.g. "dm") of an SDTM export zip as DataFrames; absent ones left out."""
+    import pyreadstat
+
+    frames: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder, zipfile.ZipFile(io.BytesIO(archive)) as z:
         names = {Path(n).name.lower(): n for n in z.namelist()}
-        frames = {}
-        for wanted in ("dm.xpt", "suppae.xpt"):
-            if wanted not in names:
-                if wanted == "suppae.xpt":
-                    return {}
-                raise ServiceError(f"the SDTM export has no {wanted}")
-            target = Path(folder) / wanted
-            target.write_bytes(z.read(names[wanted]))
-            frames[wanted], _ = pyreadstat.read_xport(str(target))
-    dm, supp = frames["dm.xpt"], frames["suppae.xpt"]
+        for domain in wanted:
+            name = f"{domain}.xpt"
+            if name in names:
+                target = Path(folder) / name
+                target.write_bytes(z.read(names[name]))
+                frames[domain], _ = pyreadstat.read_xport(str(target))
+    return frames
+
+
+def dlts_in_sdtm(archive: bytes) -> dict[int, int]:
+    """Patients with a DLT per dose level in an SDTM export zip."""
+    frames = sdtm_domains(archive, "dm", "suppae")
+    if "dm" not in frames:
+        raise ServiceError("the SDTM export has no dm.xpt")
+    if "suppae" not in frames:
+        return {}
+    dm, supp = frames["dm"], frames["suppae"]
     arm = dict(zip(dm["USUBJID"], dm["ACTARMCD"], strict=True))
     with_dlt = set(supp.loc[(supp["QNAM"] == "AEDLT") & (supp["QVAL"] == "Y"), "USUBJID"])
     counts: Counter[int] = Counter()

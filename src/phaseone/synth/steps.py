@@ -1,0 +1,63 @@
+"""The virtual trial's steps, in order: a small registry.
+
+Each step is a function of the running `VirtualTrial`. A step whose service the system does
+not offer yet is listed with `run=None` and says what is missing; the driver records it as
+absent rather than imitating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from phaseone.synth import drive_followup, drive_outputs, drive_specimens, drive_treatment
+
+if TYPE_CHECKING:
+    from phaseone.synth.virtual_trial import VirtualTrial
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    does: str
+    run: Callable[[VirtualTrial], None] | None
+    absent: str = ""  # why the step cannot run yet (run is None)
+
+
+def _accounts(vt: VirtualTrial) -> None:
+    vt.step_accounts()
+
+
+def _escalation(vt: VirtualTrial) -> None:
+    vt.step_escalation()
+
+
+def _checks(vt: VirtualTrial) -> None:
+    vt.step_checks()
+    drive_outputs.check_whole(vt)
+
+
+STEPS: tuple[Step, ...] = (
+    Step("accounts", "the chair, a monitor, and a coordinator and investigator per site",
+         _accounts),
+    Step("escalation", "screening, racing slot requests, registration, course 1, signed DLT "
+         "determinations and decisions to an MTD", _escalation),
+    Step("courses", "courses 2-12: new height and weight, delays, dose modifications, doses, "
+         "labs, adverse events, end of treatment with its reason", drive_treatment.step_courses),
+    Step("specimens", "specimens planned, collected (PK at clock times), shipped, received, "
+         "and the core labs' results imported", drive_specimens.step_specimens),
+    Step("evaluations", "disease evaluations and response", None,
+         "no disease-evaluation API in the service yet"),
+    Step("follow-up", "follow-up contacts every three months after treatment and "
+         "progression events", drive_followup.step_follow_up),
+    Step("queries", "queries raised by the monitor and answered by the sites", None,
+         "no query API in the service yet"),
+    Step("casebooks", "casebooks signed by the investigators", None,
+         "no casebook API in the service yet"),
+    Step("outputs", "the study report and every export, saved", drive_outputs.step_outputs),
+    Step("checks", "audit chain, acknowledged writes, report and exports vs the engines",
+         _checks),
+)  # fmt: skip
+
+NAMES = tuple(s.name for s in STEPS)

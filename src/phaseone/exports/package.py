@@ -91,9 +91,9 @@ def write_odm(
     scope: Scope, snapshot: Snapshot, directory: Path, *, created: dt.datetime
 ) -> list[Written]:
     """The clinical data, metadata, signatures and audit records as one ODM 1.3.2 file."""
-    tree = odm.build(snapshot, odm.read_extras(scope, snapshot), created)
+    extras = odm.read_extras(scope, snapshot)
     directory.mkdir(parents=True, exist_ok=True)
-    path = odm.write(directory / f"{snapshot.protocol.id}.odm.xml", tree)
+    path = odm.write(directory / f"{snapshot.protocol.id}.odm.xml", snapshot, extras, created)
     return [Written(path, sum(len(v) for v in snapshot.tables.values()), _sha256(path))]
 
 

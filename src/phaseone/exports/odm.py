@@ -488,4 +488,3 @@ def _signature(parent: ET.Element, sig: Signature, site: str) -> None:
     _el(node, "LocationRef", LocationOID=f"LOC.{site}" if sig.site_id else CENTRAL)
     _el(node, "SignatureRef", SignatureOID=f"SD.{sig.meaning_id}")
     _el(node, "DateTimeStamp").text = sig.signed_at.isoformat()
-

@@ -34,13 +34,22 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def tabulation(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
+    """The SDTM datasets of a snapshot, built once however many documents read them."""
+    return snapshot.derived("sdtm", lambda: sdtm.build(snapshot))
+
+
+def analysis(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
+    """The ADaM datasets of a snapshot, derived from its SDTM datasets, built once."""
+    return snapshot.derived("adam", lambda: adam.build(tabulation(snapshot), snapshot))
+
+
 def datasets(snapshot: Snapshot, kind: str) -> tuple[Standard, dict[str, pd.DataFrame]]:
     """The datasets of one kind, with their definitions; ADaM is derived from SDTM."""
-    tabulation = sdtm.build(snapshot)
     if kind == "sdtm":
-        return sdtm_definitions(), tabulation
+        return sdtm_definitions(), tabulation(snapshot)
     if kind == "adam":
-        return adam_definitions(), adam.build(tabulation, snapshot)
+        return adam_definitions(), analysis(snapshot)
     raise InputError([Problem("format", f"expected one of {', '.join(KINDS)}, got {kind!r}")])
 
 
@@ -63,7 +72,9 @@ def write(snapshot: Snapshot, kind: str, directory: Path, *, created: dt.datetim
     if problems:
         raise InputError(problems)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [xpt.write(standard.domains[n], f, directory, created) for n, f in frames.items()]
+    paths = [
+        xpt.write_checked(standard.domains[n], f, directory, created) for n, f in frames.items()
+    ]
     study = snapshot.protocol.id.upper()
     tree = define.build(
         standard,

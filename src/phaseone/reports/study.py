@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from phaseone import __version__
 from phaseone.errors import InputError, Problem
-from phaseone.exports import adam, sdtm
+from phaseone.exports.package import analysis, tabulation
 from phaseone.exports.snapshot import Snapshot
 from phaseone.protocol.model import Objective, Protocol
 from phaseone.protocol.summary import AssumedValue, assumed_values
@@ -64,10 +64,7 @@ def build(
     ]
     if unknown:
         raise InputError(unknown)
-    tabulation = sdtm.build(snapshot)
-    data = StudyData(
-        protocol, snapshot, tabulation, adam.build(tabulation, snapshot), state, decisions
-    )
+    data = StudyData(protocol, snapshot, tabulation(snapshot), analysis(snapshot), state, decisions)
     counter = itertools.count(1)
 
     def numbered(table: Table) -> Table:

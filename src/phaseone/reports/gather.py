@@ -60,6 +60,9 @@ def _decisions(scope: Scope, as_of: dt.date) -> tuple[Decision, ...]:
                 d.design,
                 None if sig is None else f"{sig.printed_name} ({sig.signer_role})",
                 None if sig is None else sig.signed_at,
+                d.decision,
+                d.from_dose_level,
+                d.dose_level,
             )
         )
     return tuple(out)

@@ -256,10 +256,14 @@ def tolerability(data: StudyData) -> Finding:
             )
         )
     return Finding(
-        (f"Courses {first} to {last}: share of planned dosing days given, by course.",),
+        (
+            f"Tolerability and dose intensity in courses {first} to {last}: patients treated "
+            "in each course, the share of planned dosing days given (dose intensity), patients "
+            "given every planned dose, and courses given at a reduced dose level.",
+        ),
         (
             Table(
-                "Tolerability of the later courses",
+                f"Tolerability and dose intensity, courses {first} to {last}",
                 tolerability_table(records, first, last),
                 "courses and dose administrations (store), EX",
             ),

@@ -92,3 +92,18 @@ def test_a_bad_cut_off_is_named_and_the_form_shown_again(treated: Service, pages
     assert "<strong>as_of</strong>: expected a date like 2026-03-01" in page.text
     assert 'value="31/12/2026"' in page.text
     assert treated.audit_count() == before  # nothing was read
+
+
+def test_the_pack_of_each_pending_decision_from_the_chair_s_queue(
+    service: Service, journey: dict[str, dict[str, int]], pages: Pages
+) -> None:
+    decision = service.ok(service.post("chair", "/escalation-decisions/proposals"))["decision"]
+    link = f"/documents/meeting.html?decision={decision['id']}"
+    for where in ("/chair", "/documents"):
+        assert link.replace("&", "&amp;") in pages.get("chair", where).text, where
+    pack = pages.get("chair", link)
+    assert pack.status_code == 200
+    assert f"decision-{decision['id']}" in pack.headers["content-disposition"]
+    # The monitor reads the queue and the pack but signs nothing; the statistician has neither.
+    assert link in pages.get("monitor", "/chair").text
+    assert pages.get("stat", link).status_code == 404

@@ -30,7 +30,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from phaseone.demo.build import build_demo
-from phaseone.exports.package import write, write_fhir, write_odm
+from phaseone.exports.package import write_kind
 from phaseone.protocol import resolve_protocol
 from phaseone.protocol.designs import BOINParams
 from phaseone.protocol.model import BOINDesign
@@ -164,13 +164,7 @@ def measure(db: Database, trial: Trial, out: Path, as_of: dt.date) -> list[Row]:
         for kind in ("sdtm", "adam", "odm", "fhir"):
 
             def export(kind: str = kind) -> None:
-                target = out / kind
-                if kind == "odm":
-                    write_odm(scope, snap, target, created=CREATED)
-                elif kind == "fhir":
-                    write_fhir(snap, target, created=CREATED)
-                else:
-                    write(snap, kind, target, created=CREATED)
+                write_kind(scope, snap, kind, out / kind, created=CREATED)
 
             timed(f"export {kind}", export, rows)
     return rows

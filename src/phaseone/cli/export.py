@@ -48,7 +48,7 @@ def export(
     import datetime as dt
 
     from phaseone.exports import snapshot
-    from phaseone.exports.package import write, write_fhir, write_odm
+    from phaseone.exports.package import write_kind
     from phaseone.protocol import resolve_protocol
     from phaseone.store.db import Database
     from phaseone.store.scope import Scope
@@ -69,12 +69,7 @@ def export(
                 targets = [(export_format, output)]
             written = []
             for kind, folder in targets:
-                if kind is ExportFormat.odm:
-                    written += write_odm(scope, snap, folder, created=created)
-                elif kind is ExportFormat.fhir:
-                    written += write_fhir(snap, folder, created=created)
-                else:
-                    written += write(snap, kind.value, folder, created=created)
+                written += write_kind(scope, snap, kind.value, folder, created=created)
     finally:
         db.dispose()
     if fmt is Format.json:

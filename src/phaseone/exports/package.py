@@ -117,5 +117,16 @@ def write_fhir(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> 
     return [Written(path, len(content["entry"]), _sha256(path))]
 
 
+def write_kind(
+    scope: Scope, snapshot: Snapshot, kind: str, directory: Path, *, created: dt.datetime
+) -> list[Written]:
+    """One export of any kind (sdtm, adam, odm or fhir) into `directory`."""
+    if kind == "odm":
+        return write_odm(scope, snapshot, directory, created=created)
+    if kind == "fhir":
+        return write_fhir(snapshot, directory, created=created)
+    return write(snapshot, kind, directory, created=created)
+
+
 def write_sdtm(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:
     return write(snapshot, "sdtm", directory, created=created)

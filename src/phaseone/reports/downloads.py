@@ -17,7 +17,7 @@ from pathlib import Path
 
 from phaseone.errors import InputError, Problem
 from phaseone.exports import snapshot
-from phaseone.exports.package import KINDS, write, write_fhir, write_odm
+from phaseone.exports.package import KINDS, write_kind
 from phaseone.store.access import EXPORTERS, Role
 from phaseone.store.scope import Scope
 from phaseone.workflow.context import Trial
@@ -66,12 +66,7 @@ def export_zip(
     snap = snapshot.read(scope, trial.protocol, purpose=f"{kind} export", deidentify=deidentify)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
-        if kind == "odm":
-            write_odm(scope, snap, out, created=created)
-        elif kind == "fhir":
-            write_fhir(snap, out, created=created)
-        else:
-            write(snap, kind, out, created=created)
+        write_kind(scope, snap, kind, out, created=created)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for item in sorted(out.iterdir()):

@@ -45,23 +45,16 @@ class Out(StrEnum):
     json = "json"
 
 
-PROTOCOL = typer.Option(
-    "nant-2011-04",
-    "--protocol",
-    help="A bundled protocol id or a YAML path (its correlatives settings).",
-)
+PROTOCOL = typer.Option("nant-2011-04", "--protocol",
+                        help="A bundled protocol id or a YAML path (its correlatives settings).")
 FORMAT = typer.Option(Out.table, "--format", help="table, csv or json.")
 PLOT = typer.Option([], "--plot", help="Write a plot (.png or .svg); may be given twice.")
 RESPONDERS = typer.Option("CR,PR", "--responders", help="Best responses counted as response.")
 
-RESULTS_HELP = (
-    "Results CSV: patient, specimen_type, study_day, analyte, value, unit "
-    "[, specimen_id]; study day 1 is the first day of protocol therapy."
-)
-PATIENTS_HELP = (
-    "Patients CSV: patient, dose_level [, best_response (CR, PR, MR, SD, PD)]. "
-    "Adds the association with response."
-)
+RESULTS_HELP = ("Results CSV: patient, specimen_type, study_day, analyte, value, unit "
+                "[, specimen_id]; study day 1 is the first day of protocol therapy.")
+PATIENTS_HELP = ("Patients CSV: patient, dose_level [, best_response (CR, PR, MR, SD, PD)]. "
+                 "Adds the association with response.")
 TYPING_HELP = "Typing CSV: patient, gene, call [, specimen_id]."
 
 
@@ -82,7 +75,8 @@ def _plain(value: Any) -> Any:
 def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     if frame is None:
         return []
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return [{str(k): _plain(v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
 
 
 def _shown(value: Any) -> str:
@@ -105,14 +99,9 @@ def _table(rows: Sequence[dict[str, Any]], title: str) -> None:
     console.print(table)
 
 
-def _emit(
-    fmt: Out,
-    title: str,
-    frame: pd.DataFrame,
-    notes: Sequence[str] = (),
-    extra: dict[str, pd.DataFrame | Any] | None = None,
-    hide_in_table: Sequence[str] = (),
-) -> None:
+def _emit(fmt: Out, title: str, frame: pd.DataFrame, notes: Sequence[str] = (),
+          extra: dict[str, pd.DataFrame | Any] | None = None,
+          hide_in_table: Sequence[str] = ()) -> None:
     """Print the main table (table format: then any extra tables and the notes), CSV of the
     main table only, or JSON of everything."""
     rows = _records(frame)
@@ -142,43 +131,27 @@ def _save(paths: Sequence[Path], draw: dict[str, Any]) -> None:
     from phaseone.correlatives.plots import save
 
     for path in paths:
-        chosen = next(
-            (f for k, f in draw.items() if k in path.stem.lower()), next(iter(draw.values()))
-        )
+        chosen = next((f for k, f in draw.items() if k in path.stem.lower()),
+                      next(iter(draw.values())))
         figure: Figure = chosen()
         save(figure, path)
 
 
 @app.command()
 def immune(
-    results: Path = typer.Option(..., "--results", exists=True, dir_okay=False, help=RESULTS_HELP),
-    patients: Path = typer.Option(
-        ...,
-        "--patients",
-        exists=True,
-        dir_okay=False,
-        help="Patients CSV: patient, dose_level [, best_response].",
-    ),
+    results: Path = typer.Option(..., "--results", exists=True, dir_okay=False,
+                                 help=RESULTS_HELP),
+    patients: Path = typer.Option(..., "--patients", exists=True, dir_okay=False,
+                                  help="Patients CSV: patient, dose_level [, best_response]."),
     protocol_id: str = PROTOCOL,
-    change: ChangeScale = typer.Option(
-        ChangeScale.absolute,
-        "--change",
-        help=(
-            "Change from baseline: absolute (value - baseline), relative (value / baseline - 1) "
-            "or log2 (log2 fold change)."
-        ),
-    ),
-    show_changes: bool = typer.Option(
-        False, "--changes", help="List each patient's changes instead."
-    ),
-    mixed: list[str] = typer.Option(
-        [],
-        "--mixed",
-        help=(
-            "Also fit a mixed-effects model (change ~ group * day, random intercept per "
-            "patient) for this analyte; needs statsmodels. May be repeated."
-        ),
-    ),
+    change: ChangeScale = typer.Option(ChangeScale.absolute, "--change", help=(
+        "Change from baseline: absolute (value - baseline), relative (value / baseline - 1) "
+        "or log2 (log2 fold change).")),
+    show_changes: bool = typer.Option(False, "--changes",
+                                      help="List each patient's changes instead."),
+    mixed: list[str] = typer.Option([], "--mixed", help=(
+        "Also fit a mixed-effects model (change ~ group * day, random intercept per "
+        "patient) for this analyte; needs statsmodels. May be repeated.")),
     conf_level: float = typer.Option(0.95, "--conf-level", min=0.5, max=0.999),
     fmt: Out = FORMAT,
     plot: list[Path] = PLOT,
@@ -201,29 +174,21 @@ def immune(
     if mixed:
         import pandas as pd
 
-        extra["mixed_model"] = pd.concat([report.mixed_model(a) for a in mixed], ignore_index=True)
+        extra["mixed_model"] = pd.concat([report.mixed_model(a) for a in mixed],
+                                         ignore_index=True)
     first, second = list(report.groups.groups)
-    _emit(fmt, f"Immune modulation: {second} vs {first}", report.comparison, report.notes, extra)
+    _emit(fmt, f"Immune modulation: {second} vs {first}", report.comparison, report.notes,
+          extra)
 
 
 @app.command()
 def haca(
-    results: Path = typer.Option(
-        ...,
-        "--results",
-        exists=True,
-        dir_okay=False,
-        help=(RESULTS_HELP + " Rows of the HACA analyte are titres; other analytes are ignored."),
-    ),
+    results: Path = typer.Option(..., "--results", exists=True, dir_okay=False, help=(
+        RESULTS_HELP + " Rows of the HACA analyte are titres; other analytes are ignored.")),
     analyte: str = typer.Option("HACA", "--analyte", help="Analyte name of the HACA titres."),
-    trough: str | None = typer.Option(
-        None,
-        "--trough",
-        help=(
-            "Analyte name of dinutuximab trough concentrations in the same file: compares each "
-            "patient's last to first trough with and without treatment-emergent HACA."
-        ),
-    ),
+    trough: str | None = typer.Option(None, "--trough", help=(
+        "Analyte name of dinutuximab trough concentrations in the same file: compares each "
+        "patient's last to first trough with and without treatment-emergent HACA.")),
     protocol_id: str = PROTOCOL,
     fmt: Out = FORMAT,
     plot: list[Path] = PLOT,
@@ -236,16 +201,9 @@ def haca(
     _save(plot, {"titre": report.titre_plot})
     inc = report.incidence
     extra: dict[str, Any] = {
-        "incidence": None
-        if inc is None
-        else {
-            "k": inc.k,
-            "n": inc.n,
-            "estimate": inc.estimate,
-            "conf_low": inc.conf_low,
-            "conf_high": inc.conf_high,
-            "conf_level": inc.conf_level,
-        },
+        "incidence": None if inc is None else {
+            "k": inc.k, "n": inc.n, "estimate": inc.estimate, "conf_low": inc.conf_low,
+            "conf_high": inc.conf_high, "conf_level": inc.conf_level},
         "titres_over_time": report.titres_over_time,
         "troughs": report.troughs,
     }
@@ -254,19 +212,11 @@ def haca(
 
 @app.command()
 def kir(
-    typing: Path = typer.Option(
-        ...,
-        "--typing",
-        exists=True,
-        dir_okay=False,
-        help=(
-            TYPING_HELP + " Genes HLA-A/B/C (two alleles, in one call joined by '+' or in two "
-            "rows) and KIR genes (present/absent)."
-        ),
-    ),
-    patients: Path | None = typer.Option(
-        None, "--patients", exists=True, dir_okay=False, help=PATIENTS_HELP
-    ),
+    typing: Path = typer.Option(..., "--typing", exists=True, dir_okay=False, help=(
+        TYPING_HELP + " Genes HLA-A/B/C (two alleles, in one call joined by '+' or in two "
+        "rows) and KIR genes (present/absent).")),
+    patients: Path | None = typer.Option(None, "--patients", exists=True, dir_okay=False,
+                                         help=PATIENTS_HELP),
     responses: str = RESPONDERS,
     fmt: Out = FORMAT,
 ) -> None:
@@ -281,30 +231,17 @@ def kir(
     if report.association is not None:
         _emit(fmt, "KIR status and response", report.association, report.notes)
     else:
-        _emit(
-            fmt,
-            "KIR missing-ligand status",
-            report.patients,
-            report.notes,
-            hide_in_table=("alleles",),
-        )
+        _emit(fmt, "KIR missing-ligand status", report.patients, report.notes,
+              hide_in_table=("alleles",))
 
 
 @app.command()
 def fcgr(
-    typing: Path = typer.Option(
-        ...,
-        "--typing",
-        exists=True,
-        dir_okay=False,
-        help=(
-            TYPING_HELP + " Genes FCGR2A, FCGR3A, FCGR2B; calls such as H/R, 131H/R, 166H/R "
-            "(precursor numbering), His/Arg or 'rs1801274 A/G'."
-        ),
-    ),
-    patients: Path | None = typer.Option(
-        None, "--patients", exists=True, dir_okay=False, help=PATIENTS_HELP
-    ),
+    typing: Path = typer.Option(..., "--typing", exists=True, dir_okay=False, help=(
+        TYPING_HELP + " Genes FCGR2A, FCGR3A, FCGR2B; calls such as H/R, 131H/R, 166H/R "
+        "(precursor numbering), His/Arg or 'rs1801274 A/G'.")),
+    patients: Path | None = typer.Option(None, "--patients", exists=True, dir_okay=False,
+                                         help=PATIENTS_HELP),
     responses: str = RESPONDERS,
     fmt: Out = FORMAT,
 ) -> None:
@@ -325,26 +262,13 @@ def _responses(text: str) -> tuple[str, ...]:
 
 @app.command()
 def tlda(
-    results: Path = typer.Option(
-        ...,
-        "--results",
-        exists=True,
-        dir_okay=False,
-        help=(
-            RESULTS_HELP + " One row per well: analyte = gene, value = Ct (or 'undetermined'), "
-            "unit = Ct; specimen_type blood or marrow."
-        ),
-    ),
-    evaluations: Path | None = typer.Option(
-        None,
-        "--evaluations",
-        exists=True,
-        dir_okay=False,
-        help=(
-            "Response evaluations CSV: patient, study_day, response. Shows each patient's "
-            "trajectory beside them."
-        ),
-    ),
+    results: Path = typer.Option(..., "--results", exists=True, dir_okay=False, help=(
+        RESULTS_HELP + " One row per well: analyte = gene, value = Ct (or 'undetermined'), "
+        "unit = Ct; specimen_type blood or marrow.")),
+    evaluations: Path | None = typer.Option(None, "--evaluations", exists=True,
+                                            dir_okay=False, help=(
+        "Response evaluations CSV: patient, study_day, response. Shows each patient's "
+        "trajectory beside them.")),
     protocol_id: str = PROTOCOL,
     fmt: Out = FORMAT,
     plot: list[Path] = PLOT,

@@ -18,7 +18,9 @@ from phaseone.errors import InputError, PhaseoneError
 # headers whole ("dose_level", not "dose_lev / el"). A terminal wraps to its own width, and
 # an explicit COLUMNS is obeyed.
 PIPE_WIDTH = 1000
-console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH)
+console = Console(
+    width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 USER_ERROR = 2

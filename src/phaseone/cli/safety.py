@@ -124,14 +124,8 @@ def grade(
         frame = pd.read_csv(labs)
     except UnicodeDecodeError as exc:
         raise InputError(
-            [
-                Problem(
-                    "",
-                    f"not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the "
-                    "file as UTF-8 CSV",
-                    file=str(labs),
-                )
-            ]
+            [Problem("", f"not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the "
+                     "file as UTF-8 CSV", file=str(labs))]
         ) from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError([Problem("", f"cannot read CSV: {exc}", file=str(labs))]) from None
@@ -241,3 +235,4 @@ def toxicity_table_command(
             treated.setdefault(int(c["course"]), set()).add(str(c["patient_id"]))
         out = compare_anbl0931(frame, {k: len(v) for k, v in treated.items()}, version=version)
     _emit(out, fmt, f"{kind.value} ({protocol.id}, CTCAE v{version})")
+

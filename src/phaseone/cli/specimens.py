@@ -24,17 +24,11 @@ class Agent(StrEnum):
 
 @app.command("import")
 def import_results(
-    file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="CSV: specimen_id, analyte, value, unit."
-    ),
-    commit: bool = typer.Option(
-        False,
-        "--commit/--preview",
-        help=(
-            "--preview (default) validates and shows what would be stored; --commit stores "
-            "every row, or nothing if any row is bad."
-        ),
-    ),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="CSV: specimen_id, analyte, value, unit."),
+    commit: bool = typer.Option(False, "--commit/--preview", help=(
+        "--preview (default) validates and shows what would be stored; --commit stores "
+        "every row, or nothing if any row is bad.")),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
     database_url: str | None = database_option(),
 ) -> None:
@@ -64,29 +58,13 @@ def import_results(
     if fmt is Format.json:
         print_json({"committed": commit, **shown.as_dict()})
         return
-    table = Table(
-        "line",
-        "specimen",
-        "subject",
-        "analyte",
-        "value",
-        "unit",
-        title=f"{file.name} (SHA-256 {shown.sha256[:12]}...)",
-    )
+    table = Table("line", "specimen", "subject", "analyte", "value", "unit",
+                  title=f"{file.name} (SHA-256 {shown.sha256[:12]}...)")
     for r in shown.rows:
-        value = (
-            r["call"]
-            if r["call"] is not None
-            else ("undetected" if r["undetected"] else f"{r['value']:g}")
-        )
-        table.add_row(
-            str(r["line"]),
-            r["specimen_id"],
-            r["subject_code"],
-            r["analyte"],
-            value,
-            r["unit"] or "",
-        )
+        value = r["call"] if r["call"] is not None else (
+            "undetected" if r["undetected"] else f"{r['value']:g}")
+        table.add_row(str(r["line"]), r["specimen_id"], r["subject_code"], r["analyte"],
+                      value, r["unit"] or "")
     console.print(table)
     if commit:
         console.print(f"[green]ok[/] stored {len(shown.rows)} results as import {batch.id}")
@@ -97,15 +75,9 @@ def import_results(
 @app.command("pk")
 def pk(
     agent: Agent = typer.Argument(..., help="lenalidomide, isotretinoin or dinutuximab."),
-    export: Path | None = typer.Option(
-        None,
-        "--export",
-        file_okay=False,
-        help=(
-            "Write the concentration and dose tables (conc.csv, dose.csv) that `phaseone nca` "
-            "reads, to this directory."
-        ),
-    ),
+    export: Path | None = typer.Option(None, "--export", file_okay=False, help=(
+        "Write the concentration and dose tables (conc.csv, dose.csv) that `phaseone nca` "
+        "reads, to this directory.")),
     protocol: str = typer.Option("nant-2011-04", "--protocol", help="Bundled protocol id."),
     database_url: str | None = database_option(),
 ) -> None:
@@ -118,18 +90,14 @@ def pk(
     from phaseone.workflow import Trial, trial_pk
 
     trial = Trial.from_protocol(resolve_protocol(protocol))
-    ids = {
-        "lenalidomide": ("pk-lenalidomide",),
-        "isotretinoin": ("pk-isotretinoin-ss",),
-        "dinutuximab": ("pk-dinutuximab-peak", "pk-dinutuximab-trough"),
-    }[agent.value]
+    ids = {"lenalidomide": ("pk-lenalidomide",), "isotretinoin": ("pk-isotretinoin-ss",),
+           "dinutuximab": ("pk-dinutuximab-peak", "pk-dinutuximab-trough")}[agent.value]
     db = Database(database_url)
     try:
         with db.transaction() as session:
             scope = Scope(session, cli_actor())
-            tables = trial_pk.pk_tables(
-                scope, trial, ids, with_doses=agent is not Agent.dinutuximab
-            )
+            tables = trial_pk.pk_tables(scope, trial, ids,
+                                        with_doses=agent is not Agent.dinutuximab)
             if export is not None:
                 export.mkdir(parents=True, exist_ok=True)
                 tables.conc.to_csv(export / "conc.csv", index=False)
@@ -137,9 +105,8 @@ def pk(
             if agent is Agent.lenalidomide:
                 got = trial_pk.lenalidomide(scope, trial)
                 frames = {"parameters": got.nca.parameters, "by_level": got.by_level}
-                extra = {
-                    "proportionality": {k: v.as_dict() for k, v in got.proportionality.items()}
-                }
+                extra = {"proportionality": {k: v.as_dict()
+                                             for k, v in got.proportionality.items()}}
             elif agent is Agent.isotretinoin:
                 frames, extra = {"parameters": trial_pk.isotretinoin(scope, trial).parameters}, {}
             else:
@@ -149,8 +116,6 @@ def pk(
         db.dispose()
     out: dict[str, object] = {"conc_unit": tables.conc_unit, **extra}
     for name, frame in frames.items():
-        out[name] = [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-            for row in frame.to_dict(orient="records")
-        ]
+        out[name] = [{k: (None if isinstance(v, float) and math.isnan(v) else v)
+                      for k, v in row.items()} for row in frame.to_dict(orient="records")]
     print_json(out)

@@ -93,36 +93,22 @@ class ReceiptIn(Body):
 # --- specimens ------------------------------------------------------------------------------
 
 
-@router.post(
-    "/patients/{patient_id}/specimens",
-    status_code=201,
-    summary="Plan a course's specimens from the protocol",
-)
-def schedule(
-    scope: Caller, request: Request, patient_id: PatientId, data: ScheduleIn
-) -> list[dict[str, Any]]:
-    made = service.schedule_course(
-        scope, trial_of(request), patient_id=patient_id, course=data.course
-    )
+@router.post("/patients/{patient_id}/specimens", status_code=201,
+             summary="Plan a course's specimens from the protocol")
+def schedule(scope: Caller, request: Request, patient_id: PatientId,
+             data: ScheduleIn) -> list[dict[str, Any]]:
+    made = service.schedule_course(scope, trial_of(request), patient_id=patient_id,
+                                   course=data.course)
     return [service.present(scope, s) for s in made]
 
 
-@router.post(
-    "/patients/{patient_id}/specimens/unscheduled",
-    status_code=201,
-    summary="Add an unscheduled specimen",
-)
-def unscheduled(
-    scope: Caller, request: Request, patient_id: PatientId, data: UnscheduledIn
-) -> dict[str, Any]:
-    made = service.add_unscheduled(
-        scope,
-        trial_of(request),
-        patient_id=patient_id,
-        course=data.course,
-        assessment_id=data.assessment_id,
-        day=data.day,
-    )
+@router.post("/patients/{patient_id}/specimens/unscheduled", status_code=201,
+             summary="Add an unscheduled specimen")
+def unscheduled(scope: Caller, request: Request, patient_id: PatientId,
+                data: UnscheduledIn) -> dict[str, Any]:
+    made = service.add_unscheduled(scope, trial_of(request), patient_id=patient_id,
+                                   course=data.course, assessment_id=data.assessment_id,
+                                   day=data.day)
     return service.present(scope, made)
 
 
@@ -135,14 +121,8 @@ def list_specimens(
     flag: Flag | None = None,
     as_of: Annotated[dt.date | None, Query(description="Flags as of this date.")] = None,
 ) -> list[dict[str, Any]]:
-    return service.listing(
-        scope,
-        trial_of(request),
-        as_of=as_of or now(request).date(),
-        patient_id=patient_id,
-        status=status,
-        flag=flag,
-    )
+    return service.listing(scope, trial_of(request), as_of=as_of or now(request).date(),
+                           patient_id=patient_id, status=status, flag=flag)
 
 
 @router.get("/specimens/{code}", summary="Read a specimen by its label id")
@@ -150,7 +130,8 @@ def read_specimen(scope: Caller, code: SpecimenCode) -> dict[str, Any]:
     return service.present(scope, service.by_code(scope, code))
 
 
-@router.get("/specimens/{code}/label", response_class=HTMLResponse, summary="A printable label")
+@router.get("/specimens/{code}/label", response_class=HTMLResponse,
+            summary="A printable label")
 def label(scope: Caller, request: Request, code: SpecimenCode) -> str:
     return service.label_html(service.by_code(scope, code), trial_of(request))
 
@@ -158,13 +139,8 @@ def label(scope: Caller, request: Request, code: SpecimenCode) -> str:
 @router.post("/specimens/{code}/collection", summary="Record the collection date and time")
 def collect(scope: Caller, code: SpecimenCode, data: CollectionIn) -> dict[str, Any]:
     found = service.by_code(scope, code)
-    done = service.collect(
-        scope,
-        specimen_id=found.id,
-        collected_on=data.collected_on,
-        collected_time=data.collected_time,
-        reason=data.reason,
-    )
+    done = service.collect(scope, specimen_id=found.id, collected_on=data.collected_on,
+                           collected_time=data.collected_time, reason=data.reason)
     return service.present(scope, done)
 
 
@@ -177,9 +153,8 @@ def missed(scope: Caller, code: SpecimenCode, data: MissedIn) -> dict[str, Any]:
 @router.post("/specimens/{code}/processing", summary="Record the site's processing")
 def processing(scope: Caller, code: SpecimenCode, data: ProcessingIn) -> dict[str, Any]:
     found = service.by_code(scope, code)
-    done = service.process(
-        scope, specimen_id=found.id, processed_on=data.processed_on, note=data.note
-    )
+    done = service.process(scope, specimen_id=found.id, processed_on=data.processed_on,
+                           note=data.note)
     return service.present(scope, done)
 
 
@@ -189,28 +164,17 @@ def processing(scope: Caller, code: SpecimenCode, data: ProcessingIn) -> dict[st
 def _shipment(scope: Any, shipment_id: int) -> dict[str, Any]:
     row = service.shipment(scope, shipment_id)
     return {
-        "id": row.id,
-        "code": row.code,
-        "site_id": row.site_id,
-        "lab": row.lab,
-        "status": row.status,
-        "shipped_on": row.shipped_on,
-        "carrier": row.carrier,
-        "tracking": row.tracking,
-        "received_on": row.received_on,
+        "id": row.id, "code": row.code, "site_id": row.site_id, "lab": row.lab,
+        "status": row.status, "shipped_on": row.shipped_on, "carrier": row.carrier,
+        "tracking": row.tracking, "received_on": row.received_on,
         "specimens": [service.present(scope, s) for s in service.manifest(scope, row.id)],
     }
 
 
 @router.post("/shipments", status_code=201, summary="Ship specimens on a manifest")
 def ship(scope: Caller, data: ShipmentIn) -> dict[str, Any]:
-    row = service.ship(
-        scope,
-        codes=data.codes,
-        shipped_on=data.shipped_on,
-        carrier=data.carrier,
-        tracking=data.tracking,
-    )
+    row = service.ship(scope, codes=data.codes, shipped_on=data.shipped_on,
+                       carrier=data.carrier, tracking=data.tracking)
     return _shipment(scope, row.id)
 
 
@@ -226,9 +190,8 @@ def read_shipment(scope: Caller, shipment_id: ShipmentId) -> dict[str, Any]:
 
 @router.post("/shipments/{shipment_id}/receipt", summary="Record the central lab's receipt")
 def receipt(scope: Caller, shipment_id: ShipmentId, data: ReceiptIn) -> dict[str, Any]:
-    service.receive(
-        scope, shipment_id=shipment_id, received_on=data.received_on, conditions=data.conditions
-    )
+    service.receive(scope, shipment_id=shipment_id, received_on=data.received_on,
+                    conditions=data.conditions)
     return _shipment(scope, shipment_id)
 
 
@@ -255,9 +218,8 @@ def preview(scope: Caller, file: UploadIn, file_name: FileName = None) -> dict[s
     return results.preview(scope, _read(file), _name(file, file_name)).as_dict()
 
 
-@router.post(
-    "/result-imports", status_code=201, summary="Import a core-lab file: every row or none"
-)
+@router.post("/result-imports", status_code=201,
+             summary="Import a core-lab file: every row or none")
 def commit(scope: Caller, file: UploadIn, file_name: FileName = None) -> dict[str, Any]:
     batch, checked = results.commit(scope, _read(file), _name(file, file_name))
     return {"id": batch.id, **checked.as_dict()}

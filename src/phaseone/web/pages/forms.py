@@ -68,6 +68,8 @@ def parse(model: type[M], fields: Mapping[str, Any], **fixed: Any) -> M:
         raise InputError(problems_of(exc)) from None
 
 
+
+
 def status_of(exc: PhaseoneError) -> int:
     return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
 

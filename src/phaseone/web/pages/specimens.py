@@ -29,25 +29,19 @@ def parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
     try:
         return model.model_validate({k: v for k, v in data.items() if v not in ("", None)})
     except ValidationError as exc:
-        raise InputError(
-            [Problem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
-        ) from None
+        raise InputError([
+            Problem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()
+        ]) from None
 
 
 @router.get("/specimens", response_class=HTMLResponse)
 def specimen_list(
     request: Request, viewer: Viewer, patient_id: Annotated[int | None, Query(ge=1)] = None
 ) -> HTMLResponse:
-    rows = service.listing(
-        viewer.scope, trial_of(request), as_of=now(request).date(), patient_id=patient_id
-    )
-    return render(
-        request,
-        "specimens.html",
-        viewer,
-        rows=rows,
-        can_collect=viewer.role in service.SPECIMENS.writers,
-    )
+    rows = service.listing(viewer.scope, trial_of(request), as_of=now(request).date(),
+                           patient_id=patient_id)
+    return render(request, "specimens.html", viewer, rows=rows,
+                  can_collect=viewer.role in service.SPECIMENS.writers)
 
 
 @router.post("/specimens/{code}/collection")
@@ -60,18 +54,11 @@ def collect(
     reason: Text = "",
 ) -> Response:
     def action() -> str:
-        data = parse(
-            CollectionIn,
-            {"collected_on": collected_on, "collected_time": collected_time, "reason": reason},
-        )
+        data = parse(CollectionIn, {"collected_on": collected_on,
+                                    "collected_time": collected_time, "reason": reason})
         found = service.by_code(viewer.scope, code)
-        service.collect(
-            viewer.scope,
-            specimen_id=found.id,
-            collected_on=data.collected_on,
-            collected_time=data.collected_time,
-            reason=data.reason,
-        )
+        service.collect(viewer.scope, specimen_id=found.id, collected_on=data.collected_on,
+                        collected_time=data.collected_time, reason=data.reason)
         return f"specimen {found.code} collected"
 
     return step(viewer, csrf_token, action, ok_url="/specimens")
@@ -79,14 +66,8 @@ def collect(
 
 @router.get("/result-imports", response_class=HTMLResponse)
 def import_form(request: Request, viewer: Viewer) -> HTMLResponse:
-    return render(
-        request,
-        "result_imports.html",
-        viewer,
-        preview=None,
-        problems=None,
-        can_import=viewer.role in CENTRAL_LAB_WRITERS,
-    )
+    return render(request, "result_imports.html", viewer, preview=None, problems=None,
+                  can_import=viewer.role in CENTRAL_LAB_WRITERS)
 
 
 @router.post("/result-imports/preview", response_class=HTMLResponse)
@@ -98,13 +79,8 @@ def import_preview(
 ) -> HTMLResponse:
     data = file.file.read(MAX_FILE_BYTES + 1)
     name = (file.filename or "upload.csv")[:200]
-    context: dict[str, Any] = {
-        "preview": None,
-        "problems": None,
-        "content": None,
-        "file_name": name,
-        "can_import": True,
-    }
+    context: dict[str, Any] = {"preview": None, "problems": None, "content": None,
+                               "file_name": name, "can_import": True}
     try:
         check_csrf(viewer, csrf_token)
         if len(data) > MAX_FILE_BYTES:

@@ -1,5 +1,5 @@
 """The trial's documents as files to hand over (the study report, the dose-escalation meeting
-pack, each export as a zip), made the same way for the JSON API, the pages and the CLI.
+pack, each export as a zip), made the same way for the JSON API and the pages.
 
 Who may have which is the services' rule (the snapshot read for the report and the exports,
 the meeting pack's readers); each file made is audited by the read it makes, and the

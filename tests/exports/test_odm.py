@@ -135,3 +135,19 @@ def test_statisticians_file_is_deidentified_and_carries_no_audit(
     before, after = births(plain), births(shifted)
     assert before.keys() == after.keys()
     assert all(before[k] != after[k] for k in before)
+
+
+def test_the_subject_writer_writes_what_elementtree_writes() -> None:
+    # ElementTree is the reference: the same subtree, indented and written by it.
+    subject = ET.Element("SubjectData", SubjectKey='A&B <"1">\r\n\tx')
+    ET.SubElement(subject, "SiteRef", LocationOID="LOC.chla")
+    event = ET.SubElement(subject, "StudyEventData", StudyEventOID="SE.COURSE")
+    group = ET.SubElement(event, "ItemGroupData", ItemGroupOID="IG.X")
+    ET.SubElement(group, "ItemData", ItemOID="IT.A", Value="5 > 3 & 2 < 4")
+    audit = ET.SubElement(group, "AuditRecord")
+    ET.SubElement(audit, "ReasonForChange").text = 'typo: "6" <not> 5 & more\nline'
+    ET.SubElement(audit, "Empty").text = ""
+    expected_tree = ET.fromstring(ET.tostring(subject))
+    ET.indent(expected_tree, level=2)
+    expected = ET.tostring(expected_tree, encoding="unicode")
+    assert odm.serialize(subject, level=2) == expected

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyreadstat
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from phaseone.cli import app
@@ -16,6 +17,7 @@ from phaseone.errors import InputError
 from phaseone.exports import snapshot
 from phaseone.exports.metadata import sdtm
 from phaseone.exports.package import write_sdtm
+from phaseone.store.models import AuditRecord
 from tests.exports.conftest import cdisc_schema
 from tests.workflow.conftest import World
 
@@ -106,3 +108,32 @@ def test_cli_writes_the_package(trial_world: World, tmp_path: Path) -> None:
     assert {Path(r["file"]).name for r in rows} >= {"dm.xpt", "define.xml"}
     dm, _ = pyreadstat.read_xport(str(tmp_path / "sdtm" / "dm.xpt"))
     assert sorted(dm.SUBJID) == ["CHLA-001", "CHOP-002"]
+
+
+def test_cli_writes_every_format_from_one_read(trial_world: World, tmp_path: Path) -> None:
+    url = str(trial_world.db.url)
+    with trial_world.db.transaction() as session:
+        before = session.scalar(select(func.max(AuditRecord.seq)))
+    out = tmp_path / "all"
+    result = CliRunner().invoke(
+        app, ["export", "--format", "all", "-o", str(out), "--database-url", url]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "sdtm" / "dm.xpt").exists() and (out / "adam" / "adsl.xpt").exists()
+    assert (out / "odm" / "nant-2011-04.odm.xml").exists()
+    assert (out / "fhir" / "nant-2011-04.fhir.json").exists()
+    # One read of the trial, audited once; the ODM file's read of the audit trail is audited
+    # as an audit export (its own record).
+    with trial_world.db.transaction() as session:
+        actions = list(
+            session.scalars(
+                select(AuditRecord.action).where(AuditRecord.seq > before).order_by(AuditRecord.seq)
+            )
+        )
+    assert actions == ["export", "audit_export"]
+    # The same bytes as the SDTM export alone.
+    single = tmp_path / "sdtm"
+    CliRunner().invoke(app, ["export", "-o", str(single), "--database-url", url])
+    first, _ = pyreadstat.read_xport(str(out / "sdtm" / "ae.xpt"))
+    second, _ = pyreadstat.read_xport(str(single / "ae.xpt"))
+    assert first.equals(second)

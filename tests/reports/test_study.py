@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
 from phaseone.cli import app
@@ -62,7 +63,27 @@ def test_numbers_worked_by_hand(trial_world: World) -> None:
     }
     assert report.off_treatment == {"PROGRESSIVE DISEASE": 1}
     tables = as_dict(report)["sections"]["primary-2"]["tables"]
-    worst, severe, dlts = (tables[n] for n in sorted(tables))
+    worst, severe, worst_by_course, severe_by_course, dlts = (tables[n] for n in sorted(tables))
+    # By course: both children started course 1 (the denominator), the diarrhoea began in it.
+    assert [r for r in worst_by_course if r["term"] == "Diarrhea"] == [
+        {
+            "course": course,
+            "term": "Diarrhea",
+            "n_patients": 2,
+            "g1": 0,
+            "g2": 0,
+            "g3": 1,
+            "g4": 0,
+            "g5": 0,
+            "g3plus": 1,
+            "pct_g3plus": 50.0,
+        }
+        for course in (1, "all")
+    ]
+    assert [(r["course"], r["term"], r["g3plus"]) for r in severe_by_course] == [
+        (1, "Diarrhea", 1),
+        ("all", "Diarrhea", 1),
+    ]
     diarrhea = [r for r in worst if r["term"] == "Diarrhea" and r["dose_level"] == "all"]
     assert diarrhea == [
         {
@@ -135,3 +156,60 @@ def test_cli_writes_the_pdf(trial_world: World, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_the_flow_diagram_draws_the_disposition_counts(trial_world: World) -> None:
+    report = _report(trial_world)
+    (flow,) = report.figures
+    assert flow.number == 1 and flow.svg.startswith("<svg")
+    # The counts of test_numbers_worked_by_hand, and the differences between the boxes.
+    for text in (
+        "Consented: 2",
+        "Screened: 2",
+        "Not eligible: 0",
+        "Registered: 2",
+        "Treated: 2 (DLT-evaluable: 1)",
+        "Registered, not treated: 0",
+        "On treatment: 1",
+        "Off treatment early: 1",
+        "progressive disease: 1",
+    ):
+        assert f">{text}</text>" in flow.svg, text
+    page = _html(report)
+    assert "Figure 1. Flow of patients through the trial" in page
+    # The appendix names every figure and table with its source and the engine's version.
+    appendix = page[page.index("Appendix") :]
+    assert "<td>Figure 1</td>" in appendix
+    for table in report.tables:
+        assert f"<td>Table {table.number}</td><td>{escape(table.title)}</td>" in appendix
+    assert appendix.count(f"phaseone {report.engine_version}") == len(report.tables) + 1
+
+
+def test_mtd_section_gives_the_design_s_final_estimates(trial_world: World) -> None:
+    report = _report(trial_world)
+    section = next(s for s in report.sections if s.objective.id == "primary-1")
+    _counts, final = section.finding.tables
+    rows = final.frame.to_dict("records")
+    level_ids = [lv.id for lv in trial_world.trial.protocol.dose_levels]
+    assert [r["dose level"] for r in rows] == level_ids
+    # The design reads signed determinations only; the one of this trial was entered without
+    # a signature, so the design has no outcome yet: nobody evaluable, no estimate.
+    assert [(r["DLT-evaluable"], r["DLTs"], r["estimated DLT rate"]) for r in rows] == [
+        (0, 0, "")
+    ] * len(level_ids)
+    assert "The design's selection" in section.finding.paragraphs[1]
+    assert "RP2D" in section.finding.paragraphs[0]
+
+
+def test_escalation_history_names_recommendation_and_signature(trial_world: World) -> None:
+    columns = list(_report(trial_world).escalation.frame.columns)
+    assert columns == [
+        "date",
+        "from level",
+        "decision",
+        "to level",
+        "the design's recommendation",
+        "design",
+        "confirmed by",
+        "signed (UTC)",
+    ]

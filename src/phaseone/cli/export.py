@@ -16,6 +16,7 @@ class ExportFormat(StrEnum):
     adam = "adam"
     odm = "odm"
     fhir = "fhir"
+    all = "all"
 
 
 def export(
@@ -26,7 +27,8 @@ def export(
         help=(
             "sdtm or adam: SAS transport v5 files with define.xml; odm: CDISC ODM 1.3.2 "
             "(clinical data, metadata, signatures, audit records); fhir: an HL7 FHIR R5 "
-            "Bundle (study, sites, patients, lab results)."
+            "Bundle (study, sites, patients, lab results); all: each of them in its own "
+            "folder under the output, from one read of the database."
         ),
     ),
     protocol: str = typer.Option(
@@ -41,11 +43,12 @@ def export(
     fmt: Format = typer.Option(Format.table, "--report", help="How to list what was written."),
 ) -> None:
     """Write the trial's data in CDISC form. Every dataset is checked before anything is
-    written; the export is recorded in the audit trail."""
+    written; the export is recorded in the audit trail. With --format all, the database is
+    read once and the SDTM datasets derived once for every format."""
     import datetime as dt
 
     from phaseone.exports import snapshot
-    from phaseone.exports.package import write, write_fhir, write_odm
+    from phaseone.exports.package import write_kind
     from phaseone.protocol import resolve_protocol
     from phaseone.store.db import Database
     from phaseone.store.scope import Scope
@@ -59,12 +62,14 @@ def export(
             snap = snapshot.read(
                 scope, chosen, purpose=f"{export_format.value} export", deidentify=deidentified
             )
-            if export_format is ExportFormat.odm:
-                written = write_odm(scope, snap, output, created=created)
-            elif export_format is ExportFormat.fhir:
-                written = write_fhir(snap, output, created=created)
+            if export_format is ExportFormat.all:
+                kinds = [k for k in ExportFormat if k is not ExportFormat.all]
+                targets = [(k, output / k.value) for k in kinds]
             else:
-                written = write(snap, export_format.value, output, created=created)
+                targets = [(export_format, output)]
+            written = []
+            for kind, folder in targets:
+                written += write_kind(scope, snap, kind.value, folder, created=created)
     finally:
         db.dispose()
     if fmt is Format.json:

@@ -15,11 +15,13 @@ audit trail and the export is not de-identified; the full trail is `phaseone aud
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,19 @@ EVENTS = (
 )
 ENROLMENT = ("patients", "screening_evaluations", "registrations")
 CENTRAL = "LOC.CENTRAL"
+# What an AuditRecord element needs of the trail (its old and new values are not carried).
+AUDIT_COLUMNS = (
+    "seq",
+    "at",
+    "user_id",
+    "username",
+    "user_site_id",
+    "action",
+    "entity",
+    "entity_id",
+    "field",
+    "reason",
+)
 
 
 def _q(tag: str) -> str:
@@ -52,7 +67,9 @@ def _q(tag: str) -> str:
 
 
 def _el(parent: ET.Element, tag: str, **attrs: str) -> ET.Element:
-    return ET.SubElement(parent, _q(tag), attrs)
+    """A child in its parent's namespace: qualified in the document's frame, unqualified in
+    a subject's subtree (written inside the root that declares the default namespace)."""
+    return ET.SubElement(parent, _q(tag) if parent.tag[0] == "{" else tag, attrs)
 
 
 def _text(parent: ET.Element, tag: str, text: str) -> None:
@@ -75,6 +92,7 @@ class Item:
         return f"IT.{self.entity.upper()}.{self.column.upper()}"
 
 
+@cache
 def _specs() -> dict[str, records.EntitySpec]:
     specs = {name: records.spec_for(name) for name in ENTITIES}
     specs["treatment_ends"] = TREATMENT_END
@@ -95,6 +113,11 @@ def _choices(table: Any) -> dict[str, tuple[str, ...]]:
 
 def items_of(entity: str) -> list[Item]:
     """The items of one record type: its columns less bookkeeping and structure."""
+    return list(_items(entity))
+
+
+@cache
+def _items(entity: str) -> tuple[Item, ...]:
     table = _specs()[entity].model.__table__  # type: ignore[attr-defined]
     choices = _choices(table)
     out = []
@@ -103,7 +126,7 @@ def items_of(entity: str) -> list[Item]:
             continue
         kind, length = _data_type(col.type)
         out.append(Item(entity, col.key, kind, length, choices.get(col.key, ())))
-    return out
+    return tuple(out)
 
 
 def _data_type(sql_type: Any) -> tuple[str, int | None]:
@@ -157,7 +180,7 @@ def read_extras(scope: Scope, snapshot: Snapshot) -> Extras:
     readable = scope.actor.role is None or scope.actor.role in AUDIT_READERS
     if readable and not snapshot.deidentified:
         wanted = set(_specs())
-        for rec in trail.export(scope, trail.AuditFilter()):
+        for rec in trail.export(scope, trail.AuditFilter(), AUDIT_COLUMNS):
             if rec["entity"] in wanted and rec["entity_id"] is not None:
                 audit.setdefault((rec["entity"], str(rec["entity_id"])), []).append(rec)
     users: dict[str, tuple[str | None, str | None]] = {}
@@ -174,7 +197,15 @@ def _oid(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
-def build(snapshot: Snapshot, extras: Extras, created: dt.datetime) -> ET.ElementTree:
+# Stands where the subjects go while the rest of the document is serialised.
+SUBJECTS_HERE = "phaseone:subjects"
+
+
+def write(path: Path, snapshot: Snapshot, extras: Extras, created: dt.datetime) -> Path:
+    """Write the ODM file one subject at a time: the study's metadata and administrative data
+    are one small tree; each subject's clinical data is built, written and dropped in turn, so
+    memory stays flat however many patients the trial has. The bytes are those of one
+    ElementTree of the whole document, indented and written with its XML declaration."""
     protocol = snapshot.protocol
     study_oid = f"ST.{protocol.id.upper()}"
     mdv_oid = f"MDV.{protocol.id.upper()}.{_oid(protocol.version)}"
@@ -191,9 +222,71 @@ def build(snapshot: Snapshot, extras: Extras, created: dt.datetime) -> ET.Elemen
     )
     _study(root, snapshot, study_oid, mdv_oid)
     _admin(root, snapshot, extras, study_oid, mdv_oid)
-    _clinical(root, snapshot, extras, study_oid, mdv_oid)
+    clinical = _el(root, "ClinicalData", StudyOID=study_oid, MetaDataVersionOID=mdv_oid)
+    subjects = _subjects(snapshot, extras)
+    first = next(subjects, None)
+    if first is not None:
+        clinical.append(ET.Comment(SUBJECTS_HERE))
     ET.indent(root)
-    return ET.ElementTree(root)
+    frame = ET.tostring(root, encoding="unicode")
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write("<?xml version='1.0' encoding='UTF-8'?>\n")
+        if first is None:
+            out.write(frame)
+            return path
+        head, tail = frame.split(f"<!--{SUBJECTS_HERE}-->")
+        out.write(head)
+        between = "\n" + "  " * 2  # a subject's tail: ClinicalData's children sit at level 2
+        for i, subject in enumerate(itertools.chain((first,), subjects)):
+            if i:
+                out.write(between)
+            out.write(serialize(subject, level=2))
+        out.write(tail)
+    return path
+
+
+def _attr(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    # Line ends and tabs inside an attribute are kept as character references.
+    return text.replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;")
+
+
+def _cdata(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def serialize(element: ET.Element, level: int = 0) -> str:
+    """An element of unqualified tags as ElementTree writes it once indented (two spaces a
+    level, `<Empty />` for an empty element), in a fraction of the time. A subject's subtree
+    has no mixed content: an element has either children or text."""
+    out: list[str] = []
+
+    def emit(elem: ET.Element, depth: int) -> None:
+        tag = elem.tag
+        out.append("<" + tag)
+        for key, value in elem.attrib.items():
+            out.append(f' {key}="{_attr(value)}"')
+        if len(elem):
+            out.append(">")
+            pad = "\n" + "  " * (depth + 1)
+            for child in elem:
+                out.append(pad)
+                emit(child, depth + 1)
+            out.append("\n" + "  " * depth + "</" + tag + ">")
+        elif elem.text:
+            out.append(">" + _cdata(elem.text) + "</" + tag + ">")
+        else:
+            out.append(" />")
+
+    emit(element, level)
+    return "".join(out)
 
 
 def _study(root: ET.Element, snapshot: Snapshot, study_oid: str, mdv_oid: str) -> None:
@@ -305,15 +398,14 @@ def _admin(
         _el(sd, "LegalReason").text = "21 CFR 11.50"
 
 
-def _clinical(
-    root: ET.Element, snapshot: Snapshot, extras: Extras, study_oid: str, mdv_oid: str
-) -> None:
-    clinical = _el(root, "ClinicalData", StudyOID=study_oid, MetaDataVersionOID=mdv_oid)
+def _subjects(snapshot: Snapshot, extras: Extras) -> Iterator[ET.Element]:
+    """Each patient's SubjectData, in subject-code order. Its tags are left unqualified: the
+    document's default namespace (declared on the root) is theirs."""
     courses = {c["id"]: c["number"] for c in snapshot.rows("courses")}
     by_patient = {e: snapshot.by_patient(e) for e in _specs() if e != "patients"}
     for patient in sorted(snapshot.rows("patients"), key=lambda p: p["subject_code"]):
         pid = patient["id"]
-        subject = _el(clinical, "SubjectData", SubjectKey=patient["subject_code"])
+        subject = ET.Element("SubjectData", SubjectKey=patient["subject_code"])
         _el(subject, "SiteRef", LocationOID=f"LOC.{patient['site_id']}")
         events: dict[tuple[str, str | None], list[tuple[str, Row]]] = {}
         events.setdefault(("SE.ENROLMENT", None), []).append(("patients", patient))
@@ -326,6 +418,7 @@ def _clinical(
                 attrs["StudyEventRepeatKey"] = repeat
             event = _el(subject, "StudyEventData", **attrs)
             _forms(event, rows, extras, patient["site_id"])
+        yield subject
 
 
 def _event_order(entry: tuple[tuple[str, str | None], Any]) -> tuple[int, int]:
@@ -366,16 +459,16 @@ def _forms(event: ET.Element, rows: Iterable[tuple[str, Row]], extras: Extras, s
             sig = extras.signatures.get((entity, row["id"]))
             if sig is not None:
                 _signature(group, sig, site)
-            for item in items_of(entity):
+            # The last change of each field (the trail is in order).
+            changed = {a["field"]: a for a in trail_rows if a["action"] == "update"}
+            for item in _items(entity):
                 value = _value(row.get(item.column))
                 if value is None:
                     continue
                 data = _el(group, "ItemData", ItemOID=item.oid, Value=value)
-                changes = [
-                    a for a in trail_rows if a["action"] == "update" and a["field"] == item.column
-                ]
-                if changes:
-                    _audit(data, changes[-1])
+                change = changed.get(item.column)
+                if change is not None:
+                    _audit(data, change)
 
 
 def _audit(parent: ET.Element, rec: dict[str, Any]) -> None:
@@ -395,8 +488,3 @@ def _signature(parent: ET.Element, sig: Signature, site: str) -> None:
     _el(node, "LocationRef", LocationOID=f"LOC.{site}" if sig.site_id else CENTRAL)
     _el(node, "SignatureRef", SignatureOID=f"SD.{sig.meaning_id}")
     _el(node, "DateTimeStamp").text = sig.signed_at.isoformat()
-
-
-def write(path: Path, tree: ET.ElementTree) -> Path:
-    tree.write(path, encoding="UTF-8", xml_declaration=True)
-    return path

@@ -34,13 +34,22 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def tabulation(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
+    """The SDTM datasets of a snapshot, built once however many documents read them."""
+    return snapshot.derived("sdtm", lambda: sdtm.build(snapshot))
+
+
+def analysis(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
+    """The ADaM datasets of a snapshot, derived from its SDTM datasets, built once."""
+    return snapshot.derived("adam", lambda: adam.build(tabulation(snapshot), snapshot))
+
+
 def datasets(snapshot: Snapshot, kind: str) -> tuple[Standard, dict[str, pd.DataFrame]]:
     """The datasets of one kind, with their definitions; ADaM is derived from SDTM."""
-    tabulation = sdtm.build(snapshot)
     if kind == "sdtm":
-        return sdtm_definitions(), tabulation
+        return sdtm_definitions(), tabulation(snapshot)
     if kind == "adam":
-        return adam_definitions(), adam.build(tabulation, snapshot)
+        return adam_definitions(), analysis(snapshot)
     raise InputError([Problem("format", f"expected one of {', '.join(KINDS)}, got {kind!r}")])
 
 
@@ -63,7 +72,9 @@ def write(snapshot: Snapshot, kind: str, directory: Path, *, created: dt.datetim
     if problems:
         raise InputError(problems)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [xpt.write(standard.domains[n], f, directory, created) for n, f in frames.items()]
+    paths = [
+        xpt.write_checked(standard.domains[n], f, directory, created) for n, f in frames.items()
+    ]
     study = snapshot.protocol.id.upper()
     tree = define.build(
         standard,
@@ -91,9 +102,9 @@ def write_odm(
     scope: Scope, snapshot: Snapshot, directory: Path, *, created: dt.datetime
 ) -> list[Written]:
     """The clinical data, metadata, signatures and audit records as one ODM 1.3.2 file."""
-    tree = odm.build(snapshot, odm.read_extras(scope, snapshot), created)
+    extras = odm.read_extras(scope, snapshot)
     directory.mkdir(parents=True, exist_ok=True)
-    path = odm.write(directory / f"{snapshot.protocol.id}.odm.xml", tree)
+    path = odm.write(directory / f"{snapshot.protocol.id}.odm.xml", snapshot, extras, created)
     return [Written(path, sum(len(v) for v in snapshot.tables.values()), _sha256(path))]
 
 
@@ -104,6 +115,17 @@ def write_fhir(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> 
     path = directory / f"{snapshot.protocol.id}.fhir.json"
     path.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", "utf-8")
     return [Written(path, len(content["entry"]), _sha256(path))]
+
+
+def write_kind(
+    scope: Scope, snapshot: Snapshot, kind: str, directory: Path, *, created: dt.datetime
+) -> list[Written]:
+    """One export of any kind (sdtm, adam, odm or fhir) into `directory`."""
+    if kind == "odm":
+        return write_odm(scope, snapshot, directory, created=created)
+    if kind == "fhir":
+        return write_fhir(snapshot, directory, created=created)
+    return write(snapshot, kind, directory, created=created)
 
 
 def write_sdtm(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from phaseone.protocol.model import Protocol
 from phaseone.store import records
@@ -16,6 +16,7 @@ from phaseone.store.sites import list_sites
 from phaseone.workflow.treatment import TREATMENT_END
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 # Read in this order; each name is a record type of the store.
 ENTITIES = (
@@ -60,6 +61,16 @@ class Snapshot:
     tables: dict[str, list[Row]] = field(default_factory=dict)
     site_names: dict[str, str] = field(default_factory=dict)
     as_of: dt.date | None = None  # the data cut-off, if any
+    # Datasets derived from this snapshot (SDTM, ADaM), made once and shared by every
+    # document written from it in one run.
+    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def derived(self, name: str, make: Callable[[], T]) -> T:
+        """`make()` the first time `name` is asked for; the same object after that. Callers
+        treat it as read-only."""
+        if name not in self._derived:
+            self._derived[name] = make()
+        return self._derived[name]  # type: ignore[no-any-return]
 
     def rows(self, entity: str) -> list[Row]:
         return self.tables.get(entity, [])

@@ -96,11 +96,19 @@ def write(
     With `created`, the headers carry that time instead of the clock's, so the same data and
     stamp give the same bytes.
     """
-    import pyreadstat
-
     problems = check(domain, frame)
     if problems:
         raise InputError(problems)
+    return write_checked(domain, frame, directory, created)
+
+
+def write_checked(
+    domain: Domain, frame: pd.DataFrame, directory: Path, created: dt.datetime | None = None
+) -> Path:
+    """`write` for a frame that `check` has already passed (a package checks every dataset
+    before it writes any)."""
+    import pyreadstat
+
     out = frame.copy()
     for var in domain.variables:
         if var.type == "char":

@@ -65,24 +65,51 @@ def mtd(data: StudyData) -> Finding:
         levels,
         "registrations and signed DLT determinations (store), as the design reads them",
     )
+    design_state = state.design_state
+    selection = design_state.selection
+    level_ids = [lv.id for lv in data.protocol.dose_levels]
+    estimates = selection.estimates or design_state.estimates
+    final = Table(
+        f"The design's final estimates ({state.design.name})",
+        pd.DataFrame(
+            [
+                {
+                    "dose level": level_ids[k],
+                    "DLT-evaluable": design_state.evaluable[k],
+                    "DLTs": design_state.tox[k],
+                    "estimated DLT rate": (
+                        "" if k >= len(estimates) or estimates[k] is None else f"{estimates[k]:.3f}"
+                    ),
+                    "admissible": "yes" if design_state.admissible[k] else "no",
+                    "selected": "yes" if selection.dose == k + 1 else "",
+                }
+                for k in range(design_state.n_doses)
+            ]
+        ),
+        "the design fitted to the signed DLT determinations as of the cut-off",
+    )
+    chosen = (
+        f"dose level {level_ids[selection.dose - 1]}" if selection.dose is not None else "no dose"
+    )
+    estimate_text = f"The design's selection ({selection.rule}): {chosen}; {selection.detail}."
     if state.mtd is not None:
         text = (
             f"Dose level {state.mtd} was declared the maximum tolerated dose by the study "
-            f"chair's signed decision ({state.design.name} design)."
+            f"chair's signed decision ({state.design.name} design); it is the recommended "
+            "phase 2 dose (RP2D)."
         )
     else:
-        selection = state.design_state.selection.dose
-        level_ids = [lv.id for lv in data.protocol.dose_levels]
         current = (
-            f"the design's current estimate is dose level {level_ids[selection - 1]}"
-            if selection is not None
+            f"the design's current estimate of the MTD and RP2D is {chosen}"
+            if selection.dose is not None
             else "the design has no dose it would select yet"
         )
         text = (
-            f"Dose finding has not ended: no MTD has been declared as of {state.as_of}; "
+            "Dose finding has not ended: no MTD (and so no recommended phase 2 dose, RP2D) "
+            f"has been declared as of {state.as_of}; "
             f"{current} ({state.design.name} design). {state.accrual_reason().capitalize()}."
         )
-    return Finding((text,), (table,))
+    return Finding((text, estimate_text), (table, final))
 
 
 @analysis("toxicity")
@@ -95,18 +122,37 @@ def toxicity(data: StudyData) -> Finding:
     events = _events(data)
     all_grades = toxicity_table(events, per_level)
     severe = grade3_counts(events, per_level)
+    # The same tables by course: the course takes the dose level's place as the group, and
+    # the patients treated in each course are its denominator.
+    per_course = _per_course(data)
+    by_course = events.assign(dose_level=events.course)
+    course_all = toxicity_table(by_course, per_course).rename(columns={"dose_level": "course"})
+    course_severe = grade3_counts(by_course, per_course).rename(columns={"dose_level": "course"})
     dlts = _dlt_table(data)
     source = "ADAE where TRTEMFL = Y; denominators ADSL where SAFFL = Y, by TRT01AN"
+    course_source = (
+        "ADAE where TRTEMFL = Y, by AVISITN; denominators SV (courses started) of ADSL SAFFL = Y"
+    )
     text = (
         f"{len(data.treated())} patients received protocol therapy; {len(events)} "
         f"treatment-emergent adverse events were recorded. Each patient counts once per term, "
-        "at the worst grade."
+        "at the worst grade (by course: once per term in each course)."
     )
     return Finding(
         (text,),
         (
-            Table("Treatment-emergent adverse events by worst grade", all_grades, source),
-            Table("Adverse events of grade 3 or more", severe, source),
+            Table(
+                "Treatment-emergent adverse events by worst grade, by dose level",
+                all_grades,
+                source,
+            ),
+            Table("Adverse events of grade 3 or more, by dose level", severe, source),
+            Table(
+                "Treatment-emergent adverse events by worst grade, by course",
+                course_all,
+                course_source,
+            ),
+            Table("Adverse events of grade 3 or more, by course", course_severe, course_source),
             Table(
                 "Dose-limiting toxicities by dose level",
                 dlts,
@@ -114,6 +160,13 @@ def toxicity(data: StudyData) -> Finding:
             ),
         ),
     )
+
+
+def _per_course(data: StudyData) -> dict[int, int]:
+    """Treated patients who started each course (SV visits after screening)."""
+    treated = data.treated()
+    sv = data.sdtm["SV"]
+    return level_counts(sv[(sv.VISITNUM > 0) & sv.USUBJID.isin(treated.USUBJID)], "VISITNUM")
 
 
 def _dlt_table(data: StudyData) -> pd.DataFrame:
@@ -148,9 +201,7 @@ def historical_toxicity(data: StudyData) -> Finding:
         return NOT_TREATED
     version = data.protocol.response.ctcae_version
     events = _events(data)
-    sv = data.sdtm["SV"]
-    courses = sv[(sv.VISITNUM > 0) & sv.USUBJID.isin(treated.USUBJID)]
-    per_course = level_counts(courses, "VISITNUM")
+    per_course = _per_course(data)
     anbl0032 = compare_anbl0032(events, len(treated), version=version)
     anbl0931 = compare_anbl0931(events, per_course, version=version)
     text = (
@@ -205,10 +256,14 @@ def tolerability(data: StudyData) -> Finding:
             )
         )
     return Finding(
-        (f"Courses {first} to {last}: share of planned dosing days given, by course.",),
+        (
+            f"Tolerability and dose intensity in courses {first} to {last}: patients treated "
+            "in each course, the share of planned dosing days given (dose intensity), patients "
+            "given every planned dose, and courses given at a reduced dose level.",
+        ),
         (
             Table(
-                "Tolerability of the later courses",
+                f"Tolerability and dose intensity, courses {first} to {last}",
                 tolerability_table(records, first, last),
                 "courses and dose administrations (store), EX",
             ),

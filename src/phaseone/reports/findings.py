@@ -40,10 +40,13 @@ class Finding:
 @dataclass(frozen=True)
 class Decision:
     decided_on: dt.date
-    summary: str
+    summary: str  # the design's recommendation, in its words
     design: str
     signed_by: str | None
     signed_at: dt.datetime | None
+    action: str = ""  # escalate, stay, de-escalate, ...
+    from_level: int | None = None
+    to_level: int | None = None
 
 
 @dataclass(frozen=True)

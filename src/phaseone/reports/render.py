@@ -27,6 +27,15 @@ def html(template: str, **context: Any) -> str:
     return _env().get_template(template).render(**context)
 
 
+@cache
+def _fonts() -> Any:
+    """WeasyPrint's font configuration, set up once per process (finding the system's fonts
+    is the slow part of a first PDF; a service writing many PDFs pays it once)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def pdf(document: str) -> bytes:
     """The PDF of an HTML document (needs the `pdf` extra: WeasyPrint)."""
     try:
@@ -35,5 +44,5 @@ def pdf(document: str) -> bytes:
         raise PhaseoneError(
             "PDF output needs WeasyPrint: pip install 'phaseone[pdf]' (or write .html)"
         ) from exc
-    data: bytes = weasyprint.HTML(string=document).write_pdf()
+    data: bytes = weasyprint.HTML(string=document).write_pdf(font_config=_fonts())
     return data

@@ -16,11 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from phaseone import __version__
 from phaseone.errors import InputError, Problem
-from phaseone.exports import adam, sdtm
+from phaseone.exports.package import analysis, tabulation
 from phaseone.exports.snapshot import Snapshot
 from phaseone.protocol.model import Objective, Protocol
 from phaseone.protocol.summary import AssumedValue, assumed_values
-from phaseone.reports import analyses  # noqa: F401  (registers the analyses)
+from phaseone.reports import (
+    analyses,  # noqa: F401  (registers the analyses)
+    figures,
+)
 from phaseone.reports.findings import ANALYSES, Decision, Finding, StudyData, Table
 from phaseone.trial import TrialState
 
@@ -32,6 +35,14 @@ if TYPE_CHECKING:
 class Section:
     objective: Objective
     finding: Finding
+
+
+@dataclass(frozen=True)
+class Figure:
+    number: int
+    title: str
+    svg: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,7 @@ class StudyReport:
     sections: tuple[Section, ...]
     assumed: tuple[AssumedValue, ...]
     tables: tuple[Table, ...] = field(default=())  # every table, numbered, for the appendix
+    figures: tuple[Figure, ...] = field(default=())  # every figure, numbered
 
 
 def build(
@@ -64,10 +76,7 @@ def build(
     ]
     if unknown:
         raise InputError(unknown)
-    tabulation = sdtm.build(snapshot)
-    data = StudyData(
-        protocol, snapshot, tabulation, adam.build(tabulation, snapshot), state, decisions
-    )
+    data = StudyData(protocol, snapshot, tabulation(snapshot), analysis(snapshot), state, decisions)
     counter = itertools.count(1)
 
     def numbered(table: Table) -> Table:
@@ -84,18 +93,26 @@ def build(
         finding = replace(finding, tables=tuple(numbered(t) for t in finding.tables))
         sections.append(Section(objective, finding))
     every = [demographics, escalation, *(t for s in sections for t in s.finding.tables)]
+    disposition, off_treatment = _disposition(data), _off_treatment(data)
+    flow = Figure(
+        1,
+        "Flow of patients through the trial (CONSORT-style)",
+        figures.consort(disposition, off_treatment),
+        "patients and screening evaluations (store); ADSL ENRLFL, SAFFL, DLTEVLFL, EOTSTT, DCTREAS",
+    )
     return StudyReport(
         protocol,
         as_of,
         snapshot.deidentified,
         __version__,
-        _disposition(data),
-        _off_treatment(data),
+        disposition,
+        off_treatment,
         demographics,
         escalation,
         tuple(sections),
         tuple(assumed_values(protocol)),
         tuple(every),
+        (flow,),
     )
 
 
@@ -161,19 +178,36 @@ def _escalation(decisions: tuple[Decision, ...]) -> Table:
     rows = [
         {
             "date": d.decided_on.isoformat(),
-            "decision": d.summary,
+            "from level": _level(d.from_level),
+            "decision": d.action,
+            "to level": _level(d.to_level),
+            "the design's recommendation": d.summary,
             "design": d.design,
             "confirmed by": d.signed_by or "not signed",
             "signed (UTC)": d.signed_at.strftime("%Y-%m-%d %H:%M") if d.signed_at else "",
         }
         for d in decisions
     ]
-    columns = ["date", "decision", "design", "confirmed by", "signed (UTC)"]
+    columns = [
+        "date",
+        "from level",
+        "decision",
+        "to level",
+        "the design's recommendation",
+        "design",
+        "confirmed by",
+        "signed (UTC)",
+    ]
     return Table(
-        "Escalation decisions, the design's proposal and the study chair's signature",
+        "Escalation decisions: the design's recommendation and the study chair's signature",
         pd.DataFrame(rows, columns=columns),
-        "escalation decisions and their electronic signatures (store), not voided",
+        "escalation decisions (the design's state and proposal as recorded) and their "
+        "electronic signatures (store), not voided",
     )
+
+
+def _level(level: int | None) -> str:
+    return "" if level is None else str(level)
 
 
 def frame_html(frame: pd.DataFrame) -> str:

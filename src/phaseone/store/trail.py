@@ -78,13 +78,23 @@ def latest(scope: Scope, flt: AuditFilter, *, limit: int) -> tuple[list[Any], in
     return read(scope, flt, limit=limit, offset=max(int(total) - limit, 0))
 
 
-def export(scope: Scope, flt: AuditFilter) -> Iterator[dict[str, Any]]:
-    """Every matching record, oldest first (audit readers only); the export is audited."""
+def export(
+    scope: Scope, flt: AuditFilter, columns: tuple[str, ...] = COLUMNS
+) -> Iterator[dict[str, Any]]:
+    """Every matching record, oldest first (audit readers only); the export is audited.
+
+    `columns` chooses what each record carries; a reader that needs neither the old nor the
+    new values reads plain rows (no objects, no JSON to decode), which is far faster."""
     scope.require_role(AUDIT_READERS, "export the audit trail")
     scope.audit("audit_export", "audit_records", None, new=flt.as_dict())
     stmt = _query(flt).order_by(AuditRecord.seq).execution_options(yield_per=2000)
-    for rec in scope.session.scalars(stmt):
-        yield view(rec)
+    if columns == COLUMNS:
+        for rec in scope.session.scalars(stmt):
+            yield view(rec)
+        return
+    plain = stmt.with_only_columns(*(getattr(AuditRecord, name) for name in columns))
+    for row in scope.session.execute(plain).mappings():
+        yield dict(row)
 
 
 def history(scope: Scope, entity: str, record_id: int) -> list[dict[str, Any]]:

@@ -114,6 +114,7 @@ def _install_pages(app: FastAPI) -> None:
     from phaseone.web.pages import (
         chair,
         courses,
+        documents,
         entries,
         home,
         monitoring,
@@ -125,7 +126,7 @@ def _install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    for module in (home, patients, courses, entries, chair, specimens, monitoring):
+    for module in (home, patients, courses, entries, chair, specimens, monitoring, documents):
         app.include_router(module.router)
 
 

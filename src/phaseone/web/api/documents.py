@@ -1,27 +1,19 @@
 """Exports and reports over HTTP, for the roles allowed to have them; each download is
-audited (by the snapshot read or the meeting-pack read it makes)."""
+audited (by the snapshot read or the meeting-pack read it makes). The files are made by
+`reports.downloads`, as the pages make them."""
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
 import datetime as dt
-import io
-import tempfile
-import zipfile
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from phaseone.exports import snapshot
-from phaseone.exports.package import write, write_fhir, write_odm
-from phaseone.reports import render
-from phaseone.reports.gather import study_report
-from phaseone.reports.study import frame_html
+from phaseone.reports import downloads
 from phaseone.web.api.types import INT32_MAX
 from phaseone.web.auth import Caller, now, trial_of
-from phaseone.workflow.meeting import meeting_pack
 
 router = APIRouter(tags=["exports and reports"])
 
@@ -44,11 +36,11 @@ Deidentified = Annotated[
 ]
 
 
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
+def _attachment(download: downloads.Download) -> Response:
     return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        download.content,
+        media_type=download.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
     )
 
 
@@ -64,31 +56,10 @@ def export(
     export_format: ExportFormat,
     deidentified: Deidentified = False,
 ) -> Response:
-    trial = trial_of(request)
-    created = now(request)
-    snap = snapshot.read(
-        scope, trial.protocol, purpose=f"{export_format.value} export", deidentify=deidentified
+    made = downloads.export_zip(
+        scope, trial_of(request), export_format.value, now(request), deidentify=deidentified
     )
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder)
-        if export_format is ExportFormat.odm:
-            write_odm(scope, snap, out, created=created)
-        elif export_format is ExportFormat.fhir:
-            write_fhir(snap, out, created=created)
-        else:
-            write(snap, export_format.value, out, created=created)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for item in sorted(out.iterdir()):
-                archive.write(item, item.name)
-    name = f"{trial.protocol.id}-{export_format.value}-{created:%Y%m%d}.zip"
-    return _attachment(buffer.getvalue(), "application/zip", name)
-
-
-def _document(text: str, fmt: DocumentFormat, stem: str) -> Response:
-    if fmt is DocumentFormat.pdf:
-        return _attachment(render.pdf(text), "application/pdf", f"{stem}.pdf")
-    return _attachment(text.encode("utf-8"), "text/html; charset=utf-8", f"{stem}.html")
+    return _attachment(made)
 
 
 @router.get(
@@ -105,16 +76,15 @@ def study(
     deidentified: Deidentified = False,
 ) -> Response:
     stamp = now(request)
-    day = as_of or stamp.date()
-    report = study_report(scope, trial_of(request), day, deidentify=deidentified)
-    text = render.html(
-        "study.html",
-        report=report,
-        generated=stamp.strftime("%Y-%m-%d %H:%M UTC"),
-        footer=f"{report.protocol.id} study report, data as of {day}",
-        frame_html=frame_html,
+    made = downloads.study_report_file(
+        scope,
+        trial_of(request),
+        as_of or stamp.date(),
+        stamp,
+        fmt.value,
+        deidentify=deidentified,
     )
-    return _document(text, fmt, f"{report.protocol.id}-study-report-{day}")
+    return _attachment(made)
 
 
 @router.get(
@@ -131,12 +101,7 @@ def meeting(
     fmt: Annotated[DocumentFormat, Query(alias="format")] = DocumentFormat.pdf,
 ) -> Response:
     stamp = now(request)
-    day = as_of or stamp.date()
-    pack = meeting_pack(scope, trial_of(request), day, decision)
-    text = render.html(
-        "meeting.html",
-        pack=pack,
-        generated=stamp.strftime("%Y-%m-%d %H:%M UTC"),
-        footer=f"{pack.protocol_id} meeting pack, data as of {day}",
+    made = downloads.meeting_pack_file(
+        scope, trial_of(request), as_of or stamp.date(), stamp, fmt.value, decision
     )
-    return _document(text, fmt, f"{pack.protocol_id}-meeting-{day}")
+    return _attachment(made)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from phaseone.reports import downloads
 from phaseone.store.access import DECISION_WRITERS
 from phaseone.web.api.records import correction_models
 from phaseone.web.auth import now, policy
@@ -48,6 +49,7 @@ def show_queue(
         decisions=queue.decisions,
         state=trial_state(scope.session, trial, moment.date()),
         can_sign=viewer.may(DECISION_WRITERS),
+        can_pack=viewer.may(downloads.PACK_READERS),
         failed=failed,
     )
 

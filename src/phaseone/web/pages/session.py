@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from phaseone.errors import PhaseoneError, Problem
+from phaseone.reports import downloads
 from phaseone.store import accounts
 from phaseone.store.access import Role, Source
 from phaseone.store.errors import AuthenticationError
@@ -141,6 +142,7 @@ def render(
         error=request.query_params.get("error"),
         failed=context.get("failed") or NOTHING_FAILED,
         trial=trial_of(request),
+        documents_link=viewer is not None and downloads.any_for(viewer.role),
     )
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 

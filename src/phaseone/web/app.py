@@ -107,13 +107,14 @@ def _install_pages(app: FastAPI) -> None:
     """Mount the pages and their static files (imported here: the pages are heavy)."""
     from fastapi.staticfiles import StaticFiles
 
-    from phaseone.web.pages import chair, courses, entries, home, patients, specimens
+    from phaseone.web.pages import admin, chair, courses, entries, home, patients, specimens
+    from phaseone.web.pages import audit as audit_pages
     from phaseone.web.pages import session as page_session
 
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    for module in (home, patients, courses, entries, chair, specimens):
+    for module in (home, patients, courses, entries, chair, specimens, audit_pages, admin):
         app.include_router(module.router)
 
 

@@ -24,6 +24,7 @@ from phaseone.web.api import (
     courses,
     documents,
     enrolment,
+    operations,
     people,
     records,
     session,
@@ -97,6 +98,7 @@ def create_app(
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)
+    api.include_router(operations.router)
     app.include_router(api)
     _install_pages(app)
     app.add_middleware(Hardening, settings=settings)
@@ -109,12 +111,14 @@ def _install_pages(app: FastAPI) -> None:
 
     from phaseone.web.pages import admin, chair, courses, entries, home, patients, specimens
     from phaseone.web.pages import audit as audit_pages
+    from phaseone.web.pages import operations as operations_pages
     from phaseone.web.pages import session as page_session
 
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    for module in (home, patients, courses, entries, chair, specimens, audit_pages, admin):
+    pages = (home, patients, courses, entries, chair, specimens)
+    for module in (*pages, audit_pages, admin, operations_pages):
         app.include_router(module.router)
 
 

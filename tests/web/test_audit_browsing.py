@@ -115,9 +115,9 @@ def test_the_csv_export_holds_the_filtered_view_and_is_audited(service: Service,
     assert rows and {r["patient_id"] for r in rows} == {str(pid)}
     with service.db.transaction() as session:
         last = session.scalars(
-            select(AuditRecord).where(AuditRecord.username == "monitor").order_by(
-                AuditRecord.seq.desc()
-            )
+            select(AuditRecord)
+            .where(AuditRecord.username == "monitor")
+            .order_by(AuditRecord.seq.desc())
         ).first()
     assert last is not None and last.action == "audit_export"
     assert json.loads(last.new_value or "{}") == {"patient_id": pid, "format": "csv"}

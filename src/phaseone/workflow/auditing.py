@@ -22,8 +22,8 @@ from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from phaseone.errors import InputError, Problem
-from phaseone.store import records
-from phaseone.store.access import Role
+from phaseone.store import audit, records
+from phaseone.store.access import AUDIT_READERS, Role
 from phaseone.store.models import AuditRecord, Base, Patient, PatientOwned
 from phaseone.store.scope import Scope
 
@@ -409,6 +409,14 @@ def _rows(scope: Scope, stmt: Any) -> Iterator[dict[str, Any]]:
             yield from (v.export_row() for v in _views(scope, batch))
             batch = []
     yield from (v.export_row() for v in _views(scope, batch))
+
+
+def verify_chain(scope: Scope) -> audit.Verification:
+    """Recompute the whole hash chain (the chair, monitors, administrators); audited."""
+    scope.require_role(AUDIT_READERS, "verify the audit trail")
+    result = audit.verify(scope.session)
+    scope.audit("audit_verify", "audit_records", None, new=result.as_dict())
+    return result
 
 
 def recent_activity(scope: Scope, user_id: int, limit: int = 20) -> AuditPage:

@@ -37,6 +37,10 @@ TABLES = {
     "result_imports",
     "specimen_results",
     "one_time_codes",
+    "queries",
+    "query_messages",
+    "sdv_marks",
+    "casebook_locks",
 }
 
 

@@ -120,3 +120,23 @@ def test_the_operations_page_and_its_csv(service: Service, journey, pages) -> No
     download = pages.get("chair", "/operations/overdue.csv")
     assert download.headers["content-type"].startswith("text/csv")
     assert "STANFORD-001" in download.text and "CHLA-001" in download.text
+
+
+def test_open_queries_are_counted_per_site(service: Service, journey) -> None:
+    """Two queries raised on site A's lab and one on site B's, one of A's closed: the counts
+    follow from those steps."""
+    for suffix in ("a", "a", "b"):
+        body = {"entity": "lab_results", "entity_id": journey[suffix]["lab-results"],
+                "field": "value", "text": "Please check against the source."}  # fmt: skip
+        service.ok(service.post("monitor", "/queries", body), 201)
+    queries = service.ok(service.get("monitor", "/queries?site_id=chla"))
+    first = (queries["items"] if isinstance(queries, dict) else queries)[0]["id"]
+    closed = service.post("monitor", f"/queries/{first}/close", {"text": "Checked."})
+    assert closed.status_code == 200, closed.text
+    assert _report(service, "chair", "queries") == [
+        {"site_id": "chla", "open": 1, "answered": 0, "closed": 1},
+        {"site_id": "stanford", "open": 1, "answered": 0, "closed": 0},
+    ]
+    assert _report(service, "coord_b", "queries") == [
+        {"site_id": "stanford", "open": 1, "answered": 0, "closed": 0}
+    ]

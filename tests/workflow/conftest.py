@@ -143,3 +143,50 @@ def pg_world() -> Iterator[World]:
         pytest.skip(SKIP_REASON)
     with postgres_database(server, migrated=False, pool_size=10) as db:
         yield _seed(db)
+
+
+# --- monitoring (queries, SDV, casebooks): the roles the journey above does not need -----
+
+EXTRA = (
+    ("monitor", Role.monitor, None),
+    ("stat", Role.statistician, None),
+    ("admin", Role.admin, None),
+)
+
+
+def add_monitoring_users(world: World) -> None:
+    with world.db.transaction() as session:
+        scope = Scope(session, system_actor("test"))
+        for username, role, site in EXTRA:
+            accounts.add_user(
+                scope,
+                username=username,
+                full_name=username.title(),
+                role=role,
+                password=PASSWORD,
+                site_id=site,
+            )
+
+
+def lab(world: World, site: str, patient_id: int, value: float = 1.2) -> int:
+    with world.as_user(f"coord.{site}") as scope:
+        row, _ = treat_service.record_lab(
+            scope,
+            world.trial,
+            patient_id=patient_id,
+            analyte_id="creatinine",
+            value=value,
+            unit="mg/dL",
+            collected_on=T0.date(),
+        )
+        return row.id
+
+
+@pytest.fixture
+def two_sites(world: World) -> tuple[World, int, int, int]:
+    """Monitor, statistician and admin added; a patient on course 1 at CHLA and at CHOP
+    (two doses each) and a creatinine at CHLA: (world, chla, chop, lab id)."""
+    add_monitoring_users(world)
+    chla = world.patient_on("chla", T0, doses=2)
+    chop = world.patient_on("chop", T0, doses=2)
+    return world, chla, chop, lab(world, "chla", chla)

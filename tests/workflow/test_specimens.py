@@ -26,10 +26,8 @@ from tests.workflow.conftest import PASSWORD, T0, World
 def _extra_users(world: World) -> None:
     with world.db.transaction() as session:
         scope = Scope(session, system_actor("test"))
-        for name, role in (("stat", Role.statistician), ("mon", Role.monitor),
-                           ("adm", Role.admin)):
-            accounts.add_user(scope, username=name, full_name=name, role=role,
-                              password=PASSWORD)
+        for name, role in (("stat", Role.statistician), ("mon", Role.monitor), ("adm", Role.admin)):
+            accounts.add_user(scope, username=name, full_name=name, role=role, password=PASSWORD)
 
 
 def _planned(world: World, site: str = "chla") -> tuple[int, list[dict[str, object]]]:
@@ -86,8 +84,12 @@ def test_other_sites_and_read_only_roles(world: World) -> None:
         with world.as_user(user) as scope:
             assert len(spec_service.listing(scope, world.trial, as_of=T0.date())) == len(rows)
             with pytest.raises(PermissionDenied):
-                spec_service.collect(scope, specimen_id=int(rows[0]["id"]),  # type: ignore[call-overload]
-                                     collected_on=T0.date(), collected_time="09:00")
+                spec_service.collect(
+                    scope,
+                    specimen_id=int(rows[0]["id"]),  # type: ignore[call-overload]
+                    collected_on=T0.date(),
+                    collected_time="09:00",
+                )
     with world.as_user("stat") as scope:
         seen = spec_service.listing(scope, world.trial, as_of=T0.date())
         assert all(r["deidentified"] for r in seen)
@@ -96,17 +98,29 @@ def test_other_sites_and_read_only_roles(world: World) -> None:
 
 def _set_dose_time(world: World, patient_id: int, day: int, clock: str) -> None:
     with world.as_user("coord.chla") as scope:
-        dose = scope.session.scalar(select(DoseAdministration).where(
-            DoseAdministration.patient_id == patient_id, DoseAdministration.course_day == day,
-            DoseAdministration.agent_id == "lenalidomide"))
+        dose = scope.session.scalar(
+            select(DoseAdministration).where(
+                DoseAdministration.patient_id == patient_id,
+                DoseAdministration.course_day == day,
+                DoseAdministration.agent_id == "lenalidomide",
+            )
+        )
         assert dose is not None
-        update(scope, SPECS["dose_administrations"], dose.id, {"administered_time": clock},
-               "clock time of the dose")
+        update(
+            scope,
+            SPECS["dose_administrations"],
+            dose.id,
+            {"administered_time": clock},
+            "clock time of the dose",
+        )
 
 
 def _by_hour(rows: list[dict[str, object]], assessment: str) -> dict[float, int]:
-    return {float(r["sample_hour"]): int(r["id"])  # type: ignore[arg-type]
-            for r in rows if r["assessment_id"] == assessment}
+    return {
+        float(r["sample_hour"]): int(r["id"])  # type: ignore[arg-type]
+        for r in rows
+        if r["assessment_id"] == assessment
+    }
 
 
 def test_collection_times_give_timing_flags(world: World) -> None:
@@ -115,23 +129,22 @@ def test_collection_times_give_timing_flags(world: World) -> None:
     pk = _by_hour(rows, "pk-lenalidomide")
     day1 = T0.date()
     with world.as_user("coord.chla") as scope:
-        spec_service.collect(scope, specimen_id=pk[1.0], collected_on=day1,
-                             collected_time="09:05")
-        spec_service.collect(scope, specimen_id=pk[2.0], collected_on=day1,
-                             collected_time="10:20")
-        spec_service.collect(scope, specimen_id=pk[4.0], collected_on=day1,
-                             collected_time="11:45")
+        spec_service.collect(scope, specimen_id=pk[1.0], collected_on=day1, collected_time="09:05")
+        spec_service.collect(scope, specimen_id=pk[2.0], collected_on=day1, collected_time="10:20")
+        spec_service.collect(scope, specimen_id=pk[4.0], collected_on=day1, collected_time="11:45")
         spec_service.miss(scope, specimen_id=pk[6.0], reason="line blocked")
         with pytest.raises(InputError) as err:
-            spec_service.collect(scope, specimen_id=pk[8.0], collected_on=day1,
-                                 collected_time=None)
+            spec_service.collect(scope, specimen_id=pk[8.0], collected_on=day1, collected_time=None)
         assert err.value.problems[0].path == "collected_time"
         with pytest.raises(InputError):
-            spec_service.collect(scope, specimen_id=pk[8.0], collected_on=day1,
-                                 collected_time="25:00")
+            spec_service.collect(
+                scope, specimen_id=pk[8.0], collected_on=day1, collected_time="25:00"
+            )
     with world.as_user("coord.chla") as scope:
-        flags = {r["id"]: r for r in spec_service.listing(scope, world.trial,
-                                                          as_of=day1 + dt.timedelta(days=1))}
+        flags = {
+            r["id"]: r
+            for r in spec_service.listing(scope, world.trial, as_of=day1 + dt.timedelta(days=1))
+        }
     assert flags[pk[1.0]]["flags"] == [] and flags[pk[1.0]]["deviation_minutes"] == 5.0
     assert flags[pk[2.0]]["flags"] == ["late", "out_of_window"]
     assert flags[pk[4.0]]["flags"] == ["early", "out_of_window"]
@@ -141,10 +154,16 @@ def test_collection_times_give_timing_flags(world: World) -> None:
     # A correction of a recorded collection needs a reason.
     with world.as_user("coord.chla") as scope:
         with pytest.raises(InputError):
-            spec_service.collect(scope, specimen_id=pk[2.0], collected_on=day1,
-                                 collected_time="10:05")
-        spec_service.collect(scope, specimen_id=pk[2.0], collected_on=day1,
-                             collected_time="10:05", reason="transcription error")
+            spec_service.collect(
+                scope, specimen_id=pk[2.0], collected_on=day1, collected_time="10:05"
+            )
+        spec_service.collect(
+            scope,
+            specimen_id=pk[2.0],
+            collected_on=day1,
+            collected_time="10:05",
+            reason="transcription error",
+        )
 
 
 def _collect_all(world: World, rows: list[dict[str, object]]) -> None:
@@ -152,8 +171,12 @@ def _collect_all(world: World, rows: list[dict[str, object]]) -> None:
         for r in rows:
             if r["sample_hour"] is not None:
                 continue
-            spec_service.collect(scope, specimen_id=int(r["id"]),  # type: ignore[call-overload]
-                                 collected_on=r["planned_on"], collected_time=None)
+            spec_service.collect(
+                scope,
+                specimen_id=int(r["id"]),  # type: ignore[call-overload]
+                collected_on=r["planned_on"],
+                collected_time=None,
+            )
 
 
 def test_manifest_and_receipt(world: World) -> None:
@@ -165,18 +188,30 @@ def test_manifest_and_receipt(world: World) -> None:
     with world.as_user("coord.chla") as scope:
         with pytest.raises(InputError):  # two laboratories on one manifest
             spec_service.ship(scope, codes=[*haca, *immune], shipped_on=T0.date())
-        shipment = spec_service.ship(scope, codes=immune, shipped_on=T0.date() + dt.timedelta(15),
-                                     carrier="courier", tracking="1Z")
+        shipment = spec_service.ship(
+            scope,
+            codes=immune,
+            shipped_on=T0.date() + dt.timedelta(15),
+            carrier="courier",
+            tracking="1Z",
+        )
         shipment_id = shipment.id
     with world.as_user("coord.chop") as scope:
         assert spec_service.visible_shipments(scope) == []
     with world.as_user("coord.chla") as scope, pytest.raises(PermissionDenied):
-        spec_service.receive(scope, shipment_id=shipment_id,
-                             received_on=T0.date() + dt.timedelta(16), conditions=None)
+        spec_service.receive(
+            scope,
+            shipment_id=shipment_id,
+            received_on=T0.date() + dt.timedelta(16),
+            conditions=None,
+        )
     with world.as_user("chair") as scope:
-        spec_service.receive(scope, shipment_id=shipment_id,
-                             received_on=T0.date() + dt.timedelta(16),
-                             conditions={immune[0]: "haemolysed"})
+        spec_service.receive(
+            scope,
+            shipment_id=shipment_id,
+            received_on=T0.date() + dt.timedelta(16),
+            conditions={immune[0]: "haemolysed"},
+        )
         members = spec_service.manifest(scope, shipment_id)
     assert {m.code for m in members} == set(immune)
     assert {m.status for m in members} == {"received"}
@@ -184,20 +219,23 @@ def test_manifest_and_receipt(world: World) -> None:
 
 
 def _results_file(codes: dict[str, str], bad: bool) -> bytes:
-    lines = ["specimen_id,analyte,value,unit",
-             f"{codes['haca']},haca,0,titre",
-             f"{codes['immune']},cd3,1450,cells/uL",
-             f"{codes['immune']},ifng,{'12.5,ng/L' if bad else '12.5,pg/mL'}",
-             f"{codes['tlda']},PHOX2B,undetermined,Ct",
-             f"{codes['tlda']},GUSB,24.1,Ct"]
+    lines = [
+        "specimen_id,analyte,value,unit",
+        f"{codes['haca']},haca,0,titre",
+        f"{codes['immune']},cd3,1450,cells/uL",
+        f"{codes['immune']},ifng,{'12.5,ng/L' if bad else '12.5,pg/mL'}",
+        f"{codes['tlda']},PHOX2B,undetermined,Ct",
+        f"{codes['tlda']},GUSB,24.1,Ct",
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
 def test_import_with_one_bad_row_stores_nothing_then_the_fixed_file_imports(world: World) -> None:
     _, rows = _planned(world)
     _collect_all(world, rows)
-    codes = {a: str(next(r["code"] for r in rows if r["assessment_id"] == a))
-             for a in ("haca", "immune")}
+    codes = {
+        a: str(next(r["code"] for r in rows if r["assessment_id"] == a)) for a in ("haca", "immune")
+    }
     codes["tlda"] = str(next(r["code"] for r in rows if r["assessment_id"] == "tlda-blood"))
     with world.as_user("coord.chla") as scope, pytest.raises(PermissionDenied):
         results.preview(scope, _results_file(codes, False), "lab.csv")
@@ -222,8 +260,11 @@ def test_import_with_one_bad_row_stores_nothing_then_the_fixed_file_imports(worl
         assert len(stored) == 5
         phox = next(r for r in stored if r.analyte == "PHOX2B")
         assert phox.undetected and phox.value is None
-        entry = scope.session.scalar(select(AuditRecord).where(
-            AuditRecord.action == "import", AuditRecord.entity_id == str(batch_id)))
+        entry = scope.session.scalar(
+            select(AuditRecord).where(
+                AuditRecord.action == "import", AuditRecord.entity_id == str(batch_id)
+            )
+        )
         assert entry is not None and hashlib.sha256(fixed).hexdigest() in (entry.new_value or "")
         with pytest.raises(InputError) as again:  # the same file twice
             results.preview(scope, fixed, "lab.csv")
@@ -254,8 +295,9 @@ def test_each_kind_of_bad_row_is_named(world: World, row: str, path: str, words:
 
 def test_a_non_utf8_file_is_refused(world: World) -> None:
     with world.as_user("chair") as scope, pytest.raises(InputError) as err:
-        results.preview(scope, "specimen_id,analyte,value\nS-1,cd3,é\n".encode("latin-1"),
-                        "lab.csv")
+        results.preview(
+            scope, "specimen_id,analyte,value\nS-1,cd3,é\n".encode("latin-1"), "lab.csv"
+        )
     assert "not UTF-8" in err.value.problems[0].message
 
 
@@ -276,8 +318,9 @@ def test_cli_import_previews_then_commits(
     good.write_text(f"specimen_id,analyte,value,unit\n{immune},cd3,12,cells/uL\n")
     url = ["--database-url", world.db.url]
     runner = CliRunner()
-    code = run_safely(lambda: app(["specimens", "import", str(bad), "--commit", *url],
-                                  standalone_mode=False))
+    code = run_safely(
+        lambda: app(["specimens", "import", str(bad), "--commit", *url], standalone_mode=False)
+    )
     assert code == 2
     assert "bad.csv:2: unit: cd3 is reported in cells/uL" in capsys.readouterr().err
     shown = runner.invoke(app, ["specimens", "import", str(good), "--format", "json", *url])

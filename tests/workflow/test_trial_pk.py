@@ -32,8 +32,9 @@ from tests.workflow.conftest import T0, World
 DATA = Path(__file__).parents[1] / "pk" / "data"
 SUBJECTS = ("1", "2", "3")
 DOSE_AT = dt.datetime.combine(T0.date(), dt.time(8, 0))
-OPTIONS = NCAOptions(auc_method=AUCMethod.LINUP_LOGDOWN,
-                     lambda_z=LambdaZControls(rule=LambdaZRule.WINNONLIN))
+OPTIONS = NCAOptions(
+    auc_method=AUCMethod.LINUP_LOGDOWN, lambda_z=LambdaZControls(rule=LambdaZRule.WINNONLIN)
+)
 
 
 def _enter_profile(world: World, profile: pd.DataFrame) -> tuple[str, list[str]]:
@@ -41,26 +42,41 @@ def _enter_profile(world: World, profile: pd.DataFrame) -> tuple[str, list[str]]
     code and the lab file's lines for that patient."""
     patient_id = world.patient_on("chla", T0)
     with world.as_user("coord.chla") as scope:
-        planned = spec_service.schedule_course(scope, world.trial, patient_id=patient_id,
-                                               course=1)
+        planned = spec_service.schedule_course(scope, world.trial, patient_id=patient_id, course=1)
         pk = [s.id for s in planned if s.assessment_id == "pk-lenalidomide"]
         while len(pk) < len(profile):
-            extra = spec_service.add_unscheduled(scope, world.trial, patient_id=patient_id,
-                                                 course=1, assessment_id="pk-lenalidomide",
-                                                 day=1)
+            extra = spec_service.add_unscheduled(
+                scope,
+                world.trial,
+                patient_id=patient_id,
+                course=1,
+                assessment_id="pk-lenalidomide",
+                day=1,
+            )
             pk.append(extra.id)
-        dose = scope.session.scalar(select(DoseAdministration).where(
-            DoseAdministration.patient_id == patient_id, DoseAdministration.course_day == 1))
+        dose = scope.session.scalar(
+            select(DoseAdministration).where(
+                DoseAdministration.patient_id == patient_id, DoseAdministration.course_day == 1
+            )
+        )
         assert dose is not None
-        update(scope, SPECS["dose_administrations"], dose.id,
-               {"administered_time": "08:00", "given_dose": 320.0},
-               "dose as given: 320 mg at 08:00")
+        update(
+            scope,
+            SPECS["dose_administrations"],
+            dose.id,
+            {"administered_time": "08:00", "given_dose": 320.0},
+            "dose as given: 320 mg at 08:00",
+        )
         code = dose.patient.subject_code
         lines = []
         for specimen_id, (_, row) in zip(pk, profile.iterrows(), strict=True):
             at = DOSE_AT + dt.timedelta(seconds=round(row["time_h"] * 3600))
-            done = spec_service.collect(scope, specimen_id=specimen_id, collected_on=at.date(),
-                                        collected_time=at.strftime("%H:%M:%S"))
+            done = spec_service.collect(
+                scope,
+                specimen_id=specimen_id,
+                collected_on=at.date(),
+                collected_time=at.strftime("%H:%M:%S"),
+            )
             lines.append(f"{done.code},lenalidomide,{row['conc_mg_per_L'] * 1000:.6g},ng/mL")
     return code, lines
 
@@ -88,18 +104,36 @@ def test_specimen_profile_equals_phaseone_nca_and_winnonlin(
     # 1. The same tables exported to CSV and run through `phaseone nca`.
     got.tables.conc.to_csv(tmp_path / "conc.csv", index=False)
     got.tables.doses.to_csv(tmp_path / "dose.csv", index=False)
-    out = CliRunner().invoke(app, [
-        "nca", "--conc", str(tmp_path / "conc.csv"), "--dose", str(tmp_path / "dose.csv"),
-        "--lambda-z", "winnonlin", "--method", "linup-logdown", "--conc-unit", "ng/mL",
-        "--format", "csv"])
+    out = CliRunner().invoke(
+        app,
+        [
+            "nca",
+            "--conc",
+            str(tmp_path / "conc.csv"),
+            "--dose",
+            str(tmp_path / "dose.csv"),
+            "--lambda-z",
+            "winnonlin",
+            "--method",
+            "linup-logdown",
+            "--conc-unit",
+            "ng/mL",
+            "--format",
+            "csv",
+        ],
+    )
     assert out.exit_code == 0, out.output
     cli = pd.read_csv(io.StringIO(out.stdout))
     ours = got.nca.parameters
     cli["subject"] = cli["subject"].astype(str)
     merged = ours.merge(cli, on=["subject", "PPTESTCD"], suffixes=("", "_cli"))
     assert len(merged) == len(ours) > 30 * len(SUBJECTS)
-    np.testing.assert_allclose(merged["value"].to_numpy(float),
-                               merged["value_cli"].to_numpy(float), rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(
+        merged["value"].to_numpy(float),
+        merged["value_cli"].to_numpy(float),
+        rtol=1e-12,
+        equal_nan=True,
+    )
     # 2. WinNonlin on the Theoph numbers (linear-up/log-down).
     ref = pd.read_csv(DATA / "winnonlin-Final_Parameters_Pivoted_Theoph_Log.csv")
     ref["Subject"] = ref["Subject"].astype(str)
@@ -122,18 +156,27 @@ def test_specimen_profile_equals_phaseone_nca_and_winnonlin(
 
 
 def test_other_sites_see_no_profiles_and_a_missing_dose_time_is_named(
-    entered: tuple[World, dict[str, str]]
+    entered: tuple[World, dict[str, str]],
 ) -> None:
     world, _ = entered
     with world.as_user("coord.chop") as scope, pytest.raises(InputError) as err:
         trial_pk.lenalidomide(scope, world.trial)
     assert "no concentrations" in str(err.value.problems[0].message)
     with world.as_user("coord.chla") as scope:
-        dose = scope.session.scalar(select(DoseAdministration).where(
-            DoseAdministration.course_day == 1, DoseAdministration.administered_time.is_not(None)))
+        dose = scope.session.scalar(
+            select(DoseAdministration).where(
+                DoseAdministration.course_day == 1,
+                DoseAdministration.administered_time.is_not(None),
+            )
+        )
         assert dose is not None
-        update(scope, SPECS["dose_administrations"], dose.id, {"administered_time": None},
-               "time unknown")
+        update(
+            scope,
+            SPECS["dose_administrations"],
+            dose.id,
+            {"administered_time": None},
+            "time unknown",
+        )
     with world.as_user("chair") as scope, pytest.raises(InputError) as err:
         trial_pk.lenalidomide(scope, world.trial)
     assert err.value.problems[0].path.endswith("administered_time")
@@ -142,19 +185,21 @@ def test_other_sites_see_no_profiles_and_a_missing_dose_time_is_named(
 def test_dinutuximab_peak_and_trough_from_specimens(world: World) -> None:
     patient_id = world.patient_on("chla", T0)
     with world.as_user("coord.chla") as scope:
-        planned = spec_service.schedule_course(scope, world.trial, patient_id=patient_id,
-                                               course=1)
+        planned = spec_service.schedule_course(scope, world.trial, patient_id=patient_id, course=1)
         peak = next(s for s in planned if s.assessment_id == "pk-dinutuximab-peak")
         trough = next(s for s in planned if s.assessment_id == "pk-dinutuximab-trough")
         # End of a 10-h infusion started at 08:00 on day 11; trough the morning of day 28.
-        spec_service.collect(scope, specimen_id=peak.id, collected_on=peak.planned_on,
-                             collected_time="18:05")
-        spec_service.collect(scope, specimen_id=trough.id, collected_on=trough.planned_on,
-                             collected_time="07:40")
+        spec_service.collect(
+            scope, specimen_id=peak.id, collected_on=peak.planned_on, collected_time="18:05"
+        )
+        spec_service.collect(
+            scope, specimen_id=trough.id, collected_on=trough.planned_on, collected_time="07:40"
+        )
         lines = [f"{peak.code},dinutuximab,12.1,mcg/mL", f"{trough.code},dinutuximab,0.25,mcg/mL"]
     with world.as_user("chair") as scope:
-        results.commit(scope, ("specimen_id,analyte,value,unit\n" + "\n".join(lines)).encode(),
-                       "din.csv")
+        results.commit(
+            scope, ("specimen_id,analyte,value,unit\n" + "\n".join(lines)).encode(), "din.csv"
+        )
         got = trial_pk.dinutuximab(scope, world.trial)
     [row] = got.per_course.to_dict(orient="records")
     assert (row["course"], row["peak"], row["trough"]) == (1, 12.1, 0.25)
@@ -175,35 +220,57 @@ def test_isotretinoin_steady_state_from_specimens(world: World) -> None:
 
     protocol = world.trial.protocol
     level1, level2 = protocol.dose_levels[0], protocol.dose_levels[1]
-    with_iso = level1.model_copy(update={"doses": {**level1.doses,
-                                                   "isotretinoin": level2.doses["isotretinoin"]}})
-    world.trial = Trial.from_protocol(protocol.model_copy(
-        update={"dose_levels": (with_iso, *protocol.dose_levels[1:])}))
+    with_iso = level1.model_copy(
+        update={"doses": {**level1.doses, "isotretinoin": level2.doses["isotretinoin"]}}
+    )
+    world.trial = Trial.from_protocol(
+        protocol.model_copy(update={"dose_levels": (with_iso, *protocol.dose_levels[1:])})
+    )
     patient_id = world.patient_on("chla", T0)
     with world.as_user("coord.chla") as scope:
-        dose = treat_service.record_dose(scope, world.trial, patient_id=patient_id, course=1,
-                                         day=28, agent_id="isotretinoin", given_mg=160.0,
-                                         reason="rounded to whole capsules",
-                                         override="rounded up to whole capsules",
-                                         how_taken="opened")
-        update(scope, SPECS["dose_administrations"], dose.id, {"administered_time": "08:00"},
-               "clock time of the first intake")
-        planned = spec_service.schedule_course(scope, world.trial, patient_id=patient_id,
-                                               course=1)
+        dose = treat_service.record_dose(
+            scope,
+            world.trial,
+            patient_id=patient_id,
+            course=1,
+            day=28,
+            agent_id="isotretinoin",
+            given_mg=160.0,
+            reason="rounded to whole capsules",
+            override="rounded up to whole capsules",
+            how_taken="opened",
+        )
+        update(
+            scope,
+            SPECS["dose_administrations"],
+            dose.id,
+            {"administered_time": "08:00"},
+            "clock time of the first intake",
+        )
+        planned = spec_service.schedule_course(scope, world.trial, patient_id=patient_id, course=1)
         iso = {s.sample_hour: s for s in planned if s.assessment_id == "pk-isotretinoin-ss"}
         lines = []
         for hour, conc in ((0, 2.0), (1, 8.0), (2, 6.0), (6, 4.0), (12, 2.5)):
             at = dt.datetime.combine(iso[hour].planned_on, dt.time(8)) + dt.timedelta(hours=hour)
-            spec_service.collect(scope, specimen_id=iso[hour].id, collected_on=at.date(),
-                                 collected_time=at.strftime("%H:%M"))
+            spec_service.collect(
+                scope,
+                specimen_id=iso[hour].id,
+                collected_on=at.date(),
+                collected_time=at.strftime("%H:%M"),
+            )
             lines.append(f"{iso[hour].code},isotretinoin,{conc:g},ng/mL")
     with world.as_user("chair") as scope:
-        results.commit(scope, ("specimen_id,analyte,value,unit\n" + "\n".join(lines)).encode(),
-                       "iso.csv")
+        results.commit(
+            scope, ("specimen_id,analyte,value,unit\n" + "\n".join(lines)).encode(), "iso.csv"
+        )
         got = trial_pk.isotretinoin(scope, world.trial)
     p = got.parameters.set_index("PPTESTCD")["value"]
-    auc = 5 + (8 - 6) / math.log(8 / 6) + 4 * (6 - 4) / math.log(6 / 4) + 6 * (4 - 2.5) / math.log(
-        4 / 2.5)
+    auc = (
+        5
+        + (8 - 6) / math.log(8 / 6)
+        + 4 * (6 - 4) / math.log(6 / 4)
+        + 6 * (4 - 2.5) / math.log(4 / 2.5)
+    )
     assert p["AUCTAU"] == pytest.approx(auc, rel=1e-12)
     assert p["CTROUGH"] == 2.0
     assert p["CLFTAU"] == pytest.approx(80 / auc, rel=1e-12)
@@ -216,8 +283,18 @@ def test_cli_pk_exports_the_tables_phaseone_nca_reads(
     import json
 
     world, codes = entered
-    out = CliRunner().invoke(app, ["specimens", "pk", "lenalidomide", "--export",
-                                   str(tmp_path), "--database-url", world.db.url])
+    out = CliRunner().invoke(
+        app,
+        [
+            "specimens",
+            "pk",
+            "lenalidomide",
+            "--export",
+            str(tmp_path),
+            "--database-url",
+            world.db.url,
+        ],
+    )
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert data["conc_unit"] == "ng/mL" and data["by_level"][0]["n"] == len(SUBJECTS)

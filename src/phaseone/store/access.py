@@ -46,6 +46,20 @@ EXPORTERS = frozenset({Role.admin, Role.study_chair, Role.statistician, Role.mon
 CENTRAL_LAB_WRITERS = frozenset({Role.study_chair})
 # Who manages accounts and sites.
 ACCOUNT_MANAGERS = frozenset({Role.admin})
+# Monitoring. Who raises, closes and re-opens queries about data: the monitor and the study
+# chair's operations centre (the trial's data management; there is no separate data-manager
+# role). Who answers them: the site that owns the record. Who reads them: everyone but the
+# statistician, who gets counts by site or form only (no patient, no value, no words).
+QUERY_RAISERS = frozenset({Role.monitor, Role.study_chair})
+QUERY_ANSWERERS = SITE_ROLES
+MONITORING_READERS = frozenset(
+    {Role.admin, Role.study_chair, Role.monitor, Role.site_investigator, Role.site_coordinator}
+)
+# Source-data verification is the monitor's own act.
+SDV_VERIFIERS = frozenset({Role.monitor})
+# The site investigator signs a patient's casebook; the chair or an administrator unlocks it.
+CASEBOOK_SIGNERS = frozenset({Role.site_investigator})
+CASEBOOK_UNLOCKERS = frozenset({Role.study_chair, Role.admin})
 # Who sees identifiers (names, record numbers, real dates).
 DEIDENTIFIED_ROLES = frozenset({Role.statistician})
 

@@ -529,3 +529,94 @@ PATIENT_OWNED: dict[str, type[PatientOwned]] = {
     "clinical_events": ClinicalEvent,
     "follow_ups": FollowUp,
 }
+
+
+# --- monitoring: queries, source-data verification, casebook locks ------------------------
+
+
+class DataQuery(Base):
+    """A question about one field of one record, raised by a monitor, the operations centre
+    or an edit check the site overrode; answered by the site, closed or re-opened by the
+    raiser's side. Its messages are the thread; every step is also audited."""
+
+    __tablename__ = "queries"
+    __table_args__ = (
+        CheckConstraint("status IN ('open','answered','closed')", name="status"),
+        CheckConstraint("origin IN ('manual','edit_check')", name="origin"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(64))
+    # The form the record belongs to (workflow/forms.py): its type and its key.
+    form_type: Mapped[str] = mapped_column(String(32))
+    form_key: Mapped[str] = mapped_column(String(128), index=True)
+    # The field's value when the query was raised, as canonical JSON.
+    value_at_raise: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    origin: Mapped[str] = mapped_column(String(16))
+    check_id: Mapped[str | None] = mapped_column(String(64))
+    raised_by: Mapped[int | None] = mapped_column(Integer)
+    raised_role: Mapped[str | None] = mapped_column(String(32))
+    raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    messages: Mapped[list[QueryMessage]] = relationship(
+        lazy="selectin", order_by="QueryMessage.id", cascade="all"
+    )
+
+
+class QueryMessage(Base):
+    """One step of a query's thread: raised, answered (perhaps with a correction), closed
+    or re-opened, with the words of the person who took it."""
+
+    __tablename__ = "query_messages"
+    __table_args__ = (CheckConstraint("step IN ('raise','answer','close','reopen')", name="step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("queries.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, info=FREE_TEXT)
+    # The correction made with an answer: field, old and new values (canonical JSON).
+    correction: Mapped[Any] = mapped_column(JsonData, nullable=True)
+
+
+class SdvMark(Base):
+    """A monitor's verification of one form against source: the hash of the form's records
+    as they were verified. The newest mark of a form counts; it holds while the hash of the
+    form's records still equals it."""
+
+    __tablename__ = "sdv_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    form_type: Mapped[str] = mapped_column(String(32))
+    form_key: Mapped[str] = mapped_column(String(128), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    verified_by: Mapped[int | None] = mapped_column(Integer)
+    verified_name: Mapped[str] = mapped_column(String(200))
+    verified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CasebookLock(Base):
+    """A patient's casebook locked by the investigator's signature; released (with a reason)
+    only by the study chair or an administrator. Locked while `released_at` is empty."""
+
+    __tablename__ = "casebook_locks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id"))
+    locked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    released_by: Mapped[int | None] = mapped_column(Integer)
+    release_reason: Mapped[str | None] = mapped_column(Text)

@@ -3,7 +3,8 @@
 Site scoping lives here, in every query: a site user asking for another site's record gets
 NotFoundError, exactly as if it did not exist. Writes check the actor's role, require a
 reason for any change after the first save, audit each changed field (old -> new), never
-delete (voiding keeps the row), and audit any signature the change breaks.
+delete (voiding keeps the row), audit any signature the change breaks, and refuse any write
+to a patient whose casebook is signed and locked (store/locks.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from phaseone.store import subjects
 from phaseone.store.access import CLINICAL_WRITERS, DECISION_WRITERS, Actor, Role
 from phaseone.store.audit import canonical_json, sha256_hex
 from phaseone.store.errors import ConflictError, PermissionDenied
+from phaseone.store.locks import refuse_if_locked
 from phaseone.store.models import (
     BOOKKEEPING,
     AdverseEvent,
@@ -408,6 +410,7 @@ def create(scope: Scope, spec: EntitySpec, data: Mapping[str, Any]) -> Any:
     elif spec.patient_owned:
         if patient.voided:
             raise ConflictError(f"patient {patient.id} is voided")
+        refuse_if_locked(scope.session, patient.id)
         values["site_id"] = patient.site_id
         _check_references(scope, spec, patient.id, values)
         if spec.model is Course:
@@ -439,6 +442,14 @@ def _audit_broken(scope: Scope, obj: Stamped, broken: list[Signature], why: str)
             old={"content_hash": sig.content_hash, "meaning": sig.meaning},
             reason=why,
         )
+
+
+def _refuse_locked(scope: Scope, obj: Stamped) -> None:
+    """A patient's records (and the patient) are not changed while the casebook is locked."""
+    if isinstance(obj, Patient):
+        refuse_if_locked(scope.session, obj.id)
+    elif isinstance(obj, PatientOwned):
+        refuse_if_locked(scope.session, obj.patient_id)
 
 
 IMMUTABLE = frozenset({"patient_id", "site_id", "criteria", "date_shift_days"})
@@ -481,6 +492,7 @@ def update(
     why = _require_reason(reason)
     if obj.voided:
         raise ConflictError(f"{spec.label} {record_id} is voided and cannot be changed")
+    _refuse_locked(scope, obj)
     fixed = sorted(IMMUTABLE & set(changes))
     if fixed:
         raise InputError([Problem(name, "cannot be changed after saving") for name in fixed])
@@ -535,6 +547,7 @@ def void(scope: Scope, spec: EntitySpec, record_id: int, reason: str | None) -> 
     why = _require_reason(reason)
     if obj.voided:
         raise ConflictError(f"{spec.label} {record_id} is already voided")
+    _refuse_locked(scope, obj)
     signed = _valid_signatures(scope, spec, obj)
     obj.voided = True
     obj.void_reason = why

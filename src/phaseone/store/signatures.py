@@ -9,6 +9,7 @@ it is audited by records.update.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -81,30 +82,17 @@ def sign(
         raise PermissionDenied(f"role {role} may not sign {meaning.text!r}")
     if obj.voided:
         raise ConflictError(f"{spec.label} {record_id} is voided")
-    if username.strip().lower() != scope.actor.username:
-        raise AuthenticationError("re-authentication failed: sign with your own credentials")
-    user = reauthenticate(
+    sig = apply_signature(
         scope,
-        username,
-        password,
-        policy,
-        purpose="signature_auth",
-        refusal="re-authentication failed",
-    )
-    sig = Signature(
+        meaning,
         entity=entity,
         entity_id=obj.id,
         site_id=records.record_site(obj),
-        meaning_id=meaning.id,
-        meaning=meaning.text,
-        signer_user_id=user.id,
-        printed_name=user.full_name,
-        signer_role=user.role,
-        signed_at=utcnow(),
         content_hash=records.content_hash(entity, obj),
+        username=username,
+        password=password,
+        policy=policy,
     )
-    scope.session.add(sig)
-    scope.session.flush()
     scope.audit(
         "sign",
         entity,
@@ -118,3 +106,45 @@ def sign(
         },
     )
     return sig, obj
+
+
+def apply_signature(
+    scope: Scope,
+    meaning: Meaning,
+    *,
+    entity: str,
+    entity_id: int,
+    site_id: str | None,
+    content_hash: str,
+    username: str,
+    password: str,
+    policy: SecurityPolicy,
+    signed_at: dt.datetime | None = None,
+) -> Signature:
+    """Re-authenticate the signer (their own credentials, checked like a login) and store
+    the signature: printed name, role, UTC time, meaning and the hash of what is signed."""
+    if username.strip().lower() != scope.actor.username:
+        raise AuthenticationError("re-authentication failed: sign with your own credentials")
+    user = reauthenticate(
+        scope,
+        username,
+        password,
+        policy,
+        purpose="signature_auth",
+        refusal="re-authentication failed",
+    )
+    sig = Signature(
+        entity=entity,
+        entity_id=entity_id,
+        site_id=site_id,
+        meaning_id=meaning.id,
+        meaning=meaning.text,
+        signer_user_id=user.id,
+        printed_name=user.full_name,
+        signer_role=user.role,
+        signed_at=signed_at or utcnow(),
+        content_hash=content_hash,
+    )
+    scope.session.add(sig)
+    scope.session.flush()
+    return sig

@@ -26,9 +26,11 @@ from phaseone.web.api import (
     enrolment,
     operations,
     people,
+    queries,
     records,
     session,
     specimens,
+    verification,
 )
 from phaseone.web.hardening import Hardening, WebSettings
 from phaseone.workflow import Trial
@@ -95,6 +97,8 @@ def create_app(
     api.include_router(adjudication.router)
     api.include_router(documents.router)
     api.include_router(specimens.router)
+    api.include_router(queries.router)
+    api.include_router(verification.router)
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)
@@ -109,7 +113,16 @@ def _install_pages(app: FastAPI) -> None:
     """Mount the pages and their static files (imported here: the pages are heavy)."""
     from fastapi.staticfiles import StaticFiles
 
-    from phaseone.web.pages import admin, chair, courses, entries, home, patients, specimens
+    from phaseone.web.pages import (
+        admin,
+        chair,
+        courses,
+        entries,
+        home,
+        monitoring,
+        patients,
+        specimens,
+    )
     from phaseone.web.pages import audit as audit_pages
     from phaseone.web.pages import operations as operations_pages
     from phaseone.web.pages import session as page_session
@@ -117,7 +130,7 @@ def _install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    pages = (home, patients, courses, entries, chair, specimens)
+    pages = (home, patients, courses, entries, chair, specimens, monitoring)
     for module in (*pages, audit_pages, admin, operations_pages):
         app.include_router(module.router)
 

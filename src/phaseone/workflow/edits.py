@@ -3,7 +3,8 @@ correction), and the overrides accepted with a reason.
 
 An override is an audit entry of action `edit_check_override` on the record, naming the
 check, its finding and the reason: append-only, hash-chained, and found by
-`overrides()` (or the audit API, action=edit_check_override) for monitoring.
+`overrides()` (or the audit API, action=edit_check_override) for monitoring; each one
+also opens a query on the field (workflow/queries.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from phaseone.labs import analytes
 from phaseone.store import records, trail
 from phaseone.store.models import DoseAdministration
 from phaseone.store.scope import Scope
+from phaseone.store.types import utcnow
+from phaseone.workflow import queries
 from phaseone.workflow.context import Trial
 
 OVERRIDE_ACTION = "edit_check_override"
@@ -99,9 +102,17 @@ def apply(
 
 
 def record_overrides(
-    scope: Scope, table: str, obj: Any, accepted: list[Finding], reason: str | None
+    scope: Scope,
+    table: str,
+    obj: Any,
+    accepted: list[Finding],
+    reason: str | None,
+    now: dt.datetime | None = None,
 ) -> None:
-    """Each accepted finding, audited on the record with the override reason."""
+    """Each accepted finding, audited on the record with the override reason, opens a
+    query on the field it is about (monitors review every override). `now` defaults to
+    the audit trail's own clock."""
+    moment = now or utcnow()
     for f in accepted:
         scope.audit(
             OVERRIDE_ACTION,
@@ -112,6 +123,16 @@ def record_overrides(
             new={"check": f.check, "field": f.field, "finding": f.message},
             has_new=True,
             reason=(reason or "").strip(),
+        )
+        queries.open_from_override(
+            scope,
+            table,
+            obj,
+            check_id=f.check,
+            field=f.field,
+            finding=f.message,
+            reason=(reason or "").strip(),
+            now=moment,
         )
 
 

@@ -21,7 +21,7 @@ from phaseone.store import records
 from phaseone.store.access import DEIDENTIFIED_ROLES, Role
 from phaseone.store.models import Registration
 from phaseone.store.scope import Scope
-from phaseone.workflow import expected
+from phaseone.workflow import expected, queries
 from phaseone.workflow.context import Trial
 
 OPERATIONS_READERS = frozenset(Role) - DEIDENTIFIED_ROLES
@@ -57,17 +57,14 @@ def overdue(
     return [e.as_dict(as_of) for e in expected.overdue(scope, trial, as_of, grace_days)]
 
 
-def open_queries(scope: Scope) -> list[dict[str, Any]] | None:
-    """Open queries per site, from the queries workflow (None where it is not installed)."""
+def open_queries(scope: Scope) -> list[dict[str, Any]]:
+    """Queries per site still open or answered and not yet closed (workflow/queries.py's
+    counts, in the same scope)."""
     _require(scope)
-    try:
-        from phaseone.workflow.queries import query_counts  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    counts = query_counts(scope.session, scope.actor, by="site")
-    if isinstance(counts, Mapping):
-        return [{"site_id": k, "open": v} for k, v in sorted(counts.items())]
-    return [dict(row) for row in counts]
+    return [
+        {"site_id": c.key, "open": c.open, "answered": c.answered, "closed": c.closed}
+        for c in queries.query_counts(scope.session, scope.actor, by="site")
+    ]
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ def report(
     if name == "overdue":
         return overdue(scope, trial, as_of, grace_days)
     if name == "queries":
-        return open_queries(scope) or []
+        return open_queries(scope)
     if name == "missing":
         return missing(scope)
     raise InputError([Problem("report", f"expected one of {', '.join(REPORTS)}")])
@@ -161,6 +158,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "status",
         "what",
     ),
-    "queries": ("site_id", "open"),
+    "queries": ("site_id", "open", "answered", "closed"),
     "missing": ("site_id", "subject_code", "patient_id", "entity", "record_id", "field", "why"),
 }

@@ -21,6 +21,7 @@ from phaseone.errors import InputError, NotFoundError, PhaseoneError, Problem
 from phaseone.store.errors import AuthenticationError, ConflictError, PermissionDenied
 from phaseone.web.api.courses import DelayIn, StartCourseIn
 from phaseone.web.inputs import DoseIn
+from phaseone.web.pages import monitoring
 from phaseone.web.pages.session import PageUser, Viewer, back, check_csrf, render, trial_of
 from phaseone.workflow import courses, treatment
 
@@ -218,6 +219,7 @@ def _course_page(
         problems=problems or [],
         deidentified=scope.actor.deidentified,
         length=trial.protocol.course.length_days,
+        queried=monitoring.course_flags(viewer, view),
     )
 
 

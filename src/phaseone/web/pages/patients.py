@@ -16,7 +16,7 @@ from phaseone.store.errors import PermissionDenied
 from phaseone.web.api.schemas import PatientIn
 from phaseone.web.auth import now, policy
 from phaseone.web.inputs import RegistrationRequest, ScreeningIn, SignerIn
-from phaseone.web.pages import present
+from phaseone.web.pages import monitoring, present
 from phaseone.web.pages.forms import parse, posted, submit
 from phaseone.web.pages.session import NOTHING_FAILED, Failed, Viewer, render, trial_of
 from phaseone.workflow import chart, corrections, registration, screening, treatment
@@ -140,6 +140,7 @@ def show_patient(
         calendar=calendar,
         labs=present.graded_labs(trial, patient, data.labs),
         data=data,
+        flags=monitoring.chart_flags(viewer, data),
         determinations=[
             {"d": d, "sigs": present.signature_rows(scope, "dlt_determinations", d)}
             for d in data.determinations

@@ -1,7 +1,7 @@
 """One-time codes with which a person sets their own password (new accounts, resets).
 
 Revision ID: 0007_admin
-Revises: 0004_specimens
+Revises: 0006_monitoring
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_admin"
-down_revision = "0004_specimens"
+down_revision = "0006_monitoring"
 branch_labels = None
 depends_on = None
 

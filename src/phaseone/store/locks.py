@@ -1,0 +1,31 @@
+"""Casebook locks: the one check every write to a patient's records passes through.
+
+A patient's casebook is locked from the investigator's signature until the study chair or
+an administrator releases it with a reason (workflow/casebook.py). records.create, update
+and void, through which every workflow step writes a patient's data, call
+`refuse_if_locked` first, so no door can change locked data.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from phaseone.store.errors import ConflictError
+from phaseone.store.models import CasebookLock
+
+
+def current_lock(session: Session, patient_id: int) -> CasebookLock | None:
+    stmt = select(CasebookLock).where(
+        CasebookLock.patient_id == patient_id, CasebookLock.released_at.is_(None)
+    )
+    found: CasebookLock | None = session.scalars(stmt.order_by(CasebookLock.id.desc())).first()
+    return found
+
+
+def refuse_if_locked(session: Session, patient_id: int) -> None:
+    if current_lock(session, patient_id) is not None:
+        raise ConflictError(
+            f"patient {patient_id}'s casebook is signed and locked; the study chair or an "
+            "administrator must unlock it, with a reason, before any change"
+        )

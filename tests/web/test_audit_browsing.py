@@ -83,6 +83,15 @@ def test_the_statistician_sees_patients_records_deidentified(service: Service, j
     shifted = (PATIENT_BORN + dt.timedelta(days=shift)).isoformat()
     assert created["new_value"]["birth_date"] == shifted
     assert "MRN-77" not in json.dumps(items)
+    exported = service.get("stat", "/audit/export?format=jsonl").text
+    rows = [json.loads(line) for line in exported.splitlines()]
+    assert rows and "MRN-77" not in exported and "AB" not in {r["subject_code"] for r in rows}
+    row = next(
+        r
+        for r in rows
+        if (r["entity"], r["entity_id"], r["action"]) == ("patients", str(pid), "create")
+    )
+    assert json.loads(row["new_value"])["birth_date"] == shifted
     refused = service.get("stat", "/audit?since=2024-01-01")
     assert refused.status_code == 422 and "since" in refused.text
 

@@ -11,7 +11,7 @@ statistician gets is counts by site or form only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,7 +32,6 @@ from phaseone.store.errors import ConflictError, PermissionDenied
 from phaseone.store.models import DataQuery, Patient, QueryMessage
 from phaseone.store.scope import Scope
 from phaseone.workflow import forms
-from phaseone.workflow.context import Trial
 
 STATUSES = ("open", "answered", "closed")
 # The statistician's counts name no patient: by site or by form only.
@@ -255,38 +254,18 @@ def answer(
     *,
     text: str,
     now: dt.datetime,
-    trial: Trial | None = None,
-    value: Any = None,
-    corrected: bool = False,
-    override: str | None = None,
+    correct: Callable[[DataQuery], tuple[Any, Any]] | None = None,
 ) -> DataQuery:
-    """The site's answer. With `corrected`, the query's field is set to `value` through
-    the corrections service (reason: the answer; edit checks apply, `override` accepts a
-    warning) and the change is linked in the thread as old -> new."""
+    """The site's answer. `correct(query)`, once the answer is allowed, changes the query's
+    field and returns (old, new) (workflow/answers.py does it through the corrections
+    service); the change is linked in the thread."""
     query = get(scope, query_id)
     scope.require_role(QUERY_ANSWERERS, "answer queries")
     words = _text(text)
     before = _step(scope, query, "answer", words, now)
     correction = None
-    if corrected:
-        if trial is None:
-            raise ValueError("a correction needs the trial (its edit checks)")
-        # Imported here: the corrections service reaches back to queries via edit checks.
-        from phaseone.workflow import corrections
-
-        spec = records.spec_for(query.entity)
-        old = records.content(records.get(scope, spec, query.entity_id)).get(query.field)
-        obj = corrections.correct(
-            scope,
-            trial,
-            query.entity,
-            query.entity_id,
-            {query.field: value},
-            words,
-            today=now.date(),
-            override=override,
-        )
-        new = records.content(obj).get(query.field)
+    if correct is not None:
+        old, new = correct(query)
         correction = {"field": query.field, "old": jsonable(old), "new": jsonable(new)}
     _message(scope, query, "answer", words, now, correction)
     scope.session.flush()

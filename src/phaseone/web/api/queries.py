@@ -20,7 +20,7 @@ from phaseone.store.models import DataQuery
 from phaseone.web.api.schemas import Body
 from phaseone.web.api.types import INT32_MAX, Note, Slug
 from phaseone.web.auth import Caller, now, trial_of
-from phaseone.workflow import queries
+from phaseone.workflow import answers, queries
 
 router = APIRouter(tags=["queries"])
 
@@ -155,14 +155,14 @@ def corrected_value(scope: Any, query_id: int, data: AnswerIn) -> Any:
 
 def answer_with(scope: Any, request: Request, query_id: int, data: AnswerIn) -> DataQuery:
     """The one answering step shared by the API and the page."""
-    return queries.answer(
+    return answers.answer(
         scope,
+        trial_of(request),
         query_id,
         text=data.text,
         now=now(request),
-        trial=trial_of(request),
-        value=corrected_value(scope, query_id, data),
         corrected=data.corrected,
+        value=corrected_value(scope, query_id, data),
         override=data.override,
     )
 

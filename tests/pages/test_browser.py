@@ -190,6 +190,7 @@ def test_chair_signs_a_determination_and_confirms_the_decision(page: Any, served
     shot(page, "escalation")
 
     page.get_by_role("link", name="Audit trail").click()
+    page.get_by_role("link", name="Verify the hash chain").click()
     assert "intact" in page.locator("p[role=status]").inner_text()
     assert "sign" in page.locator("table.audit").inner_text()
     shot(page, "audit", full=False)

@@ -107,3 +107,28 @@ def test_first_run_admin_comes_from_the_environment_never_a_default(
     listed = _run("users", "list", "--database-url", _url(database), "--format", "json")
     users = json.loads(listed.output)
     assert [(u["username"], u["role"]) for u in users] == [("boss", "admin")]
+
+
+def test_users_reset_code_prints_a_code_that_sets_the_password_once(database: Database) -> None:
+    from phaseone.store import onetime
+    from phaseone.store.access import Source
+
+    url = _url(database)
+    assert _run("db", "upgrade", "--database-url", url).exit_code == 0
+    env = {"PHASEONE_NEW_PASSWORD": "a long enough password"}
+    added = _run(
+        "users", "add", "dee", "--role", "monitor", "--full-name", "Dee M",
+        "--database-url", url, env=env,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    out = _run("users", "reset-code", "dee", "--reason", "forgotten", "--database-url", url)
+    assert out.exit_code == 0, out.output
+    code = out.output.split("one-time code for dee: ")[1].split()[0]
+    with database.transaction() as session:
+        user = onetime.redeem(
+            session, "dee", code, "violet tractor harbour 1987 lantern",
+            source=Source.page, client_ip=None,
+        )  # fmt: skip
+        assert user.username == "dee"
+    missing = _run("users", "reset-code", "nobody", "--reason", "x", "--database-url", url)
+    assert missing.exit_code != 0

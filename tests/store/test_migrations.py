@@ -36,6 +36,7 @@ TABLES = {
     "specimens",
     "result_imports",
     "specimen_results",
+    "one_time_codes",
     "queries",
     "query_messages",
     "sdv_marks",

@@ -175,8 +175,10 @@ CLINICAL = {
     "off treatment",
 }
 READ = {"read patient", "read history", "read trial", "list slot requests"}
+# Every role browses and exports the audit trail within its own scope (workflow/auditing.py).
+AUDIT = {"read audit", "export audit"}
 ALLOWED: dict[str, set[str]] = {
-    "admin": {"add user", "list users", "read audit", "export audit"} | READ,
+    "admin": {"add user", "list users"} | READ | AUDIT,
     "chair": CLINICAL
     | READ
     | {
@@ -184,13 +186,12 @@ ALLOWED: dict[str, set[str]] = {
         "sign DLT determination",
         "propose escalation decision",
         "confirm escalation decision",
-        "read audit",
-        "export audit",
-    },
-    "inv_a": CLINICAL | READ | {"sign eligibility"},
-    "coord_a": CLINICAL | READ,
-    "stat": {"read patient", "read trial", "list slot requests"},
-    "monitor": READ | {"read audit", "export audit"},
+    }
+    | AUDIT,
+    "inv_a": CLINICAL | READ | AUDIT | {"sign eligibility"},
+    "coord_a": CLINICAL | READ | AUDIT,
+    "stat": {"read patient", "read trial", "list slot requests"} | AUDIT,
+    "monitor": READ | AUDIT,
 }
 
 

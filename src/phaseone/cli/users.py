@@ -17,7 +17,7 @@ from phaseone.store.models import User
 from phaseone.store.scope import Scope
 
 app = typer.Typer(
-    help="Accounts: add, list, unlock. Every change is audited.", no_args_is_help=True
+    help="Accounts: add, list, unlock, reset codes. Every change is audited.", no_args_is_help=True
 )
 
 PASSWORD_ENV = "PHASEONE_NEW_PASSWORD"
@@ -105,5 +105,34 @@ def unlock(
                 raise fail(f"no user {username!r}")
             accounts.unlock_user(Scope(session, cli_actor()), user.id, reason)
             console.print(f"[green]ok[/] unlocked {user.username}")
+    finally:
+        db.dispose()
+
+
+@app.command("reset-code")
+def reset_code(
+    username: str = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="Why the password is reset (audited)."),
+    database_url: str | None = database_option(),
+) -> None:
+    """Issue a one-time code with which the person sets a new password (at /password/set).
+
+    The code is printed once, for you to pass on in person or by phone; the account's
+    sessions and API tokens end now."""
+    from phaseone.workflow import administration
+
+    db = Database(database_url)
+    try:
+        with db.transaction() as session:
+            user = session.query(User).filter(User.username == username.lower()).one_or_none()
+            if user is None:
+                raise fail(f"no user {username!r}")
+            issued = administration.reset_code(
+                Scope(session, cli_actor()), user.id, admin_password=None, reason=reason
+            )
+            console.print(
+                f"[green]ok[/] one-time code for {user.username}: {issued.code} "
+                f"(valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC, once)"
+            )
     finally:
         db.dispose()

@@ -36,7 +36,15 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 # Fields of a user that the audit trail records (never the password hash).
 USER_FIELDS = ("username", "full_name", "email", "role", "site_id", "active")
 # Audited failures that count toward an address's back-off.
-FAILED_ACTIONS = ("login_failed", "signature_auth_failed", "password_check_failed")
+FAILED_ACTIONS = (
+    "login_failed",
+    "signature_auth_failed",
+    "password_check_failed",
+    "admin_check_failed",
+    "code_failed",
+)
+# A password hash no password matches (an account waiting for its holder's first password).
+UNUSABLE_PREFIX = "!"
 # How often a session's last-seen time is written back (it is not audited).
 TOUCH_EVERY = dt.timedelta(seconds=60)
 
@@ -87,12 +95,15 @@ def add_user(
     username: str,
     full_name: str,
     role: Role,
-    password: str,
+    password: str | None,
     site_id: str | None = None,
     email: str | None = None,
     policy: SecurityPolicy = DEFAULT_POLICY,
 ) -> User:
-    """Create an account (admin only, or the operator from the command line)."""
+    """Create an account (admin only, or the operator from the command line).
+
+    Without a password the account cannot log in until its holder sets one with a
+    one-time code (store/onetime.py)."""
     scope.require_role(ACCOUNT_MANAGERS, "manage accounts")
     username = username.strip().lower()
     if not USERNAME.match(username):
@@ -102,7 +113,8 @@ def add_user(
     if not full_name.strip():
         raise InputError([Problem("full_name", "required (it is the printed name on signatures)")])
     _check_role_site(scope.session, role, site_id)
-    check_password_policy(password, username, policy, (full_name, email or ""))
+    if password is not None:
+        check_password_policy(password, username, policy, (full_name, email or ""))
     if scope.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ConflictError(f"username {username!r} is taken")
     user = User(
@@ -111,7 +123,9 @@ def add_user(
         email=email,
         role=role.value,
         site_id=site_id or None,
-        password_hash=hash_password(password),
+        password_hash=(
+            UNUSABLE_PREFIX + new_token() if password is None else hash_password(password)
+        ),
     )
     scope.session.add(user)
     scope.session.flush()
@@ -162,7 +176,7 @@ def update_user(scope: Scope, user_id: int, changes: dict[str, Any], reason: str
             reason=reason.strip(),
         )
     if changes.get("active") is False:
-        _revoke_all(scope.session, user.id)
+        revoke_all(scope.session, user.id)
     return user
 
 
@@ -179,7 +193,7 @@ def set_password(
     check_password_policy(password, user.username, policy, (user.full_name, user.email or ""))
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
-    _revoke_all(scope.session, user.id)
+    revoke_all(scope.session, user.id)
     scope.audit("password_change", "users", user.id, record_site_id=user.site_id, reason=reason)
 
 
@@ -191,7 +205,7 @@ def unlock_user(scope: Scope, user_id: int, reason: str) -> None:
     scope.audit("unlock", "users", user.id, record_site_id=user.site_id, reason=reason)
 
 
-def _revoke_all(session: Session, user_id: int) -> None:
+def revoke_all(session: Session, user_id: int) -> None:
     """End every browser session and revoke every API token of the account."""
     now = utcnow()
     for login in session.scalars(
@@ -220,7 +234,7 @@ class LoginOutcome:
         return self.retry_after > 0
 
 
-def _source_wait(
+def source_wait(
     session: Session, client_ip: str | None, now: dt.datetime, policy: SecurityPolicy
 ) -> float:
     """Seconds this address must still wait, from its recent failures in the audit trail."""
@@ -272,7 +286,7 @@ def authenticate(
     trail = Scope(session, caller)
     user = session.scalar(select(User).where(User.username == name))
     site = None if user is None else user.site_id
-    wait = _source_wait(session, client_ip, now, policy)
+    wait = source_wait(session, client_ip, now, policy)
     if user is not None and user.locked_until is not None and user.locked_until > now:
         wait = max(wait, (user.locked_until - now).total_seconds())
     if wait > 0:

@@ -130,6 +130,24 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class OneTimeCode(Base):
+    """A code that lets one person set their own password once (a new account's first
+    password, or a reset), until it expires. Only the SHA-256 of the code is stored."""
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (CheckConstraint("purpose IN ('invite','reset')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class Patient(Stamped, Base):
     __tablename__ = "patients"
     __table_args__ = (CheckConstraint("sex IN ('F','M','U')", name="sex"),)

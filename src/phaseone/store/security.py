@@ -66,6 +66,8 @@ class SecurityPolicy:
     # zxcvbn's score 0-4; 3 is "safely unguessable: moderate protection from offline attack".
     min_password_score: int = 3
     cookie_secure: bool = True
+    # How long a one-time code to set one's own password stays valid.
+    one_time_code_hours: int = 72
 
 
 def backoff_seconds(failures: int, free: int, base: float, cap: float) -> float:

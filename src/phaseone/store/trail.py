@@ -71,13 +71,6 @@ def read(scope: Scope, flt: AuditFilter, *, limit: int, offset: int) -> tuple[li
     return [view(r) for r in rows], int(total)
 
 
-def latest(scope: Scope, flt: AuditFilter, *, limit: int) -> tuple[list[Any], int]:
-    """The newest `limit` matching records, oldest of them first, and the total (audited)."""
-    scope.require_role(AUDIT_READERS, "read the audit trail")
-    total = scope.session.scalar(select(func.count()).select_from(_query(flt).subquery())) or 0
-    return read(scope, flt, limit=limit, offset=max(int(total) - limit, 0))
-
-
 def export(
     scope: Scope, flt: AuditFilter, columns: tuple[str, ...] = COLUMNS
 ) -> Iterator[dict[str, Any]]:

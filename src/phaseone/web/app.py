@@ -24,6 +24,7 @@ from phaseone.web.api import (
     courses,
     documents,
     enrolment,
+    operations,
     people,
     queries,
     records,
@@ -101,6 +102,7 @@ def create_app(
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)
+    api.include_router(operations.router)
     app.include_router(api)
     _install_pages(app)
     app.add_middleware(Hardening, settings=settings)
@@ -112,6 +114,7 @@ def _install_pages(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from phaseone.web.pages import (
+        admin,
         chair,
         courses,
         documents,
@@ -121,12 +124,15 @@ def _install_pages(app: FastAPI) -> None:
         patients,
         specimens,
     )
+    from phaseone.web.pages import audit as audit_pages
+    from phaseone.web.pages import operations as operations_pages
     from phaseone.web.pages import session as page_session
 
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    for module in (home, patients, courses, entries, chair, specimens, monitoring, documents):
+    pages = (home, patients, courses, entries, chair, specimens, monitoring, documents)
+    for module in (*pages, audit_pages, admin, operations_pages):
         app.include_router(module.router)
 
 

@@ -1,42 +1,54 @@
-"""The audit trail over HTTP: read (paged), export (JSON lines), verify, signature meanings.
-
-Reading and exporting are themselves audited by phaseone.store.trail.
-"""
+"""The audit trail over HTTP: browse (keyset pages), export (CSV or JSON lines), verify,
+signature meanings. Reading and exporting are themselves audited (workflow/auditing.py)."""
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
-import json
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from phaseone.store import audit, signatures, trail
-from phaseone.store.access import AUDIT_READERS
-from phaseone.web.api.records import AuditOut
-from phaseone.web.api.types import INT32_MAX
+from phaseone.store import signatures
+from phaseone.web.admin_inputs import AuditExportIn, AuditQueryIn
 from phaseone.web.auth import Caller
+from phaseone.workflow import auditing
+from phaseone.workflow.auditing import export_text
 
 router = APIRouter(tags=["audit"])
 
-Timestamp = Annotated[
-    str | None,
-    Query(
-        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$",
-        description="UTC, ISO 8601 (e.g. 2025-01-31T00:00:00Z).",
-    ),
-]
-Name = Annotated[str | None, Query(pattern=r"^[a-z_]{1,64}$")]
+class ChangeOut(BaseModel):
+    field: str
+    old: str | None
+    new: str | None
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: str
+    user_id: int | None
+    username: str
+    role: str | None
+    user_site_id: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+    record_site_id: str | None
+    field: str | None
+    old_value: Any = None
+    new_value: Any = None
+    reason: str | None
+    source: str
+    patient_id: int | None
+    subject_code: str | None
+    changes: list[ChangeOut]
+    deidentified: bool
 
 
 class AuditPage(BaseModel):
-    items: list[AuditOut]
-    total: int
-    limit: int
-    offset: int
-    next_offset: int | None = None
+    items: list[AuditEntryOut] = Field(description="Newest first.")
+    older: int | None = Field(description="Pass as `before` for the next older page.")
+    newer: int | None = Field(description="Pass as `after` for the next newer page.")
 
 
 class VerifyOut(BaseModel):
@@ -55,80 +67,50 @@ class MeaningOut(BaseModel):
     roles: list[str]
 
 
-def _filter(
-    since: str | None,
-    until: str | None,
-    user_id: int | None,
-    action: str | None,
-    entity: str | None,
-    entity_id: str | None,
-    site_id: str | None,
-) -> trail.AuditFilter:
-    return trail.AuditFilter(since, until, user_id, action, entity, entity_id, site_id)
+def audit_query(data: AuditQueryIn) -> auditing.AuditQuery:
+    return auditing.AuditQuery(**data.model_dump())
 
 
-UserFilter = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
-EntityId = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-SiteFilter = Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
-
-
-@router.get("/audit", response_model=AuditPage, summary="Read the audit trail (audited)")
-def read_audit(
-    scope: Caller,
-    since: Timestamp = None,
-    until: Timestamp = None,
-    user_id: UserFilter = None,
-    action: Name = None,
-    entity: Name = None,
-    entity_id: EntityId = None,
-    site_id: SiteFilter = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
-) -> Any:
-    flt = _filter(since, until, user_id, action, entity, entity_id, site_id)
-    items, total = trail.read(scope, flt, limit=limit, offset=offset)
-    end = offset + limit
+@router.get(
+    "/audit",
+    response_model=AuditPage,
+    summary="Read the audit trail, newest first, in keyset pages (audited)",
+)
+def read_audit(scope: Caller, query: Annotated[AuditQueryIn, Query()]) -> Any:
+    """Site staff see entries about their own site's records; the statistician sees
+    entries about patients' records, de-identified."""
+    page = auditing.browse(scope, audit_query(query))
     return {
-        "items": items,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "next_offset": end if end < total else None,
+        "items": [e.as_dict() for e in page.entries],
+        "older": page.older,
+        "newer": page.newer,
     }
 
 
 @router.get(
     "/audit/export",
-    summary="Export the audit trail as JSON lines (audited)",
+    summary="Export the filtered audit trail as CSV or JSON lines (audited)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {}}}},
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
 )
-def export_audit(
-    scope: Caller,
-    since: Timestamp = None,
-    until: Timestamp = None,
-    user_id: UserFilter = None,
-    action: Name = None,
-    entity: Name = None,
-    entity_id: EntityId = None,
-    site_id: SiteFilter = None,
-) -> StreamingResponse:
-    flt = _filter(since, until, user_id, action, entity, entity_id, site_id)
-    # Materialise inside the request's transaction, so the export and its audit commit together.
-    lines = [json.dumps(audit.jsonable(rec)) + "\n" for rec in trail.export(scope, flt)]
-
-    def body() -> Iterator[str]:
-        yield from lines
-
-    return StreamingResponse(body(), media_type="application/x-ndjson")
+def export_audit(scope: Caller, query: Annotated[AuditExportIn, Query()]) -> StreamingResponse:
+    fields = query.model_dump(exclude={"format", "before", "after", "limit"})
+    rows = auditing.export(scope, auditing.AuditQuery(**fields), query.format)
+    # Materialised inside the request's transaction, so the export and its audit commit
+    # together.
+    body = export_text(rows, query.format)
+    media = "text/csv" if query.format == "csv" else "application/x-ndjson"
+    name = f"audit-trail.{query.format}"
+    return StreamingResponse(
+        iter([body]),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/audit/verify", response_model=VerifyOut, summary="Recompute the hash chain")
 def verify_audit(scope: Caller) -> Any:
-    scope.require_role(AUDIT_READERS, "verify the audit trail")
-    result = audit.verify(scope.session)
-    scope.audit("audit_verify", "audit_records", None, new=result.as_dict())
-    return result.as_dict()
+    return auditing.verify_chain(scope).as_dict()
 
 
 @router.get(

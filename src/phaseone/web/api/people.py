@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,9 +13,12 @@ from phaseone.errors import NotFoundError
 from phaseone.store import accounts, sites
 from phaseone.store.access import ACCOUNT_MANAGERS, Role
 from phaseone.store.models import Site, User
+from phaseone.web.admin_inputs import InviteIn, ResetCodeIn, SiteIn
+from phaseone.web.api.audit import AuditPage
 from phaseone.web.api.session import UserOut
 from phaseone.web.api.types import INT32_MAX, Name, Reason, Slug
-from phaseone.web.auth import Caller, policy
+from phaseone.web.auth import Caller, keeping_failed_reauthentication, policy
+from phaseone.workflow import administration
 
 router = APIRouter()
 
@@ -142,3 +146,87 @@ def change_user(scope: Caller, user_id: UserId, data: UserChange) -> Any:
 def unlock_user(scope: Caller, user_id: UserId, data: UnlockIn) -> Any:
     accounts.unlock_user(scope, user_id, data.reason)
     return accounts.user_view(accounts.get_user(scope.session, user_id))
+
+
+class CodeOut(BaseModel):
+    code: str = Field(description="Shown once; only its hash is stored. Give it to the person.")
+    expires_at: dt.datetime
+    purpose: str
+
+
+class InvitedOut(BaseModel):
+    user: UserOut
+    one_time_code: CodeOut
+
+
+def _code_view(issued: Any) -> dict[str, Any]:
+    return {"code": issued.code, "expires_at": issued.expires_at, "purpose": issued.purpose}
+
+
+@router.post(
+    "/users/invitations",
+    status_code=201,
+    response_model=InvitedOut,
+    tags=["users"],
+    summary="Add an account without a password; its holder sets one with the code",
+)
+def invite_user(scope: Caller, data: InviteIn, request: Request) -> Any:
+    with keeping_failed_reauthentication(scope):
+        user, issued = administration.invite(
+            scope,
+            username=data.username,
+            full_name=data.full_name,
+            role=data.role,
+            site_id=data.site_id,
+            email=data.email,
+            admin_password=data.admin_password,
+            policy=policy(request),
+        )
+    return {"user": accounts.user_view(user), "one_time_code": _code_view(issued)}
+
+
+@router.post(
+    "/users/{user_id}/reset-code",
+    status_code=201,
+    response_model=CodeOut,
+    tags=["users"],
+    summary="A one-time code to set a new password (ends the account's sessions)",
+)
+def reset_code(scope: Caller, user_id: UserId, data: ResetCodeIn, request: Request) -> Any:
+    with keeping_failed_reauthentication(scope):
+        issued = administration.reset_code(
+            scope,
+            user_id,
+            admin_password=data.admin_password,
+            reason=data.reason,
+            policy=policy(request),
+        )
+    return _code_view(issued)
+
+
+@router.get(
+    "/users/{user_id}/activity",
+    response_model=AuditPage,
+    tags=["users"],
+    summary="What one person did lately, newest first (audited read)",
+)
+def user_activity(
+    scope: Caller, user_id: UserId, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> Any:
+    page = administration.activity(scope, user_id, limit)
+    return {"items": [e.as_dict() for e in page.entries], "older": page.older, "newer": None}
+
+
+@router.post(
+    "/sites", status_code=201, response_model=SiteOut, tags=["sites"], summary="Add a site"
+)
+def add_site(scope: Caller, data: SiteIn) -> Any:
+    site = administration.add_site(
+        scope,
+        site_id=data.id,
+        name=data.name,
+        country=data.country,
+        city=data.city,
+        state=data.state,
+    )
+    return _site_view(site)

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from phaseone.store import accounts
+from phaseone.store import accounts, onetime
 from phaseone.store.access import Source
 from phaseone.store.errors import AuthenticationError, PermissionDenied, ThrottledError
+from phaseone.web.admin_inputs import RedeemIn
 from phaseone.web.api.types import INT32_MAX, Name, Reason
 from phaseone.web.auth import (
     Caller,
@@ -160,4 +161,28 @@ def create_token(scope: Caller, data: TokenIn) -> Any:
 @router.delete("/auth/tokens/{token_id}", status_code=204, summary="Revoke one of your tokens")
 def revoke_token(scope: Caller, token_id: Annotated[int, Field(ge=1, le=INT32_MAX)]) -> Response:
     accounts.revoke_api_token(scope, token_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/set-password",
+    status_code=204,
+    summary="Set your password with a one-time code from the administrator",
+)
+def set_password_with_code(data: RedeemIn, request: Request, session: DbSession) -> Response:
+    """No login needed: the code is the proof. A wrong, used or expired code is audited and
+    slows the address down like a failed login."""
+    try:
+        onetime.redeem(
+            session,
+            data.username,
+            data.code,
+            data.new_password,
+            source=Source.api,
+            client_ip=client_ip(request),
+            policy=policy(request),
+        )
+    except AuthenticationError:
+        session.commit()  # keep the audited failure: it counts toward the back-off
+        raise
     return Response(status_code=204)

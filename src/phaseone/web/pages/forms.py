@@ -82,9 +82,11 @@ def submit(
     form: str,
     fields: Mapping[str, Any],
     show_again: Callable[[Failed, int], Response],
+    done: Callable[[str], Response] | None = None,
 ) -> Response:
     """Run one workflow step in this request's transaction. Done: back to `ok_url` with its
-    message. Refused: rolled back whole, and the form shown again as typed, with the
+    message (or `done`'s page, for what must not travel in a URL, such as a one-time
+    code). Refused: rolled back whole, and the form shown again as typed, with the
     problems (a failed re-authentication is kept: it counts toward lockout)."""
     session = viewer.scope.session
     try:
@@ -97,6 +99,6 @@ def submit(
     except PhaseoneError as exc:
         session.rollback()
         found = tuple(getattr(exc, "problems", ()) or (Problem("", str(exc)),))
-        shown = {k: v for k, v in fields.items() if k not in NOT_DATA and k != "password"}
+        shown = {k: v for k, v in fields.items() if k not in NOT_DATA and "password" not in k}
         return show_again(Failed(form, shown, found), status_of(exc))
-    return back(ok_url, ok=message)
+    return back(ok_url, ok=message) if done is None else done(message)

@@ -1,15 +1,13 @@
-"""The trial at a glance: the dashboard, slot requests, escalation history, the audit trail."""
+"""The trial at a glance: the dashboard, slot requests, escalation history."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from phaseone.store import audit, trail
-from phaseone.store.access import AUDIT_READERS, CLINICAL_WRITERS
-from phaseone.store.errors import PermissionDenied
+from phaseone.store.access import CLINICAL_WRITERS
 from phaseone.web.auth import now
 from phaseone.web.inputs import ReleaseIn, SlotRequestIn
 from phaseone.web.pages import present
@@ -112,36 +110,4 @@ def escalation(request: Request, viewer: Viewer) -> HTMLResponse:
         rows=decision_history(scope.session),
         state=trial_state(scope.session, trial, now(request).date()),
         regimen=present.level_regimen(trial),
-    )
-
-
-@router.get("/audit", response_class=HTMLResponse)
-def audit_view(
-    request: Request,
-    viewer: Viewer,
-    entity: Annotated[str | None, Query(max_length=64)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    entity_id: Annotated[str | None, Query(max_length=32)] = None,
-) -> HTMLResponse:
-    scope = viewer.scope
-    flt = trail.AuditFilter(
-        entity=entity or None, action=action or None, entity_id=entity_id or None
-    )
-    try:
-        entries, total = trail.latest(scope, flt, limit=100)
-    except PermissionDenied:
-        return present.not_found(
-            request, viewer, "The audit trail is for the chair, monitors and admins."
-        )
-    return render(
-        request,
-        "audit.html",
-        viewer,
-        entries=list(reversed(entries)),
-        total=total,
-        check=audit.verify(scope.session),
-        entity=entity or "",
-        action=action or "",
-        entity_id=entity_id or "",
-        can_read=viewer.may(AUDIT_READERS),
     )

@@ -11,7 +11,7 @@ import httpx
 from phaseone.synth.drive_outputs import check_whole
 from phaseone.synth.models import ToxicityModel
 from phaseone.synth.patients import Models
-from phaseone.synth.steps import NAMES
+from phaseone.synth.steps import NAMES, STEPS
 from phaseone.synth.virtual_trial import Ack, VirtualTrial
 from tests.web.service_fixtures import PASSWORD, Service
 
@@ -53,7 +53,7 @@ def test_shortened_virtual_trial_runs_to_its_report_and_the_whole_checks_out(
         output=tmp_path,
         pdf=False,  # the same report as the HTML; rendering it takes seconds
     )
-    result = trial.run()
+    result = trial.run(STEPS)
     assert result.mtd == 1 and result.closed, result.decisions
     levels = result.per_level()
     assert set(levels) == {1, 2}

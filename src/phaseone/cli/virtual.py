@@ -132,7 +132,7 @@ def virtual_trial(
     PHASEONE_ADMIN_USERNAME and PHASEONE_ADMIN_PASSWORD. Every model is invented for
     simulation (docs/synth.md).
     """
-    from phaseone.synth.virtual_trial import run_virtual_trial
+    from phaseone.synth.steps import run_virtual_trial
 
     chosen = tuple(s.strip() for s in sites.split(",") if s.strip())
     if url is None:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from phaseone.synth.virtual_trial import ServiceError, VirtualTrialResult, run_virtual_trial
+from phaseone.synth.steps import run_virtual_trial
+from phaseone.synth.virtual_trial import ServiceError, VirtualTrialResult
 
 START = dt.datetime(2024, 6, 3, 9, 0, tzinfo=dt.UTC)  # the invented records' screening day
 

@@ -7,22 +7,10 @@ absent rather than imitating it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from phaseone.synth import drive_followup, drive_outputs, drive_specimens, drive_treatment
-
-if TYPE_CHECKING:
-    from phaseone.synth.virtual_trial import VirtualTrial
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    does: str
-    run: Callable[[VirtualTrial], None] | None
-    absent: str = ""  # why the step cannot run yet (run is None)
+from phaseone.synth.virtual_trial import ServiceClock, Step, VirtualTrial, VirtualTrialResult
 
 
 def _accounts(vt: VirtualTrial) -> None:
@@ -61,3 +49,17 @@ STEPS: tuple[Step, ...] = (
 )  # fmt: skip
 
 NAMES = tuple(s.name for s in STEPS)
+
+
+def run_virtual_trial(
+    base_url: str,
+    clock: ServiceClock,
+    *,
+    admin: tuple[str, str],
+    patients: int = 12,
+    seed: int = 0,
+    **options: Any,
+) -> VirtualTrialResult:
+    """Drive a virtual trial through the service at `base_url` (loopback only), every step."""
+    trial = VirtualTrial(base_url, clock, admin=admin, patients=patients, seed=seed, **options)
+    return trial.run(STEPS)

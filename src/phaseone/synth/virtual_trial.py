@@ -24,7 +24,7 @@ import secrets
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,6 +183,17 @@ def _loopback_only(base_url: str) -> None:
                 )
             ]
         )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named step of the virtual trial: a function of the running trial, or `run=None`
+    with what is missing when the system does not offer its service yet."""
+
+    name: str
+    does: str
+    run: Callable[[VirtualTrial], None] | None
+    absent: str = ""  # why the step cannot run yet (run is None)
 
 
 class VirtualTrial:
@@ -555,13 +566,11 @@ class VirtualTrial:
 
     # --- the whole ------------------------------------------------------------------------
 
-    def run(self) -> VirtualTrialResult:
+    def run(self, registry: Sequence[Step]) -> VirtualTrialResult:
         """Every step of the registry in order (only those named in `steps`, if given)."""
         import time
 
-        from phaseone.synth.steps import STEPS
-
-        for step in STEPS:
+        for step in registry:
             if step.run is None:
                 self.result.steps.append(StepRecord(step.name, "absent", note=step.absent))
                 continue
@@ -640,16 +649,3 @@ def dlts_in_sdtm(archive: bytes) -> dict[int, int]:
             else -int(code[3:])
         ] += 1
     return dict(counts)
-
-
-def run_virtual_trial(
-    base_url: str,
-    clock: ServiceClock,
-    *,
-    admin: tuple[str, str],
-    patients: int = 12,
-    seed: int = 0,
-    **options: Any,
-) -> VirtualTrialResult:
-    """Drive a virtual trial through the service at `base_url` (loopback only)."""
-    return VirtualTrial(base_url, clock, admin=admin, patients=patients, seed=seed, **options).run()

@@ -36,6 +36,10 @@ TABLES = {
     "specimens",
     "result_imports",
     "specimen_results",
+    "disease_evaluations",
+    "mibg_scores",
+    "lesion_measurements",
+    "marrow_samples",
 }
 
 

@@ -13,7 +13,14 @@ import json
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from phaseone.errors import InputError, Problem
 
@@ -22,6 +29,8 @@ SiopenExtent = Annotated[int, Field(ge=0, le=6)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 Millimetres = Annotated[float, Field(ge=0, le=2000)]
 ResponseCategory = Literal["CR", "PR", "MR", "SD", "PD", "NE"]
+# Text without control characters (tabs and line breaks aside): databases refuse NUL.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
 
 # Dates are clinical: 1900..2199, as elsewhere in phaseone.
 _EARLIEST = dt.date(1900, 1, 1)
@@ -109,7 +118,7 @@ class Pet(_Model):
 class Lesion(_Model):
     """A CT/MRI lesion; `id` is kept across evaluations."""
 
-    id: str = Field(min_length=1, max_length=64)
+    id: Text = Field(min_length=1, max_length=64)
     site: Literal["primary", "soft_tissue", "lymph_node"]
     diameter_mm: Millimetres = Field(
         description="Longest diameter; short axis for lymph nodes; 0 when no longer seen."
@@ -136,14 +145,14 @@ class Evaluation(_Model):
 
     date: dt.date
     kind: Literal["baseline", "scheduled", "unscheduled"] = "scheduled"
-    label: str | None = Field(None, max_length=80, description="e.g. 'after course 2'")
+    label: Text | None = Field(None, max_length=80, description="e.g. 'after course 2'")
     mibg: Mibg | None = None
     pet: Pet | None = None
     lesions: tuple[Lesion, ...] = ()
     marrow: tuple[MarrowSample, ...] = ()
     new_lesion: bool = Field(False, description="Any other new lesion (clinical, imaging).")
     investigator_response: ResponseCategory | None = None
-    investigator_reason: str | None = Field(None, max_length=500)
+    investigator_reason: Text | None = Field(None, max_length=500)
 
     @model_validator(mode="after")
     def _check(self) -> Evaluation:

@@ -24,6 +24,7 @@ from phaseone.web.api import (
     courses,
     documents,
     enrolment,
+    evaluations,
     people,
     records,
     session,
@@ -94,6 +95,7 @@ def create_app(
     api.include_router(adjudication.router)
     api.include_router(documents.router)
     api.include_router(specimens.router)
+    api.include_router(evaluations.router)
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)

@@ -25,9 +25,11 @@ from phaseone.response import (
     Evaluation,
     PatientEvaluations,
     PatientResponse,
+    Rate,
     criteria_for,
     evaluate_patient,
     parse_patient,
+    response_rates,
 )
 from phaseone.response.evaluation import CURIE_SKELETAL
 from phaseone.store import records
@@ -400,6 +402,7 @@ def _check(
             mine or [Problem("evaluation.date", p.message) for p in exc.problems]
         ) from None
     _check_lesion_identity(others, evaluation)
+    _check_investigator(trial, _engine_patient(patient, reg, all_evals, False), evaluation)
     if evaluation.kind == "scheduled" and course is not None:
         for s in others:
             if s.row.kind == "scheduled" and s.row.course_number == course:
@@ -408,6 +411,29 @@ def _check(
                     f"(evaluation {s.row.id}); correct it instead"
                 )
     return assessment_id, course
+
+
+def _check_investigator(trial: Trial, patient: PatientEvaluations, evaluation: Evaluation) -> None:
+    """An investigator's call that differs from the computed response needs its reason."""
+    given = evaluation.investigator_response
+    if given is None or evaluation.kind == "baseline" or evaluation.investigator_reason:
+        return
+    result = evaluate_patient(patient, criteria(trial))
+    index = sorted(
+        range(len(patient.evaluations)),
+        key=lambda i: (patient.evaluations[i].kind != "baseline", patient.evaluations[i].date),
+    ).index(len(patient.evaluations) - 1)
+    computed = result.evaluations[index].response
+    if computed != given:
+        raise InputError(
+            [
+                Problem(
+                    "evaluation.investigator_reason",
+                    f"the investigator's {given} differs from the computed {computed}: "
+                    "say why",
+                )
+            ]
+        )
 
 
 def stored_as_entered(scope: Scope, patient_id: int) -> list[StoredEvaluation]:
@@ -597,3 +623,10 @@ def _responses_by_row(
         return {}
     ordered = sorted(evals, key=lambda s: (s.evaluation.kind != "baseline", s.evaluation.date))
     return {s.row.id: r for s, r in zip(ordered, result.evaluations, strict=False)}
+
+
+def rates(scope: Scope, trial: Trial) -> list[Rate]:
+    """Response rates per dose level and overall (exact intervals) over the patients the
+    actor may see; responders are the protocol's (`response.responders`)."""
+    found = [r for _, r in responses(scope, trial)]
+    return response_rates(found, tuple(trial.protocol.response.responders))

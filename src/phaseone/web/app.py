@@ -110,12 +110,13 @@ def _install_pages(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from phaseone.web.pages import chair, courses, entries, home, patients, specimens
+    from phaseone.web.pages import evaluations as evaluation_pages
     from phaseone.web.pages import session as page_session
 
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    for module in (home, patients, courses, entries, chair, specimens):
+    for module in (home, patients, courses, entries, chair, specimens, evaluation_pages):
         app.include_router(module.router)
 
 

@@ -194,7 +194,7 @@ def test_other_sites_cannot_see_or_write_and_voiding_keeps_rows(world: World) ->
         assert service.stored_evaluations(scope) == {}
     with world.as_user("coord.chla") as scope:
         (row,) = service.evaluations_of(scope, patient_id)
-        service.void(scope, evaluation_id=row.row.id, reason="wrong patient")
+        service.void(scope, evaluation_id=row.row["id"], reason="wrong patient")
     with world.as_user("chair") as scope:
         assert service.evaluations_of(scope, patient_id) == []
         voided = scope.session.scalar(

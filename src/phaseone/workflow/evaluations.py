@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import select
 
 from phaseone.errors import InputError, Problem
 from phaseone.protocol.model import Assessment
@@ -88,118 +86,151 @@ def scheduled_courses(trial: Trial) -> dict[int, str]:
 # --- reading --------------------------------------------------------------------------------
 
 
+Row = Mapping[str, Any]
+# The tables an evaluation is read from, as the export snapshot names them.
+EVALUATION_TABLES = ("disease_evaluations", "mibg_scores", "lesion_measurements",
+                     "marrow_samples")
+
+
 @dataclass(frozen=True)
 class StoredEvaluation:
-    """An evaluation row with its measurements, as the engine reads it."""
+    """An evaluation's stored values (as the actor may see them) and the engine's input."""
 
-    row: DiseaseEvaluation
+    row: Row
     evaluation: Evaluation
 
 
-def _children(
-    scope: Scope, evaluation_ids: Sequence[int]
-) -> tuple[dict[int, list[MibgScore]], dict[int, list[LesionMeasurement]],
-           dict[int, list[MarrowSample]]]:
-    scores: dict[int, list[MibgScore]] = defaultdict(list)
-    lesions: dict[int, list[LesionMeasurement]] = defaultdict(list)
-    marrow: dict[int, list[MarrowSample]] = defaultdict(list)
-    if not evaluation_ids:
-        return scores, lesions, marrow
-    for spec, into in ((MIBG_SCORES, scores), (LESIONS, lesions), (MARROW, marrow)):
-        model: Any = spec.model
-        stmt = (
-            records.visible(scope, spec)
-            .where(model.evaluation_id.in_(evaluation_ids), model.voided.is_(False))
-            .order_by(model.id)
-        )
-        for child in scope.session.scalars(stmt):
-            into[child.evaluation_id].append(child)
-    return scores, lesions, marrow
-
-
-def _shift(day: dt.date, row: DiseaseEvaluation, deidentified: bool) -> dt.date:
-    return day + dt.timedelta(days=row.patient.date_shift_days) if deidentified else day
-
-
-def as_engine(
-    row: DiseaseEvaluation,
-    scores: Sequence[MibgScore],
-    lesions: Sequence[LesionMeasurement],
-    marrow: Sequence[MarrowSample],
-    *,
-    deidentified: bool = False,
-) -> Evaluation:
-    """The stored measurements as the engine's input (dates shifted when de-identified)."""
+def as_engine(row: Row, scores: Sequence[Row], lesions: Sequence[Row],
+              marrow: Sequence[Row]) -> Evaluation:
+    """Stored measurements (column values, as a view or a snapshot gives them) as the
+    engine's input; segment totals are the engine's to derive."""
     scales: dict[str, dict[str, int]] = defaultdict(dict)
     for s in scores:
-        scales[s.scale][s.segment] = s.score
+        scales[s["scale"]][s["segment"]] = s["score"]
     mibg = None
-    if row.mibg_avid is not None:
+    if row["mibg_avid"] is not None:
         mibg = {
-            "avid": row.mibg_avid,
+            "avid": row["mibg_avid"],
             "curie": scales.get("curie"),
             "siopen": scales.get("siopen"),
-            "new_avid_bone_site": row.mibg_new_avid_bone_site,
+            "new_avid_bone_site": row["mibg_new_avid_bone_site"],
         }
     pet = None
-    if row.pet_avid_bone_sites is not None:
+    if row["pet_avid_bone_sites"] is not None:
         pet = {
-            "avid_bone_sites": row.pet_avid_bone_sites,
-            "new_avid_bone_site": row.pet_new_avid_bone_site,
+            "avid_bone_sites": row["pet_avid_bone_sites"],
+            "new_avid_bone_site": row["pet_new_avid_bone_site"],
         }
     return Evaluation.model_validate(
         {
-            "date": _shift(row.evaluated_on, row, deidentified),
-            "kind": row.kind,
-            "label": row.label,
+            "date": row["evaluated_on"],
+            "kind": row["kind"],
+            "label": row["label"],
             "mibg": mibg,
             "pet": pet,
             "lesions": [
                 {
-                    "id": m.lesion_code,
-                    "site": m.site,
-                    "diameter_mm": m.diameter_mm,
-                    "target": m.target,
-                    "avid": m.avid,
-                    "new": m.new,
-                    "biopsy_proven": m.biopsy_proven,
+                    "id": m["lesion_code"],
+                    "site": m["site"],
+                    "diameter_mm": m["diameter_mm"],
+                    "target": m["target"],
+                    "avid": m["avid"],
+                    "new": m["new"],
+                    "biopsy_proven": m["biopsy_proven"],
                 }
                 for m in lesions
             ],
             "marrow": [
-                {
-                    "side": m.side,
-                    "kind": m.kind,
-                    "method": m.method,
-                    "tumour_percent": m.tumour_percent,
-                }
-                for m in sorted(marrow, key=lambda m: m.sample_number)
+                {k: m[k] for k in ("side", "kind", "method", "tumour_percent")}
+                for m in sorted(marrow, key=lambda m: m["sample_number"])
             ],
-            "new_lesion": row.new_lesion,
-            "investigator_response": row.investigator_response,
-            "investigator_reason": None if deidentified else row.investigator_reason,
+            "new_lesion": row["new_lesion"],
+            "investigator_response": row["investigator_response"],
+            "investigator_reason": row["investigator_reason"],
         }
     )
+
+
+def _by(rows: Iterable[Row], key: str) -> dict[Any, list[Row]]:
+    out: dict[Any, list[Row]] = defaultdict(list)
+    for r in rows:
+        out[r[key]].append(r)
+    return out
+
+
+def stored_from_rows(tables: Mapping[str, Sequence[Row]]) -> dict[int, list[StoredEvaluation]]:
+    """Evaluations by patient id, in date order, from their tables' rows (the store's
+    view or an export snapshot: one reading for the service and the report)."""
+    scores = _by(tables.get("mibg_scores", ()), "evaluation_id")
+    lesions = _by(tables.get("lesion_measurements", ()), "evaluation_id")
+    marrow = _by(tables.get("marrow_samples", ()), "evaluation_id")
+    rows = sorted(tables.get("disease_evaluations", ()),
+                  key=lambda r: (r["evaluated_on"], r["id"]))
+    out: dict[int, list[StoredEvaluation]] = defaultdict(list)
+    for r in rows:
+        engine = as_engine(r, scores[r["id"]], lesions[r["id"]], marrow[r["id"]])
+        out[r["patient_id"]].append(StoredEvaluation(r, engine))
+    return dict(out)
+
+
+def evaluations_from_rows(
+    tables: Mapping[str, Sequence[Row]],
+) -> list[tuple[int, PatientEvaluations]]:
+    """The engine's input per registered patient with an evaluation, in subject-code
+    order, from the tables' rows (patients, registrations and the evaluation tables)."""
+    stored = stored_from_rows(tables)
+    regs = {r["patient_id"]: r for r in tables.get("registrations", ())}
+    codes = {r["id"]: r["subject_code"] for r in tables.get("patients", ())}
+    out = []
+    for pid, evals in stored.items():
+        reg = regs.get(pid)
+        if reg is None or pid not in codes:
+            continue
+        out.append((pid, _engine_patient(codes[pid], reg, [s.evaluation for s in evals])))
+    out.sort(key=lambda pair: pair[1].patient_id)
+    return out
+
+
+def _engine_patient(code: str, reg: Row, evaluations: Sequence[Evaluation]) -> PatientEvaluations:
+    return PatientEvaluations(
+        patient_id=code,
+        reference_date=reg["registered_on"],
+        dose_level=reg["dose_level"],
+        evaluations=tuple(evaluations),
+    )
+
+
+def _view(scope: Scope, obj: Any, as_entered: bool) -> dict[str, Any]:
+    if as_entered:
+        return {**records.content(obj), "id": obj.id}
+    return records.view(obj, scope.actor)
+
+
+def read_tables(
+    scope: Scope, patient_ids: Iterable[int] | None = None, *, as_entered: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """The evaluation tables, registrations and patients the actor may see (not voided),
+    as the actor may see them (de-identified for the statistician) or, for the service's
+    own checks, as entered. One query per table."""
+    ids = None if patient_ids is None else list(patient_ids)
+    out: dict[str, list[dict[str, Any]]] = {}
+    specs = (EVALUATIONS, *CHILDREN, records.SPECS["registrations"], records.SPECS["patients"])
+    for spec in specs:
+        model: Any = spec.model
+        stmt = records.visible(scope, spec).where(model.voided.is_(False))
+        if ids is not None:
+            column = model.id if model is Patient else model.patient_id
+            stmt = stmt.where(column.in_(ids))
+        found = scope.session.scalars(stmt.order_by(model.id))
+        out[spec.name] = [_view(scope, obj, as_entered) for obj in found]
+    return out
 
 
 def stored_evaluations(
     scope: Scope, patient_ids: Iterable[int] | None = None
 ) -> dict[int, list[StoredEvaluation]]:
-    """Every evaluation the actor may see, by patient id, in date order (voided left out).
-    Four queries whatever the number of patients."""
-    stmt = records.visible(scope, EVALUATIONS).where(DiseaseEvaluation.voided.is_(False))
-    if patient_ids is not None:
-        stmt = stmt.where(DiseaseEvaluation.patient_id.in_(list(patient_ids)))
-    rows = list(
-        scope.session.scalars(stmt.order_by(DiseaseEvaluation.evaluated_on, DiseaseEvaluation.id))
-    )
-    scores, lesions, marrow = _children(scope, [r.id for r in rows])
-    hide = scope.actor.deidentified
-    out: dict[int, list[StoredEvaluation]] = defaultdict(list)
-    for r in rows:
-        engine = as_engine(r, scores[r.id], lesions[r.id], marrow[r.id], deidentified=hide)
-        out[r.patient_id].append(StoredEvaluation(r, engine))
-    return dict(out)
+    """Every evaluation the actor may see, by patient id, in date order (voided left out)."""
+    return stored_from_rows(read_tables(scope, patient_ids))
 
 
 def evaluations_of(scope: Scope, patient_id: int) -> list[StoredEvaluation]:
@@ -208,45 +239,12 @@ def evaluations_of(scope: Scope, patient_id: int) -> list[StoredEvaluation]:
     return stored_evaluations(scope, [patient_id]).get(patient_id, [])
 
 
-def _registrations(scope: Scope, patient_ids: Iterable[int] | None) -> dict[int, Registration]:
+def _registration(scope: Scope, patient_id: int) -> Registration | None:
     stmt = records.visible(scope, records.SPECS["registrations"]).where(
-        Registration.voided.is_(False)
+        Registration.voided.is_(False), Registration.patient_id == patient_id
     )
-    if patient_ids is not None:
-        stmt = stmt.where(Registration.patient_id.in_(list(patient_ids)))
-    return {r.patient_id: r for r in scope.session.scalars(stmt)}
-
-
-def patient_evaluations(
-    scope: Scope, patient_ids: Iterable[int] | None = None
-) -> list[tuple[Patient, PatientEvaluations]]:
-    """The engine's input for every registered patient with an evaluation (the actor's
-    view: de-identified dates for the statistician), patient by patient."""
-    ids = None if patient_ids is None else list(patient_ids)
-    stored = stored_evaluations(scope, ids)
-    regs = _registrations(scope, stored.keys())
-    out = []
-    for pid, evals in stored.items():
-        reg = regs.get(pid)
-        if reg is None:
-            continue
-        patient = reg.patient
-        out.append((patient, _engine_patient(patient, reg, [s.evaluation for s in evals],
-                                             scope.actor.deidentified)))
-    out.sort(key=lambda pair: pair[0].subject_code)
-    return out
-
-
-def _engine_patient(
-    patient: Patient, reg: Registration, evaluations: Sequence[Evaluation], deidentified: bool
-) -> PatientEvaluations:
-    shift = dt.timedelta(days=patient.date_shift_days if deidentified else 0)
-    return PatientEvaluations(
-        patient_id=patient.subject_code,
-        reference_date=reg.registered_on + shift,
-        dose_level=reg.dose_level,
-        evaluations=tuple(evaluations),
-    )
+    found: Registration | None = scope.session.scalar(stmt)
+    return found
 
 
 def criteria(trial: Trial) -> Criteria:
@@ -254,24 +252,28 @@ def criteria(trial: Trial) -> Criteria:
     return criteria_for(trial.protocol.response.criteria, trial.protocol.response.params)
 
 
+def responses_from_rows(
+    trial: Trial, tables: Mapping[str, Sequence[Row]]
+) -> list[tuple[int, PatientResponse]]:
+    """Each patient's computed responses from the tables' rows."""
+    rules = criteria(trial)
+    return [(pid, evaluate_patient(e, rules)) for pid, e in evaluations_from_rows(tables)]
+
+
 def responses(
     scope: Scope, trial: Trial, patient_ids: Iterable[int] | None = None
-) -> list[tuple[Patient, PatientResponse]]:
-    """Each patient's computed responses (component, overall, best so far)."""
-    rules = criteria(trial)
-    return [(p, evaluate_patient(e, rules)) for p, e in patient_evaluations(scope, patient_ids)]
+) -> list[tuple[int, PatientResponse]]:
+    """Each patient's computed responses (component, overall, best so far), by patient id."""
+    return responses_from_rows(trial, read_tables(scope, patient_ids))
 
 
-def disease_at_entry(scope: Scope, patient_ids: Iterable[int] | None = None) -> dict[int, str]:
+def disease_at_entry_from_rows(tables: Mapping[str, Sequence[Row]]) -> dict[int, str]:
     """Patient id -> disease status at entry, from the baseline evaluation."""
-    stmt = records.visible(scope, EVALUATIONS).where(
-        DiseaseEvaluation.voided.is_(False),
-        DiseaseEvaluation.kind == "baseline",
-        DiseaseEvaluation.disease_at_entry.is_not(None),
-    )
-    if patient_ids is not None:
-        stmt = stmt.where(DiseaseEvaluation.patient_id.in_(list(patient_ids)))
-    return {r.patient_id: str(r.disease_at_entry) for r in scope.session.scalars(stmt)}
+    return {
+        r["patient_id"]: str(r["disease_at_entry"])
+        for r in tables.get("disease_evaluations", ())
+        if r["kind"] == "baseline" and r["disease_at_entry"] is not None
+    }
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -353,7 +355,7 @@ def _check(
     """The service's checks over the engine's own: registration, the patient's dates and one
     baseline (the engine's date rule over all the patient's evaluations), the schedule,
     lesion identity. Returns the assessment and course the evaluation stands for."""
-    reg = _registrations(scope, [patient_id]).get(patient_id)
+    reg = _registration(scope, patient_id)
     if reg is None:
         raise ConflictError("the patient is not registered; evaluations follow registration")
     problems: list[Problem] = []
@@ -382,15 +384,12 @@ def _check(
             assessment_id = schedule[course]
     if problems:
         raise InputError(problems)
-    others = [
-        s for s in stored_as_entered(scope, patient_id) if s.row.id != replacing
-    ]
-    patient = reg.patient
+    others = [s for s in stored_as_entered(scope, patient_id) if s.row["id"] != replacing]
+    reg_row = {"registered_on": reg.registered_on, "dose_level": reg.dose_level}
     all_evals = [s.evaluation for s in others] + [evaluation]
+    patient = _engine_patient(reg.patient.subject_code, reg_row, all_evals)
     try:
-        parse_patient(
-            _engine_patient(patient, reg, all_evals, False).model_dump(mode="json")
-        )
+        parse_patient(patient.model_dump(mode="json"))
     except InputError as exc:
         last = f"evaluations[{len(all_evals) - 1}]."
         mine = [
@@ -402,13 +401,13 @@ def _check(
             mine or [Problem("evaluation.date", p.message) for p in exc.problems]
         ) from None
     _check_lesion_identity(others, evaluation)
-    _check_investigator(trial, _engine_patient(patient, reg, all_evals, False), evaluation)
+    _check_investigator(trial, patient, evaluation)
     if evaluation.kind == "scheduled" and course is not None:
         for s in others:
-            if s.row.kind == "scheduled" and s.row.course_number == course:
+            if s.row["kind"] == "scheduled" and s.row["course_number"] == course:
                 raise ConflictError(
                     f"the evaluation after course {course} is already recorded "
-                    f"(evaluation {s.row.id}); correct it instead"
+                    f"(evaluation {s.row['id']}); correct it instead"
                 )
     return assessment_id, course
 
@@ -438,18 +437,8 @@ def _check_investigator(trial: Trial, patient: PatientEvaluations, evaluation: E
 
 def stored_as_entered(scope: Scope, patient_id: int) -> list[StoredEvaluation]:
     """A patient's evaluations with real dates (for the service's own checks)."""
-    rows = list(
-        scope.session.scalars(
-            select(DiseaseEvaluation)
-            .where(
-                DiseaseEvaluation.patient_id == patient_id, DiseaseEvaluation.voided.is_(False)
-            )
-            .order_by(DiseaseEvaluation.evaluated_on, DiseaseEvaluation.id)
-        )
-    )
-    scores, lesions, marrow = _children(scope, [r.id for r in rows])
-    return [StoredEvaluation(r, as_engine(r, scores[r.id], lesions[r.id], marrow[r.id]))
-            for r in rows]
+    tables = read_tables(scope, [patient_id], as_entered=True)
+    return stored_from_rows(tables).get(patient_id, [])
 
 
 def _check_lesion_identity(others: Sequence[StoredEvaluation], evaluation: Evaluation) -> None:
@@ -528,12 +517,7 @@ def correct(
     if changes:
         records.update(scope, EVALUATIONS, row.id, changes, reason)
     wanted = _child_values(evaluation)
-    scores, lesions, marrow = _children(scope, [row.id])
-    stored: dict[str, Sequence[Any]] = {
-        "mibg_scores": scores[row.id],
-        "lesion_measurements": lesions[row.id],
-        "marrow_samples": marrow[row.id],
-    }
+    stored = _child_objects(scope, row.id)
     for spec in CHILDREN:
         want = wanted[spec.name]
         have = {_child_key(spec, child): child for child in stored[spec.name]}
@@ -552,13 +536,24 @@ def correct(
     return row
 
 
+def _child_objects(scope: Scope, evaluation_id: int) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for spec in CHILDREN:
+        model: Any = spec.model
+        stmt = records.visible(scope, spec).where(
+            model.evaluation_id == evaluation_id, model.voided.is_(False)
+        )
+        out[spec.name] = list(scope.session.scalars(stmt.order_by(model.id)))
+    return out
+
+
 def void(scope: Scope, *, evaluation_id: int, reason: str | None) -> DiseaseEvaluation:
     """Withdraw an evaluation entered in error, with its measurements (rows kept, audited)."""
     row: DiseaseEvaluation = records.get(scope, EVALUATIONS, evaluation_id)
-    scores, lesions, marrow = _children(scope, [row.id])
+    children = _child_objects(scope, row.id)
     records.void(scope, EVALUATIONS, row.id, reason)
-    for spec, children in ((MIBG_SCORES, scores), (LESIONS, lesions), (MARROW, marrow)):
-        for child in children[row.id]:
+    for spec in CHILDREN:
+        for child in children[spec.name]:
             records.void(scope, spec, child.id, reason)
     return row
 
@@ -578,15 +573,15 @@ def present(
     by_date = _responses_by_row(evals, result)
     for s in evals:
         e = s.evaluation
-        computed = by_date.get(s.row.id)
+        computed = by_date.get(s.row["id"])
         rows.append(
             {
-                "id": s.row.id,
+                "id": s.row["id"],
                 "date": e.date,
                 "kind": e.kind,
                 "label": e.label,
-                "course": s.row.course_number,
-                "disease_at_entry": s.row.disease_at_entry,
+                "course": s.row["course_number"],
+                "disease_at_entry": s.row["disease_at_entry"],
                 "curie_total": e.mibg.curie.total if e.mibg and e.mibg.curie else None,
                 "siopen_total": e.mibg.siopen.total if e.mibg and e.mibg.siopen else None,
                 "measurements": e.model_dump(mode="json"),
@@ -622,7 +617,7 @@ def _responses_by_row(
     if result is None:
         return {}
     ordered = sorted(evals, key=lambda s: (s.evaluation.kind != "baseline", s.evaluation.date))
-    return {s.row.id: r for s, r in zip(ordered, result.evaluations, strict=False)}
+    return {s.row["id"]: r for s, r in zip(ordered, result.evaluations, strict=False)}
 
 
 def rates(scope: Scope, trial: Trial) -> list[Rate]:

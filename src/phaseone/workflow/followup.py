@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +22,7 @@ from phaseone.outcomes.followup import DueVisit
 from phaseone.store import records
 from phaseone.store.models import (
     ClinicalEvent,
-    Course,
     FollowUp,
-    Patient,
-    Registration,
     TreatmentEnd,
 )
 from phaseone.store.scope import Scope
@@ -34,6 +31,9 @@ from phaseone.workflow.context import Trial
 from phaseone.workflow.treatment import TREATMENT_END
 
 SURVIVAL_EVENTS = ("progression", "relapse", "second_malignancy", "death")
+Row = Mapping[str, Any]
+# The tables a follow-up record is built from, besides the evaluation tables.
+FOLLOW_UP_TABLES = ("courses", "clinical_events", "follow_ups", "treatment_ends")
 
 
 def _rows(scope: Scope, table: str, model: Any, ids: Sequence[int]) -> dict[int, list[Any]]:
@@ -46,127 +46,111 @@ def _rows(scope: Scope, table: str, model: Any, ids: Sequence[int]) -> dict[int,
     return out
 
 
-def _ends(scope: Scope, ids: Sequence[int]) -> dict[int, TreatmentEnd]:
-    q = records.visible(scope, TREATMENT_END).where(
-        TreatmentEnd.voided.is_(False), TreatmentEnd.patient_id.in_(ids)
-    )
-    return {row.patient_id: row for row in scope.session.scalars(q)}
+def read_tables(
+    scope: Scope, patient_ids: Iterable[int] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Everything a follow-up record is built from, as the actor may see it."""
+    ids = None if patient_ids is None else list(patient_ids)
+    tables = evaluations.read_tables(scope, ids)
+    for spec in (records.SPECS["courses"], records.SPECS["clinical_events"],
+                 records.SPECS["follow_ups"], TREATMENT_END):
+        model: Any = spec.model
+        stmt = records.visible(scope, spec).where(model.voided.is_(False))
+        if ids is not None:
+            stmt = stmt.where(model.patient_id.in_(ids))
+        found = scope.session.scalars(stmt.order_by(model.id))
+        tables[spec.name] = [records.view(obj, scope.actor) for obj in found]
+    return tables
 
 
 def follow_up_records(
     scope: Scope, trial: Trial, patient_ids: Iterable[int] | None = None
-) -> list[tuple[Patient, FollowUpRecord]]:
+) -> list[tuple[int, FollowUpRecord]]:
     """The survival engine's input for every registered patient the actor may see (dates
     moved by each patient's offset for a de-identified role), in subject-code order."""
-    stmt = records.visible(scope, records.SPECS["registrations"]).where(
-        Registration.voided.is_(False)
-    )
-    if patient_ids is not None:
-        stmt = stmt.where(Registration.patient_id.in_(list(patient_ids)))
-    regs = list(scope.session.scalars(stmt))
-    ids = [r.patient_id for r in regs]
-    courses = _rows(scope, "courses", Course, ids)
-    events = _rows(scope, "clinical_events", ClinicalEvent, ids)
-    contacts = _rows(scope, "follow_ups", FollowUp, ids)
-    ends = _ends(scope, ids)
-    entry = evaluations.disease_at_entry(scope, ids)
-    responses = {p.id: r for p, r in evaluations.responses(scope, trial, ids)}
-    hide = scope.actor.deidentified
+    return records_from_rows(trial, read_tables(scope, patient_ids))
+
+
+def records_from_rows(
+    trial: Trial, tables: Mapping[str, Sequence[Row]]
+) -> list[tuple[int, FollowUpRecord]]:
+    """Follow-up records from the tables' rows (the store's view or an export snapshot):
+    one reading for the service and the report."""
+    def by_patient(name: str) -> dict[int, list[Row]]:
+        out: dict[int, list[Row]] = defaultdict(list)
+        for row in tables.get(name, ()):
+            out[row["patient_id"]].append(row)
+        return out
+
+    courses, events = by_patient("courses"), by_patient("clinical_events")
+    contacts, ends = by_patient("follow_ups"), by_patient("treatment_ends")
+    codes = {r["id"]: r["subject_code"] for r in tables.get("patients", ())}
+    entry = evaluations.disease_at_entry_from_rows(tables)
+    responses = dict(evaluations.responses_from_rows(trial, tables))
     out = []
-    for reg in regs:
-        pid = reg.patient_id
-        shift = dt.timedelta(days=reg.patient.date_shift_days if hide else 0)
+    for reg in tables.get("registrations", ()):
+        pid = reg["patient_id"]
+        if pid not in codes:
+            continue
         pr = responses.get(pid)
-        first_pd = next(
-            (e.date for e in (pr.evaluations if pr else ()) if e.response == "PD"), None
-        )
-        out.append(
-            (
-                reg.patient,
-                _record(
-                    reg,
-                    courses[pid],
-                    events[pid],
-                    contacts[pid],
-                    ends.get(pid),
-                    entry.get(pid, "unknown"),
-                    [e.date - shift for e in pr.evaluations] if pr else [],
-                    None if first_pd is None else first_pd - shift,
-                ).shifted(shift),
-            )
-        )
-    out.sort(key=lambda pair: pair[0].subject_code)
-    return [(p, r.record) for p, r in out]
-
-
-@dataclass(frozen=True)
-class _Built:
-    data: dict[str, Any]
-
-    def shifted(self, shift: dt.timedelta) -> _Built:
-        def move(value: Any) -> Any:
-            if isinstance(value, dt.date):
-                return value + shift
-            if isinstance(value, list):
-                return [move(v) for v in value]
-            if isinstance(value, dict):
-                return {k: move(v) for k, v in value.items()}
-            return value
-
-        return _Built(move(self.data))
-
-    @property
-    def record(self) -> FollowUpRecord:
-        return FollowUpRecord.model_validate(self.data)
+        dates = [e.date for e in pr.evaluations] if pr else []
+        first_pd = next((e.date for e in (pr.evaluations if pr else ()) if e.response == "PD"),
+                        None)
+        end = ends[pid][0] if ends[pid] else None
+        out.append((pid, _record(codes[pid], reg, courses[pid], events[pid], contacts[pid], end,
+                                 entry.get(pid, "unknown"), dates, first_pd)))
+    out.sort(key=lambda pair: pair[1].patient_id)
+    return out
 
 
 def _record(
-    reg: Registration,
-    courses: Sequence[Course],
-    events: Sequence[ClinicalEvent],
-    contacts: Sequence[FollowUp],
-    end: TreatmentEnd | None,
+    code: str,
+    reg: Row,
+    courses: Sequence[Row],
+    events: Sequence[Row],
+    contacts: Sequence[Row],
+    end: Row | None,
     disease_at_entry: str,
     evaluation_dates: Sequence[dt.date],
     first_pd: dt.date | None,
-) -> _Built:
-    kinds: dict[str, list[ClinicalEvent]] = defaultdict(list)
-    for e in sorted(events, key=lambda e: e.event_date):
-        kinds[e.kind].append(e)
+) -> FollowUpRecord:
+    kinds: dict[str, list[Row]] = defaultdict(list)
+    for e in sorted(events, key=lambda e: e["event_date"]):
+        kinds[e["kind"]].append(e)
     found: list[dict[str, Any]] = []
     for kind in SURVIVAL_EVENTS:
         first = kinds[kind][0] if kinds[kind] else None
-        day, source = (first.event_date, "clinical") if first else (None, "clinical")
+        day, source = (first["event_date"], "clinical") if first else (None, "clinical")
         if kind == "progression" and first_pd is not None and (day is None or first_pd < day):
             day, source = first_pd, "evaluation"
         if day is not None:
-            cause = first.cause if first is not None and kind == "death" else None
+            cause = first["cause"] if first is not None and kind == "death" else None
             found.append({"kind": kind, "date": day, "source": source, "cause": cause})
     death = next((e["date"] for e in found if e["kind"] == "death"), None)
-    alive = [reg.registered_on, *(c.start_date for c in courses), *evaluation_dates]
-    alive += [c.contact_date for c in contacts if c.vital_status == "alive"]
+    alive = [reg["registered_on"], *(c["start_date"] for c in courses), *evaluation_dates]
+    alive += [c["contact_date"] for c in contacts if c["vital_status"] == "alive"]
     if end is not None:
-        alive.append(end.ended_on)
+        alive.append(end["ended_on"])
     last_alive = max(alive)
     if death is not None:
         last_alive = min(last_alive, death)
-    new_therapy = kinds["new_therapy"][0].event_date if kinds["new_therapy"] else None
+    new_therapy = kinds["new_therapy"][0]["event_date"] if kinds["new_therapy"] else None
     off = kinds["off_study"][0] if kinds["off_study"] else None
-    first_course = next((c for c in courses if c.number == 1), None)
-    return _Built(
+    first_course = next((c for c in courses if c["number"] == 1), None)
+    return FollowUpRecord.model_validate(
         {
-            "patient_id": reg.patient.subject_code,
-            "registration_date": reg.registered_on,
-            "first_dose_date": None if first_course is None else first_course.start_date,
-            "dose_level": reg.dose_level,
+            "patient_id": code,
+            "registration_date": reg["registered_on"],
+            "first_dose_date": None if first_course is None else first_course["start_date"],
+            "dose_level": reg["dose_level"],
             "courses": len(courses),
             "disease_at_entry": disease_at_entry,
             "events": found,
             "new_therapy_date": new_therapy,
             "last_assessment_date": max(evaluation_dates) if evaluation_dates else None,
             "last_known_alive": last_alive,
-            "off_study_date": None if off is None else off.event_date,
-            "off_study_reason": None if off is None else off.cause,
+            "off_study_date": None if off is None else off["event_date"],
+            "off_study_reason": None if off is None else off["cause"],
         }
     )
 

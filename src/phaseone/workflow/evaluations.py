@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phaseone.errors import InputError, Problem
-from phaseone.protocol.model import Assessment
+from phaseone.protocol.model import Assessment, Protocol
 from phaseone.response import (
     Criteria,
     Evaluation,
@@ -247,16 +247,20 @@ def _registration(scope: Scope, patient_id: int) -> Registration | None:
     return found
 
 
-def criteria(trial: Trial) -> Criteria:
+def criteria_of(protocol: Protocol) -> Criteria:
     """The protocol's rule set with its parameter overrides."""
-    return criteria_for(trial.protocol.response.criteria, trial.protocol.response.params)
+    return criteria_for(protocol.response.criteria, protocol.response.params)
+
+
+def criteria(trial: Trial) -> Criteria:
+    return criteria_of(trial.protocol)
 
 
 def responses_from_rows(
-    trial: Trial, tables: Mapping[str, Sequence[Row]]
+    protocol: Protocol, tables: Mapping[str, Sequence[Row]]
 ) -> list[tuple[int, PatientResponse]]:
     """Each patient's computed responses from the tables' rows."""
-    rules = criteria(trial)
+    rules = criteria_of(protocol)
     return [(pid, evaluate_patient(e, rules)) for pid, e in evaluations_from_rows(tables)]
 
 
@@ -264,7 +268,7 @@ def responses(
     scope: Scope, trial: Trial, patient_ids: Iterable[int] | None = None
 ) -> list[tuple[int, PatientResponse]]:
     """Each patient's computed responses (component, overall, best so far), by patient id."""
-    return responses_from_rows(trial, read_tables(scope, patient_ids))
+    return responses_from_rows(trial.protocol, read_tables(scope, patient_ids))
 
 
 def disease_at_entry_from_rows(tables: Mapping[str, Sequence[Row]]) -> dict[int, str]:

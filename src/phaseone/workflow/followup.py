@@ -19,6 +19,7 @@ from typing import Any
 
 from phaseone.outcomes import FollowUpRecord, SurvivalResult, analyse, schedule
 from phaseone.outcomes.followup import DueVisit
+from phaseone.protocol.model import Protocol
 from phaseone.store import records
 from phaseone.store.models import (
     ClinicalEvent,
@@ -68,11 +69,11 @@ def follow_up_records(
 ) -> list[tuple[int, FollowUpRecord]]:
     """The survival engine's input for every registered patient the actor may see (dates
     moved by each patient's offset for a de-identified role), in subject-code order."""
-    return records_from_rows(trial, read_tables(scope, patient_ids))
+    return records_from_rows(trial.protocol, read_tables(scope, patient_ids))
 
 
 def records_from_rows(
-    trial: Trial, tables: Mapping[str, Sequence[Row]]
+    protocol: Protocol, tables: Mapping[str, Sequence[Row]]
 ) -> list[tuple[int, FollowUpRecord]]:
     """Follow-up records from the tables' rows (the store's view or an export snapshot):
     one reading for the service and the report."""
@@ -86,7 +87,7 @@ def records_from_rows(
     contacts, ends = by_patient("follow_ups"), by_patient("treatment_ends")
     codes = {r["id"]: r["subject_code"] for r in tables.get("patients", ())}
     entry = evaluations.disease_at_entry_from_rows(tables)
-    responses = dict(evaluations.responses_from_rows(trial, tables))
+    responses = dict(evaluations.responses_from_rows(protocol, tables))
     out = []
     for reg in tables.get("registrations", ()):
         pid = reg["patient_id"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -55,18 +56,23 @@ class CurieScores(_Model):
     legs_feet: CurieExtent = 0
     soft_tissue: CurieExtent = 0
 
-    @property
+    # Derived once per scan (frozen models): the engine reads them at every comparison.
+    @cached_property
     def skeletal(self) -> int:
         """Segments 1-9 (max 27)."""
-        return sum(self.skeletal_segments().values())
+        return sum(self._skeletal.values())
 
-    @property
+    @cached_property
     def total(self) -> int:
         """All ten segments (max 30)."""
         return self.skeletal + self.soft_tissue
 
-    def skeletal_segments(self) -> dict[str, int]:
+    @cached_property
+    def _skeletal(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in CURIE_SKELETAL}
+
+    def skeletal_segments(self) -> dict[str, int]:
+        return dict(self._skeletal)
 
 
 class SiopenScores(_Model):
@@ -85,12 +91,16 @@ class SiopenScores(_Model):
     left_lower_limb_proximal: SiopenExtent = 0
     left_lower_limb_distal: SiopenExtent = 0
 
-    @property
+    @cached_property
     def total(self) -> int:
-        return sum(self.skeletal_segments().values())
+        return sum(self._skeletal.values())
+
+    @cached_property
+    def _skeletal(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in SIOPEN_SEGMENTS}
 
     def skeletal_segments(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in SIOPEN_SEGMENTS}
+        return dict(self._skeletal)
 
 
 CURIE_SKELETAL = tuple(n for n in CurieScores.model_fields if n != "soft_tissue")

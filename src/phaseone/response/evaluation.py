@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -164,10 +165,15 @@ class Evaluation(_Model):
     investigator_response: ResponseCategory | None = None
     investigator_reason: Text | None = Field(None, max_length=500)
 
+    @field_validator("date")
+    @classmethod
+    def _in_range(cls, day: dt.date) -> dt.date:
+        if not _EARLIEST <= day <= _LATEST:
+            raise ValueError("date must lie in 1900-01-01..2199-12-31")
+        return day
+
     @model_validator(mode="after")
     def _check(self) -> Evaluation:
-        if not _EARLIEST <= self.date <= _LATEST:
-            raise ValueError("date must lie in 1900-01-01..2199-12-31")
         ids = [lesion.id for lesion in self.lesions]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:

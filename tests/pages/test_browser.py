@@ -249,6 +249,15 @@ def test_a_lab_is_corrected_with_a_reason_and_the_chair_finds_it_in_the_audit(
     assert "re-read from the lab report" in trail and "2100" in trail
 
 
+def _bilateral_marrow(page: Any, percent: str) -> None:
+    """Aspirates and biopsies from both sides (marrow CR needs all four: INRC 2017)."""
+    samples = [("left", "aspirate"), ("right", "aspirate"), ("left", "biopsy"), ("right", "biopsy")]
+    for i, (side, kind) in enumerate(samples):
+        page.locator(f"#marrow-{i}-side").select_option(side)
+        page.locator(f"#marrow-{i}-kind").select_option(kind)
+        page.locator(f"#marrow-{i}-pct").fill(percent)
+
+
 def test_coordinator_enters_evaluations_and_the_chair_sees_the_response_table(
     page: Any, served: Served
 ) -> None:
@@ -267,12 +276,7 @@ def test_coordinator_enters_evaluations_and_the_chair_sees_the_response_table(
     page.locator("#lesion-0-id").fill("P1")
     page.locator("#lesion-0-site").select_option("primary")
     page.locator("#lesion-0-mm").fill("50")
-    for i, (side, kind) in enumerate(
-        [("left", "aspirate"), ("right", "aspirate"), ("left", "biopsy"), ("right", "biopsy")]
-    ):
-        page.locator(f"#marrow-{i}-side").select_option(side)
-        page.locator(f"#marrow-{i}-kind").select_option(kind)
-        page.locator(f"#marrow-{i}-pct").fill("30")
+    _bilateral_marrow(page, "30")
     page.get_by_role("button", name="Save the evaluation").click()
     assert "recorded" in flash(page)
     # Repeatable rows: the script adds a fourth lesion row, numbered on.
@@ -287,12 +291,7 @@ def test_coordinator_enters_evaluations_and_the_chair_sees_the_response_table(
     page.locator("#lesion-0-id").fill("P1")
     page.locator("#lesion-0-site").select_option("primary")
     page.locator("#lesion-0-mm").fill("20")  # 50 -> 20 mm: -60%, PR (>= 30% fall)
-    for i, (side, kind) in enumerate(
-        [("left", "aspirate"), ("right", "aspirate"), ("left", "biopsy"), ("right", "biopsy")]
-    ):
-        page.locator(f"#marrow-{i}-side").select_option(side)
-        page.locator(f"#marrow-{i}-kind").select_option(kind)
-        page.locator(f"#marrow-{i}-pct").fill("0")
+    _bilateral_marrow(page, "0")
     page.get_by_role("button", name="Save the evaluation").click()
     assert "recorded" in flash(page)
     # Bone and marrow clear, primary PR: overall PR, computed by the engine.

@@ -126,3 +126,32 @@ def test_follow_up_and_survival_are_scoped(service: Service) -> None:
         assert found["os"]["summary"][0]["events"] == 0
     assert service.ok(service.get("coord_b", "/survival")) == {"efs": None, "os": None}
     assert service.ok(service.get("coord_b", "/follow-up/schedule")) == []
+
+
+def test_follow_up_visits_after_treatment_with_overdue_flags(service: Service) -> None:
+    patient_id = _registered(service)
+    start = service.clock.now.date()
+    ended = start + dt.timedelta(days=10)
+    service.clock.advance(days=11)
+    service.ok(service.post("coord_a", f"/patients/{patient_id}/off-treatment",
+                            {"ended_on": ended.isoformat(), "reason": "physician_decision"}),
+               201)
+    # NANT 2011-04 follow_up: every 3 months to 12, every 6 to 36, yearly to 60; window 30
+    # days. Three months after the end is ended + 3 months; 31 days later it is overdue.
+    due = dt.date(ended.year + (ended.month + 2) // 12, (ended.month + 2) % 12 + 1, ended.day)
+    late = (due + dt.timedelta(days=31)).isoformat()
+    path = f"/follow-up/schedule?as_of={late}"
+    for who in ("chair", "coord_a", "inv_a", "monitor", "admin"):
+        [shown] = service.ok(service.get(who, path))
+        months = [v["month"] for v in shown["visits"]]
+        assert months == [3, 6, 9, 12, 18, 24, 30, 36, 48, 60]
+        assert shown["visits"][0]["due"] == due.isoformat()
+        assert [v["month"] for v in shown["visits"] if v["overdue"]] == [3]
+    for who in ("coord_b", "inv_b", "stat"):  # other site; no real dates for the statistician
+        assert service.ok(service.get(who, path)) == []
+    service.clock.now = dt.datetime.combine(due, dt.time(9), tzinfo=dt.UTC)
+    service.ok(service.post("coord_a", "/follow-ups", {
+        "patient_id": patient_id, "contact_date": due.isoformat(), "vital_status": "alive"}), 201)
+    [shown] = service.ok(service.get("chair", path))
+    assert not any(v["overdue"] for v in shown["visits"])
+    assert shown["visits"][0]["done"] == due.isoformat()

@@ -91,3 +91,25 @@ def test_coordinator_enters_evaluations_and_sees_the_computed_response(
     site_b, _ = _login(site, "coord_b", "/response")
     assert re.search(r'data-level="all"><th scope="row">all</th><td>0</td>',
                      site_b.get("/response").text)
+
+
+def test_an_evaluation_is_voided_from_the_page_with_a_reason(service: Service) -> None:
+    patient_id, slot_id = service.ready_patient("chla", "CHLA-702")
+    service.ok(service.register("coord_a", patient_id, slot_id), 201)
+    day = service.clock.now.date() - dt.timedelta(days=1)
+    made = service.ok(service.post("coord_a", f"/patients/{patient_id}/evaluations", {
+        "disease_at_entry": "evaluable",
+        "evaluation": {"date": day.isoformat(), "kind": "baseline",
+                       "mibg": {"avid": True, "curie": {"pelvis": 1}}}}), 201)
+    row_id = made["evaluations"][0]["id"]
+    site = create_site(service.db, Trial.from_protocol(resolve_protocol("nant-2011-04")),
+                       policy=service.policy, clock=service.clock)
+    path = f"/patients/{patient_id}/evaluations"
+    coord, token = _login(site, "coord_a", path)
+    void = f"{path}/{row_id}/void"
+    refused = coord.post(void, data={"csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 422 and "reason" in refused.text
+    done = coord.post(void, data={"csrf_token": token, "reason": "entered twice"},
+                      follow_redirects=False)
+    assert done.status_code == 303
+    assert service.ok(service.get("chair", path))["evaluations"] == []

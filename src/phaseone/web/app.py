@@ -116,7 +116,8 @@ def _install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    for module in (home, patients, courses, entries, chair, specimens, evaluation_pages):
+    # Evaluations before entries: its own void route is more specific than entries' generic one.
+    for module in (home, patients, courses, evaluation_pages, entries, chair, specimens):
         app.include_router(module.router)
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from phaseone.errors import NotFoundError
 from phaseone.response.evaluation import SIOPEN_SEGMENTS
 from phaseone.response.frames import rate_rows
+from phaseone.web.api.records import VoidIn
 from phaseone.web.auth import now
 from phaseone.web.inputs import EvaluationIn
 from phaseone.web.pages import present
@@ -94,6 +95,27 @@ def record_evaluation(
         act,
         ok_url=f"/patients/{patient_id}/evaluations",
         form="evaluation",
+        fields=fields,
+        show_again=lambda failed, code: show_evaluations(
+            request, viewer, patient_id, failed, code
+        ),
+    )
+
+
+@router.post("/patients/{patient_id}/evaluations/{evaluation_id}/void")
+def void_evaluation(
+    request: Request, viewer: Viewer, patient_id: int, evaluation_id: int, fields: Fields
+) -> Response:
+    def act() -> str:
+        data = parse(VoidIn, fields)
+        service.void(viewer.scope, evaluation_id=evaluation_id, reason=data.reason)
+        return f"Evaluation {evaluation_id} voided; the responses are computed without it."
+
+    return submit(
+        viewer,
+        act,
+        ok_url=f"/patients/{patient_id}/evaluations",
+        form=f"void-evaluation-{evaluation_id}",
         fields=fields,
         show_again=lambda failed, code: show_evaluations(
             request, viewer, patient_id, failed, code

@@ -87,9 +87,6 @@ def scheduled_courses(trial: Trial) -> dict[int, str]:
 
 
 Row = Mapping[str, Any]
-# The tables an evaluation is read from, as the export snapshot names them.
-EVALUATION_TABLES = ("disease_evaluations", "mibg_scores", "lesion_measurements",
-                     "marrow_samples")
 
 
 @dataclass(frozen=True)

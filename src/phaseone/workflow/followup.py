@@ -33,8 +33,6 @@ from phaseone.workflow.treatment import TREATMENT_END
 
 SURVIVAL_EVENTS = ("progression", "relapse", "second_malignancy", "death")
 Row = Mapping[str, Any]
-# The tables a follow-up record is built from, besides the evaluation tables.
-FOLLOW_UP_TABLES = ("courses", "clinical_events", "follow_ups", "treatment_ends")
 
 
 def _rows(scope: Scope, table: str, model: Any, ids: Sequence[int]) -> dict[int, list[Any]]:

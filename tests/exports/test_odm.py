@@ -101,7 +101,9 @@ def test_metadata_names_every_item_written_and_every_choice_of_the_database(
         for c in ClinicalEvent.__table__.constraints
         if "kind IN" in str(getattr(c, "sqltext", ""))
     )
-    assert values == ["progression", "relapse", "death", "off_study"]
+    assert values == [
+        "progression", "relapse", "second_malignancy", "death", "new_therapy", "off_study"
+    ]
     assert all(f"'{v}'" in constraint for v in values)
     # Bookkeeping and placement columns are structure, not items.
     assert "IT.LAB_RESULTS.PATIENT_ID" not in defined and "IT.LAB_RESULTS.VOIDED" not in defined

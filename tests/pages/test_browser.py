@@ -248,3 +248,63 @@ def test_a_lab_is_corrected_with_a_reason_and_the_chair_finds_it_in_the_audit(
     page.goto(f"{served.url}{history}")
     trail = page.locator("table.audit").inner_text()
     assert "re-read from the lab report" in trail and "2100" in trail
+
+
+def _bilateral_marrow(page: Any, percent: str) -> None:
+    """Aspirates and biopsies from both sides (marrow CR needs all four: INRC 2017)."""
+    samples = [("left", "aspirate"), ("right", "aspirate"), ("left", "biopsy"), ("right", "biopsy")]
+    for i, (side, kind) in enumerate(samples):
+        page.locator(f"#marrow-{i}-side").select_option(side)
+        page.locator(f"#marrow-{i}-kind").select_option(kind)
+        page.locator(f"#marrow-{i}-pct").fill(percent)
+
+
+def test_coordinator_enters_evaluations_and_the_chair_sees_the_response_table(
+    page: Any, served: Served
+) -> None:
+    """S-0001 (CHLA, dose level 1) was registered 170 days ago in the demo."""
+    login(page, served, "coord.chla")
+    page.goto(f"{served.url}/patients")
+    page.get_by_role("link", name="S-0001").first.click()
+    page.get_by_role("link", name="Enter or view evaluations").click()
+    every_field_labelled(page)
+    baseline = served.today - dt.timedelta(days=172)
+    page.get_by_label("Date of the evaluation").fill(baseline.isoformat())
+    page.get_by_label("Kind").select_option("baseline")
+    page.get_by_label("Disease status at entry (baseline only)").select_option("measurable")
+    page.get_by_label("Tumour MIBG-avid?").select_option("yes")
+    page.locator("#curie-pelvis").fill("2")
+    page.locator("#lesion-0-id").fill("P1")
+    page.locator("#lesion-0-site").select_option("primary")
+    page.locator("#lesion-0-mm").fill("50")
+    _bilateral_marrow(page, "30")
+    page.get_by_role("button", name="Save the evaluation").click()
+    assert "recorded" in flash(page)
+    # Repeatable rows: the script adds a fourth lesion row, numbered on.
+    page.get_by_role("button", name="Add a lesion").click()
+    assert page.locator("#lesion-3-id").count() == 1
+    after = served.today - dt.timedelta(days=110)
+    page.get_by_label("Date of the evaluation").fill(after.isoformat())
+    page.get_by_label("Kind").select_option("scheduled")
+    page.get_by_label("After course (scheduled evaluations)").select_option("2")
+    page.get_by_label("Tumour MIBG-avid?").select_option("yes")
+    page.locator("#curie-pelvis").fill("0")
+    page.locator("#lesion-0-id").fill("P1")
+    page.locator("#lesion-0-site").select_option("primary")
+    page.locator("#lesion-0-mm").fill("20")  # 50 -> 20 mm: -60%, PR (>= 30% fall)
+    _bilateral_marrow(page, "0")
+    page.get_by_role("button", name="Save the evaluation").click()
+    assert "recorded" in flash(page)
+    # Bone and marrow clear, primary PR: overall PR, computed by the engine.
+    assert page.locator("tr[data-evaluation] [data-overall]").last.inner_text() == "PR"
+    assert page.locator("[data-best]").first.inner_text() == "PR"
+    shot(page, "evaluations", full=False)
+    logout(page)
+
+    login(page, served, "chair")
+    page.get_by_role("link", name="Response").click()
+    level_1 = page.locator('#response-rates tr[data-level="1"]')
+    cells = level_1.locator("td").all_inner_texts()
+    assert cells[:2] == ["1", "1"]  # one evaluable patient, one responder
+    assert "Event-free survival" in page.locator("table.survival").first.inner_text()
+    shot(page, "response", full=False)

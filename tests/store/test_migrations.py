@@ -41,6 +41,10 @@ TABLES = {
     "query_messages",
     "sdv_marks",
     "casebook_locks",
+    "disease_evaluations",
+    "mibg_scores",
+    "lesion_measurements",
+    "marrow_samples",
 }
 
 

@@ -35,18 +35,28 @@ class WriteForm:
     site_fixed: bool = False  # site staff's pages take the site from the account
 
     def page_fields(self, body: dict[str, Any]) -> dict[str, str]:
-        """The body as a form would post it: text fields, 'a.b' for nested values."""
+        """The body as a form would post it: text fields, 'a.b' for nested values and
+        'a.0.b' for a form's numbered rows."""
         fields: dict[str, str] = {}
         for name, value in body.items():
             if name == "site_id" and self.site_fixed:
                 continue
             if name == "record":
                 fields[name] = json.dumps(value)
-            elif isinstance(value, dict):
-                fields.update({f"{name}.{k}": _text(v) for k, v in value.items()})
-            elif value is not None:
-                fields[name] = _text(value)
+            else:
+                _flatten(name, value, fields)
         return fields
+
+
+def _flatten(name: str, value: Any, into: dict[str, str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{name}.{k}", v, into)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _flatten(f"{name}.{i}", v, into)
+    elif value is not None:
+        into[name] = _text(value)
 
 
 def _text(value: Any) -> str:
@@ -56,13 +66,16 @@ def _text(value: Any) -> str:
 
 
 def with_value(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of `body` with `path` ('a' or 'a.b') set to `value`."""
+    """A copy of `body` with `path` ('a', 'a.b' or 'a.0.b' into a list) set to `value`."""
     out = json.loads(json.dumps(body))
-    head, _, rest = path.partition(".")
-    if rest:
-        out.setdefault(head, {})[rest] = value
+    *heads, last = path.split(".")
+    level: Any = out
+    for head in heads:
+        level = level[int(head)] if isinstance(level, list) else level.setdefault(head, {})
+    if isinstance(level, list):
+        level[int(last)] = value
     else:
-        out[head] = value
+        level[last] = value
     return out
 
 
@@ -204,6 +217,38 @@ FORMS: tuple[WriteForm, ...] = (
         api_path=lambda ids: f"/adverse-events/{ids['a']['adverse-events']}/void",
         valid=lambda ids: {"reason": "entered twice"},
         bad=(*_texts("reason"), ("reason", TWENTY_MB)),
+    ),
+    WriteForm(
+        "disease evaluation",
+        page_path=lambda ids: f"/patients/{ids['a']['patients']}/evaluations",
+        api_path=lambda ids: f"/patients/{ids['a']['patients']}/evaluations",
+        valid=lambda ids: {
+            "disease_at_entry": "measurable",
+            "evaluation": {
+                "date": "2024-06-01",
+                "kind": "baseline",
+                "label": "at entry",
+                "mibg": {"avid": True, "curie": {"pelvis": 2}},
+                "lesions": [{"id": "P1", "site": "primary", "diameter_mm": 40.0}],
+                "marrow": [{"side": "left", "kind": "aspirate", "tumour_percent": 10.0}],
+            },
+        },
+        bad=(
+            ("evaluation.mibg.curie.pelvis", 4),
+            ("evaluation.mibg.curie.pelvis", "three"),
+            ("evaluation.lesions.0.diameter_mm", -3),
+            *_numbers("evaluation.lesions.0.diameter_mm"),
+            ("evaluation.marrow.0.tumour_percent", 140),
+            *_numbers("evaluation.marrow.0.tumour_percent"),
+            *_dates("evaluation.date"),
+            *_texts("evaluation.label"),
+            *_texts("evaluation.lesions.0.id"),
+            ("evaluation.kind", "weekly"),
+            ("evaluation.investigator_response", "XX"),
+            ("course", "second"),
+            ("disease_at_entry", "some"),
+            ("evaluation.label", TWENTY_MB),
+        ),
     ),
     WriteForm(
         "slot request",

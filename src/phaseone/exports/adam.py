@@ -1,8 +1,11 @@
-"""ADaM datasets (ADSL, ADAE) derived from phaseone's SDTM datasets.
+"""ADaM datasets (ADSL, ADAE, ADRS, ADTTE) derived from phaseone's SDTM datasets.
 
 ADaM is derived from SDTM, never from the store directly, so an analysis dataset can always be
-traced to its tabulation. The one convention no public source fixes for this trial (the
-treatment-emergent window) is data marked assumed (data/adam.yaml).
+traced to its tabulation. The best overall response (ADRS BOR) and the time-to-event records
+(ADTTE) come from the same snapshot through the engines that own their rules (the response
+engine's best response; the survival engine's endpoint, event and censoring rules). The one
+convention no public source fixes for this trial (the treatment-emergent window) is data
+marked assumed (data/adam.yaml).
 """
 
 from __future__ import annotations
@@ -173,6 +176,110 @@ def _occurrence_flags(rows: list[dict[str, Any]]) -> None:
         worst["WGRPTFL"] = "Y"
 
 
+def adrs(sdtm: dict[str, pd.DataFrame], adsl_frame: pd.DataFrame,
+         snapshot: Snapshot) -> pd.DataFrame:
+    """Component and overall responses per evaluation from RS (the engine's computed ones;
+    ANL01FL on the overall), and each subject's best overall response (BOR) as the
+    response engine takes it, with its date."""
+    from phaseone.workflow.evaluations import responses_from_rows
+
+    subjects = {row["USUBJID"]: row for row in _records(adsl_frame)}
+    rows = []
+    for r in _records(sdtm["RS"]):
+        if r["RSEVAL"] != "COMPUTED":
+            continue
+        subject = subjects[r["USUBJID"]]
+        rows.append(
+            {
+                "STUDYID": r["STUDYID"],
+                "USUBJID": r["USUBJID"],
+                "SITEID": subject["SITEID"],
+                "TRTA": subject["TRT01A"],
+                "TRTAN": subject["TRT01AN"],
+                "PARAMCD": r["RSTESTCD"],
+                "PARAM": r["RSTEST"],
+                "PARCAT1": r["RSCAT"],
+                "AVALC": r["RSSTRESC"],
+                "ADT": sas_date(r["RSDTC"]),
+                "ADY": r["RSDY"],
+                "AVISIT": r["VISIT"],
+                "SRCDOM": "RS",
+                "SRCSEQ": r["RSSEQ"],
+                "ANL01FL": "Y" if r["RSTESTCD"] == "OVRLRESP" else "",
+            }
+        )
+    codes = {row["SUBJID"]: row["USUBJID"] for row in _records(adsl_frame)}
+    for _, result in responses_from_rows(snapshot.protocol, snapshot.tables):
+        usubjid = codes.get(result.patient_id)
+        if usubjid is None:
+            continue
+        subject = subjects[usubjid]
+        rows.append(
+            {
+                "STUDYID": subject["STUDYID"],
+                "USUBJID": usubjid,
+                "SITEID": subject["SITEID"],
+                "TRTA": subject["TRT01A"],
+                "TRTAN": subject["TRT01AN"],
+                "PARAMCD": "BOR",
+                "PARAM": "Best Overall Response",
+                "PARCAT1": result.criteria,
+                "AVALC": result.best,
+                "ADT": sas_date(result.best_date.isoformat()) if result.best_date else None,
+                "ADY": None,
+                "AVISIT": "",
+                "SRCDOM": "",
+                "SRCSEQ": None,
+                "ANL01FL": "Y",
+            }
+        )
+    rows.sort(key=lambda r: (r["USUBJID"], r["PARAMCD"] == "BOR", r["ADT"] or 0.0))
+    return _frame("ADRS", rows)
+
+
+def adtte(adsl_frame: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
+    """One record per subject per survival endpoint of the protocol (EFS, OS): time in
+    days from the endpoint's origin, CNSR 0 for an event, 1 or 2 for a censoring, from
+    the follow-up the trial service gathers and the survival engine's endpoint rules."""
+    from phaseone.outcomes import times_to_event
+    from phaseone.workflow.followup import records_from_rows
+
+    settings = snapshot.protocol.survival
+    subjects = {row["SUBJID"]: row for row in _records(adsl_frame)}
+    found = [r for _, r in records_from_rows(snapshot.protocol, snapshot.tables)]
+    rows = []
+    for endpoint in settings.endpoints if settings else ():
+        for t in times_to_event(found, endpoint):
+            subject = subjects.get(t.patient_id)
+            if subject is None or t.days is None:
+                continue
+            rows.append(
+                {
+                    "STUDYID": subject["STUDYID"],
+                    "USUBJID": subject["USUBJID"],
+                    "SITEID": subject["SITEID"],
+                    "TRTA": subject["TRT01A"],
+                    "TRTAN": subject["TRT01AN"],
+                    "PARAMCD": endpoint.id.upper(),
+                    "PARAM": endpoint.name,
+                    "AVAL": float(t.days),
+                    "AVALU": "DAYS",
+                    "STARTDT": sas_date(t.origin.isoformat()) if t.origin else None,
+                    "ADT": sas_date(t.end.isoformat()) if t.end else None,
+                    "CNSR": float(t.cnsr) if t.cnsr is not None else None,
+                    "EVNTDESC": t.description.upper(),
+                    "STRAT1": t.stratum.upper(),
+                }
+            )
+    rows.sort(key=lambda r: (r["USUBJID"], r["PARAMCD"]))
+    return _frame("ADTTE", rows)
+
+
 def build(sdtm: dict[str, pd.DataFrame], snapshot: Snapshot) -> dict[str, pd.DataFrame]:
     subject_level = adsl(sdtm, snapshot)
-    return {"ADSL": subject_level, "ADAE": adae(sdtm, subject_level)}
+    return {
+        "ADSL": subject_level,
+        "ADAE": adae(sdtm, subject_level),
+        "ADRS": adrs(sdtm, subject_level, snapshot),
+        "ADTTE": adtte(subject_level, snapshot),
+    }

@@ -441,6 +441,108 @@ class Builder:
             "SVSTDY": subject.day(start),
         }
 
+    # --- disease response -------------------------------------------------------------
+
+    def _responses(self) -> list[tuple[int, Any]]:
+        from phaseone.workflow.evaluations import responses_from_rows
+
+        return responses_from_rows(self.protocol, self.snap.tables)
+
+    def rs(self) -> pd.DataFrame:
+        """Component and overall responses per evaluation after baseline as the response
+        engine computes them from the stored measurements (RSEVAL COMPUTED), and the
+        investigator's own overall call beside them (RSEVAL INVESTIGATOR)."""
+        from phaseone.response.frames import RS_TESTS
+
+        rows: list[dict[str, Any]] = []
+        for pid, result in self._responses():
+            subject = self.subjects[pid]
+            for e in result.evaluations:
+                if e.kind == "baseline":
+                    continue
+                tests = [(*RS_TESTS[c.component], c.response, "COMPUTED") for c in e.components]
+                tests.append(("OVRLRESP", "Overall Response", e.overall.response, "COMPUTED"))
+                if e.investigator_response:
+                    tests.append(
+                        ("OVRLRESP", "Overall Response", e.investigator_response, "INVESTIGATOR")
+                    )
+                for code, name, value, evaluator in tests:
+                    rows.append(
+                        {
+                            "USUBJID": subject.usubjid,
+                            "RSTESTCD": code,
+                            "RSTEST": name,
+                            "RSCAT": result.criteria,
+                            "RSORRES": value,
+                            "RSSTRESC": value,
+                            "RSEVAL": evaluator,
+                            "EPOCH": subject.epoch(e.date),
+                            "VISIT": (e.label or e.kind).upper(),
+                            "RSDTC": iso(e.date),
+                            "RSDY": subject.day(e.date),
+                        }
+                    )
+        return self._frame("RS", rows, "RSSEQ")
+
+    def _lesion_rows(self) -> list[tuple[Subject, Row, Row]]:
+        """(subject, evaluation, lesion measurement) in date order."""
+        evaluations = {e["id"]: e for e in self.snap.rows("disease_evaluations")}
+        out = []
+        for m in self.snap.rows("lesion_measurements"):
+            e = evaluations.get(m["evaluation_id"])
+            if e is not None:
+                out.append((self.subjects[m["patient_id"]], e, m))
+        out.sort(key=lambda t: (t[0].usubjid, t[1]["evaluated_on"], t[2]["lesion_code"]))
+        return out
+
+    def tu(self) -> pd.DataFrame:
+        """Each CT/MRI lesion once, where it was first measured (its code is its link)."""
+        rows: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for subject, e, m in self._lesion_rows():
+            key = (subject.usubjid, m["lesion_code"])
+            if key in seen:
+                continue
+            seen.add(key)
+            term = "NEW" if m["new"] else ("TARGET" if m["target"] else "NON-TARGET")
+            rows.append(
+                {
+                    "USUBJID": subject.usubjid,
+                    "TULNKID": m["lesion_code"],
+                    "TUTESTCD": "TUMIDENT",
+                    "TUTEST": "Tumor Identification",
+                    "TUORRES": term,
+                    "TUSTRESC": term,
+                    "TULOC": _lesion_term(m["site"]),
+                    "TUDTC": iso(e["evaluated_on"]),
+                    "TUDY": subject.day(e["evaluated_on"]),
+                }
+            )
+        return self._frame("TU", rows, "TUSEQ")
+
+    def tr(self) -> pd.DataFrame:
+        """Each lesion's diameter at each evaluation (longest; short axis for nodes)."""
+        rows: list[dict[str, Any]] = []
+        for subject, e, m in self._lesion_rows():
+            node = m["site"] == "lymph_node"
+            rows.append(
+                {
+                    "USUBJID": subject.usubjid,
+                    "TRLNKID": m["lesion_code"],
+                    "TRTESTCD": "SAXIS" if node else "LDIAM",
+                    "TRTEST": "Short Axis" if node else "Longest Diameter",
+                    "TRORRES": number_text(m["diameter_mm"]),
+                    "TRORRESU": "mm",
+                    "TRSTRESC": number_text(m["diameter_mm"]),
+                    "TRSTRESN": m["diameter_mm"],
+                    "TRSTRESU": "mm",
+                    "VISIT": (e["label"] or e["kind"]).upper(),
+                    "TRDTC": iso(e["evaluated_on"]),
+                    "TRDY": subject.day(e["evaluated_on"]),
+                }
+            )
+        return self._frame("TR", rows, "TRSEQ")
+
     def ts(self) -> pd.DataFrame:
         ident = self.protocol.identity
         params: list[tuple[str, str, str]] = [
@@ -476,6 +578,11 @@ class Builder:
         return self._frame("TS", rows, None)
 
 
+def _lesion_term(site: str) -> str:
+    return {"primary": "PRIMARY TUMOR", "soft_tissue": "SOFT TISSUE LESION",
+            "lymph_node": "LYMPH NODE"}[site]
+
+
 def _count(params: Iterable[tuple[str, str, str]], code: str) -> int:
     return sum(1 for p in params if p[0] == code)
 
@@ -507,6 +614,9 @@ def build(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
         "VS": builder.vs(),
         "DS": builder.ds(),
         "SV": builder.sv(),
+        "RS": builder.rs(),
+        "TU": builder.tu(),
+        "TR": builder.tr(),
         "TS": builder.ts(),
     }
     return {name: frames[name] for name in sdtm().domains}

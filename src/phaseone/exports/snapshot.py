@@ -13,6 +13,7 @@ from phaseone.store.access import EXPORTERS
 from phaseone.store.models import Patient
 from phaseone.store.scope import Scope
 from phaseone.store.sites import list_sites
+from phaseone.workflow import evaluations
 from phaseone.workflow.treatment import TREATMENT_END
 
 Row = dict[str, Any]
@@ -46,6 +47,7 @@ DATE_OF = {
     "clinical_events": "event_date",
     "follow_ups": "contact_date",
     "treatment_ends": "ended_on",
+    "disease_evaluations": "evaluated_on",
 }
 # Dates a record may carry that are not known yet at an earlier cut-off.
 LATER_DATES = {"adverse_events": ("resolved_date",)}
@@ -102,13 +104,13 @@ def _all(
         stmt = stmt.with_only_columns(*columns, Patient.date_shift_days).join(
             Patient, Patient.id == model.patient_id
         )
-    date_column = DATE_OF[spec.name]
+    date_column = DATE_OF.get(spec.name)
     later = LATER_DATES.get(spec.name, ())
     hide = deidentify or scope.actor.deidentified
     for found in scope.session.execute(stmt.order_by(table.c.id)).mappings():
         row = dict(found)
         shift = row.pop("date_shift_days")
-        day = row.get(date_column)
+        day = row.get(date_column) if date_column else None
         if as_of is not None and day is not None and day > as_of:
             continue
         for name in later:
@@ -117,6 +119,18 @@ def _all(
         if hide:
             row = records.deidentify_values(table, row, shift)
         yield row
+
+
+def _read_evaluations(
+    scope: Scope, tables: dict[str, list[Row]], deidentify: bool, as_of: dt.date | None
+) -> None:
+    """Disease evaluations and their measurements; a measurement follows its evaluation
+    through the cut-off (it carries no date of its own)."""
+    tables["disease_evaluations"] = list(_all(scope, evaluations.EVALUATIONS, deidentify, as_of))
+    kept = {r["id"] for r in tables["disease_evaluations"]}
+    for spec in evaluations.CHILDREN:
+        rows = _all(scope, spec, deidentify, None)
+        tables[spec.name] = [r for r in rows if r["evaluation_id"] in kept]
 
 
 def read(
@@ -139,6 +153,7 @@ def read(
         name: list(_all(scope, records.spec_for(name), deidentify, as_of)) for name in ENTITIES
     }
     tables["treatment_ends"] = list(_all(scope, TREATMENT_END, deidentify, as_of))
+    _read_evaluations(scope, tables, deidentify, as_of)
     sites = list_sites(scope.session)
     countries = {site.id: site.country for site in sites}
     scope.audit(

@@ -40,7 +40,8 @@ class FollowUpRecord(_Model):
     first_dose_date: dt.date | None = None
     dose_level: int | None = Field(None, ge=-9, le=99)
     courses: int | None = Field(None, ge=0, le=200, description="Protocol courses received.")
-    disease_at_entry: Literal["measurable", "evaluable", "complete_response"]
+    # "unknown": no baseline status recorded yet (a stratum of its own, never guessed).
+    disease_at_entry: Literal["measurable", "evaluable", "complete_response", "unknown"]
     events: tuple[Event, ...] = ()
     new_therapy_date: dt.date | None = Field(None, description="First non-protocol therapy.")
     last_assessment_date: dt.date | None = None
@@ -57,6 +58,8 @@ class FollowUpRecord(_Model):
     @property
     def stratum(self) -> str:
         """Objective VII's strata: disease (measurable or evaluable) vs CR at entry."""
+        if self.disease_at_entry == "unknown":
+            return "unknown at entry"
         return "CR at entry" if self.disease_at_entry == "complete_response" else "disease at entry"
 
 

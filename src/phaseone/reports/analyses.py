@@ -305,16 +305,6 @@ def haca(data: StudyData) -> Finding:
     return _awaiting("HACA titres")
 
 
-@analysis("response-rate")
-def response_rate(data: StudyData) -> Finding:
-    return _awaiting("disease evaluations")
-
-
-@analysis("event-free-survival")
-def event_free_survival(data: StudyData) -> Finding:
-    return _awaiting("disease evaluations or follow-up assessments of events")
-
-
 @analysis("kir-fcgr")
 def kir_fcgr(data: StudyData) -> Finding:
     return _awaiting("HLA, KIR or Fc gamma receptor genotypes")

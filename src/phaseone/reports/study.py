@@ -23,6 +23,7 @@ from phaseone.protocol.summary import AssumedValue, assumed_values
 from phaseone.reports import (
     analyses,  # noqa: F401  (registers the analyses)
     figures,
+    outcome_analyses,  # noqa: F401  (registers the analyses)
 )
 from phaseone.reports.findings import ANALYSES, Decision, Finding, StudyData, Table
 from phaseone.trial import TrialState

@@ -11,9 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from phaseone.errors import InputError, Problem
 
@@ -22,6 +31,8 @@ SiopenExtent = Annotated[int, Field(ge=0, le=6)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 Millimetres = Annotated[float, Field(ge=0, le=2000)]
 ResponseCategory = Literal["CR", "PR", "MR", "SD", "PD", "NE"]
+# Text without control characters (tabs and line breaks aside): databases refuse NUL.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
 
 # Dates are clinical: 1900..2199, as elsewhere in phaseone.
 _EARLIEST = dt.date(1900, 1, 1)
@@ -46,18 +57,23 @@ class CurieScores(_Model):
     legs_feet: CurieExtent = 0
     soft_tissue: CurieExtent = 0
 
-    @property
+    # Derived once per scan (frozen models): the engine reads them at every comparison.
+    @cached_property
     def skeletal(self) -> int:
         """Segments 1-9 (max 27)."""
-        return sum(self.skeletal_segments().values())
+        return sum(self._skeletal.values())
 
-    @property
+    @cached_property
     def total(self) -> int:
         """All ten segments (max 30)."""
         return self.skeletal + self.soft_tissue
 
-    def skeletal_segments(self) -> dict[str, int]:
+    @cached_property
+    def _skeletal(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in CURIE_SKELETAL}
+
+    def skeletal_segments(self) -> dict[str, int]:
+        return dict(self._skeletal)
 
 
 class SiopenScores(_Model):
@@ -76,12 +92,16 @@ class SiopenScores(_Model):
     left_lower_limb_proximal: SiopenExtent = 0
     left_lower_limb_distal: SiopenExtent = 0
 
-    @property
+    @cached_property
     def total(self) -> int:
-        return sum(self.skeletal_segments().values())
+        return sum(self._skeletal.values())
+
+    @cached_property
+    def _skeletal(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in SIOPEN_SEGMENTS}
 
     def skeletal_segments(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in SIOPEN_SEGMENTS}
+        return dict(self._skeletal)
 
 
 CURIE_SKELETAL = tuple(n for n in CurieScores.model_fields if n != "soft_tissue")
@@ -109,7 +129,7 @@ class Pet(_Model):
 class Lesion(_Model):
     """A CT/MRI lesion; `id` is kept across evaluations."""
 
-    id: str = Field(min_length=1, max_length=64)
+    id: Text = Field(min_length=1, max_length=64)
     site: Literal["primary", "soft_tissue", "lymph_node"]
     diameter_mm: Millimetres = Field(
         description="Longest diameter; short axis for lymph nodes; 0 when no longer seen."
@@ -136,19 +156,24 @@ class Evaluation(_Model):
 
     date: dt.date
     kind: Literal["baseline", "scheduled", "unscheduled"] = "scheduled"
-    label: str | None = Field(None, max_length=80, description="e.g. 'after course 2'")
+    label: Text | None = Field(None, max_length=80, description="e.g. 'after course 2'")
     mibg: Mibg | None = None
     pet: Pet | None = None
     lesions: tuple[Lesion, ...] = ()
     marrow: tuple[MarrowSample, ...] = ()
     new_lesion: bool = Field(False, description="Any other new lesion (clinical, imaging).")
     investigator_response: ResponseCategory | None = None
-    investigator_reason: str | None = Field(None, max_length=500)
+    investigator_reason: Text | None = Field(None, max_length=500)
+
+    @field_validator("date")
+    @classmethod
+    def _in_range(cls, day: dt.date) -> dt.date:
+        if not _EARLIEST <= day <= _LATEST:
+            raise ValueError("date must lie in 1900-01-01..2199-12-31")
+        return day
 
     @model_validator(mode="after")
     def _check(self) -> Evaluation:
-        if not _EARLIEST <= self.date <= _LATEST:
-            raise ValueError("date must lie in 1900-01-01..2199-12-31")
         ids = [lesion.id for lesion in self.lesions]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:

@@ -303,10 +303,14 @@ class DltDetermination(PatientOwned, Base):
 class ClinicalEvent(PatientOwned, Base):
     __tablename__ = "clinical_events"
     __table_args__ = (
-        CheckConstraint("kind IN ('progression','relapse','death','off_study')", name="kind"),
+        CheckConstraint(
+            "kind IN ('progression','relapse','second_malignancy','death','new_therapy',"
+            "'off_study')",
+            name="kind",
+        ),
     )
 
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
     event_date: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
     cause: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
@@ -515,6 +519,102 @@ class SpecimenResult(PatientOwned, Base):
     call: Mapped[str | None] = mapped_column(String(200))
     unit: Mapped[str | None] = mapped_column(String(32))
     source_line: Mapped[int] = mapped_column(Integer)
+
+
+# --- disease evaluations ------------------------------------------------------------------
+
+
+class DiseaseEvaluation(PatientOwned, Base):
+    """One disease evaluation (baseline, scheduled or unscheduled). Only measurements are
+    kept: the response is computed from them by phaseone.response, never stored."""
+
+    __tablename__ = "disease_evaluations"
+    __table_args__ = (
+        CheckConstraint("kind IN ('baseline','scheduled','unscheduled')", name="kind"),
+        CheckConstraint(
+            "disease_at_entry IN ('measurable','evaluable','complete_response')",
+            name="disease_at_entry",
+        ),
+        CheckConstraint(
+            "investigator_response IN ('CR','PR','MR','SD','PD','NE')",
+            name="investigator_response",
+        ),
+    )
+
+    evaluated_on: Mapped[dt.date] = mapped_column(Date, info=PHI_DATE)
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(80))
+    # The protocol's scheduled assessment and course the evaluation stands for.
+    assessment_id: Mapped[str | None] = mapped_column(String(64))
+    course_number: Mapped[int | None] = mapped_column(Integer)
+    # Disease status at study entry (baseline only): objective VII's strata.
+    disease_at_entry: Mapped[str | None] = mapped_column(String(24))
+    # MIBG: None when no scan was read; per-segment scores are MibgScore rows.
+    mibg_avid: Mapped[bool | None] = mapped_column(Boolean)
+    mibg_new_avid_bone_site: Mapped[bool] = mapped_column(Boolean, default=False)
+    # FDG-PET for MIBG-non-avid disease: None when not done.
+    pet_avid_bone_sites: Mapped[int | None] = mapped_column(Integer)
+    pet_new_avid_bone_site: Mapped[bool] = mapped_column(Boolean, default=False)
+    new_lesion: Mapped[bool] = mapped_column(Boolean, default=False)
+    investigator_response: Mapped[str | None] = mapped_column(String(2))
+    investigator_reason: Mapped[str | None] = mapped_column(Text, info=FREE_TEXT)
+
+
+class MibgScore(PatientOwned, Base):
+    """One segment's MIBG extent score on one scale (Curie 0-3, SIOPEN 0-6)."""
+
+    __tablename__ = "mibg_scores"
+    __table_args__ = (
+        UniqueConstraint("evaluation_id", "scale", "segment"),
+        CheckConstraint("scale IN ('curie','siopen')", name="scale"),
+        CheckConstraint("score BETWEEN 0 AND 6", name="score"),
+    )
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("disease_evaluations.id"), index=True)
+    scale: Mapped[str] = mapped_column(String(8))
+    segment: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int] = mapped_column(Integer)
+
+
+class LesionMeasurement(PatientOwned, Base):
+    """A CT/MRI lesion at one evaluation; `lesion_code` is the lesion's identity across the
+    patient's evaluations (the primary tumour and each soft-tissue lesion)."""
+
+    __tablename__ = "lesion_measurements"
+    __table_args__ = (
+        UniqueConstraint("evaluation_id", "lesion_code"),
+        CheckConstraint("site IN ('primary','soft_tissue','lymph_node')", name="site"),
+        CheckConstraint("diameter_mm >= 0", name="diameter_mm"),
+    )
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("disease_evaluations.id"), index=True)
+    lesion_code: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(16))
+    # Longest diameter; short axis for lymph nodes; 0 when no longer seen.
+    diameter_mm: Mapped[float] = mapped_column(Float)
+    target: Mapped[bool] = mapped_column(Boolean, default=True)
+    avid: Mapped[bool | None] = mapped_column(Boolean)
+    new: Mapped[bool] = mapped_column(Boolean, default=False)
+    biopsy_proven: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MarrowSample(PatientOwned, Base):
+    """One bone-marrow sample of an evaluation: side, aspirate or biopsy, method, % tumour."""
+
+    __tablename__ = "marrow_samples"
+    __table_args__ = (
+        UniqueConstraint("evaluation_id", "sample_number"),
+        CheckConstraint("side IN ('left','right')", name="side"),
+        CheckConstraint("kind IN ('aspirate','biopsy')", name="kind"),
+        CheckConstraint("tumour_percent BETWEEN 0 AND 100", name="tumour_percent"),
+    )
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("disease_evaluations.id"), index=True)
+    sample_number: Mapped[int] = mapped_column(Integer)
+    side: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str] = mapped_column(String(24))
+    tumour_percent: Mapped[float] = mapped_column(Float)
 
 
 # Tables whose rows a client may create, read, correct and void through the API, by name.

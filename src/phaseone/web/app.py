@@ -24,6 +24,7 @@ from phaseone.web.api import (
     courses,
     documents,
     enrolment,
+    evaluations,
     operations,
     people,
     queries,
@@ -99,6 +100,7 @@ def create_app(
     api.include_router(specimens.router)
     api.include_router(queries.router)
     api.include_router(verification.router)
+    api.include_router(evaluations.router)
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)
@@ -125,14 +127,16 @@ def _install_pages(app: FastAPI) -> None:
         specimens,
     )
     from phaseone.web.pages import audit as audit_pages
+    from phaseone.web.pages import evaluations as evaluation_pages
     from phaseone.web.pages import operations as operations_pages
     from phaseone.web.pages import session as page_session
 
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    pages = (home, patients, courses, entries, chair, specimens, monitoring, documents)
-    for module in (*pages, audit_pages, admin, operations_pages):
+    # Evaluations before entries: its own void route is more specific than entries' generic one.
+    pages = (home, patients, courses, evaluation_pages, entries, chair, specimens, monitoring)
+    for module in (*pages, documents, audit_pages, admin, operations_pages):
         app.include_router(module.router)
 
 

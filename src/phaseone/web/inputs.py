@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from phaseone.response.evaluation import Evaluation
 from phaseone.web.api.schemas import Body
 from phaseone.web.api.types import (
     INT32_MAX,
@@ -138,7 +139,9 @@ class OffTreatmentIn(Body):
 
 
 class ClinicalEventReport(Body):
-    kind: Literal["progression", "relapse", "death", "off_study"]
+    kind: Literal[
+        "progression", "relapse", "second_malignancy", "death", "new_therapy", "off_study"
+    ]
     event_date: ClinicalDate
     cause: Name | None = Field(default=None, description="Required for going off study.")
     detail: Note | None = None
@@ -149,3 +152,20 @@ class FollowUpReport(Body):
     vital_status: Literal["alive", "dead", "unknown"]
     disease_status: ShortText | None = None
     notes: Note | None = None
+
+
+class EvaluationIn(Body):
+    """A disease evaluation: the response engine's own input model, so that the page, the
+    API and an evaluations file are checked by one definition."""
+
+    evaluation: Evaluation
+    course: Course | None = Field(
+        default=None, description="For a scheduled evaluation: the course it follows."
+    )
+    disease_at_entry: Literal["measurable", "evaluable", "complete_response"] | None = Field(
+        default=None, description="At the baseline evaluation: disease status at study entry."
+    )
+
+
+class EvaluationCorrectionIn(EvaluationIn):
+    reason: Reason

@@ -151,7 +151,9 @@ class DltDeterminationIn(OwnedIn):
 
 
 class ClinicalEventIn(OwnedIn):
-    kind: Literal["progression", "relapse", "death", "off_study"]
+    kind: Literal[
+        "progression", "relapse", "second_malignancy", "death", "new_therapy", "off_study"
+    ]
     event_date: ClinicalDate
     cause: Name | None = None
     detail: Note | None = None

@@ -38,19 +38,32 @@ async def posted(request: Request) -> dict[str, Any]:
 
 
 def _nest(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Blank fields are left out (the model's default applies); 'a.b' fills {'a': {'b'}}."""
+    """Blank fields are left out (the model's default applies); 'a.b.c' fills
+    {'a': {'b': {'c'}}}, and a level whose names are all numbers ('rows.0.x', 'rows.1.x':
+    a form's repeatable rows) becomes a list in that order."""
     out: dict[str, Any] = {}
     for name, value in fields.items():
         if name in NOT_DATA or (isinstance(value, str) and not value.strip()):
             continue
-        head, _, rest = name.partition(".")
-        if rest:
-            out.setdefault(head, {})
-            if isinstance(out[head], dict):
-                out[head][rest] = value
+        *heads, last = name.split(".")
+        level = out
+        for head in heads:
+            level = level.setdefault(head, {})
+            if not isinstance(level, dict):
+                break
         else:
-            out[name] = value
-    return out
+            level[last] = value
+    nested: dict[str, Any] = _lists(out)
+    return nested
+
+
+def _lists(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    items = {k: _lists(v) for k, v in value.items()}
+    if items and all(k.isdigit() and len(k) <= 4 for k in items):
+        return [items[k] for k in sorted(items, key=int)]
+    return items
 
 
 def problems_of(exc: ValidationError) -> list[Problem]:

@@ -19,7 +19,7 @@ from phaseone.web.inputs import RegistrationRequest, ScreeningIn, SignerIn
 from phaseone.web.pages import monitoring, present
 from phaseone.web.pages.forms import parse, posted, submit
 from phaseone.web.pages.session import NOTHING_FAILED, Failed, Viewer, render, trial_of
-from phaseone.workflow import chart, corrections, registration, screening, treatment
+from phaseone.workflow import chart, corrections, evaluations, registration, screening, treatment
 from phaseone.workflow.history import trial_state
 
 router = APIRouter(include_in_schema=False)
@@ -157,6 +157,7 @@ def show_patient(
         can_sign=viewer.may(signer_roles),
         today=today,
         levels=[lv.id for lv in trial.protocol.dose_levels],
+        responses=evaluations.present(scope, trial, patient.id),
         failed=failed,
     )
 

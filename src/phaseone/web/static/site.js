@@ -67,3 +67,35 @@
     document.querySelectorAll("form[data-grade-preview]").forEach(wire);
   });
 })();
+
+// Repeatable rows (lesions, marrow samples): "add" copies the last row with the next index
+// and empty values. Without script the form still offers its first rows.
+(function () {
+  "use strict";
+
+  function addRow(button) {
+    var body = document.querySelector("[data-rows='" + button.getAttribute("data-add-row") + "']");
+    if (!body || !body.lastElementChild) return;
+    var last = body.lastElementChild;
+    var index = body.children.length;
+    var row = last.cloneNode(true);
+    row.querySelectorAll("input, select, label").forEach(function (el) {
+      ["name", "id", "for"].forEach(function (attr) {
+        var v = el.getAttribute(attr);
+        if (v) el.setAttribute(attr, v.replace(/([.-])\d+([.-])/, "$1" + index + "$2"));
+      });
+      if (el.tagName === "INPUT") {
+        if (el.type === "checkbox") el.checked = false; else el.value = "";
+      } else if (el.tagName === "SELECT") {
+        el.selectedIndex = 0;
+      }
+    });
+    body.appendChild(row);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-add-row]").forEach(function (b) {
+      b.addEventListener("click", function () { addRow(b); });
+    });
+  });
+})();

@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006_monitoring"
-down_revision = "0004_specimens"
+down_revision = "0005_evaluations"
 branch_labels = None
 depends_on = None
 

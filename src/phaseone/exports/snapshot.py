@@ -13,6 +13,8 @@ from phaseone.store.access import EXPORTERS
 from phaseone.store.models import Patient
 from phaseone.store.scope import Scope
 from phaseone.store.sites import list_sites
+from phaseone.workflow.results import RESULTS
+from phaseone.workflow.specimens import SPECIMENS
 from phaseone.workflow.treatment import TREATMENT_END
 
 Row = dict[str, Any]
@@ -33,7 +35,7 @@ ENTITIES = (
 
 
 # The clinical date of each record type: a data cut-off keeps the records dated on or before it.
-DATE_OF = {
+DATE_OF: dict[str, str | None] = {
     "patients": "consent_date",
     "screening_evaluations": "evaluated_on",
     "registrations": "registered_on",
@@ -45,6 +47,8 @@ DATE_OF = {
     "clinical_events": "event_date",
     "follow_ups": "contact_date",
     "treatment_ends": "ended_on",
+    "specimens": "collected_on",
+    "specimen_results": None,  # a result follows its specimen's collection date
 }
 # Dates a record may carry that are not known yet at an earlier cut-off.
 LATER_DATES = {"adverse_events": ("resolved_date",)}
@@ -91,13 +95,13 @@ def _all(
         stmt = stmt.with_only_columns(*columns, Patient.date_shift_days).join(
             Patient, Patient.id == model.patient_id
         )
-    date_column = DATE_OF[spec.name]
+    date_column = DATE_OF.get(spec.name)
     later = LATER_DATES.get(spec.name, ())
     hide = deidentify or scope.actor.deidentified
     for found in scope.session.execute(stmt.order_by(table.c.id)).mappings():
         row = dict(found)
         shift = row.pop("date_shift_days")
-        day = row.get(date_column)
+        day = row.get(date_column) if date_column else None
         if as_of is not None and day is not None and day > as_of:
             continue
         for name in later:
@@ -128,6 +132,8 @@ def read(
         name: list(_all(scope, records.spec_for(name), deidentify, as_of)) for name in ENTITIES
     }
     tables["treatment_ends"] = list(_all(scope, TREATMENT_END, deidentify, as_of))
+    for spec in (SPECIMENS, RESULTS):
+        tables[spec.name] = list(_all(scope, spec, deidentify, as_of))
     sites = list_sites(scope.session)
     countries = {site.id: site.country for site in sites}
     scope.audit(

@@ -188,7 +188,7 @@ def immune(
     elif patients is None:
         raise typer.BadParameter("--results needs --patients", param_hint="--patients")
     else:
-        report = api.immune(results, patients, protocol_id, change.value, conf_level)
+        report = api.immune(_path(results), patients, protocol_id, change.value, conf_level)
     _save(plot, {"spaghetti": report.spaghetti_plot, "box": report.box_plot})
     if show_changes:
         _emit(fmt, "Change from baseline", report.changes, report.notes)
@@ -234,7 +234,7 @@ def haca(
         has_troughs = any(m.analyte == TROUGH for m in rows)
         report = api.haca(rows, protocol, HACA_ANALYTE, TROUGH if has_troughs else None)
     else:
-        report = api.haca(results, protocol_id, analyte, trough)
+        report = api.haca(_path(results), protocol_id, analyte, trough)
     _save(plot, {"titre": report.titre_plot})
     inc = report.incidence
     extra: dict[str, Any] = {
@@ -269,7 +269,7 @@ def kir(
 
     _one_source(typing, database_url, "--typing")
     found = _database(database_url, "nant-2011-04", as_of, deidentify)
-    report = (api.kir(typing, patients, _responses(responses)) if found is None
+    report = (api.kir(_path(typing), patients, _responses(responses)) if found is None
               else api.kir(found[0].calls, None, _responses(responses)))
     if report.association is not None:
         _emit(fmt, "KIR status and response", report.association, report.notes)
@@ -297,7 +297,7 @@ def fcgr(
 
     _one_source(typing, database_url, "--typing")
     found = _database(database_url, "nant-2011-04", as_of, deidentify)
-    report = (api.fcgr(typing, patients, _responses(responses)) if found is None
+    report = (api.fcgr(_path(typing), patients, _responses(responses)) if found is None
               else api.fcgr(found[0].calls, None, _responses(responses)))
     if report.association is not None:
         _emit(fmt, "FcγR genotype and response", report.association, report.notes)
@@ -334,6 +334,11 @@ def _one_source(given: object, url: str | None, name: str) -> None:
         raise typer.BadParameter(f"give either {name} or --database-url", param_hint=name)
 
 
+def _path(given: Path | None) -> Path:
+    assert given is not None  # _one_source checked it
+    return given
+
+
 def _responses(text: str) -> tuple[str, ...]:
     return tuple(r.strip().upper() for r in text.split(",") if r.strip())
 
@@ -366,7 +371,7 @@ def tlda(
         data, protocol = found
         report = api.tlda(tlda_results(data, protocol), protocol, evaluations)
     else:
-        report = api.tlda(results, protocol_id, evaluations)
+        report = api.tlda(_path(results), protocol_id, evaluations)
     _save(plot, {"delta": report.delta_ct_plot})
     if report.trajectory is not None:
         _emit(fmt, "TLDA trajectory and response", report.trajectory, report.notes)

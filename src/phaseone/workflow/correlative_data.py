@@ -129,11 +129,13 @@ def write_csv(data: CorrelativeData, protocol: Protocol, directory: Path) -> dic
     'dinutuximab trough', for --trough)."""
     directory.mkdir(parents=True, exist_ok=True)
 
-    def numbers(rows: list[Measurement]) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
+    Table = tuple[tuple[str, ...], list[tuple[object, ...]]]
+
+    def numbers(rows: list[Measurement]) -> Table:
         return MEASUREMENT_COLUMNS, [(m.patient, m.specimen_type, m.study_day, m.analyte,
                                       m.value, m.unit, m.specimen_id) for m in rows]
 
-    tables = {
+    tables: dict[str, Table] = {
         "immune": numbers(immune_results(data, protocol)),
         "haca": numbers(haca_results(data, protocol)),
         "tlda": numbers(tlda_results(data, protocol)),

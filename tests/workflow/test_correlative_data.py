@@ -28,6 +28,11 @@ VALUES = ((1000.0, 1400.0, 200.0, 260.0, 0.0, (31.5, 35.0, 36.0, 33.0, 34.5), 24
           (800.0, 900.0, 150.0, 120.0, 0.0, None, 23.5))  # None: no panel well amplified
 
 
+TYPING = (("FCGR2A", "H/R"), ("FCGR3A", "V/V"), ("HLA-A", "A*02:01+A*24:02"),
+          ("HLA-B", "B*07:02+B*44:02"), ("HLA-C", "C*07:01+C*05:01"), ("KIR2DL1", "present"),
+          ("KIR2DL2", "absent"), ("KIR2DL3", "present"), ("KIR3DL1", "present"))
+
+
 def _wells(panel: tuple[float, ...] | None) -> list[tuple[str, str]]:
     return [(g, "undetermined" if panel is None else str(ct))
             for g, ct in zip(GENES, panel or (0.0,) * 5, strict=True)]
@@ -58,8 +63,7 @@ def _enter(world: World) -> list[str]:
                   f"{taken['haca', 1]},haca,{haca},titre",
                   *(f"{taken['tlda-blood', 1]},{g},{ct},Ct" for g, ct in _wells(chga)),
                   f"{taken['tlda-blood', 1]},GUSB,{gusb},Ct",
-                  f"{taken['immune', 1]},FCGR2A,H/R,",
-                  f"{taken['immune', 1]},FCGR3A,V/V,"]
+                  *(f"{taken['immune', 1]},{gene},{call}," for gene, call in TYPING)]
     with world.as_user("chair") as scope:
         results.commit(scope, ("\n".join(lines) + "\n").encode(), "core-lab.csv")
     return codes
@@ -75,7 +79,7 @@ def _hand_written(codes: list[str], directory: Path) -> dict[str, Path]:
         haca_rows.append(f"{code},serum,1,HACA,{haca},titre")
         tlda_rows += [*(f"{code},blood,1,{g},{ct},Ct" for g, ct in _wells(chga)),
                       f"{code},blood,1,GUSB,{gusb},Ct"]
-        typing += [f"{code},FCGR2A,H/R", f"{code},FCGR3A,V/V"]
+        typing += [f"{code},{gene},{call}" for gene, call in TYPING]
     directory.mkdir()
     out = {name: directory / f"{name}.csv" for name in ("immune", "haca", "tlda", "typing",
                                                          "patients")}
@@ -126,9 +130,18 @@ def test_database_path_equals_the_csv_path(world: World, tmp_path: Path) -> None
     # Ct 40 (the protocol's), so 40 - 23.5 = 16.5.
     assert [r["delta_ct"] for r in tlda_db["rows"]] == [10.0, 16.5]
 
+    fcgr_csv = csv["typing"].with_name("fcgr.csv")
+    kir_csv = csv["typing"].with_name("kir.csv")
+    lines = csv["typing"].read_text().splitlines()
+    fcgr_csv.write_text("\n".join(x for x in lines if ",FCGR" in x or x.startswith("patient")))
+    kir_csv.write_text("\n".join(x for x in lines if ",FCGR" not in x))
     fcgr_db = _json(["fcgr", *db])
-    fcgr_csv = _json(["fcgr", "--typing", str(csv["typing"])])
-    assert _without_specimen_ids(fcgr_db["rows"]) == _without_specimen_ids(fcgr_csv["rows"])
+    assert _without_specimen_ids(fcgr_db["rows"]) == _without_specimen_ids(
+        _json(["fcgr", "--typing", str(fcgr_csv)])["rows"])
+    kir_db = _json(["kir", *db])
+    assert kir_db["rows"] == _json(["kir", "--typing", str(kir_csv)])["rows"]
+    # By hand: C*07:01 is C1 and C*05:01 C2; KIR2DL1 (C2), KIR2DL3 (C1) have their ligand.
+    assert {r["KIR2DL1"] for r in kir_db["rows"]} == {"ligand present"}
 
     # The export writes the form the CSV path reads, and reads back to the same answer.
     exported = tmp_path / "exported"

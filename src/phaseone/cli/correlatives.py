@@ -269,8 +269,12 @@ def kir(
 
     _one_source(typing, database_url, "--typing")
     found = _database(database_url, "nant-2011-04", as_of, deidentify)
-    report = (api.kir(_path(typing), patients, _responses(responses)) if found is None
-              else api.kir(found[0].calls, None, _responses(responses)))
+    if found is None:
+        report = api.kir(_path(typing), patients, _responses(responses))
+    else:
+        from phaseone.workflow.correlative_data import kir_calls
+
+        report = api.kir(kir_calls(found[0]), None, _responses(responses))
     if report.association is not None:
         _emit(fmt, "KIR status and response", report.association, report.notes)
     else:
@@ -297,8 +301,12 @@ def fcgr(
 
     _one_source(typing, database_url, "--typing")
     found = _database(database_url, "nant-2011-04", as_of, deidentify)
-    report = (api.fcgr(_path(typing), patients, _responses(responses)) if found is None
-              else api.fcgr(found[0].calls, None, _responses(responses)))
+    if found is None:
+        report = api.fcgr(_path(typing), patients, _responses(responses))
+    else:
+        from phaseone.workflow.correlative_data import fcgr_calls
+
+        report = api.fcgr(fcgr_calls(found[0]), None, _responses(responses))
     if report.association is not None:
         _emit(fmt, "FcγR genotype and response", report.association, report.notes)
     else:

@@ -193,6 +193,19 @@ def tlda_results(data: CorrelativeData, protocol: Protocol) -> list[Measurement]
     return data.measurements(analytes=(*tlda.genes, *tlda.reference_genes))
 
 
+def fcgr_calls(data: CorrelativeData) -> list[GenotypeCall]:
+    """The Fc gamma receptor genotypes."""
+    from phaseone.correlatives.fcgr import POLYMORPHISMS
+
+    return [c for c in data.calls if c.gene.upper() in POLYMORPHISMS]
+
+
+def kir_calls(data: CorrelativeData) -> list[GenotypeCall]:
+    """HLA typing and KIR gene presence: every call that is not an FcγR genotype."""
+    fcgr = set(map(id, fcgr_calls(data)))
+    return [c for c in data.calls if id(c) not in fcgr]
+
+
 def from_database(url: str | None, protocol: Protocol, *, as_of: dt.date | None = None,
                   deidentify: bool = False, actor: Actor | None = None) -> CorrelativeData:
     """The trial database's correlative records (for the command line and notebooks: the

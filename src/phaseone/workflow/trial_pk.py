@@ -44,6 +44,12 @@ DOSE_COLUMNS = ["subject", "time", "dose", "route", "duration", "analyte", "meth
 
 
 Row = dict[str, Any]
+# The bundled protocol's PK assessments, per agent (dinutuximab: peak and trough).
+PK_ASSESSMENTS: dict[str, tuple[str, ...]] = {
+    "lenalidomide": ("pk-lenalidomide",),
+    "isotretinoin": ("pk-isotretinoin-ss",),
+    "dinutuximab": ("pk-dinutuximab-peak", "pk-dinutuximab-trough"),
+}
 
 
 def _hours(course: Row, moment: dt.datetime, course_days: int) -> float:
@@ -208,7 +214,10 @@ def _geomean(values: pd.Series) -> float:
 
 
 def lenalidomide(scope: Scope, trial: Trial, options: NCAOptions | None = None) -> LenalidomidePK:
-    tables = pk_tables(scope, trial, ("pk-lenalidomide",))
+    return lenalidomide_from(pk_tables(scope, trial, PK_ASSESSMENTS["lenalidomide"]), options)
+
+
+def lenalidomide_from(tables: PKTables, options: NCAOptions | None = None) -> LenalidomidePK:
     conc, doses = _inputs(tables)
     result = lenalidomide_single_dose(conc, doses, options)  # type: ignore[arg-type]
     wide = result.wide().reset_index()
@@ -232,21 +241,27 @@ def lenalidomide(scope: Scope, trial: Trial, options: NCAOptions | None = None) 
 
 
 def isotretinoin(scope: Scope, trial: Trial) -> NCAResult:
-    tables = pk_tables(scope, trial, ("pk-isotretinoin-ss",))
+    tables = pk_tables(scope, trial, PK_ASSESSMENTS["isotretinoin"])
+    return isotretinoin_from(tables, trial.protocol.course.length_days)
+
+
+def isotretinoin_from(tables: PKTables, course_days: int) -> NCAResult:
     conc, doses = _inputs(tables)
     return isotretinoin_steady_state(
         conc,  # type: ignore[arg-type]
         doses,  # type: ignore[arg-type]
-        course_days=trial.protocol.course.length_days,
+        course_days=course_days,
     )
 
 
 def dinutuximab(scope: Scope, trial: Trial) -> PeakTrough:
-    tables = pk_tables(scope, trial, ("pk-dinutuximab-peak", "pk-dinutuximab-trough"),
-                       with_doses=False)
+    tables = pk_tables(scope, trial, PK_ASSESSMENTS["dinutuximab"], with_doses=False)
+    return dinutuximab_from(tables, trial.protocol.course.length_days)
+
+
+def dinutuximab_from(tables: PKTables, course_days: int) -> PeakTrough:
     if tables.conc.empty:
         raise InputError([Problem("specimens", "no concentrations recorded yet")])
     samples = tables.conc.assign(role=tables.conc["assessment_id"].str.rsplit("-", n=1).str[-1])
     return dinutuximab_peak_trough(samples[["subject", "time", "conc", "role"]],
-                                   course_days=trial.protocol.course.length_days,
-                                   conc_unit=tables.conc_unit)
+                                   course_days=course_days, conc_unit=tables.conc_unit)

@@ -220,36 +220,6 @@ def _awaiting(what: str) -> Finding:
     return Finding(unavailable=f"no {what} have been recorded")
 
 
-@analysis("immune-low-vs-high")
-def immune_low_vs_high(data: StudyData) -> Finding:
-    return _awaiting("immune monitoring results")
-
-
-@analysis("immune-effects")
-def immune_effects(data: StudyData) -> Finding:
-    return _awaiting("immune monitoring results")
-
-
-@analysis("pk-lenalidomide")
-def pk_lenalidomide(data: StudyData) -> Finding:
-    return _awaiting("lenalidomide concentrations")
-
-
-@analysis("pk-isotretinoin")
-def pk_isotretinoin(data: StudyData) -> Finding:
-    return _awaiting("isotretinoin concentrations")
-
-
-@analysis("pk-dinutuximab")
-def pk_dinutuximab(data: StudyData) -> Finding:
-    return _awaiting("dinutuximab peak or trough levels")
-
-
-@analysis("haca")
-def haca(data: StudyData) -> Finding:
-    return _awaiting("HACA titres")
-
-
 @analysis("response-rate")
 def response_rate(data: StudyData) -> Finding:
     return _awaiting("disease evaluations")
@@ -258,13 +228,3 @@ def response_rate(data: StudyData) -> Finding:
 @analysis("event-free-survival")
 def event_free_survival(data: StudyData) -> Finding:
     return _awaiting("disease evaluations or follow-up assessments of events")
-
-
-@analysis("kir-fcgr")
-def kir_fcgr(data: StudyData) -> Finding:
-    return _awaiting("HLA, KIR or Fc gamma receptor genotypes")
-
-
-@analysis("tlda")
-def tlda(data: StudyData) -> Finding:
-    return _awaiting("TLDA tumour-load results")

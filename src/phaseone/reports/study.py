@@ -20,7 +20,10 @@ from phaseone.exports import adam, sdtm
 from phaseone.exports.snapshot import Snapshot
 from phaseone.protocol.model import Objective, Protocol
 from phaseone.protocol.summary import AssumedValue, assumed_values
-from phaseone.reports import analyses  # noqa: F401  (registers the analyses)
+from phaseone.reports import (
+    analyses,  # noqa: F401  (registers the analyses)
+    correlative_analyses,  # noqa: F401  (and these)
+)
 from phaseone.reports.findings import ANALYSES, Decision, Finding, StudyData, Table
 from phaseone.trial import TrialState
 

@@ -97,3 +97,17 @@ def test_the_transport_files_read_back(sampled: World, tmp_path: Path) -> None:
     assert meta.column_names_to_labels["PCELTM"] == "Planned Elapsed Time from Time Point Ref"
     define = (tmp_path / "define.xml").read_text()
     assert 'Name="PCELTM"' in define and 'Name="ISBDAGNT"' in define
+
+
+def test_pp_holds_the_nca_parameters_of_the_profile(sampled: World) -> None:
+    pp = _frames(sampled)["PP"]
+    lenalidomide = pp[pp.PPCAT == "LENALIDOMIDE"].set_index("PPTESTCD")
+    # By hand: the highest concentration, 512.5 ng/mL, drawn at 08:31 after the 08:00 dose.
+    assert lenalidomide.loc["CMAX"].PPSTRESN == 512.5
+    assert lenalidomide.loc["CMAX"].PPORRESU == "ng/mL"
+    assert abs(lenalidomide.loc["TMAX"].PPSTRESN - 31 / 60) < 1e-9
+    assert set(lenalidomide.PPRFTDTC) == {"2024-06-03T08:00"}
+    assert set(lenalidomide.PPSPEC) == {"PLASMA"} and set(lenalidomide.VISITNUM) == {1}
+    # Three points cannot give a terminal slope: those parameters are not calculated.
+    not_done = lenalidomide[lenalidomide.PPSTAT == "NOT DONE"]
+    assert (not_done.PPSTRESN.isna()).all() and (not_done.PPREASND != "").all()

@@ -389,6 +389,68 @@ class Builder:
             })
         return self._frame("PC", rows, "PCSEQ")
 
+    def pp(self) -> pd.DataFrame:
+        """NCA parameters of each PK profile (lenalidomide course 1 day 1, isotretinoin at
+        steady state), from the same tables and engine as the report's PK sections. An agent
+        whose records do not allow NCA yet (no concentration, a dose without its clock time)
+        has no rows; the report's section says what is missing."""
+        from phaseone.pk.nca import NCAResult
+        from phaseone.workflow import trial_pk
+
+        course_days = self.protocol.course.length_days
+        def lenalidomide(t: trial_pk.PKTables) -> NCAResult:
+            return trial_pk.lenalidomide_from(t).nca
+
+        def isotretinoin(t: trial_pk.PKTables) -> NCAResult:
+            return trial_pk.isotretinoin_from(t, course_days)
+
+        runs = {"lenalidomide": lenalidomide, "isotretinoin": isotretinoin}
+        pid = {p["subject_code"]: p["id"] for p in self.patients.values()}
+        codes = {p["id"]: p["subject_code"] for p in self.patients.values()}
+        dose_at = self._dose_at()
+        rows = []
+        for agent, run in runs.items():
+            try:
+                tables = trial_pk.tables_from_rows(
+                    self.protocol, trial_pk.PK_ASSESSMENTS[agent],
+                    specimens=self.snap.rows("specimens"),
+                    results=self.snap.rows("specimen_results"),
+                    courses=self.snap.rows("courses"),
+                    doses=self.snap.rows("dose_administrations"), subject_codes=codes)
+                if tables.conc.empty:
+                    continue
+                result = run(tables)
+            except InputError:
+                continue
+            sampled = {str(r["subject"]): int(r["course"])
+                       for r in tables.conc.drop_duplicates("subject").to_dict("records")}
+            given: dict[str, Any] = {
+                r["subject"]: (int(r["course"]), int(r["day"]))
+                for r in tables.doses.drop_duplicates("subject").to_dict("records")}
+            [plan] = [a for a in self.protocol.assessments
+                      if a.id in trial_pk.PK_ASSESSMENTS[agent]]
+            spec = plan.specimen.type.upper() if plan.specimen else ""
+            for p in result.parameters.to_dict("records"):
+                code = str(p["subject"])
+                patient = pid[code]
+                value = None if p["value"] != p["value"] else float(p["value"])  # NaN: none
+                ref = ""
+                if code in given:
+                    course, day = given[code]
+                    ids = {c["number"]: c["id"] for c in self.snap.by_patient("courses")[patient]}
+                    ref = dose_at.get((ids.get(course, -1), day, agent), "")
+                rows.append({
+                    "USUBJID": self.subjects[patient].usubjid,
+                    "PPGRPID": f"{agent.upper()} {p['interval']}",
+                    "PPTESTCD": p["PPTESTCD"], "PPTEST": p["PPTEST"], "PPCAT": agent.upper(),
+                    "PPORRES": number_text(value), "PPORRESU": p["unit"],
+                    "PPSTRESC": number_text(value), "PPSTRESN": value, "PPSTRESU": p["unit"],
+                    "PPSTAT": "NOT DONE" if value is None else "",
+                    "PPREASND": p["exclusion_reason"] if value is None else "",
+                    "PPSPEC": spec, "VISITNUM": int(sampled[code]), "PPRFTDTC": ref,
+                })
+        return self._frame("PP", rows, "PPSEQ")
+
     def is_(self) -> pd.DataFrame:
         """Anti-drug antibody results (HACA titres against dinutuximab)."""
         tests = self.terms["immunogenicity_tests"]
@@ -607,6 +669,7 @@ def build(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
         "SUPPAE": suppae,
         "LB": builder.lb(),
         "PC": builder.pc(),
+        "PP": builder.pp(),
         "IS": builder.is_(),
         "VS": builder.vs(),
         "DS": builder.ds(),

@@ -111,3 +111,18 @@ def test_pp_holds_the_nca_parameters_of_the_profile(sampled: World) -> None:
     # Three points cannot give a terminal slope: those parameters are not calculated.
     not_done = lenalidomide[lenalidomide.PPSTAT == "NOT DONE"]
     assert (not_done.PPSTRESN.isna()).all() and (not_done.PPREASND != "").all()
+
+
+def test_adpp_carries_each_parameter_with_the_treatment(sampled: World) -> None:
+    from phaseone.exports import adam
+
+    with sampled.as_user("chair") as scope:
+        snap = snapshot.read(scope, sampled.trial.protocol, purpose="test")
+    tabulation = sdtm.build(snap)
+    analysis = adam.build(tabulation, snap)
+    adpp = analysis["ADPP"].set_index("PARAMCD")
+    assert len(adpp) == len(tabulation["PP"])
+    cmax = adpp.loc["CMAX"]
+    assert cmax.AVAL == 512.5 and cmax.PARAM == "Maximum concentration (ng/mL)"
+    assert cmax.ANL01FL == "Y" and analysis["ADSL"].TRT01AN.iloc[0] == cmax.TRTAN
+    assert set(adpp[adpp.AVAL.isna()].ANL01FL) <= {""}

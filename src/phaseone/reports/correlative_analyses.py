@@ -9,8 +9,6 @@ engine that owns the rule; a figure goes beside a table where people would rathe
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import TYPE_CHECKING, Any
 
 from phaseone.errors import InputError
@@ -28,13 +26,9 @@ RESULTS_SOURCE = ("specimen results imported from core-lab files (store), of spe
 
 
 def figure_uri(fig: Figure) -> str:
-    """A figure as an SVG data URI, the same bytes for the same data (no date, fixed ids)."""
-    import matplotlib
+    from phaseone.correlatives.plots import data_uri
 
-    buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "phaseone", "svg.fonttype": "path"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return data_uri(fig)
 
 
 def _rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
@@ -57,21 +51,13 @@ def _refused(exc: InputError) -> Finding:
 
 def _immune(data: StudyData) -> Any:
     """The immune report, or a Finding saying why there is none."""
-    from phaseone.correlatives import api
-    from phaseone.workflow.correlative_data import immune_results
+    from phaseone.workflow.correlative_data import immune_report
 
-    found = _records(data)
-    rows = immune_results(found, data.protocol)
-    if not rows:
-        return Finding(unavailable="no immune monitoring results have been imported")
     try:
-        report = api.immune(rows, found.patients, data.protocol)
+        report = immune_report(_records(data), data.protocol)
     except InputError as exc:
         return _refused(exc)
-    if report.changes.empty:
-        return Finding(unavailable="no patient has both a baseline and a later immune "
-                       "monitoring result")
-    return report
+    return Finding(unavailable=report) if isinstance(report, str) else report
 
 
 @analysis("immune-low-vs-high")

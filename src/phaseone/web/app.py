@@ -29,6 +29,9 @@ from phaseone.web.api import (
     session,
     specimens,
 )
+from phaseone.web.api import (
+    correlatives as api_correlatives,
+)
 from phaseone.web.hardening import Hardening, WebSettings
 from phaseone.workflow import Trial
 
@@ -94,6 +97,7 @@ def create_app(
     api.include_router(adjudication.router)
     api.include_router(documents.router)
     api.include_router(specimens.router)
+    api.include_router(api_correlatives.router)
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)
@@ -107,13 +111,21 @@ def _install_pages(app: FastAPI) -> None:
     """Mount the pages and their static files (imported here: the pages are heavy)."""
     from fastapi.staticfiles import StaticFiles
 
-    from phaseone.web.pages import chair, courses, entries, home, patients, specimens
+    from phaseone.web.pages import (
+        chair,
+        correlatives,
+        courses,
+        entries,
+        home,
+        patients,
+        specimens,
+    )
     from phaseone.web.pages import session as page_session
 
     app.mount("/static", StaticFiles(packages=[("phaseone.web", "static")]), name="static")
     page_session.install(app)
     app.include_router(page_session.router)
-    for module in (home, patients, courses, entries, chair, specimens):
+    for module in (home, patients, courses, entries, chair, specimens, correlatives):
         app.include_router(module.router)
 
 

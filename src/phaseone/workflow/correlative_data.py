@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from phaseone.correlatives.records import GenotypeCall, Measurement, PatientGroup
 from phaseone.exports import snapshot as snapshots
@@ -32,6 +33,9 @@ from phaseone.protocol.model import Protocol
 from phaseone.store.access import Actor
 from phaseone.store.scope import Scope
 from phaseone.workflow.context import Trial
+
+if TYPE_CHECKING:
+    from phaseone.correlatives.api import ImmuneReport
 
 MEASUREMENT_COLUMNS = ("patient", "specimen_type", "study_day", "analyte", "value", "unit",
                        "specimen_id")
@@ -204,6 +208,26 @@ def kir_calls(data: CorrelativeData) -> list[GenotypeCall]:
     """HLA typing and KIR gene presence: every call that is not an FcγR genotype."""
     fcgr = set(map(id, fcgr_calls(data)))
     return [c for c in data.calls if id(c) not in fcgr]
+
+
+def immune_report(data: CorrelativeData, protocol: Protocol) -> ImmuneReport | str:
+    """Immune monitoring, low vs high dose (the protocol's groups), or why it cannot be
+    given yet."""
+    from phaseone.correlatives import api
+
+    rows = immune_results(data, protocol)
+    if not rows:
+        return "no immune monitoring results have been imported"
+    report = api.immune(rows, data.patients, protocol)
+    if report.changes.empty:
+        return "no patient has both a baseline and a later immune monitoring result"
+    return report
+
+
+def immune(scope: Scope, trial: Trial, *, as_of: dt.date | None = None) -> ImmuneReport | str:
+    """The immune comparison for the roles that may read the trial's data (audited read;
+    de-identified for the statistician), as the pages and the API show it."""
+    return immune_report(read(scope, trial, as_of=as_of), trial.protocol)
 
 
 def from_database(url: str | None, protocol: Protocol, *, as_of: dt.date | None = None,

@@ -1,7 +1,8 @@
 """The demo trial's specimens and core-laboratory results, made through the workflow.
 
 Course 1's samples are planned from the protocol, the ones already due are collected (PK
-samples at clock times after a 08:00 dose; a HACA sample added at day 28), and the central
+samples at clock times after a 08:00 dose; a HACA sample added at day 28; the newest
+patient's PK profile is left for its times to be entered), and the central
 laboratory's one results file is previewed and then committed, as a data manager would.
 Every value is invented from a seeded generator: PK from the simulation's one-compartment
 models (`synth.models`), immune panels, HACA titres, TLDA Ct values and genotypes from the
@@ -87,9 +88,11 @@ class SpecimenMaker:
                 planned.append(specimen_service.add_unscheduled(
                     scope, self.trial, patient_id=p.patient_id, course=1,
                     assessment_id="haca", day=28))
+            # The newest patient's PK profile waits for its collection times to be entered.
+            waiting = "pk-lenalidomide" if (self.today - p.started).days < 7 else None
             taken = [(s.assessment_id, s.course_day, s.sample_hour, s.code) for s in planned
-                     if s.planned_on <= self.today and self._collect(scope, s.id, s.planned_on,
-                                                                      s.sample_hour)]
+                     if s.planned_on <= self.today and s.assessment_id != waiting
+                     and self._collect(scope, s.id, s.planned_on, s.sample_hour)]
         pk_hours = sorted(h for a, _, h, _ in taken if a == "pk-lenalidomide" and h is not None)
         conc = self.pk.lenalidomide.concentrations(self.rng, p.weight_kg, lenalidomide_mg or 0.0,
                                                    tuple(pk_hours))

@@ -265,16 +265,7 @@ def kir(
     Shows 'any ligand missing' and 'all ligands present' side by side: published
     neuroblastoma studies disagree on the direction.
     """
-    from phaseone.correlatives import api
-
-    _one_source(typing, database_url, "--typing")
-    found = _database(database_url, "nant-2011-04", as_of, deidentify)
-    if found is None:
-        report = api.kir(_path(typing), patients, _responses(responses))
-    else:
-        from phaseone.workflow.correlative_data import kir_calls
-
-        report = api.kir(kir_calls(found[0]), None, _responses(responses))
+    report = _genotypes("kir", typing, patients, responses, database_url, as_of, deidentify)
     if report.association is not None:
         _emit(fmt, "KIR status and response", report.association, report.notes)
     else:
@@ -297,16 +288,7 @@ def fcgr(
 ) -> None:
     """FcγR genotypes (one stored form, both numberings shown) and association with
     response for each homozygous genotype against the rest."""
-    from phaseone.correlatives import api
-
-    _one_source(typing, database_url, "--typing")
-    found = _database(database_url, "nant-2011-04", as_of, deidentify)
-    if found is None:
-        report = api.fcgr(_path(typing), patients, _responses(responses))
-    else:
-        from phaseone.workflow.correlative_data import fcgr_calls
-
-        report = api.fcgr(fcgr_calls(found[0]), None, _responses(responses))
+    report = _genotypes("fcgr", typing, patients, responses, database_url, as_of, deidentify)
     if report.association is not None:
         _emit(fmt, "FcγR genotype and response", report.association, report.notes)
     else:
@@ -340,6 +322,22 @@ def _date(text: str) -> Any:
 def _one_source(given: object, url: str | None, name: str) -> None:
     if (given is None) == (url is None):
         raise typer.BadParameter(f"give either {name} or --database-url", param_hint=name)
+
+
+def _genotypes(kind: str, typing: Path | None, patients: Path | None, responses: str,
+               url: str | None, as_of: str | None, deidentify: bool) -> Any:
+    """The KIR or FcγR report from a typing file, or from the database's calls of that kind
+    (no association with response there yet: best responses are not read)."""
+    from phaseone.correlatives import api
+    from phaseone.workflow import correlative_data
+
+    engine = api.kir if kind == "kir" else api.fcgr
+    _one_source(typing, url, "--typing")
+    found = _database(url, "nant-2011-04", as_of, deidentify)
+    if found is None:
+        return engine(_path(typing), patients, _responses(responses))
+    calls = getattr(correlative_data, f"{kind}_calls")(found[0])
+    return engine(calls, None, _responses(responses))
 
 
 def _path(given: Path | None) -> Path:

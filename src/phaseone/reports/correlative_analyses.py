@@ -9,6 +9,7 @@ engine that owns the rule; a figure goes beside a table where people would rathe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from phaseone.errors import InputError
@@ -116,6 +117,18 @@ PK_SOURCE = ("concentrations of collected PK specimens at their clock times, and
              "given at theirs (store); NCA by phaseone.pk")
 
 
+def _pk_run(data: StudyData, agent: str, missing: str,
+            run: Callable[[PKTables], Any]) -> tuple[PKTables, Any] | Finding:
+    """The agent's PK tables and `run` over them, or why there is nothing to show."""
+    try:
+        tables = _pk_tables(data, agent)
+        if tables.conc.empty:
+            return Finding(unavailable=f"no {missing} have been imported")
+        return tables, run(tables)
+    except InputError as exc:
+        return _refused(exc)
+
+
 def _profile_figure(points: pd.DataFrame, unit: str, title: str) -> str:
     from phaseone.pk.plots import plot_profiles
 
@@ -128,13 +141,10 @@ def pk_lenalidomide(data: StudyData) -> Finding:
 
     from phaseone.workflow.trial_pk import lenalidomide_from
 
-    try:
-        tables = _pk_tables(data, "lenalidomide")
-        if tables.conc.empty:
-            return Finding(unavailable="no lenalidomide concentrations have been imported")
-        pk = lenalidomide_from(tables)
-    except InputError as exc:
-        return _refused(exc)
+    found = _pk_run(data, "lenalidomide", "lenalidomide concentrations", lenalidomide_from)
+    if isinstance(found, Finding):
+        return found
+    tables, pk = found
     power = pd.DataFrame([{"exposure": code, **model.as_dict()}
                           for code, model in pk.proportionality.items()])
     return Finding(
@@ -157,13 +167,12 @@ def pk_lenalidomide(data: StudyData) -> Finding:
 def pk_isotretinoin(data: StudyData) -> Finding:
     from phaseone.workflow.trial_pk import isotretinoin_from
 
-    try:
-        tables = _pk_tables(data, "isotretinoin")
-        if tables.conc.empty:
-            return Finding(unavailable="no isotretinoin concentrations have been imported")
-        result = isotretinoin_from(tables, data.protocol.course.length_days)
-    except InputError as exc:
-        return _refused(exc)
+    days = data.protocol.course.length_days
+    found = _pk_run(data, "isotretinoin", "isotretinoin concentrations",
+                    lambda t: isotretinoin_from(t, days))
+    if isinstance(found, Finding):
+        return found
+    tables, result = found
     return Finding(
         ("Steady state on day 28 of course 1: parameters over the dosing interval.",),
         (Table("Isotretinoin steady-state NCA parameters", _rounded(result.summary()),
@@ -176,14 +185,12 @@ def pk_isotretinoin(data: StudyData) -> Finding:
 def pk_dinutuximab(data: StudyData) -> Finding:
     from phaseone.workflow.trial_pk import dinutuximab_from
 
-    try:
-        tables = _pk_tables(data, "dinutuximab")
-        if tables.conc.empty:
-            return Finding(unavailable="no dinutuximab peak or trough levels have been "
-                           "imported")
-        pt = dinutuximab_from(tables, data.protocol.course.length_days)
-    except InputError as exc:
-        return _refused(exc)
+    days = data.protocol.course.length_days
+    found = _pk_run(data, "dinutuximab", "dinutuximab peak or trough levels",
+                    lambda t: dinutuximab_from(t, days))
+    if isinstance(found, Finding):
+        return found
+    _, pt = found
     return Finding(
         ("Peak at the end of the day-11 infusion and trough before the next course, beside "
          "the historical comparators stored with the PK engine.",),

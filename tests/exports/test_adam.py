@@ -111,7 +111,7 @@ def test_adam_package_with_dates_as_sas_dates_and_the_assumption_stated(
         snap = snapshot.read(scope, trial_world.trial.protocol, purpose="test")
     created = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     names = [w.path.name for w in write(snap, "adam", tmp_path, created=created)]
-    assert names == ["adsl.xpt", "adae.xpt", "adrs.xpt", "adtte.xpt", "define.xml"]
+    assert names == ["adsl.xpt", "adae.xpt", "adrs.xpt", "adtte.xpt", "adpp.xpt", "define.xml"]
     data, meta = pyreadstat.read_xport(str(tmp_path / "adsl.xpt"))
     assert meta.original_variable_types["TRTSDT"] == "DATE9."
     assert set(data.TRTSDT) == {dt.date(2024, 6, 3), dt.date(2024, 6, 4)}

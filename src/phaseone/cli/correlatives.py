@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="correlatives",
     help=(
-        "Correlative science over CSV files: immune monitoring (low vs high dose), HACA, "
-        "KIR missing-ligand status, FcγR genotypes and NB5 TLDA tumour load."
+        "Correlative science over CSV files or the trial database: immune monitoring (low vs "
+        "high dose), HACA, KIR missing-ligand status, FcγR genotypes and NB5 TLDA tumour load."
     ),
     no_args_is_help=True,
 )
@@ -56,6 +56,15 @@ RESULTS_HELP = ("Results CSV: patient, specimen_type, study_day, analyte, value,
 PATIENTS_HELP = ("Patients CSV: patient, dose_level [, best_response (CR, PR, MR, SD, PD)]. "
                  "Adds the association with response.")
 TYPING_HELP = "Typing CSV: patient, gene, call [, specimen_id]."
+DATABASE = typer.Option(None, "--database-url", "--database", help=(
+    "Read the imported results of the trial database instead of CSV files (e.g. "
+    "sqlite:///trial.sqlite3); the read is audited. `phaseone correlatives export` writes "
+    "the same records as CSV files."), show_default=False)
+AS_OF = typer.Option(None, "--as-of", help="Data cut-off (YYYY-MM-DD) for --database-url.",
+                     show_default=False)
+DEIDENTIFY = typer.Option(False, "--deidentify", help=(
+    "With --database-url: dates shifted per patient, as the statistician sees them "
+    "(study days are unchanged)."))
 
 
 def _plain(value: Any) -> Any:
@@ -139,10 +148,13 @@ def _save(paths: Sequence[Path], draw: dict[str, Any]) -> None:
 
 @app.command()
 def immune(
-    results: Path = typer.Option(..., "--results", exists=True, dir_okay=False,
-                                 help=RESULTS_HELP),
-    patients: Path = typer.Option(..., "--patients", exists=True, dir_okay=False,
-                                  help="Patients CSV: patient, dose_level [, best_response]."),
+    results: Path | None = typer.Option(None, "--results", exists=True, dir_okay=False,
+                                        help=RESULTS_HELP),
+    patients: Path | None = typer.Option(None, "--patients", exists=True, dir_okay=False, help=(
+        "Patients CSV: patient, dose_level [, best_response]; with --results.")),
+    database_url: str | None = DATABASE,
+    as_of: str | None = AS_OF,
+    deidentify: bool = DEIDENTIFY,
     protocol_id: str = PROTOCOL,
     change: ChangeScale = typer.Option(ChangeScale.absolute, "--change", help=(
         "Change from baseline: absolute (value - baseline), relative (value / baseline - 1) "
@@ -165,7 +177,18 @@ def immune(
     """
     from phaseone.correlatives import api
 
-    report = api.immune(results, patients, protocol_id, change.value, conf_level)
+    _one_source(results, database_url, "--results")
+    found = _database(database_url, protocol_id, as_of, deidentify)
+    if found is not None:
+        from phaseone.workflow.correlative_data import immune_results
+
+        data, protocol = found
+        report = api.immune(immune_results(data, protocol), data.patients, protocol,
+                            change.value, conf_level)
+    elif patients is None:
+        raise typer.BadParameter("--results needs --patients", param_hint="--patients")
+    else:
+        report = api.immune(_path(results), patients, protocol_id, change.value, conf_level)
     _save(plot, {"spaghetti": report.spaghetti_plot, "box": report.box_plot})
     if show_changes:
         _emit(fmt, "Change from baseline", report.changes, report.notes)
@@ -183,12 +206,16 @@ def immune(
 
 @app.command()
 def haca(
-    results: Path = typer.Option(..., "--results", exists=True, dir_okay=False, help=(
+    results: Path | None = typer.Option(None, "--results", exists=True, dir_okay=False, help=(
         RESULTS_HELP + " Rows of the HACA analyte are titres; other analytes are ignored.")),
     analyte: str = typer.Option("HACA", "--analyte", help="Analyte name of the HACA titres."),
     trough: str | None = typer.Option(None, "--trough", help=(
         "Analyte name of dinutuximab trough concentrations in the same file: compares each "
-        "patient's last to first trough with and without treatment-emergent HACA.")),
+        "patient's last to first trough with and without treatment-emergent HACA. From the "
+        "database, the troughs are always compared.")),
+    database_url: str | None = DATABASE,
+    as_of: str | None = AS_OF,
+    deidentify: bool = DEIDENTIFY,
     protocol_id: str = PROTOCOL,
     fmt: Out = FORMAT,
     plot: list[Path] = PLOT,
@@ -197,7 +224,17 @@ def haca(
     incidence with its exact interval, titres over time, and the effect on troughs."""
     from phaseone.correlatives import api
 
-    report = api.haca(results, protocol_id, analyte, trough)
+    _one_source(results, database_url, "--results")
+    found = _database(database_url, protocol_id, as_of, deidentify)
+    if found is not None:
+        from phaseone.workflow.correlative_data import HACA_ANALYTE, TROUGH, haca_results
+
+        data, protocol = found
+        rows = haca_results(data, protocol)
+        has_troughs = any(m.analyte == TROUGH for m in rows)
+        report = api.haca(rows, protocol, HACA_ANALYTE, TROUGH if has_troughs else None)
+    else:
+        report = api.haca(_path(results), protocol_id, analyte, trough)
     _save(plot, {"titre": report.titre_plot})
     inc = report.incidence
     extra: dict[str, Any] = {
@@ -212,12 +249,15 @@ def haca(
 
 @app.command()
 def kir(
-    typing: Path = typer.Option(..., "--typing", exists=True, dir_okay=False, help=(
+    typing: Path | None = typer.Option(None, "--typing", exists=True, dir_okay=False, help=(
         TYPING_HELP + " Genes HLA-A/B/C (two alleles, in one call joined by '+' or in two "
         "rows) and KIR genes (present/absent).")),
     patients: Path | None = typer.Option(None, "--patients", exists=True, dir_okay=False,
                                          help=PATIENTS_HELP),
     responses: str = RESPONDERS,
+    database_url: str | None = DATABASE,
+    as_of: str | None = AS_OF,
+    deidentify: bool = DEIDENTIFY,
     fmt: Out = FORMAT,
 ) -> None:
     """KIR ligands from HLA typing and each inhibitory KIR's missing-ligand status.
@@ -225,9 +265,7 @@ def kir(
     Shows 'any ligand missing' and 'all ligands present' side by side: published
     neuroblastoma studies disagree on the direction.
     """
-    from phaseone.correlatives import api
-
-    report = api.kir(typing, patients, _responses(responses))
+    report = _genotypes("kir", typing, patients, responses, database_url, as_of, deidentify)
     if report.association is not None:
         _emit(fmt, "KIR status and response", report.association, report.notes)
     else:
@@ -237,23 +275,74 @@ def kir(
 
 @app.command()
 def fcgr(
-    typing: Path = typer.Option(..., "--typing", exists=True, dir_okay=False, help=(
+    typing: Path | None = typer.Option(None, "--typing", exists=True, dir_okay=False, help=(
         TYPING_HELP + " Genes FCGR2A, FCGR3A, FCGR2B; calls such as H/R, 131H/R, 166H/R "
         "(precursor numbering), His/Arg or 'rs1801274 A/G'.")),
     patients: Path | None = typer.Option(None, "--patients", exists=True, dir_okay=False,
                                          help=PATIENTS_HELP),
     responses: str = RESPONDERS,
+    database_url: str | None = DATABASE,
+    as_of: str | None = AS_OF,
+    deidentify: bool = DEIDENTIFY,
     fmt: Out = FORMAT,
 ) -> None:
     """FcγR genotypes (one stored form, both numberings shown) and association with
     response for each homozygous genotype against the rest."""
-    from phaseone.correlatives import api
-
-    report = api.fcgr(typing, patients, _responses(responses))
+    report = _genotypes("fcgr", typing, patients, responses, database_url, as_of, deidentify)
     if report.association is not None:
         _emit(fmt, "FcγR genotype and response", report.association, report.notes)
     else:
         _emit(fmt, "FcγR genotypes", report.patients, report.notes)
+
+
+def _database(url: str | None, protocol_id: str, as_of: str | None,
+              deidentify: bool) -> Any:
+    """The trial database's correlative records and its protocol, or None for CSV input."""
+    if url is None:
+        return None
+    from phaseone.protocol import resolve_protocol
+    from phaseone.workflow import correlative_data
+
+    cut = None if as_of is None else _date(as_of)
+    protocol = resolve_protocol(protocol_id)
+    return correlative_data.from_database(url, protocol, as_of=cut, deidentify=deidentify), \
+        protocol
+
+
+def _date(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {text!r}",
+                                 param_hint="--as-of") from None
+
+
+def _one_source(given: object, url: str | None, name: str) -> None:
+    if (given is None) == (url is None):
+        raise typer.BadParameter(f"give either {name} or --database-url", param_hint=name)
+
+
+def _genotypes(kind: str, typing: Path | None, patients: Path | None, responses: str,
+               url: str | None, as_of: str | None, deidentify: bool) -> Any:
+    """The KIR or FcγR report from a typing file, or from the database's calls of that kind
+    (no association with response there yet: best responses are not read)."""
+    from phaseone.correlatives import api
+    from phaseone.workflow import correlative_data
+
+    engine = api.kir if kind == "kir" else api.fcgr
+    _one_source(typing, url, "--typing")
+    found = _database(url, "nant-2011-04", as_of, deidentify)
+    if found is None:
+        return engine(_path(typing), patients, _responses(responses))
+    calls = getattr(correlative_data, f"{kind}_calls")(found[0])
+    return engine(calls, None, _responses(responses))
+
+
+def _path(given: Path | None) -> Path:
+    assert given is not None  # _one_source checked it
+    return given
 
 
 def _responses(text: str) -> tuple[str, ...]:
@@ -262,13 +351,16 @@ def _responses(text: str) -> tuple[str, ...]:
 
 @app.command()
 def tlda(
-    results: Path = typer.Option(..., "--results", exists=True, dir_okay=False, help=(
+    results: Path | None = typer.Option(None, "--results", exists=True, dir_okay=False, help=(
         RESULTS_HELP + " One row per well: analyte = gene, value = Ct (or 'undetermined'), "
         "unit = Ct; specimen_type blood or marrow.")),
     evaluations: Path | None = typer.Option(None, "--evaluations", exists=True,
                                             dir_okay=False, help=(
         "Response evaluations CSV: patient, study_day, response. Shows each patient's "
         "trajectory beside them.")),
+    database_url: str | None = DATABASE,
+    as_of: str | None = AS_OF,
+    deidentify: bool = DEIDENTIFY,
     protocol_id: str = PROTOCOL,
     fmt: Out = FORMAT,
     plot: list[Path] = PLOT,
@@ -277,9 +369,40 @@ def tlda(
     and positivity per blood or marrow specimen, with the protocol's rules."""
     from phaseone.correlatives import api
 
-    report = api.tlda(results, protocol_id, evaluations)
+    _one_source(results, database_url, "--results")
+    found = _database(database_url, protocol_id, as_of, deidentify)
+    if found is not None:
+        from phaseone.workflow.correlative_data import tlda_results
+
+        data, protocol = found
+        report = api.tlda(tlda_results(data, protocol), protocol, evaluations)
+    else:
+        report = api.tlda(_path(results), protocol_id, evaluations)
     _save(plot, {"delta": report.delta_ct_plot})
     if report.trajectory is not None:
         _emit(fmt, "TLDA trajectory and response", report.trajectory, report.notes)
     else:
         _emit(fmt, "NB5 TLDA by specimen", report.specimens, report.notes)
+
+
+@app.command()
+def export(
+    directory: Path = typer.Argument(..., file_okay=False, help="Where to write the CSV files."),
+    database_url: str | None = typer.Option(None, "--database-url", "--database",
+                                            help="The trial database (default as for `db`)."),
+    as_of: str | None = AS_OF,
+    deidentify: bool = DEIDENTIFY,
+    protocol_id: str = PROTOCOL,
+) -> None:
+    """Write the trial database's correlative records as the CSV files the other commands
+    read: immune.csv, haca.csv (troughs as 'dinutuximab trough') and tlda.csv for --results,
+    typing.csv for --typing, patients.csv for --patients."""
+    from phaseone.protocol import resolve_protocol
+    from phaseone.workflow.correlative_data import from_database, write_csv
+
+    cut = None if as_of is None else _date(as_of)
+    protocol = resolve_protocol(protocol_id)
+    data = from_database(database_url, protocol, as_of=cut, deidentify=deidentify)
+    written = write_csv(data, protocol, directory)
+    for name, path in written.items():
+        console.print(f"[green]ok[/] {name}: {path}")

@@ -90,8 +90,7 @@ def pk(
     from phaseone.workflow import Trial, trial_pk
 
     trial = Trial.from_protocol(resolve_protocol(protocol))
-    ids = {"lenalidomide": ("pk-lenalidomide",), "isotretinoin": ("pk-isotretinoin-ss",),
-           "dinutuximab": ("pk-dinutuximab-peak", "pk-dinutuximab-trough")}[agent.value]
+    ids = trial_pk.PK_ASSESSMENTS[agent.value]
     db = Database(database_url)
     try:
         with db.transaction() as session:

@@ -99,3 +99,18 @@ def save(fig: Figure, path: Path) -> None:
         fig.savefig(path, format="svg", metadata={"Date": None})
     else:
         fig.savefig(path, format="png", dpi=120, metadata={"Software": None})
+
+
+def data_uri(fig: Figure) -> str:
+    """A figure as an SVG data URI for a page or a report: the same bytes for the same data
+    (no date, element ids from a fixed salt)."""
+    import base64
+    import io
+
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "phaseone", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+

@@ -3,8 +3,9 @@
 About a dozen invented patients at the bundled protocol's sites, over three dose levels:
 level 1 filled and escalated, level 2 with one DLT in six and escalated, level 3 with
 patients inside their DLT windows (one window just over, its determination waiting for the
-chair), a slot on hold for a site and a request on the waitlist. Dates count back from
-`today`, so the trial is always in progress.
+chair), a slot on hold for a site and a request on the waitlist; course 1's specimens with
+the central laboratory's results (`demo/specimens.py`). Dates count back from `today`, so
+the trial is always in progress.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from phaseone.demo import specimens
 from phaseone.demo.records import screening_record
+from phaseone.demo.specimens import DemoPatient
 from phaseone.protocol.model import Protocol
 from phaseone.store import accounts
 from phaseone.store.access import Role, Source, system_actor
@@ -96,6 +99,7 @@ class DemoBuilder:
         self.trial = Trial.from_protocol(protocol)
         self.today = today
         self.count = 0
+        self.treated: list[DemoPatient] = []
 
     def password(self, username: str) -> str:
         if isinstance(self.passwords, str):
@@ -163,7 +167,7 @@ class DemoBuilder:
         height = 100 + 6.0 * plan.age
         weight = 12 + 2.6 * plan.age
         with self.as_user(coord) as scope:
-            registration.register(
+            reg, _, _ = registration.register(
                 scope,
                 self.trial,
                 patient_id=patient_id,
@@ -173,7 +177,11 @@ class DemoBuilder:
                 weight_kg=round(weight, 1),
                 now=when,
             )
+            level = reg.dose_level
         self.treat(plan, patient_id, coord, when)
+        self.treated.append(
+            DemoPatient(patient_id, plan.site, level, round(weight, 1), when.date())
+        )
         return patient_id
 
     def treat(self, plan: Planned, patient_id: int, coord: str, start: dt.datetime) -> None:
@@ -297,6 +305,8 @@ class DemoBuilder:
             adjudication.refresh(scope, self.trial, self.at(0, hour=8))
         with self.as_user("coord.chla") as scope:
             slots.request_slot(scope, self.trial, "CHLA referral (pre-consent)", self.at(0, 8))
+        # Course 1's specimens and the central laboratory's results file.
+        specimens.make(self.trial, self.as_user, self.today, self.treated)
 
 
 def build_demo(db: Database, protocol: Protocol, today: dt.date, passwords: Passwords) -> None:

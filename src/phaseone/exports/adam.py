@@ -1,4 +1,4 @@
-"""ADaM datasets (ADSL, ADAE, ADRS, ADTTE) derived from phaseone's SDTM datasets.
+"""ADaM datasets (ADSL, ADAE, ADRS, ADTTE, ADPP) derived from phaseone's SDTM datasets.
 
 ADaM is derived from SDTM, never from the store directly, so an analysis dataset can always be
 traced to its tabulation. The best overall response (ADRS BOR) and the time-to-event records
@@ -275,6 +275,25 @@ def adtte(adsl_frame: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
     return _frame("ADTTE", rows)
 
 
+def adpp(sdtm: dict[str, pd.DataFrame], adsl_frame: pd.DataFrame) -> pd.DataFrame:
+    """PK parameters for analysis: one row per PP record, with the actual treatment;
+    ANL01FL marks the parameters that were calculated."""
+    subjects = {row["USUBJID"]: row for row in _records(adsl_frame)}
+    rows = []
+    for r in _records(sdtm["PP"]):
+        subject = subjects[r["USUBJID"]]
+        value = r["PPSTRESN"]
+        unit = f" ({r['PPSTRESU']})" if r["PPSTRESU"] else ""
+        rows.append({
+            "STUDYID": r["STUDYID"], "USUBJID": r["USUBJID"], "SITEID": subject["SITEID"],
+            "PPSEQ": r["PPSEQ"], "TRTA": subject["TRT01A"], "TRTAN": subject["TRT01AN"],
+            "PARCAT1": r["PPCAT"], "PARAMCD": r["PPTESTCD"], "PARAM": f"{r['PPTEST']}{unit}",
+            "AVAL": value, "AVISITN": r["VISITNUM"], "PPSPEC": r["PPSPEC"],
+            "ANL01FL": "" if value is None or value != value else "Y",
+        })
+    return _frame("ADPP", rows)
+
+
 def build(sdtm: dict[str, pd.DataFrame], snapshot: Snapshot) -> dict[str, pd.DataFrame]:
     subject_level = adsl(sdtm, snapshot)
     return {
@@ -282,4 +301,5 @@ def build(sdtm: dict[str, pd.DataFrame], snapshot: Snapshot) -> dict[str, pd.Dat
         "ADAE": adae(sdtm, subject_level),
         "ADRS": adrs(sdtm, subject_level, snapshot),
         "ADTTE": adtte(subject_level, snapshot),
+        "ADPP": adpp(sdtm, subject_level),
     }

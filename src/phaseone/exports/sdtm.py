@@ -324,6 +324,157 @@ class Builder:
 
         return self._frame("LB", self._per_record("lab_results", make), "LBSEQ")
 
+    # --- specimens: drug concentrations and immunogenicity ------------------------------
+
+    def _specimens(self) -> dict[int, Row]:
+        return {s["id"]: s for s in self.snap.rows("specimens")}
+
+    def _collected_at(self, specimen: Row) -> str:
+        on = specimen["collected_on"]
+        if on is None:
+            return ""
+        clock = specimen["collected_time"]
+        return f"{on.isoformat()}T{clock[:5]}" if clock else on.isoformat()
+
+    def _dose_at(self) -> dict[tuple[int, int, str], str]:
+        """The clock time of the first given dose per (course id, day, agent), ISO 8601."""
+        out: dict[tuple[int, int, str], str] = {}
+        for d in sorted(self.snap.rows("dose_administrations"),
+                        key=lambda d: d["administered_time"] or ""):
+            key = (d["course_id"], d["course_day"], d["agent_id"])
+            if d["given"] and d["administered_time"] and key not in out:
+                out[key] = f"{d['administered_on'].isoformat()}T{d['administered_time'][:5]}"
+        return out
+
+    def pc(self) -> pd.DataFrame:
+        """Drug concentrations of the PK specimens: collected ones with their result, and
+        those not collected (PCSTAT NOT DONE)."""
+        tests = self.terms["pk_tests"]
+        plans = {a.id: a for a in self.protocol.assessments
+                 if a.specimen is not None and a.agent in tests}
+        found = {r["specimen_id"]: r for r in self.snap.rows("specimen_results")
+                 if r["analyte"] in tests}
+        dose_at = self._dose_at()
+        rows = []
+        for s in self._specimens().values():
+            plan = plans.get(s["assessment_id"])
+            if plan is None:
+                continue
+            agent = str(plan.agent)
+            result = found.get(s["id"])
+            if result is None and s["status"] != "missed":
+                continue  # planned, or awaiting its result
+            subject = self.subjects[s["patient_id"]]
+            code, name = tests[agent]
+            hour = s["sample_hour"]
+            value = None if result is None else result["value"]
+            on = s["collected_on"]
+            rows.append({
+                "USUBJID": subject.usubjid, "PCREFID": s["code"], "PCTESTCD": code,
+                "PCTEST": name, "PCCAT": "ANALYTE",
+                "PCORRES": number_text(value), "PCORRESU": "" if result is None
+                else result["unit"] or "",
+                "PCSTRESC": number_text(value), "PCSTRESN": value,
+                "PCSTRESU": "" if result is None else result["unit"] or "",
+                "PCSTAT": "NOT DONE" if result is None else "",
+                "PCREASND": (s["missed_reason"] or "") if result is None else "",
+                "PCNAM": s["lab"], "PCSPEC": s["specimen_type"].upper(),
+                "EPOCH": subject.epoch(on), "VISITNUM": subject.visit(s["course_id"]),
+                "PCDTC": self._collected_at(s), "PCDY": subject.day(on),
+                "PCTPT": "" if hour is None else _time_point(hour),
+                "PCTPTNUM": hour, "PCELTM": "" if hour is None else _elapsed(hour),
+                "PCTPTREF": f"{agent.upper()} DOSE, COURSE {s['course_number']} DAY "
+                            f"{s['course_day']}",
+                "PCRFTDTC": dose_at.get((s["course_id"], s["course_day"], agent), ""),
+            })
+        return self._frame("PC", rows, "PCSEQ")
+
+    def pp(self) -> pd.DataFrame:
+        """NCA parameters of each PK profile (lenalidomide course 1 day 1, isotretinoin at
+        steady state), from the same tables and engine as the report's PK sections. An agent
+        whose records do not allow NCA yet (no concentration, a dose without its clock time)
+        has no rows; the report's section says what is missing."""
+        from phaseone.pk.nca import NCAResult
+        from phaseone.workflow import trial_pk
+
+        course_days = self.protocol.course.length_days
+        def lenalidomide(t: trial_pk.PKTables) -> NCAResult:
+            return trial_pk.lenalidomide_from(t).nca
+
+        def isotretinoin(t: trial_pk.PKTables) -> NCAResult:
+            return trial_pk.isotretinoin_from(t, course_days)
+
+        runs = {"lenalidomide": lenalidomide, "isotretinoin": isotretinoin}
+        pid = {p["subject_code"]: p["id"] for p in self.patients.values()}
+        codes = {p["id"]: p["subject_code"] for p in self.patients.values()}
+        dose_at = self._dose_at()
+        rows = []
+        for agent, run in runs.items():
+            try:
+                tables = trial_pk.tables_from_rows(
+                    self.protocol, trial_pk.PK_ASSESSMENTS[agent],
+                    specimens=self.snap.rows("specimens"),
+                    results=self.snap.rows("specimen_results"),
+                    courses=self.snap.rows("courses"),
+                    doses=self.snap.rows("dose_administrations"), subject_codes=codes)
+                if tables.conc.empty:
+                    continue
+                result = run(tables)
+            except InputError:
+                continue
+            sampled = {str(r["subject"]): int(r["course"])
+                       for r in tables.conc.drop_duplicates("subject").to_dict("records")}
+            given: dict[str, Any] = {
+                r["subject"]: (int(r["course"]), int(r["day"]))
+                for r in tables.doses.drop_duplicates("subject").to_dict("records")}
+            [plan] = [a for a in self.protocol.assessments
+                      if a.id in trial_pk.PK_ASSESSMENTS[agent]]
+            spec = plan.specimen.type.upper() if plan.specimen else ""
+            for p in result.parameters.to_dict("records"):
+                code = str(p["subject"])
+                patient = pid[code]
+                value = None if p["value"] != p["value"] else float(p["value"])  # NaN: none
+                ref = ""
+                if code in given:
+                    course, day = given[code]
+                    ids = {c["number"]: c["id"] for c in self.snap.by_patient("courses")[patient]}
+                    ref = dose_at.get((ids.get(course, -1), day, agent), "")
+                rows.append({
+                    "USUBJID": self.subjects[patient].usubjid,
+                    "PPGRPID": f"{agent.upper()} {p['interval']}",
+                    "PPTESTCD": p["PPTESTCD"], "PPTEST": p["PPTEST"], "PPCAT": agent.upper(),
+                    "PPORRES": number_text(value), "PPORRESU": p["unit"],
+                    "PPSTRESC": number_text(value), "PPSTRESN": value, "PPSTRESU": p["unit"],
+                    "PPSTAT": "NOT DONE" if value is None else "",
+                    "PPREASND": p["exclusion_reason"] if value is None else "",
+                    "PPSPEC": spec, "VISITNUM": int(sampled[code]), "PPRFTDTC": ref,
+                })
+        return self._frame("PP", rows, "PPSEQ")
+
+    def is_(self) -> pd.DataFrame:
+        """Anti-drug antibody results (HACA titres against dinutuximab)."""
+        tests = self.terms["immunogenicity_tests"]
+        specimens = self._specimens()
+        rows = []
+        for r in self.snap.rows("specimen_results"):
+            s = specimens.get(r["specimen_id"])
+            if r["analyte"] not in tests or s is None:
+                continue
+            code, name, agent = tests[r["analyte"]]
+            subject = self.subjects[r["patient_id"]]
+            on = s["collected_on"]
+            rows.append({
+                "USUBJID": subject.usubjid, "ISREFID": s["code"], "ISTESTCD": code,
+                "ISTEST": name, "ISCAT": "ANTI-DRUG ANTIBODY", "ISBDAGNT": agent,
+                "ISORRES": number_text(r["value"]), "ISORRESU": r["unit"] or "",
+                "ISSTRESC": number_text(r["value"]), "ISSTRESN": r["value"],
+                "ISSTRESU": r["unit"] or "", "ISNAM": s["lab"],
+                "ISSPEC": s["specimen_type"].upper(), "EPOCH": subject.epoch(on),
+                "VISITNUM": subject.visit(s["course_id"]), "ISDTC": self._collected_at(s),
+                "ISDY": subject.day(on),
+            })
+        return self._frame("IS", rows, "ISSEQ")
+
     def vs(self) -> pd.DataFrame:
         measures = (
             ("HEIGHT", "Height", "height_cm", "cm"),
@@ -583,6 +734,19 @@ def _lesion_term(site: str) -> str:
             "lymph_node": "LYMPH NODE"}[site]
 
 
+def _time_point(hour: float) -> str:
+    """A PK sample's planned time point: PRE-DOSE or e.g. 0.5 H POST-DOSE."""
+    return "PRE-DOSE" if hour == 0 else f"{hour:g} H POST-DOSE"
+
+
+def _elapsed(hour: float) -> str:
+    """The planned elapsed time as an ISO 8601 duration: PT0H, PT30M, PT1H30M, PT24H."""
+    minutes = round(hour * 60)
+    whole, rest = divmod(abs(minutes), 60)
+    text = "PT" + (f"{whole}H" if whole or not rest else "") + (f"{rest}M" if rest else "")
+    return ("-" if minutes < 0 else "") + text
+
+
 def _count(params: Iterable[tuple[str, str, str]], code: str) -> int:
     return sum(1 for p in params if p[0] == code)
 
@@ -611,6 +775,9 @@ def build(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
         "AE": ae,
         "SUPPAE": suppae,
         "LB": builder.lb(),
+        "PC": builder.pc(),
+        "PP": builder.pp(),
+        "IS": builder.is_(),
         "VS": builder.vs(),
         "DS": builder.ds(),
         "SV": builder.sv(),

@@ -14,6 +14,8 @@ from phaseone.store.models import Patient
 from phaseone.store.scope import Scope
 from phaseone.store.sites import list_sites
 from phaseone.workflow import evaluations
+from phaseone.workflow.results import RESULTS
+from phaseone.workflow.specimens import SPECIMENS
 from phaseone.workflow.treatment import TREATMENT_END
 
 Row = dict[str, Any]
@@ -35,7 +37,7 @@ ENTITIES = (
 
 
 # The clinical date of each record type: a data cut-off keeps the records dated on or before it.
-DATE_OF = {
+DATE_OF: dict[str, str | None] = {
     "patients": "consent_date",
     "screening_evaluations": "evaluated_on",
     "registrations": "registered_on",
@@ -48,6 +50,8 @@ DATE_OF = {
     "follow_ups": "contact_date",
     "treatment_ends": "ended_on",
     "disease_evaluations": "evaluated_on",
+    "specimens": "collected_on",
+    "specimen_results": None,  # a result follows its specimen's collection date
 }
 # Dates a record may carry that are not known yet at an earlier cut-off.
 LATER_DATES = {"adverse_events": ("resolved_date",)}
@@ -154,6 +158,8 @@ def read(
     }
     tables["treatment_ends"] = list(_all(scope, TREATMENT_END, deidentify, as_of))
     _read_evaluations(scope, tables, deidentify, as_of)
+    for spec in (SPECIMENS, RESULTS):
+        tables[spec.name] = list(_all(scope, spec, deidentify, as_of))
     sites = list_sites(scope.session)
     countries = {site.id: site.country for site in sites}
     scope.audit(

@@ -26,6 +26,7 @@ class Table:
     source: str  # the datasets and selection the numbers come from
     note: str = ""
     number: int = 0
+    figure: str = ""  # an image data URI drawn beside the table, if any
 
 
 @dataclass(frozen=True)

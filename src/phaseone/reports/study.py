@@ -22,6 +22,7 @@ from phaseone.protocol.model import Objective, Protocol
 from phaseone.protocol.summary import AssumedValue, assumed_values
 from phaseone.reports import (
     analyses,  # noqa: F401  (registers the analyses)
+    correlative_analyses,  # noqa: F401  (and these)
     figures,
     outcome_analyses,  # noqa: F401  (registers the analyses)
 )

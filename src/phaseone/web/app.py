@@ -33,6 +33,9 @@ from phaseone.web.api import (
     specimens,
     verification,
 )
+from phaseone.web.api import (
+    correlatives as api_correlatives,
+)
 from phaseone.web.hardening import Hardening, WebSettings
 from phaseone.workflow import Trial
 
@@ -101,6 +104,7 @@ def create_app(
     api.include_router(queries.router)
     api.include_router(verification.router)
     api.include_router(evaluations.router)
+    api.include_router(api_correlatives.router)
     for router in records.routers():
         api.include_router(router)
     api.include_router(audit.router)

@@ -36,6 +36,7 @@ TABLES = {
     "specimens",
     "result_imports",
     "specimen_results",
+    "screening_records",
 }
 
 

@@ -36,6 +36,4 @@ def record_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     the ones it no longer has)."""
     before, after = flatten(old), flatten(new)
     paths = list(after) + [p for p in before if p not in after]
-    return [
-        Change(p, before.get(p), after.get(p)) for p in paths if before.get(p) != after.get(p)
-    ]
+    return [Change(p, before.get(p), after.get(p)) for p in paths if before.get(p) != after.get(p)]

@@ -15,8 +15,8 @@ from phaseone.eligibility import (
     parse_record,
     record_data,
 )
-from phaseone.eligibility.changes import Change, record_changes
 from phaseone.eligibility import evaluate as screen_record
+from phaseone.eligibility.changes import Change, record_changes
 from phaseone.errors import InputError, Problem
 from phaseone.store import records, signatures
 from phaseone.store.access import CLINICAL_WRITERS
@@ -108,6 +108,7 @@ def with_identity(patient: Patient, record: PatientRecord | dict[str, Any] | str
     if isinstance(record, PatientRecord):
         return record
     filled = {**record, **{k: v for k, v in known.items() if v is not None}}
+    filled.setdefault("id", patient.subject_code)  # a form's record names no id of its own
     try:
         return parse_record(filled)
     except InputError as exc:

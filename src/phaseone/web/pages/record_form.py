@@ -177,6 +177,7 @@ class _Builder:
         columns = tuple(i for i in inner.items if isinstance(i, Input))
         if path == "labs":
             columns = tuple(self.lab_column(c) for c in columns)
+            self.inputs.update({c.name: c for c in columns})
             known = analytes()
             proposed: tuple[Mapping[str, str], ...] = tuple(
                 {"labs[].analyte": a, "labs[].unit": known[a].unit} for a in self.lab_analytes

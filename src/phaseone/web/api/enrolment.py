@@ -34,7 +34,7 @@ from phaseone.web.inputs import (
     ScreeningIn,
     SlotRequestIn,
 )
-from phaseone.workflow import registration, screening, slots, treatment
+from phaseone.workflow import registration, screening, slots, treatment, visibility
 
 router = APIRouter(tags=["workflow: sites"])
 
@@ -82,7 +82,9 @@ class SlotRequestOut(BaseModel):
     site_id: str
     reference: str
     status: Literal["held", "waitlisted", "registered", "expired", "released", "cancelled"]
-    requested_at: dt.datetime
+    requested_at: dt.datetime | None = Field(
+        description="Withheld (null) from a de-identified role, as every trial-level time."
+    )
     hold_expires_at: dt.datetime | None
     priority: int
     priority_reason: str | None
@@ -98,14 +100,14 @@ class SlotListOut(BaseModel):
     waitlisted: int = Field(description="Requests waiting, at every site.")
 
 
-def _slot_view(row: SlotRow, plan: SlotPlan | None) -> dict[str, Any]:
+def _slot_view(scope: Scope, row: SlotRow, plan: SlotPlan | None) -> dict[str, Any]:
     return {
         "id": row.id,
         "site_id": row.site_id,
         "reference": row.reference,
         "status": row.status,
-        "requested_at": row.requested_at,
-        "hold_expires_at": row.hold_expires_at,
+        "requested_at": visibility.real_time(scope, row.requested_at),
+        "hold_expires_at": visibility.real_time(scope, row.hold_expires_at),
         "priority": row.priority,
         "priority_reason": row.priority_reason,
         "waitlist_position": None if plan is None else plan.position(str(row.id)),
@@ -123,7 +125,7 @@ def list_slot_requests(scope: Caller, request: Request) -> dict[str, Any]:
     plan = slots.waitlist(scope, trial_of(request), now(request))
     visible = [r for r in slots.live_requests(scope) if scope.actor.sees_site(r.site_id)]
     return {
-        "items": [_slot_view(r, plan) for r in visible],
+        "items": [_slot_view(scope, r, plan) for r in visible],
         "slots_open": plan.slots_open,
         "free": plan.free,
         "waitlisted": len(plan.waitlist),
@@ -140,7 +142,7 @@ def request_slot(scope: Caller, request: Request, data: SlotRequestIn) -> dict[s
     row, plan = slots.request_slot(
         scope, trial_of(request), data.reference, now(request), data.site_id
     )
-    return _slot_view(row, plan)
+    return _slot_view(scope, row, plan)
 
 
 @router.get(
@@ -148,7 +150,7 @@ def request_slot(scope: Caller, request: Request, data: SlotRequestIn) -> dict[s
 )
 def read_slot_request(scope: Caller, request: Request, request_id: RequestId) -> dict[str, Any]:
     row = slots.get_request(scope, request_id)
-    return _slot_view(row, slots.waitlist(scope, trial_of(request), now(request)))
+    return _slot_view(scope, row, slots.waitlist(scope, trial_of(request), now(request)))
 
 
 @router.post(
@@ -160,7 +162,7 @@ def release_slot(
     scope: Caller, request: Request, request_id: RequestId, data: ReleaseIn
 ) -> dict[str, Any]:
     plan = slots.release_slot(scope, trial_of(request), request_id, data.reason, now(request))
-    return _slot_view(slots.get_request(scope, request_id), plan)
+    return _slot_view(scope, slots.get_request(scope, request_id), plan)
 
 
 @router.post(
@@ -174,7 +176,7 @@ def prioritise_slot(
     plan = slots.prioritise(
         scope, trial_of(request), request_id, data.priority, data.reason, now(request)
     )
-    return _slot_view(slots.get_request(scope, request_id), plan)
+    return _slot_view(scope, slots.get_request(scope, request_id), plan)
 
 
 # --- registration ---------------------------------------------------------------------------

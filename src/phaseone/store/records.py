@@ -208,7 +208,7 @@ def _shift_json(value: Any, days: int) -> Any:
 def _deidentify(obj: Stamped, values: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(obj, (Patient, PatientOwned)):
         return withhold_dates(values)
-    return deidentify_values(obj.__table__, values, _shift_days(obj))  # type: ignore[attr-defined]
+    return deidentify_values(obj.__table__, values, _shift_days(obj))  # type: ignore[union-attr]
 
 
 def _withhold_json(value: Any) -> Any:

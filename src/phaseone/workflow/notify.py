@@ -7,7 +7,6 @@ the patient's own site (the study chair, monitors and statisticians read every s
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select

@@ -17,7 +17,6 @@ from phaseone.store.models import Patient
 from phaseone.store.scope import Scope
 from phaseone.trial import PendingWindow, TrialState
 
-
 T = TypeVar("T")
 # A date or time written in a text (a hold's expiry, a state's "as of").
 _DATE_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?: UTC)?")

@@ -428,7 +428,7 @@ def form_from_record(form: FormLayout, data: Mapping[str, Any]) -> dict[str, str
             for key, inner in value.items():
                 fill(f"{prefix}.{key}" if prefix else key, inner)
         elif isinstance(value, list):
-            if not value and prefix in form.lists:
+            if not value and prefix in form.lists and form.lists[prefix].may_be_unknown:
                 out[f"{prefix}{NONE_SUFFIX}"] = YES
             for i, inner in enumerate(value):
                 fill(f"{prefix}[{i}]", inner)

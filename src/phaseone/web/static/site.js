@@ -89,6 +89,7 @@
     button.type = "button";
     button.className = "secondary add-row";
     button.textContent = "Add a row";
+    button.setAttribute("data-for", table.getAttribute("data-rows"));
     button.addEventListener("click", function () {
       var body = table.tBodies[0];
       var last = body.rows[body.rows.length - 1];

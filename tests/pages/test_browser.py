@@ -65,15 +65,18 @@ def test_coordinator_screens_registers_and_records_an_adverse_event(
     assert "Patient CHLA-100 added" in flash(page)
     patient_url = page.url.split("?")[0]
 
+    # The advanced option: a pasted JSON record (the form is typed in test_serve_scenario).
+    every_field_labelled(page)
     record = screening_record("CHLA-100", "chla", served.today, birth_date=dt.date(2018, 1, 15))
+    page.get_by_text("Advanced: paste a JSON record").click()
     page.get_by_label("Patient record").fill(json.dumps(record))
-    page.get_by_role("button", name="Screen").click()
+    pasted = page.locator('form[aria-label="Screen a pasted JSON record"]')
+    pasted.get_by_role("button", name="Screen", exact=True).click()
     assert "Screened: eligible (dose level 3)" in flash(page)
     checklist = page.locator(".checklist li")
     assert checklist.count() > 50
     assert "high-risk neuroblastoma" in checklist.first.inner_text()
     every_field_labelled(page)
-    shot(page, "patient-eligibility", full=False)
     logout(page)
 
     login(page, served, "inv.chla")
@@ -91,8 +94,8 @@ def test_coordinator_screens_registers_and_records_an_adverse_event(
     page.goto(patient_url)
     held = page.locator("#slot_request_id option", has_text="referral 100")
     page.get_by_label("Held slot").select_option(held.get_attribute("value"))
-    page.get_by_label("Height (cm)").fill("121.5")
-    page.get_by_label("Weight (kg)").fill("22.4")
+    page.get_by_label("Height (cm)", exact=True).fill("121.5")
+    page.get_by_label("Weight (kg)", exact=True).fill("22.4")
     page.get_by_role("button", name="Register").click()
     assert "Registered at dose level 3; BSA 0.87 m2" in flash(page)
     calendar = page.locator("table.calendar")

@@ -11,7 +11,7 @@ import pytest
 
 from phaseone.demo.records import screening_record
 
-from .conftest import DEMO_PASSWORD, Served, shots_dir
+from .conftest import DEMO_PASSWORD, Served, flash, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,19 +35,8 @@ def logout(page: Any) -> None:
     page.wait_for_url(re.compile(r".*/login.*"))
 
 
-def flash(page: Any) -> str:
-    return str(page.locator(".flash").first.inner_text())
-
-
 def every_field_labelled(page: Any) -> None:
     assert page.evaluate(UNLABELLED) == []
-
-
-def shot(page: Any, name: str, full: bool = True) -> None:
-    where = shots_dir()
-    if where is not None:
-        where.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(where / f"{name}.png"), full_page=full)
 
 
 def test_coordinator_screens_registers_and_records_an_adverse_event(

@@ -20,7 +20,6 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -35,7 +34,7 @@ from phaseone.protocol import resolve_protocol
 from phaseone.web.clock import write_clock_file
 from phaseone.web.pages import record_form
 
-from .conftest import _free_port, browser_available, SKIP_REASON, shots_dir
+from .conftest import SKIP_REASON, browser_available, chromium, flash, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -59,17 +58,6 @@ class Service:
         write_clock_file(self.clock, dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC))
 
 
-def _phaseone(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "phaseone", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def _protocol_starting_at_level_2(folder: Path) -> Path:
     text = (
         resources.files("phaseone.protocol")
@@ -86,80 +74,29 @@ def _protocol_starting_at_level_2(folder: Path) -> Path:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     if not browser_available():
         pytest.skip(SKIP_REASON)
-    import httpx
+    from phaseone.cli.virtual import own_service, service_database
 
     folder = tmp_path_factory.mktemp("serve")
-    clock = folder / "clock.txt"
-    database = f"sqlite:///{folder / 'trial.sqlite3'}"
-    env = {
-        **os.environ,
-        "PHASEONE_ADMIN_USERNAME": "trial.operator",
-        "PHASEONE_ADMIN_PASSWORD": f"chief {PASSWORD}",
-    }
-    port = _free_port()
-    log = (folder / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "phaseone",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--database-url",
-            database,
-            "--insecure-cookies",
-            "--clock-file",
-            str(clock),
-            "--protocol",
-            str(_protocol_starting_at_level_2(folder)),
-        ],  # fmt: skip
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    found = Service(f"http://127.0.0.1:{port}", clock)
-    found.set_day(DAY_1)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, (folder / "serve.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "serve did not start in 2 minutes"
-            try:
-                if httpx.get(f"{found.url}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
+    start = dt.datetime.combine(DAY_1, dt.time(9), tzinfo=dt.UTC)
+    with own_service(folder, start, _protocol_starting_at_level_2(folder)) as (url, clock, _):
+        env = {**os.environ, "PHASEONE_NEW_PASSWORD": PASSWORD}
         for username, role, site, name in PEOPLE:
-            made = _phaseone(
-                "users", "add", username, "--role", role, "--site", site,
-                "--full-name", name, "--database-url", database,
-                env={**env, "PHASEONE_NEW_PASSWORD": PASSWORD},
-            )  # fmt: skip
+            command = [
+                sys.executable, "-m", "phaseone", "users", "add", username,
+                "--role", role, "--site", site, "--full-name", name,
+                "--database-url", service_database(folder),
+            ]  # fmt: skip
+            made = subprocess.run(
+                command, env=env, capture_output=True, text=True, timeout=120, check=False
+            )
             assert made.returncode == 0, made.stdout + made.stderr
-        yield found
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        yield Service(url, clock)
 
 
 @pytest.fixture(scope="module")
 def browser(service: Service) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    from .conftest import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _page(browser: Any) -> Any:
@@ -177,17 +114,6 @@ def login(page: Any, service: Service, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/$"))
-
-
-def flash(page: Any) -> str:
-    return str(page.locator(".flash").first.inner_text())
-
-
-def shot(page: Any, name: str, full: bool = True) -> None:
-    where = shots_dir()
-    if where is not None:
-        where.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(where / f"{name}.png"), full_page=full)
 
 
 def fill_screening_form(page: Any, values: dict[str, str]) -> None:

@@ -45,10 +45,18 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def service_database(folder: Path) -> str:
+    """The database URL of the service `own_service` starts in `folder`."""
+    return f"sqlite:///{folder / 'virtual-trial.db'}"
+
+
 @contextmanager
-def own_service(folder: Path, start: dt.datetime) -> Iterator[tuple[str, Path, tuple[str, str]]]:
-    """`phaseone serve` on a new SQLite database and a free loopback port, on a clock file;
-    stopped (this process's own child) on exit. Yields (base URL, clock file, admin)."""
+def own_service(
+    folder: Path, start: dt.datetime, protocol: Path | None = None
+) -> Iterator[tuple[str, Path, tuple[str, str]]]:
+    """`phaseone serve` on a new SQLite database and a free loopback port, on a clock file
+    (and `protocol`, default the bundled one); stopped (this process's own child) on exit.
+    Yields (base URL, clock file, admin)."""
     from phaseone.web.clock import write_clock_file
 
     clock = folder / "clock.txt"
@@ -58,8 +66,9 @@ def own_service(folder: Path, start: dt.datetime) -> Iterator[tuple[str, Path, t
     env = {**os.environ, ADMIN_USER_ENV: admin[0], ADMIN_PASSWORD_ENV: admin[1]}
     command = [
         sys.executable, "-m", "phaseone", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--database-url", f"sqlite:///{folder / 'virtual-trial.db'}",
+        "--database-url", service_database(folder),
         "--insecure-cookies", "--clock-file", str(clock),
+        *(("--protocol", str(protocol)) if protocol is not None else ()),
     ]  # fmt: skip
     log = (folder / "serve.log").open("wb")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

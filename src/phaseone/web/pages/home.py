@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from phaseone.errors import NotFoundError
 from phaseone.store import audit, trail
 from phaseone.store.access import AUDIT_READERS, CLINICAL_WRITERS
-from phaseone.errors import NotFoundError
 from phaseone.store.errors import PermissionDenied
 from phaseone.web.auth import now
 from phaseone.web.inputs import ReleaseIn, SlotRequestIn

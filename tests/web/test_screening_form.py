@@ -215,3 +215,29 @@ def test_rescreening_shows_what_changed_and_which_verdicts_moved(
     changed = page[page.index('class="record-changes"') :]
     assert f"<code>{anc}</code>: 1.8 → 0.3" in changed.split("</ul>")[0]
     assert "<strong>met → not met</strong>" in page
+
+
+def test_the_api_saves_and_reads_a_draft_as_the_page_does(service: Service) -> None:
+    patient_id = _patient(service, "CHLA-F06")
+    assert service.ok(service.get("coord_a", f"/patients/{patient_id}/screening-record")) is None
+    body = {
+        "record": {"labs": [{"analyte": "anc", "value": -1, "unit": "/uL", "date": "2024-06-01"}]},
+        "as_of": "2024-06-03",
+    }
+    refused = service.post("coord_a", f"/patients/{patient_id}/screening-drafts", body)
+    assert refused.status_code == 422
+    assert [e["path"] for e in refused.json()["errors"]] == ["body.record.labs[0].value"]
+    body["record"]["labs"][0]["value"] = 1500
+    saved = service.ok(
+        service.post("coord_a", f"/patients/{patient_id}/screening-drafts", body), 201
+    )
+    assert saved["evaluation_id"] is None and saved["record"]["labs"][0]["value"] == 1500
+    # Identity is the registered patient's (filled in), and the draft reads back.
+    assert saved["record"]["birth_date"] == PATIENT_BORN.isoformat()
+    assert service.ok(service.get("coord_a", f"/patients/{patient_id}/screening-record")) == saved
+    # Another site's coordinator: not found.
+    assert service.get("coord_b", f"/patients/{patient_id}/screening-record").status_code == 404
+    # The statistician sees the record's dates shifted by the patient's offset.
+    seen = service.ok(service.get("stat", f"/patients/{patient_id}/screening-record"))
+    assert seen["deidentified"] and seen["record"]["birth_date"] != PATIENT_BORN.isoformat()
+    assert seen["as_of"] != "2024-06-03" and seen["created_at"] is None

@@ -74,6 +74,53 @@ def screen_patient(
     return present(scope, "screening_evaluations", evaluation)
 
 
+class ScreeningRecordOut(BaseModel):
+    id: int
+    patient_id: int
+    site_id: str
+    record: dict[str, Any] = Field(description="The patient record as entered.")
+    as_of: dt.date | None
+    dose_level: int | None
+    evaluation_id: int | None = Field(
+        description="The screening that read this record; null for a draft."
+    )
+    created_at: dt.datetime | None
+    deidentified: bool
+
+
+def _entered(scope: Scope, row: Any) -> dict[str, Any]:
+    values = records.view(row, scope.actor)
+    if not visibility.shows_real_dates(scope):
+        values["created_at"] = None  # when it was typed dates the patient's screening
+    return {k: values[k] for k in ScreeningRecordOut.model_fields}
+
+
+@router.post(
+    "/patients/{patient_id}/screening-drafts",
+    status_code=201,
+    response_model=ScreeningRecordOut,
+    summary="Save a screening record without screening it (a draft; audited)",
+)
+def save_screening_draft(scope: Caller, patient_id: PatientId, data: ScreeningIn) -> dict[str, Any]:
+    """The record is read as a screening reads it (a mistyped value is refused, an
+    incomplete record is a valid draft); it is the patient's open draft until screened."""
+    try:
+        row = screening.save_draft(scope, patient_id, data.record, data.as_of, data.dose_level)
+    except InputError as exc:
+        raise InputError([Problem(f"body.{p.path}", p.message) for p in exc.problems]) from None
+    return _entered(scope, row)
+
+
+@router.get(
+    "/patients/{patient_id}/screening-record",
+    response_model=ScreeningRecordOut | None,
+    summary="The newest record entered for screening: the open draft, else the last screened",
+)
+def read_screening_record(scope: Caller, patient_id: PatientId) -> dict[str, Any] | None:
+    row = screening.entered_record(scope, patient_id)
+    return None if row is None else _entered(scope, row)
+
+
 # --- slots ----------------------------------------------------------------------------------
 
 

@@ -186,7 +186,8 @@ def test_a_draft_is_saved_audited_and_reopened(service: Service, pages: Pages) -
         assert draft.evaluation_id is None and draft.dose_level == 2
         audited = session.scalars(
             select(AuditRecord).where(
-                AuditRecord.entity == "screening_records", AuditRecord.entity_id == draft.id
+                AuditRecord.entity == "screening_records",
+                AuditRecord.entity_id == str(draft.id),
             )
         ).all()
     assert [a.action for a in audited] == ["create"]

@@ -132,6 +132,19 @@ def shot(page: Any, name: str, full: bool = True) -> None:
         page.screenshot(path=str(where / f"{name}.png"), full_page=full)
 
 
+def fill_course_2_late_and_lower(page: Any, due: dt.date, level: int) -> None:
+    """The course-2 form: day 1 three days after `due` for a scheduling reason, at the
+    lower `level` after a rash (height 124 cm, weight 23 kg)."""
+    assert page.get_by_label("Day 1", exact=True).input_value() == due.isoformat()
+    page.get_by_label("Day 1", exact=True).fill((due + dt.timedelta(days=3)).isoformat())
+    page.get_by_label("Height (cm), measured for this course").fill("124")
+    page.get_by_label("Weight (kg), measured for this course").fill("23")
+    page.get_by_label("Dose level", exact=True).select_option(str(level))
+    page.get_by_label("Reason for a lower dose level").fill("grade 3 rash in course 1")
+    page.get_by_label("Cause of a delay (if day 1 is late)").select_option("scheduling")
+    page.get_by_label("Delay in your words").fill("family travel")
+
+
 def shots_dir() -> Path | None:
     """Where to save screenshots for the docs (PHASEONE_SCREENSHOTS=docs/img), if anywhere."""
     value = os.environ.get("PHASEONE_SCREENSHOTS")

@@ -11,7 +11,7 @@ import pytest
 
 from phaseone.demo.records import screening_record
 
-from .conftest import DEMO_PASSWORD, Served, flash, shot
+from .conftest import DEMO_PASSWORD, Served, fill_course_2_late_and_lower, flash, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -131,14 +131,7 @@ def course_2_with_a_dose_modification_and_a_delay(
     assert "platelets" in flash(page).lower()
     page.get_by_role("link", name="All courses").first.click()
     due = served.today + dt.timedelta(days=28)
-    assert page.get_by_label("Day 1", exact=True).input_value() == due.isoformat()
-    page.get_by_label("Day 1", exact=True).fill((due + dt.timedelta(days=3)).isoformat())
-    page.get_by_label("Height (cm), measured for this course").fill("124")
-    page.get_by_label("Weight (kg), measured for this course").fill("23")
-    page.get_by_label("Dose level", exact=True).select_option("2")
-    page.get_by_label("Reason for a lower dose level").fill("grade 3 rash in course 1")
-    page.get_by_label("Cause of a delay (if day 1 is late)").select_option("scheduling")
-    page.get_by_label("Delay in your words").fill("family travel")
+    fill_course_2_late_and_lower(page, due, 2)
     every_field_labelled(page)
     page.get_by_role("button", name="Start course 2").click()
     # BSA: Mosteller sqrt(124 x 23 / 3600) = 0.890 m2.

@@ -34,7 +34,14 @@ from phaseone.protocol import resolve_protocol
 from phaseone.web.clock import write_clock_file
 from phaseone.web.pages import record_form
 
-from .conftest import SKIP_REASON, browser_available, chromium, flash, shot
+from .conftest import (
+    SKIP_REASON,
+    browser_available,
+    chromium,
+    fill_course_2_late_and_lower,
+    flash,
+    shot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -213,14 +220,7 @@ def test_a_trial_run_on_serve(service: Service, browser: Any) -> None:
     # Course 2: three days late (a delay), one level lower (a dose modification).
     coordinator.goto(f"{patient_url}/courses")
     due = DAY_1 + dt.timedelta(days=28)
-    assert coordinator.get_by_label("Day 1", exact=True).input_value() == due.isoformat()
-    coordinator.get_by_label("Day 1", exact=True).fill((due + dt.timedelta(days=3)).isoformat())
-    coordinator.get_by_label("Height (cm), measured for this course").fill("122")
-    coordinator.get_by_label("Weight (kg), measured for this course").fill("22.9")
-    coordinator.get_by_label("Dose level", exact=True).select_option("1")
-    coordinator.get_by_label("Reason for a lower dose level").fill("grade 3 rash in course 1")
-    coordinator.get_by_label("Cause of a delay (if day 1 is late)").select_option("scheduling")
-    coordinator.get_by_label("Delay in your words").fill("family travel")
+    fill_course_2_late_and_lower(coordinator, due, 1)
     coordinator.get_by_role("button", name="Start course 2").click()
     listing = coordinator.goto(f"{patient_url}/courses")
     assert listing is not None and listing.status == 200

@@ -54,6 +54,11 @@ def present(scope: Scope, table: str, obj: Any) -> dict[str, Any]:
 # --- screening ------------------------------------------------------------------------------
 
 
+def _in_body(exc: InputError) -> InputError:
+    """The screening service's record problems, named where the body holds them."""
+    return InputError([Problem(f"body.{p.path}", p.message) for p in exc.problems])
+
+
 @router.post(
     "/patients/{patient_id}/screenings",
     status_code=201,
@@ -70,7 +75,7 @@ def screen_patient(
             scope, trial_of(request), patient_id, data.record, data.as_of, data.dose_level
         )
     except InputError as exc:
-        raise InputError([Problem(f"body.{p.path}", p.message) for p in exc.problems]) from None
+        raise _in_body(exc) from None
     return present(scope, "screening_evaluations", evaluation)
 
 
@@ -107,7 +112,7 @@ def save_screening_draft(scope: Caller, patient_id: PatientId, data: ScreeningIn
     try:
         row = screening.save_draft(scope, patient_id, data.record, data.as_of, data.dose_level)
     except InputError as exc:
-        raise InputError([Problem(f"body.{p.path}", p.message) for p in exc.problems]) from None
+        raise _in_body(exc) from None
     return _entered(scope, row)
 
 

@@ -14,8 +14,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,14 +91,21 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     db.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser(served: Served) -> Iterator[object]:
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser(served: Served) -> Iterator[object]:
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -108,6 +117,32 @@ def page(browser: object) -> Iterator[object]:
     yield found
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+def flash(page: Any) -> str:
+    """The page's first message (done, or refused)."""
+    return str(page.locator(".flash").first.inner_text())
+
+
+def shot(page: Any, name: str, full: bool = True) -> None:
+    """A screenshot for the docs, when PHASEONE_SCREENSHOTS names a folder."""
+    where = shots_dir()
+    if where is not None:
+        where.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(where / f"{name}.png"), full_page=full)
+
+
+def fill_course_2_late_and_lower(page: Any, due: dt.date, level: int) -> None:
+    """The course-2 form: day 1 three days after `due` for a scheduling reason, at the
+    lower `level` after a rash (height 124 cm, weight 23 kg)."""
+    assert page.get_by_label("Day 1", exact=True).input_value() == due.isoformat()
+    page.get_by_label("Day 1", exact=True).fill((due + dt.timedelta(days=3)).isoformat())
+    page.get_by_label("Height (cm), measured for this course").fill("124")
+    page.get_by_label("Weight (kg), measured for this course").fill("23")
+    page.get_by_label("Dose level", exact=True).select_option(str(level))
+    page.get_by_label("Reason for a lower dose level").fill("grade 3 rash in course 1")
+    page.get_by_label("Cause of a delay (if day 1 is late)").select_option("scheduling")
+    page.get_by_label("Delay in your words").fill("family travel")
 
 
 def shots_dir() -> Path | None:

@@ -11,7 +11,7 @@ import pytest
 
 from phaseone.demo.records import screening_record
 
-from .conftest import DEMO_PASSWORD, Served, shots_dir
+from .conftest import DEMO_PASSWORD, Served, fill_course_2_late_and_lower, flash, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,19 +35,8 @@ def logout(page: Any) -> None:
     page.wait_for_url(re.compile(r".*/login.*"))
 
 
-def flash(page: Any) -> str:
-    return str(page.locator(".flash").first.inner_text())
-
-
 def every_field_labelled(page: Any) -> None:
     assert page.evaluate(UNLABELLED) == []
-
-
-def shot(page: Any, name: str, full: bool = True) -> None:
-    where = shots_dir()
-    if where is not None:
-        where.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(where / f"{name}.png"), full_page=full)
 
 
 def test_coordinator_screens_registers_and_records_an_adverse_event(
@@ -65,15 +54,18 @@ def test_coordinator_screens_registers_and_records_an_adverse_event(
     assert "Patient CHLA-100 added" in flash(page)
     patient_url = page.url.split("?")[0]
 
+    # The advanced option: a pasted JSON record (the form is typed in test_serve_scenario).
+    every_field_labelled(page)
     record = screening_record("CHLA-100", "chla", served.today, birth_date=dt.date(2018, 1, 15))
+    page.get_by_text("Advanced: paste a JSON record").click()
     page.get_by_label("Patient record").fill(json.dumps(record))
-    page.get_by_role("button", name="Screen").click()
+    pasted = page.locator('form[aria-label="Screen a pasted JSON record"]')
+    pasted.get_by_role("button", name="Screen", exact=True).click()
     assert "Screened: eligible (dose level 3)" in flash(page)
     checklist = page.locator(".checklist li")
     assert checklist.count() > 50
     assert "high-risk neuroblastoma" in checklist.first.inner_text()
     every_field_labelled(page)
-    shot(page, "patient-eligibility", full=False)
     logout(page)
 
     login(page, served, "inv.chla")
@@ -91,8 +83,8 @@ def test_coordinator_screens_registers_and_records_an_adverse_event(
     page.goto(patient_url)
     held = page.locator("#slot_request_id option", has_text="referral 100")
     page.get_by_label("Held slot").select_option(held.get_attribute("value"))
-    page.get_by_label("Height (cm)").fill("121.5")
-    page.get_by_label("Weight (kg)").fill("22.4")
+    page.get_by_label("Height (cm)", exact=True).fill("121.5")
+    page.get_by_label("Weight (kg)", exact=True).fill("22.4")
     page.get_by_role("button", name="Register").click()
     assert "Registered at dose level 3; BSA 0.87 m2" in flash(page)
     calendar = page.locator("table.calendar")
@@ -139,14 +131,7 @@ def course_2_with_a_dose_modification_and_a_delay(
     assert "platelets" in flash(page).lower()
     page.get_by_role("link", name="All courses").first.click()
     due = served.today + dt.timedelta(days=28)
-    assert page.get_by_label("Day 1", exact=True).input_value() == due.isoformat()
-    page.get_by_label("Day 1", exact=True).fill((due + dt.timedelta(days=3)).isoformat())
-    page.get_by_label("Height (cm), measured for this course").fill("124")
-    page.get_by_label("Weight (kg), measured for this course").fill("23")
-    page.get_by_label("Dose level", exact=True).select_option("2")
-    page.get_by_label("Reason for a lower dose level").fill("grade 3 rash in course 1")
-    page.get_by_label("Cause of a delay (if day 1 is late)").select_option("scheduling")
-    page.get_by_label("Delay in your words").fill("family travel")
+    fill_course_2_late_and_lower(page, due, 2)
     every_field_labelled(page)
     page.get_by_role("button", name="Start course 2").click()
     # BSA: Mosteller sqrt(124 x 23 / 3600) = 0.890 m2.

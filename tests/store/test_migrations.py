@@ -45,6 +45,7 @@ TABLES = {
     "mibg_scores",
     "lesion_measurements",
     "marrow_samples",
+    "screening_records",
 }
 
 

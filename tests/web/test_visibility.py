@@ -99,3 +99,29 @@ def test_the_server_numbers_subjects_across_the_trial(service: Service, journey)
     )
     # Two patients exist already (the journey's): the next numbers are 3 and 4.
     assert (first["subject_code"], second["subject_code"]) == ("S-0003", "S-0004")
+
+
+def test_the_statistician_sees_no_real_time_of_a_decision_or_a_slot_request(
+    service: Service,
+) -> None:
+    """Trial-level times (not a patient's, so no shift applies) are withheld from the
+    statistician, in the API and on the pages, and shown to everyone else."""
+    decision = service.ok(service.post("chair", "/escalation-decisions/proposals"))["decision"]
+    held = service.request_slot("coord_a", "next child")
+    assert held["status"] == "held"
+    path = f"/escalation-decisions/{decision['id']}"
+    theirs = service.ok(service.get("stat", path))
+    assert theirs["decided_on"] is None and theirs["created_at"] is None
+    assert theirs["deidentified"] is True
+    ours = service.ok(service.get("chair", path))
+    assert ours["decided_on"] == service.clock.now.date().isoformat()
+    (slot,) = service.ok(service.get("stat", "/slot-requests"))["items"]
+    assert slot["requested_at"] is None and slot["hold_expires_at"] is None
+    (slot,) = service.ok(service.get("chair", "/slot-requests"))["items"]
+    assert slot["requested_at"] is not None and slot["hold_expires_at"] is not None
+    for page_path in ("/", "/escalation"):
+        page = _page(service, "stat", page_path)
+        main = page[page.index("<main") : page.index("</main>")]
+        assert ISO_DATE.search(main) is None, (page_path, ISO_DATE.search(main))
+    main = _page(service, "chair", "/escalation")
+    assert service.clock.now.date().isoformat() in main

@@ -228,10 +228,15 @@ def test_off_treatment_and_off_study_need_a_reason(world: World) -> None:
         )
         with pytest.raises(InputError, match="needs a reason"):
             treat_service.clinical_event(
-                scope, patient_id=patient_id, kind="off_study", on=T0.date()
+                scope, world.trial, patient_id=patient_id, kind="off_study", on=T0.date()
             )
         treat_service.clinical_event(
-            scope, patient_id=patient_id, kind="off_study", on=T0.date(), cause="withdrawal"
+            scope,
+            world.trial,
+            patient_id=patient_id,
+            kind="off_study",
+            on=T0.date(),
+            cause="withdrawal",
         )
         treat_service.follow_up(
             scope, patient_id=patient_id, contact_date=T0.date(), vital_status="alive"

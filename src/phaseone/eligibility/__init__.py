@@ -7,7 +7,7 @@ result.to_frame()         # one row per criterion
 """
 
 from phaseone.eligibility.engine import ENGINE_VERSION, Screener, check_rules, evaluate
-from phaseone.eligibility.record import PatientRecord, parse_record, record_schema
+from phaseone.eligibility.record import PatientRecord, parse_record, record_data, record_schema
 from phaseone.eligibility.result import CriterionResult, EligibilityResult
 from phaseone.eligibility.rules import RULES
 
@@ -21,5 +21,6 @@ __all__ = [
     "check_rules",
     "evaluate",
     "parse_record",
+    "record_data",
     "record_schema",
 ]

@@ -589,6 +589,22 @@ def _format_loc(loc: list[str | int]) -> str:
     return text
 
 
+def record_data(record: PatientRecord) -> dict[str, Any]:
+    """A record as JSON data, leaving out what is not known (null) so that it reads as the
+    record was written; `parse_record` reads it back to an equal record."""
+    data = _drop_unknown(_READER.dump_python(record, mode="json"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _drop_unknown(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_unknown(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_unknown(v) for v in value]
+    return value
+
+
 def record_schema() -> dict[str, Any]:
     """The JSON Schema of a patient record."""
     schema = _READER.json_schema()

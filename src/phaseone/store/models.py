@@ -194,6 +194,20 @@ class ScreeningEvaluation(PatientOwned, Base):
     )
 
 
+class ScreeningRecord(PatientOwned, Base):
+    """A patient record as entered for screening: a draft (no evaluation yet), or the record
+    an evaluation screened (kept so that a re-screening can show what changed)."""
+
+    __tablename__ = "screening_records"
+
+    record: Mapped[Any] = mapped_column(JsonData)
+    as_of: Mapped[dt.date | None] = mapped_column(Date, info=PHI_DATE)
+    dose_level: Mapped[int | None] = mapped_column(Integer)
+    evaluation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("screening_evaluations.id"), index=True
+    )
+
+
 class ScreeningCriterion(Base):
     __tablename__ = "screening_criteria"
     __table_args__ = (

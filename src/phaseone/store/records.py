@@ -208,7 +208,29 @@ def _shift_json(value: Any, days: int) -> Any:
 
 
 def _deidentify(obj: Stamped, values: dict[str, Any]) -> dict[str, Any]:
-    return deidentify_values(obj.__table__, values, _shift_days(obj))  # type: ignore[attr-defined]
+    if not isinstance(obj, (Patient, PatientOwned)):
+        return withhold_dates(values)
+    return deidentify_values(obj.__table__, values, _shift_days(obj))  # type: ignore[union-attr]
+
+
+def _withhold_json(value: Any) -> Any:
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _withhold_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_withhold_json(v) for v in value]
+    return value
+
+
+def withhold_dates(values: dict[str, Any]) -> dict[str, Any]:
+    """A trial-level record (an escalation decision, a slot request) as a de-identified view
+    shows it: no patient's shift applies to its dates, and real ones would date the
+    patients' events, so every date and time in it is withheld."""
+    out = {k: None if isinstance(v, dt.date) else _withhold_json(v) for k, v in values.items()}
+    out["void_reason"] = None
+    out["deidentified"] = True
+    return out
 
 
 def deidentify_values(table: Any, values: dict[str, Any], days: int) -> dict[str, Any]:
@@ -256,6 +278,9 @@ def present(obj: Stamped, actor: Actor, signatures: Sequence[Signature] = ()) ->
     entity = obj.__tablename__  # type: ignore[attr-defined]
     current = content_hash(entity, obj)
     values["signatures"] = [signature_view(s, current, obj.voided) for s in signatures]
+    if actor.deidentified and not isinstance(obj, (Patient, PatientOwned)):
+        for sig in values["signatures"]:
+            sig["signed_at"] = None
     return values
 
 

@@ -56,10 +56,14 @@ def _free_port() -> int:
 
 @contextmanager
 def own_service(
-    folder: Path, start: dt.datetime = START, database: Path | None = None
+    folder: Path,
+    start: dt.datetime = START,
+    database: Path | None = None,
+    protocol: Path | None = None,
 ) -> Iterator[LocalService]:
     """`phaseone serve` on a new SQLite database (default `folder/virtual-trial.db`) and a
-    free loopback port, on a clock file; stopped (this process's own child) on exit."""
+    free loopback port, on a clock file, with `protocol` (default the bundled one); stopped
+    (this process's own child) on exit."""
     from phaseone.cli.serve import ADMIN_PASSWORD_ENV, ADMIN_USER_ENV
     from phaseone.web.clock import write_clock_file
 
@@ -73,6 +77,7 @@ def own_service(
     command = [
         sys.executable, "-m", "phaseone", "serve", "--host", "127.0.0.1", "--port", str(port),
         "--database-url", f"sqlite:///{db}", "--insecure-cookies", "--clock-file", str(clock),
+        *(("--protocol", str(protocol)) if protocol is not None else ()),
     ]  # fmt: skip
     log_path = folder / "serve.log"
     with log_path.open("wb") as log:

@@ -9,9 +9,10 @@ future, a dose above the plan without an override reason are refused).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from phaseone.errors import InputError, Problem
 from phaseone.store import records
 from phaseone.workflow import edits
 from phaseone.workflow.context import Trial
@@ -19,6 +20,46 @@ from phaseone.workflow.context import Trial
 # Record types the pages offer to correct. Courses join when their own changes (re-dated
 # calendars, dose modification) are corrected here too: add "courses" and its checks.
 CORRECTABLE = ("lab_results", "adverse_events", "dose_administrations")
+
+
+def _off_study_reason(record: Mapping[str, Any]) -> list[Problem]:
+    cause = record.get("cause")
+    if record.get("kind") == "off_study" and not (isinstance(cause, str) and cause.strip()):
+        return [Problem("cause", "going off study needs a reason")]
+    return []
+
+
+# Rules of a record type that hold for every entry and correction, whatever the door.
+RECORD_RULES: dict[str, Callable[[Mapping[str, Any]], list[Problem]]] = {
+    "clinical_events": _off_study_reason,
+}
+
+
+# Fields other values are computed from (a course's BSA, doses, calendar and delay): the
+# course workflow recomputes them, a plain correction would leave them stale.
+THROUGH_WORKFLOW: dict[str, tuple[frozenset[str], str]] = {
+    "courses": (
+        frozenset({"start_date", "height_cm", "weight_kg", "bsa_m2", "delay_days", "delay_cause"}),
+        "changed only through the course workflow, which recomputes what follows from it: "
+        "a later day 1 is a delay (POST /patients/{patient_id}/courses/{number}/delay, or "
+        "'Delay this course' on the course page), which re-dates the calendar; a new height "
+        "or weight gives a new BSA and doses when the next course starts",
+    ),
+}
+
+
+def _check_through_workflow(table: str, changes: Mapping[str, Any]) -> None:
+    fields, why = THROUGH_WORKFLOW.get(table, (frozenset(), ""))
+    refused = sorted(fields & set(changes))
+    if refused:
+        raise InputError([Problem(name, why) for name in refused])
+
+
+def _check_rules(table: str, record: Mapping[str, Any]) -> None:
+    rule = RECORD_RULES.get(table)
+    problems = rule(record) if rule is not None else []
+    if problems:
+        raise InputError(problems)
 
 
 def create(
@@ -36,6 +77,7 @@ def create(
     caller may not write is refused as such; the request's transaction is rolled back
     whole when an edit check then refuses it."""
     obj = records.create(scope, records.spec_for(table), data)
+    _check_rules(table, records.content(obj))
     accepted = edits.apply(
         scope,
         trial,
@@ -66,7 +108,9 @@ def correct(
     spec = records.spec_for(table)
     current = records.content(records.get(scope, spec, record_id))
     changes = {k: v for k, v in changes.items() if k not in current or current[k] != v}
+    _check_through_workflow(table, changes)
     obj = records.update(scope, spec, record_id, changes, reason)
+    _check_rules(table, records.content(obj))
     accepted = edits.apply(
         scope,
         trial,

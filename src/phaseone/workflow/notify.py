@@ -7,16 +7,13 @@ the patient's own site (the study chair, monitors and statisticians read every s
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
 from phaseone.store.models import Notification
 from phaseone.store.scope import Scope
-
-# A date or time written in a message (e.g. a hold's expiry), withheld from de-identified roles.
-_DATE_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?: UTC)?")
+from phaseone.workflow import visibility
 
 
 def notify(
@@ -60,9 +57,8 @@ def for_actor(scope: Scope, limit: int = 20) -> list[NotificationView]:
             or_(Notification.site_id == scope.actor.site_id, Notification.site_id.is_(None))
         )
     rows = scope.session.scalars(stmt.order_by(Notification.id.desc()).limit(limit))
-    if scope.actor.deidentified:
+    if not visibility.shows_real_dates(scope):
         return [
-            NotificationView(n.kind, _DATE_IN_TEXT.sub("(date withheld)", n.message), None)
-            for n in rows
+            NotificationView(n.kind, visibility.trial_text(scope, n.message), None) for n in rows
         ]
     return [NotificationView(n.kind, n.message, n.created_at) for n in rows]

@@ -8,19 +8,31 @@ from typing import Any
 
 from sqlalchemy import select
 
-from phaseone.eligibility import ENGINE_VERSION, EligibilityResult, PatientRecord, parse_record
+from phaseone.eligibility import (
+    ENGINE_VERSION,
+    EligibilityResult,
+    PatientRecord,
+    parse_record,
+    record_data,
+)
 from phaseone.eligibility import evaluate as screen_record
+from phaseone.eligibility.changes import Change, record_changes
 from phaseone.errors import InputError, Problem
 from phaseone.store import records, signatures
 from phaseone.store.access import CLINICAL_WRITERS
 from phaseone.store.audit import jsonable
-from phaseone.store.models import Patient, ScreeningEvaluation
+from phaseone.store.models import Patient, ScreeningEvaluation, ScreeningRecord
 from phaseone.store.scope import Scope
 from phaseone.store.security import SecurityPolicy
 from phaseone.workflow.context import Trial
 from phaseone.workflow.history import trial_state, valid_signature
 
 ELIGIBILITY_MEANING = "eligibility-confirmed"
+# The records entered for screening: not a record type of the generic record API (a draft
+# is saved, and a screened record stored, only through the functions below).
+SCREENING_RECORDS = records.EntitySpec(
+    "screening_records", "screening record", ScreeningRecord, CLINICAL_WRITERS
+)
 SEX = {"female": "F", "male": "M"}
 
 
@@ -96,6 +108,7 @@ def with_identity(patient: Patient, record: PatientRecord | dict[str, Any] | str
     if isinstance(record, PatientRecord):
         return record
     filled = {**record, **{k: v for k, v in known.items() if v is not None}}
+    filled.setdefault("id", patient.subject_code)  # a form's record names no id of its own
     try:
         return parse_record(filled)
     except InputError as exc:
@@ -160,7 +173,80 @@ def screen(
             "criteria": criteria,
         },
     )
+    _keep_record(scope, patient.id, parsed, as_of, dose_level, evaluation.id)
     return evaluation, result
+
+
+def _keep_record(
+    scope: Scope,
+    patient_id: int,
+    record: PatientRecord,
+    as_of: dt.date | None,
+    dose_level: int | None,
+    evaluation_id: int | None,
+) -> ScreeningRecord:
+    row: ScreeningRecord = records.create(
+        scope,
+        SCREENING_RECORDS,
+        {
+            "patient_id": patient_id,
+            "record": record_data(record),
+            "as_of": as_of,
+            "dose_level": dose_level,
+            "evaluation_id": evaluation_id,
+        },
+    )
+    return row
+
+
+def save_draft(
+    scope: Scope,
+    patient_id: int,
+    record: PatientRecord | dict[str, Any] | str,
+    as_of: dt.date | None = None,
+    dose_level: int | None = None,
+) -> ScreeningRecord:
+    """Save a screening record without screening it (audited, like every save); it is
+    read back by `entered_record` until the patient is screened. The record is read as a
+    screening reads it: an incomplete record is a valid draft, a mistyped one is refused."""
+    patient = records.get(scope, records.SPECS["patients"], patient_id)  # another site's: 404
+    scope.require_role(CLINICAL_WRITERS, "save screening drafts")
+    return _keep_record(scope, patient.id, with_identity(patient, record), as_of, dose_level, None)
+
+
+def entered_record(scope: Scope, patient_id: int) -> ScreeningRecord | None:
+    """The newest record entered for the patient's screening: an open draft
+    (`evaluation_id` None) or else the record of the latest screening."""
+    records.get(scope, records.SPECS["patients"], patient_id)  # another site's: 404
+    stmt = (
+        select(ScreeningRecord)
+        .where(ScreeningRecord.patient_id == patient_id, ScreeningRecord.voided.is_(False))
+        .order_by(ScreeningRecord.id.desc())
+        .limit(1)
+    )
+    found: ScreeningRecord | None = scope.session.scalar(stmt)
+    return found
+
+
+def screened_record(scope: Scope, evaluation: ScreeningEvaluation) -> dict[str, Any] | None:
+    """The record an evaluation read (None for screenings stored before records were kept)."""
+    stmt = select(ScreeningRecord.record).where(
+        ScreeningRecord.evaluation_id == evaluation.id,
+        ScreeningRecord.patient_id == evaluation.patient_id,
+    )
+    found: dict[str, Any] | None = scope.session.scalar(stmt)
+    return found
+
+
+def record_changes_between(
+    scope: Scope, previous: ScreeningEvaluation, current: ScreeningEvaluation
+) -> list[Change] | None:
+    """The values of the patient record that changed between two screenings (None when
+    either screening's record was not kept)."""
+    old, new = screened_record(scope, previous), screened_record(scope, current)
+    if old is None or new is None:
+        return None
+    return record_changes(old, new)
 
 
 def sign_eligibility(

@@ -31,7 +31,7 @@ from phaseone.store.models import (
     TreatmentEnd,
 )
 from phaseone.store.scope import Scope
-from phaseone.workflow import edits
+from phaseone.workflow import corrections, edits
 from phaseone.workflow.context import Trial
 from phaseone.workflow.registration import course_plan, courses_of, registration_of
 
@@ -351,19 +351,21 @@ def end_treatment(
 
 def clinical_event(
     scope: Scope,
+    trial: Trial,
     *,
     patient_id: int,
     kind: str,
     on: dt.date,
     cause: str | None = None,
     detail: str | None = None,
+    today: dt.date | None = None,
 ) -> ClinicalEvent:
-    """Progression, relapse, death, or going off study (with its reason as `cause`)."""
-    if kind == "off_study" and not (cause and cause.strip()):
-        raise InputError([Problem("cause", "going off study needs a reason")])
-    event: ClinicalEvent = records.create(
+    """Progression, relapse, death, or going off study (with its reason as `cause`): the
+    record API's entry with its checks (corrections.create), under named arguments."""
+    event: ClinicalEvent = corrections.create(
         scope,
-        records.SPECS["clinical_events"],
+        trial,
+        "clinical_events",
         {
             "patient_id": patient_id,
             "kind": kind,
@@ -371,6 +373,7 @@ def clinical_event(
             "cause": cause,
             "detail": detail,
         },
+        today=today,
     )
     return event
 

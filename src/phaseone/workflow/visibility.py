@@ -1,18 +1,44 @@
 """What each role may see of the trial-wide state: another site's patients without their
 codes, and no real date for a role that sees de-identified data. The API and the pages
-both show windows and notifications through these functions."""
+both show windows, notifications, slot requests and escalation decisions through these
+functions (records themselves are de-identified by the store: store/records.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 
 from phaseone.store.models import Patient
 from phaseone.store.scope import Scope
 from phaseone.trial import PendingWindow, TrialState
+
+T = TypeVar("T")
+# A date or time written in a text (a hold's expiry, a state's "as of").
+_DATE_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?: UTC)?")
+
+
+def shows_real_dates(scope: Scope) -> bool:
+    """Whether the actor sees the real calendar: not a de-identified role (the statistician
+    sees each patient's dates shifted, and trial-level dates not at all)."""
+    return not scope.actor.deidentified
+
+
+def real_time(scope: Scope, value: T) -> T | None:
+    """A trial-level date or time (a slot request, an escalation decision, a window's end)
+    as the actor may see it: withheld from a de-identified role, since no patient's shift
+    applies to it and the real calendar would date the patients' events."""
+    return value if shows_real_dates(scope) else None
+
+
+def trial_text(scope: Scope, text: str) -> str:
+    """A message or explanation as the actor may read it: dates withheld from a
+    de-identified role."""
+    return text if shows_real_dates(scope) else _DATE_IN_TEXT.sub("(date withheld)", text)
 
 
 @dataclass(frozen=True)
@@ -43,7 +69,7 @@ def pending_windows(scope: Scope, windows: Sequence[PendingWindow]) -> list[Wind
         select(Patient.subject_code, Patient.id).where(Patient.subject_code.in_(codes))
     )
     ids = {code: patient_id for code, patient_id in rows}
-    hide_dates = scope.actor.deidentified
+    hide_dates = not shows_real_dates(scope)
     shown = []
     for w in windows:
         own = scope.actor.sees_site(w.site)
@@ -65,4 +91,4 @@ def pending_windows(scope: Scope, windows: Sequence[PendingWindow]) -> list[Wind
 
 def next_window_close(scope: Scope, state: TrialState) -> dt.date | None:
     """When the next DLT window closes (None for a de-identified role)."""
-    return None if scope.actor.deidentified else state.next_window_close
+    return real_time(scope, state.next_window_close)

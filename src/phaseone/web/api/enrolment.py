@@ -34,7 +34,7 @@ from phaseone.web.inputs import (
     ScreeningIn,
     SlotRequestIn,
 )
-from phaseone.workflow import registration, screening, slots, treatment
+from phaseone.workflow import registration, screening, slots, treatment, visibility
 
 router = APIRouter(tags=["workflow: sites"])
 
@@ -54,6 +54,11 @@ def present(scope: Scope, table: str, obj: Any) -> dict[str, Any]:
 # --- screening ------------------------------------------------------------------------------
 
 
+def _in_body(exc: InputError) -> InputError:
+    """The screening service's record problems, named where the body holds them."""
+    return InputError([Problem(f"body.{p.path}", p.message) for p in exc.problems])
+
+
 @router.post(
     "/patients/{patient_id}/screenings",
     status_code=201,
@@ -70,8 +75,55 @@ def screen_patient(
             scope, trial_of(request), patient_id, data.record, data.as_of, data.dose_level
         )
     except InputError as exc:
-        raise InputError([Problem(f"body.{p.path}", p.message) for p in exc.problems]) from None
+        raise _in_body(exc) from None
     return present(scope, "screening_evaluations", evaluation)
+
+
+class ScreeningRecordOut(BaseModel):
+    id: int
+    patient_id: int
+    site_id: str
+    record: dict[str, Any] = Field(description="The patient record as entered.")
+    as_of: dt.date | None
+    dose_level: int | None
+    evaluation_id: int | None = Field(
+        description="The screening that read this record; null for a draft."
+    )
+    created_at: dt.datetime | None
+    deidentified: bool
+
+
+def _entered(scope: Scope, row: Any) -> dict[str, Any]:
+    values = records.view(row, scope.actor)
+    if not visibility.shows_real_dates(scope):
+        values["created_at"] = None  # when it was typed dates the patient's screening
+    return {k: values[k] for k in ScreeningRecordOut.model_fields}
+
+
+@router.post(
+    "/patients/{patient_id}/screening-drafts",
+    status_code=201,
+    response_model=ScreeningRecordOut,
+    summary="Save a screening record without screening it (a draft; audited)",
+)
+def save_screening_draft(scope: Caller, patient_id: PatientId, data: ScreeningIn) -> dict[str, Any]:
+    """The record is read as a screening reads it (a mistyped value is refused, an
+    incomplete record is a valid draft); it is the patient's open draft until screened."""
+    try:
+        row = screening.save_draft(scope, patient_id, data.record, data.as_of, data.dose_level)
+    except InputError as exc:
+        raise _in_body(exc) from None
+    return _entered(scope, row)
+
+
+@router.get(
+    "/patients/{patient_id}/screening-record",
+    response_model=ScreeningRecordOut | None,
+    summary="The newest record entered for screening: the open draft, else the last screened",
+)
+def read_screening_record(scope: Caller, patient_id: PatientId) -> dict[str, Any] | None:
+    row = screening.entered_record(scope, patient_id)
+    return None if row is None else _entered(scope, row)
 
 
 # --- slots ----------------------------------------------------------------------------------
@@ -82,7 +134,9 @@ class SlotRequestOut(BaseModel):
     site_id: str
     reference: str
     status: Literal["held", "waitlisted", "registered", "expired", "released", "cancelled"]
-    requested_at: dt.datetime
+    requested_at: dt.datetime | None = Field(
+        description="Withheld (null) from a de-identified role, as every trial-level time."
+    )
     hold_expires_at: dt.datetime | None
     priority: int
     priority_reason: str | None
@@ -98,14 +152,14 @@ class SlotListOut(BaseModel):
     waitlisted: int = Field(description="Requests waiting, at every site.")
 
 
-def _slot_view(row: SlotRow, plan: SlotPlan | None) -> dict[str, Any]:
+def _slot_view(scope: Scope, row: SlotRow, plan: SlotPlan | None) -> dict[str, Any]:
     return {
         "id": row.id,
         "site_id": row.site_id,
         "reference": row.reference,
         "status": row.status,
-        "requested_at": row.requested_at,
-        "hold_expires_at": row.hold_expires_at,
+        "requested_at": visibility.real_time(scope, row.requested_at),
+        "hold_expires_at": visibility.real_time(scope, row.hold_expires_at),
         "priority": row.priority,
         "priority_reason": row.priority_reason,
         "waitlist_position": None if plan is None else plan.position(str(row.id)),
@@ -123,7 +177,7 @@ def list_slot_requests(scope: Caller, request: Request) -> dict[str, Any]:
     plan = slots.waitlist(scope, trial_of(request), now(request))
     visible = [r for r in slots.live_requests(scope) if scope.actor.sees_site(r.site_id)]
     return {
-        "items": [_slot_view(r, plan) for r in visible],
+        "items": [_slot_view(scope, r, plan) for r in visible],
         "slots_open": plan.slots_open,
         "free": plan.free,
         "waitlisted": len(plan.waitlist),
@@ -140,7 +194,7 @@ def request_slot(scope: Caller, request: Request, data: SlotRequestIn) -> dict[s
     row, plan = slots.request_slot(
         scope, trial_of(request), data.reference, now(request), data.site_id
     )
-    return _slot_view(row, plan)
+    return _slot_view(scope, row, plan)
 
 
 @router.get(
@@ -148,7 +202,7 @@ def request_slot(scope: Caller, request: Request, data: SlotRequestIn) -> dict[s
 )
 def read_slot_request(scope: Caller, request: Request, request_id: RequestId) -> dict[str, Any]:
     row = slots.get_request(scope, request_id)
-    return _slot_view(row, slots.waitlist(scope, trial_of(request), now(request)))
+    return _slot_view(scope, row, slots.waitlist(scope, trial_of(request), now(request)))
 
 
 @router.post(
@@ -160,7 +214,7 @@ def release_slot(
     scope: Caller, request: Request, request_id: RequestId, data: ReleaseIn
 ) -> dict[str, Any]:
     plan = slots.release_slot(scope, trial_of(request), request_id, data.reason, now(request))
-    return _slot_view(slots.get_request(scope, request_id), plan)
+    return _slot_view(scope, slots.get_request(scope, request_id), plan)
 
 
 @router.post(
@@ -174,7 +228,7 @@ def prioritise_slot(
     plan = slots.prioritise(
         scope, trial_of(request), request_id, data.priority, data.reason, now(request)
     )
-    return _slot_view(slots.get_request(scope, request_id), plan)
+    return _slot_view(scope, slots.get_request(scope, request_id), plan)
 
 
 # --- registration ---------------------------------------------------------------------------

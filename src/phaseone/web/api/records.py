@@ -36,7 +36,9 @@ class SignatureOut(BaseModel):
     meaning: str
     printed_name: str
     signer_role: str
-    signed_at: dt.datetime
+    signed_at: dt.datetime | None = Field(
+        description="Withheld (null) from a de-identified role on trial-level records."
+    )
     content_hash: str = Field(description="SHA-256 of the record's content when it was signed.")
     status: Literal["valid", "broken"] = Field(
         description="'broken' once the signed content has changed or the record was voided."
@@ -109,8 +111,9 @@ def read_model(body: type[BaseModel], spec: records.EntitySpec) -> type[BaseMode
         fields["site_id"] = (str, ...)
     fields.update(
         id=(int, ...),
-        created_at=(dt.datetime, ...),
-        updated_at=(dt.datetime, ...),
+        # Withheld (null) from a de-identified role on trial-level records.
+        created_at=(dt.datetime | None, ...),
+        updated_at=(dt.datetime | None, ...),
         voided=(bool, ...),
         void_reason=(str | None, None),
         deidentified=(bool, Field(description="True when identifiers are withheld, dates shifted")),

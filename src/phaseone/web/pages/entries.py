@@ -141,11 +141,13 @@ def patient_event(request: Request, viewer: Viewer, patient_id: int, fields: Fie
         data = parse(ClinicalEventReport, fields)
         treatment.clinical_event(
             viewer.scope,
+            trial_of(request),
             patient_id=patient_id,
             kind=data.kind,
             on=data.event_date,
             cause=data.cause,
             detail=data.detail,
+            today=now(request).date(),
         )
         return f"Recorded: {data.kind.replace('_', ' ')}."
 

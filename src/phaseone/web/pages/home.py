@@ -49,6 +49,7 @@ def show_dashboard(
             for r in live
         ],
         notifications=notify.for_actor(scope, 8),
+        real_dates=visibility.shows_real_dates(scope),
         can_request=viewer.may(CLINICAL_WRITERS),
         now=moment,
         failed=failed,
@@ -103,11 +104,14 @@ def release_slot(request: Request, viewer: Viewer, request_id: int, fields: Fiel
 def escalation(request: Request, viewer: Viewer) -> HTMLResponse:
     trial = trial_of(request)
     scope = viewer.scope
+    state = trial_state(scope.session, trial, now(request).date())
     return render(
         request,
         "escalation.html",
         viewer,
         rows=decision_history(scope.session),
-        state=trial_state(scope.session, trial, now(request).date()),
+        real_dates=visibility.shows_real_dates(scope),
+        explained=visibility.trial_text(scope, state.explain()),
+        state=state,
         regimen=present.level_regimen(trial),
     )

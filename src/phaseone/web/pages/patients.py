@@ -16,7 +16,7 @@ from phaseone.store.errors import PermissionDenied
 from phaseone.web.api.schemas import PatientIn
 from phaseone.web.auth import now, policy
 from phaseone.web.inputs import RegistrationRequest, ScreeningIn, SignerIn
-from phaseone.web.pages import monitoring, present
+from phaseone.web.pages import monitoring, present, record_form
 from phaseone.web.pages.forms import parse, posted, submit
 from phaseone.web.pages.session import NOTHING_FAILED, Failed, Viewer, render, trial_of
 from phaseone.workflow import chart, corrections, evaluations, registration, screening, treatment
@@ -118,6 +118,13 @@ def show_patient(
     state = trial_state(scope.session, trial, today)
     window = next((w for w in state.pending if w.patient == patient.subject_code), None)
     signer_roles = signatures.meanings()[screening.ELIGIBILITY_MEANING].roles
+    can_write = viewer.may(CLINICAL_WRITERS)
+    screen = (
+        _screening_form(scope, trial, patient.id, failed, today) if can_write and not reg else {}
+    )
+    record_changes = None
+    if len(data.screenings) > 1 and evaluation is not None and not scope.actor.deidentified:
+        record_changes = screening.record_changes_between(scope, data.screenings[-2], evaluation)
     return render(
         request,
         "patient.html",
@@ -153,8 +160,10 @@ def show_patient(
         agents=trial.protocol.agents,
         attributions=ATTRIBUTIONS,
         off_reasons=treatment.OFF_TREATMENT_REASONS,
-        can_write=viewer.may(CLINICAL_WRITERS),
+        can_write=can_write,
         can_sign=viewer.may(signer_roles),
+        record_changes=record_changes,
+        **screen,
         today=today,
         levels=[lv.id for lv in trial.protocol.dose_levels],
         responses=evaluations.present(scope, trial, patient.id),
@@ -198,6 +207,39 @@ def patient_step(
     return response
 
 
+# Inputs of the screening forms that are not part of the patient record.
+SCREENING_INPUTS = frozenset({"as_of", "dose_level", "action", "csrf_token"})
+
+
+def _screening_form(
+    scope: Any, trial: Any, patient_id: int, failed: Failed, today: Any
+) -> dict[str, Any]:
+    """The screening form's values: as typed if it was refused, else the open draft or the
+    last screening's record, else what the protocol proposes."""
+    form = record_form.layout(trial.protocol)
+    entered = screening.entered_record(scope, patient_id)
+    draft = entered if entered is not None and entered.evaluation_id is None else None
+    if failed.of("screen"):
+        values = {k: v for k, v in failed.values.items() if isinstance(v, str)}
+        as_of, level = values.get("as_of", ""), values.get("dose_level", "")
+    elif entered is not None:
+        values = record_form.form_from_record(form, entered.record)
+        as_of = entered.as_of.isoformat() if draft and entered.as_of else today.isoformat()
+        level = str(entered.dose_level or "") if draft else ""
+    else:
+        values = record_form.proposed_values(form)
+        as_of, level = today.isoformat(), ""
+    return {
+        "screen_form": form,
+        "screen_values": values,
+        "screen_invalid": {p.path for p in failed.of("screen")},
+        "screen_counts": {name: record_form.row_count(r, values) for name, r in form.lists.items()},
+        "screen_as_of": as_of,
+        "screen_level": level,
+        "draft": draft,
+    }
+
+
 def _record_json(fields: dict[str, Any]) -> dict[str, Any]:
     """The pasted record (the advanced option) as JSON, for ScreeningIn."""
     text = fields.get("record", "")
@@ -214,11 +256,46 @@ def _record_json(fields: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/patients/{patient_id}/screen")
 def screen_patient(request: Request, viewer: Viewer, patient_id: int, fields: Fields) -> Response:
+    """Screen, or save a draft, from the structured form or (advanced) a pasted JSON record."""
+    pasted = "record" in fields
+    drafting = fields.get("action") == "draft"
+    trial = trial_of(request)
+    posted: record_form.Posted | None = None
+
+    def record_of() -> dict[str, Any]:
+        nonlocal posted
+        if pasted:
+            return _record_json(fields)
+        record = {k: v for k, v in fields.items() if k not in SCREENING_INPUTS}
+        posted = record_form.record_from_form(record_form.layout(trial.protocol), record)
+        return posted.record
+
     def act() -> str:
-        data = parse(ScreeningIn, fields, record=_record_json(fields))
-        _, result = screening.screen(
-            viewer.scope, trial_of(request), patient_id, data.record, data.as_of, data.dose_level
+        record = record_of()
+        data = parse(
+            ScreeningIn,
+            {k: fields[k] for k in ("as_of", "dose_level") if k in fields},
+            record=record,
         )
+        try:
+            if drafting:
+                screening.save_draft(
+                    viewer.scope, patient_id, data.record, data.as_of, data.dose_level
+                )
+                return "Draft saved (not screened)."
+            _, result = screening.screen(
+                viewer.scope, trial, patient_id, data.record, data.as_of, data.dose_level
+            )
+        except InputError as exc:
+            if pasted or posted is None:
+                raise
+            # The record's paths, as the form names its inputs.
+            raise InputError(
+                [
+                    Problem(posted.form_path(p.path.removeprefix("record.")), p.message)
+                    for p in exc.problems
+                ]
+            ) from None
         return f"Screened: {result.overall} (dose level {result.dose_level})."
 
     return patient_step(
@@ -226,7 +303,7 @@ def screen_patient(request: Request, viewer: Viewer, patient_id: int, fields: Fi
         viewer,
         patient_id,
         act,
-        form="screen",
+        form="screen-json" if pasted else "screen",
         fields=fields,
         anchor="eligibility",
     )

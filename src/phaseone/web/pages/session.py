@@ -7,7 +7,7 @@ by forms.submit, in the request's one transaction.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any
@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from phaseone.errors import PhaseoneError, Problem
+from phaseone.errors import Problem
 from phaseone.reports import downloads
 from phaseone.store import accounts
 from phaseone.store.access import Role, Source
@@ -154,35 +154,6 @@ def back(url: str, **message: str) -> RedirectResponse:
 
 
 # --- login and logout ---------------------------------------------------------------------
-
-
-def step(
-    viewer: PageUser,
-    csrf_token: str,
-    action: Callable[[], str],
-    *,
-    ok_url: str,
-    error_url: str | None = None,
-) -> RedirectResponse:
-    """Run one workflow step in this request's transaction and redirect with its message
-    (for forms with nothing to show again: a refusal comes back as a message)."""
-    session = viewer.scope.session
-    try:
-        check_csrf(viewer, csrf_token)
-        message = action()
-    except AuthenticationError as exc:
-        session.commit()  # keep the audited failure (and any back-off)
-        return back(error_url or ok_url, error=str(exc))
-    except PhaseoneError as exc:
-        session.rollback()
-        problems = getattr(exc, "problems", None)
-        text = (
-            "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in problems)
-            if problems
-            else str(exc)
-        )
-        return back(error_url or ok_url, error=text)
-    return back(ok_url, ok=message)
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -63,8 +63,52 @@
     setUnits(analyte, unit);
   }
 
+  // The screening form: a lab row's units follow its analyte; "Add a row" copies a
+  // table's last row with the next row number (without script, saving a draft brings a
+  // spare row back).
+  function wireUnits(row) {
+    var source = row.querySelector("[data-unit-source]");
+    var target = row.querySelector("[data-unit-target]");
+    if (source && target) source.addEventListener("change", function () { setUnits(source, target); });
+  }
+
+  function renumber(row, index) {
+    row.querySelectorAll("[name]").forEach(function (el) {
+      el.name = el.name.replace(/\[\d+\]/, "[" + index + "]");
+      if (el.id) el.id = el.id.replace(/-\d+(-|$)/, "-" + index + "$1");
+      var label = el.getAttribute("aria-label");
+      if (label) el.setAttribute("aria-label", label.replace(/row \d+$/, "row " + (index + 1)));
+      if (el.tagName === "SELECT") el.selectedIndex = 0; else el.value = "";
+    });
+    var head = row.querySelector("th");
+    if (head) head.textContent = String(index + 1);
+  }
+
+  function addRowButton(table) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary add-row";
+    button.textContent = "Add a row";
+    button.setAttribute("data-for", table.getAttribute("data-rows"));
+    button.addEventListener("click", function () {
+      var body = table.tBodies[0];
+      var last = body.rows[body.rows.length - 1];
+      var copy = last.cloneNode(true);
+      renumber(copy, body.rows.length);
+      body.appendChild(copy);
+      wireUnits(copy);
+      var first = copy.querySelector("[name]");
+      if (first) first.focus();
+    });
+    table.parentNode.parentNode.appendChild(button);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-grade-preview]").forEach(wire);
+    document.querySelectorAll("table[data-rows]").forEach(function (table) {
+      Array.prototype.forEach.call(table.tBodies[0].rows, wireUnits);
+      addRowButton(table);
+    });
   });
 })();
 

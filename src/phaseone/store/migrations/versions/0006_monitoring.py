@@ -1,7 +1,7 @@
 """Monitoring: queries and their threads, source-data verification marks, casebook locks.
 
 Revision ID: 0006_monitoring
-Revises: 0004_specimens
+Revises: 0005_evaluations
 """
 
 from __future__ import annotations

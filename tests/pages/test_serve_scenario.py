@@ -236,14 +236,13 @@ def test_a_trial_run_on_serve(service: Service, browser: Any) -> None:
         shown = other.goto(f"{service.url}{path}")
         assert shown is not None and shown.status == 200, path
         assert code not in other.content(), path
-    # The audit trail is not a site coordinator's (the history of their own records is).
-    for url in (
-        f"{service.url}/audit",
-        history_url,
-        patient_url,
-        f"{patient_url}/courses",
-        course_url,
-    ):
+    # Their audit trail holds their own site's records only: not the lab's history.
+    for url in (f"{service.url}/audit", history_url):
+        shown = other.goto(url)
+        assert shown is not None and shown.status in (200, 404), url
+        assert code not in other.content(), url
+        assert "transcription error, lab report" not in other.content(), url
+    for url in (patient_url, f"{patient_url}/courses", course_url):
         shown = other.goto(url)
         assert shown is not None and shown.status == 404, url
         assert code not in other.content(), url

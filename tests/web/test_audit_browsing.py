@@ -73,6 +73,8 @@ def test_the_statistician_sees_patients_records_deidentified(service: Service, j
         "patients", "screening_evaluations", "registrations", "courses",
         "dose_administrations", "lab_results", "adverse_events", "dlt_determinations",
         "clinical_events", "follow_ups", "specimens", "specimen_results", "treatment_ends",
+        "screening_records", "disease_evaluations", "mibg_scores", "lesion_measurements",
+        "marrow_samples",
     }  # fmt: skip
     created = next(
         e for e in items

@@ -122,6 +122,7 @@ def _install_pages(app: FastAPI) -> None:
     from phaseone.web.pages import (
         admin,
         chair,
+        correlatives,
         courses,
         documents,
         entries,
@@ -140,7 +141,7 @@ def _install_pages(app: FastAPI) -> None:
     app.include_router(page_session.router)
     # Evaluations before entries: its own void route is more specific than entries' generic one.
     pages = (home, patients, courses, evaluation_pages, entries, chair, specimens, monitoring)
-    for module in (*pages, documents, audit_pages, admin, operations_pages):
+    for module in (*pages, correlatives, documents, audit_pages, admin, operations_pages):
         app.include_router(module.router)
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from phaseone.store.access import Actor
@@ -198,6 +198,16 @@ def _seal(session: Session) -> None:
         values["row_hash"] = prev = row_hash(values)
         rows.append(values)
     session.execute(insert(AuditRecord), rows)
+
+
+def committed_version(session: Session) -> int | None:
+    """The chain head's sequence number as `session` sees it: it moves with every committed
+    change (each is audited in its own transaction), so it versions whatever is derived from
+    the stored data. None while the session holds changes of its own not yet sealed, which
+    no version would describe."""
+    if session.info.get(_PENDING) or session.new or session.deleted:
+        return None
+    return int(session.scalar(select(func.max(AuditRecord.seq))) or 0)
 
 
 def _discard(session: Session, *_args: Any) -> None:

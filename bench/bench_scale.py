@@ -88,7 +88,6 @@ def seed(url: str, sites: int, patients: int, labs_each: int = 2) -> Seeded:
     """Sites, one coordinator per site and `patients` patients with a few labs each, made
     by the same services the API calls (audited like any entry)."""
     from phaseone.protocol import resolve_protocol
-    from phaseone.protocol.model import Site
     from phaseone.store import accounts
     from phaseone.store.access import Role, Source, system_actor
     from phaseone.store.db import Database
@@ -97,8 +96,9 @@ def seed(url: str, sites: int, patients: int, labs_each: int = 2) -> Seeded:
     from phaseone.workflow import Trial, corrections, treatment
 
     protocol = resolve_protocol("nant-2011-04")
+    model = protocol.sites[0]  # invented sites, with the provenance of a real one
     own = [
-        Site(id=f"site{k:03d}", name=f"Site {k:03d}", country="United States")
+        model.model_copy(update={"id": f"site{k:03d}", "name": f"Site {k:03d}"})
         for k in range(sites - len(protocol.sites))
     ]
     site_ids = [s.id for s in protocol.sites][:sites] + [s.id for s in own]

@@ -278,6 +278,7 @@ def main() -> None:
         )
         for name in ("request", "n", "errors", "p50 ms", "p99 ms", "req/s"):
             table.add_column(name, justify="right" if name != "request" else "left")
+        measured: dict[str, tuple[float, float]] = {}
         for label, request in (
             ("patient page (HTML)", patient_page),
             ("patient (API)", patient_api),
@@ -288,6 +289,7 @@ def main() -> None:
             latencies, errors, elapsed = asyncio.run(
                 _drive(base, args.clients, args.seconds, request)
             )
+            measured[label] = (_p(latencies, 99), len(latencies) / elapsed)
             table.add_row(
                 label,
                 str(len(latencies)),
@@ -297,6 +299,15 @@ def main() -> None:
                 f"{len(latencies) / elapsed:.0f}",
             )
         console.print(table)
+        page_p99 = measured["patient page (HTML)"][0]
+        write_p99, write_rate = measured["lab write (API)"]
+        for goal, met in (
+            (f"patient page p99 < 100 ms: {page_p99:.0f} ms", page_p99 < 100),
+            (f"lab write p99 < 100 ms: {write_p99:.0f} ms", write_p99 < 100),
+            (f"lab writes >= 300/s: {write_rate:.0f}/s", write_rate >= 300),
+        ):
+            console.print(f"goal {goal}: {'[green]met[/]' if met else '[red]not met[/]'}")
+        console.print(f"load average now: {os.getloadavg()[0]:.1f}")
         with httpx.Client(base_url=base) as one:
             one.post("/api/v1/auth/login", json={"username": USER, "password": PASSWORD})
             size = len(one.get(f"/patients/{patient}").content)

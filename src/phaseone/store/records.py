@@ -306,7 +306,7 @@ def get(scope: Scope, spec: EntitySpec, record_id: int) -> Any:
     """One record the actor may see, or NotFoundError (also for other sites' records)."""
     # By primary key: a record this transaction has already read costs no query. The
     # site rule is `visible`'s, applied to the one record.
-    obj = scope.session.get(spec.model, record_id)
+    obj: Any = scope.session.get(spec.model, record_id)
     if obj is None or (spec.site_bound and not scope.actor.sees_site(obj.site_id)):
         raise NotFoundError(f"no {spec.label} {record_id}")
     return obj

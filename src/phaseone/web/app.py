@@ -153,7 +153,7 @@ def app_from_environment() -> FastAPI:
 
         options["clock"] = FileClock(Path(clock_file))
     pool = int(os.environ.get(POOL_SIZE_ENV, str(DEFAULT_POOL_SIZE)))
-    bounded = {"pool_size": pool, "max_overflow": 0}
+    bounded: dict[str, Any] = {"pool_size": pool, "max_overflow": 0}
     return create_app(
         Database(**(bounded if resolve_url().startswith("postgresql") else {})),
         policy=policy,

@@ -156,6 +156,32 @@ def seed(url: str, sites: int, patients: int, labs_each: int = 2) -> Seeded:
     return Seeded(users, dict(ids))
 
 
+def seeded_before(url: str) -> Seeded:
+    """What an earlier run seeded in the database (`--reuse`)."""
+    from sqlalchemy import select
+
+    from phaseone.store.db import Database
+    from phaseone.store.models import Patient, User
+
+    db = Database(url)
+    ids: dict[str, list[int]] = defaultdict(list)
+    try:
+        with db.transaction() as session:
+            users = {
+                str(site): str(name)
+                for name, site in session.execute(
+                    select(User.username, User.site_id).where(User.username.like("coord.%"))
+                )
+            }
+            for pid, site in session.execute(
+                select(Patient.id, Patient.site_id).order_by(Patient.id)
+            ):
+                ids[str(site)].append(int(pid))
+    finally:
+        db.dispose()
+    return Seeded(users, {site: ids[site] for site in users if ids[site]})
+
+
 # --- the server ---------------------------------------------------------------------------
 
 
@@ -513,15 +539,22 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--kill-every", type=float, default=None, metavar="SECONDS")
     parser.add_argument("--restart-db-once", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Use the database an earlier run seeded."
+    )
     args = parser.parse_args()
     url = os.environ.get("PHASEONE_BENCH_DATABASE_URL", DEFAULT_URL)
-    fresh_database(url)
-    log(f"seeding {args.sites} sites, {args.patients} patients (through the services)")
-    t0 = time.monotonic()
-    seeded = seed(url, args.sites, args.patients)
-    log(
-        f"seeded in {time.monotonic() - t0:.0f} s; starting phaseone serve --workers {args.workers}"
-    )
+    if args.reuse:
+        seeded = seeded_before(url)
+        args.sites = len(seeded.users)
+        args.patients = sum(len(v) for v in seeded.patients.values())
+    else:
+        fresh_database(url)
+        log(f"seeding {args.sites} sites, {args.patients} patients (through the services)")
+        t0 = time.monotonic()
+        seeded = seed(url, args.sites, args.patients)
+        log(f"seeded in {time.monotonic() - t0:.0f} s")
+    log(f"starting phaseone serve --workers {args.workers}")
     server = Server(url, free_port(), args.workers)
     server.start()
     faults = Faults(server, url, args.seconds, args.kill_every, args.restart_db_once)

@@ -391,11 +391,12 @@ async def drive(
         Client(base, seeded.users[sites[i % len(sites)]], seeded.patients[sites[i % len(sites)]], i)
         for i in range(clients)
     ]
+    logins_by = time.monotonic() + grace
+    for client in crew:
+        if not await client.login(logins_by):
+            raise RuntimeError(f"{client.username} could not log in")
     stop = time.monotonic() + seconds
     give_up = stop + grace
-    for client in crew:
-        if not await client.login(give_up):
-            raise RuntimeError(f"{client.username} could not log in")
 
     async def loop(client: Client) -> None:
         while time.monotonic() < stop:

@@ -211,9 +211,9 @@ def seal(engine: Engine) -> int:
     left behind are sealed by the next writer (or `phaseone audit verify`)."""
     with Session(engine) as session, session.begin():
         _lock_chain(session)
-        waiting = session.execute(
-            select(AuditPending.id, AuditPending.entry).order_by(AuditPending.id)
-        ).all()
+        # Taken off the queue and chained in one transaction: both happen, or neither.
+        taken = session.execute(delete(AuditPending).returning(AuditPending.id, AuditPending.entry))
+        waiting = sorted(taken.all())
         if not waiting:
             return 0
         seq, prev = _head(session)
@@ -224,7 +224,6 @@ def seal(engine: Engine) -> int:
             values["row_hash"] = prev = row_hash(values)
             rows.append(values)
         session.execute(insert(AuditRecord), rows)
-        session.execute(delete(AuditPending).where(AuditPending.id.in_([w[0] for w in waiting])))
     return len(waiting)
 
 

@@ -28,15 +28,20 @@ def simulate(rng: np.random.Generator, n: int) -> pd.DataFrame:
     v = 30 * np.exp(rng.normal(0, 0.2, n))
     dose = 320.0
     t = TIMES[None, :]
-    c = dose * ka[:, None] / (v[:, None] * (ka - ke)[:, None]) * (
-        np.exp(-ke[:, None] * t) - np.exp(-ka[:, None] * t)
+    c = (
+        dose
+        * ka[:, None]
+        / (v[:, None] * (ka - ke)[:, None])
+        * (np.exp(-ke[:, None] * t) - np.exp(-ka[:, None] * t))
     )
     c = c * np.exp(rng.normal(0, 0.1, c.shape))
-    return pd.DataFrame({
-        "subject": np.repeat(np.arange(n), TIMES.size).astype(str),
-        "time": np.tile(TIMES, n),
-        "conc": c.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "subject": np.repeat(np.arange(n), TIMES.size).astype(str),
+            "time": np.tile(TIMES, n),
+            "conc": c.ravel(),
+        }
+    )
 
 
 def main() -> None:

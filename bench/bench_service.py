@@ -22,19 +22,15 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpx
+from bench_scale import Server, free_port, fresh_database
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from phaseone.demo.build import build_demo
 from phaseone.protocol import resolve_protocol
@@ -51,18 +47,6 @@ COURSES = 12
 LABS_PER_COURSE = 33  # 396 labs
 DOSES_PER_COURSE = 21  # 252 doses
 ANALYTES = (("anc", 1.5, "10^9/L"), ("hemoglobin", 11.0, "g/dL"), ("alt", 30.0, "U/L"))
-
-
-def _fresh_database(url: str) -> None:
-    import psycopg
-
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{parsed.database}"')
 
 
 def _seed(url: str) -> tuple[int, int]:
@@ -148,41 +132,6 @@ def _seeded(url: str) -> tuple[int, int]:
     return chla[0], chla[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
-    command = [
-        sys.executable,
-        "-m",
-        "phaseone",
-        "serve",
-        "--database-url",
-        url,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--insecure-cookies",
-    ]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the service did not start")
-
-
 async def _client(base: str) -> tuple[httpx.AsyncClient, str]:
     client = httpx.AsyncClient(base_url=base, timeout=30)
     answer = await client.post("/api/v1/auth/login", json={"username": USER, "password": PASSWORD})
@@ -239,12 +188,13 @@ def main() -> None:
     if args.reuse:
         patient, other = _seeded(url)
     else:
-        _fresh_database(url)
+        fresh_database(url)
         with console.status("Seeding: the demo trial and a patient with 12 courses..."):
             patient, other = _seed(url)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _start(url, args.workers, port)
+    server = Server(url, port, args.workers)
+    server.start()
     try:
         today = dt.datetime.now(dt.UTC).date().isoformat()
 
@@ -278,6 +228,7 @@ def main() -> None:
         )
         for name in ("request", "n", "errors", "p50 ms", "p99 ms", "req/s"):
             table.add_column(name, justify="right" if name != "request" else "left")
+        measured: dict[str, tuple[float, float]] = {}
         for label, request in (
             ("patient page (HTML)", patient_page),
             ("patient (API)", patient_api),
@@ -288,6 +239,7 @@ def main() -> None:
             latencies, errors, elapsed = asyncio.run(
                 _drive(base, args.clients, args.seconds, request)
             )
+            measured[label] = (_p(latencies, 99), len(latencies) / elapsed)
             table.add_row(
                 label,
                 str(len(latencies)),
@@ -297,6 +249,15 @@ def main() -> None:
                 f"{len(latencies) / elapsed:.0f}",
             )
         console.print(table)
+        page_p99 = measured["patient page (HTML)"][0]
+        write_p99, write_rate = measured["lab write (API)"]
+        for goal, met in (
+            (f"patient page p99 < 100 ms: {page_p99:.0f} ms", page_p99 < 100),
+            (f"lab write p99 < 100 ms: {write_p99:.0f} ms", write_p99 < 100),
+            (f"lab writes >= 300/s: {write_rate:.0f}/s", write_rate >= 300),
+        ):
+            console.print(f"goal {goal}: {'[green]met[/]' if met else '[red]not met[/]'}")
+        console.print(f"load average now: {os.getloadavg()[0]:.1f}")
         with httpx.Client(base_url=base) as one:
             one.post("/api/v1/auth/login", json={"username": USER, "password": PASSWORD})
             size = len(one.get(f"/patients/{patient}").content)
@@ -306,8 +267,7 @@ def main() -> None:
             "a shared machine makes them noisy."
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -34,14 +34,30 @@ CASES: list[tuple[str, list[str], float]] = [
     ("phaseone --help", ["--help"], 0.3),
     (
         "phaseone design next (BOIN)",
-        ["design", "next", "--design", "boin", "--param", "target=0.3", "--doses", "5",
-         "--outcomes", "1NNN 2NTN"],
+        [
+            "design",
+            "next",
+            "--design",
+            "boin",
+            "--param",
+            "target=0.3",
+            "--doses",
+            "5",
+            "--outcomes",
+            "1NNN 2NTN",
+        ],
         1.0,
     ),
     (
         "phaseone screen (one record)",
-        ["screen", str(ROOT / "examples/patients/01-recurrent-mibg-bone.json"),
-         "--as-of", "2024-06-03", "--dose-level", "2"],
+        [
+            "screen",
+            str(ROOT / "examples/patients/01-recurrent-mibg-bone.json"),
+            "--as-of",
+            "2024-06-03",
+            "--dose-level",
+            "2",
+        ],
         1.0,
     ),
 ]
@@ -56,9 +72,23 @@ def _hyperfine(args: list[str]) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         subprocess.run(
-            ["hyperfine", "--warmup", "1", "--runs", str(RUNS), "--style", "none",
-             "--output", "null", "--export-json", str(out), command],
-            check=True, env=_env(), stdout=subprocess.DEVNULL,
+            [
+                "hyperfine",
+                "--warmup",
+                "1",
+                "--runs",
+                str(RUNS),
+                "--style",
+                "none",
+                "--output",
+                "null",
+                "--export-json",
+                str(out),
+                command,
+            ],
+            check=True,
+            env=_env(),
+            stdout=subprocess.DEVNULL,
         )
         result = json.loads(out.read_text())["results"][0]
     cpu = float(result["user"]) + float(result["system"])
@@ -87,13 +117,24 @@ def main() -> None:
     timer = _hyperfine if shutil.which("hyperfine") else _timer_loop
     tool = "hyperfine" if timer is _hyperfine else "timer loop"
     table = Table(
-        "command", "wall mean (s)", "wall min (s)", "CPU mean (s)", "goal (s)", "mean met",
+        "command",
+        "wall mean (s)",
+        "wall min (s)",
+        "CPU mean (s)",
+        "goal (s)",
+        "mean met",
         title=f"command-line start-up, new process each run ({RUNS} runs, {tool})",
     )
     for label, args, goal in CASES:
         mean, best, cpu = timer(args)
-        table.add_row(label, f"{mean:.3f}", f"{best:.3f}", f"{cpu:.3f}", f"{goal:.1f}",
-                      "yes" if mean <= goal else "NO")
+        table.add_row(
+            label,
+            f"{mean:.3f}",
+            f"{best:.3f}",
+            f"{cpu:.3f}",
+            f"{goal:.1f}",
+            "yes" if mean <= goal else "NO",
+        )
     Console(width=110).print(table)
 
 

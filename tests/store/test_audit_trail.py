@@ -8,13 +8,13 @@ import json
 import threading
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from phaseone.store import audit, records
 from phaseone.store.access import Role, Source, system_actor
 from phaseone.store.db import Database
-from phaseone.store.models import AuditRecord, Site
+from phaseone.store.models import AuditPending, AuditRecord, Site
 from phaseone.store.scope import Scope
 
 OPERATOR = system_actor("cli:test", Source.cli)
@@ -217,3 +217,69 @@ def test_actor_is_recorded_for_each_action(database: Database) -> None:
         "10.0.0.9",
     )
     assert last.at.endswith("Z")
+
+
+def _patient(session: object, code: str) -> None:
+    records.create(
+        Scope(session, OPERATOR),  # type: ignore[arg-type]
+        records.SPECS["patients"],
+        {"site_id": "chla", "subject_code": code, "birth_date": dt.date(2015, 1, 1), "sex": "U"},
+    )
+
+
+def test_each_commit_is_sealed_before_the_writer_goes_on(database: Database) -> None:
+    _seed(database, 0)
+    with database.transaction() as session:
+        _patient(session, "A")
+    with database.transaction() as session:
+        waiting = session.scalar(select(func.count()).select_from(AuditPending))
+        newest = session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc())).first()
+    assert waiting == 0
+    assert newest is not None and newest.action == "create" and newest.entity == "patients"
+
+
+def test_entries_a_crashed_writer_left_waiting_are_sealed_by_the_next_one(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(database, 0)
+    # The writer dies between its commit and sealing: its entry is stored, not chained.
+    with monkeypatch.context() as patched:
+        patched.setattr(audit, "seal", lambda engine: 0)
+        with database.transaction() as session:
+            _patient(session, "CRASHED")
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditPending)) == 1
+        head = session.scalar(select(func.max(AuditRecord.seq)))
+    with database.transaction() as session:
+        _patient(session, "NEXT")
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditPending)) == 0
+        tail = list(
+            session.scalars(select(AuditRecord).where(AuditRecord.seq > head).order_by("seq"))
+        )
+        result = audit.verify(session)
+    # Both entries are in the chain, the crashed writer's first (it was written first).
+    codes = [json.loads(r.new_value or "{}").get("subject_code") for r in tail]
+    assert codes == ["CRASHED", "NEXT"]
+    assert result.ok and result.head_seq == head + 2
+
+
+def test_verify_seals_what_is_waiting_then_checks_it(database: Database) -> None:
+    from typer.testing import CliRunner
+
+    from phaseone.cli import app
+
+    _seed(database, 0)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(audit, "seal", lambda engine: 0)
+        with database.transaction() as session:
+            _patient(session, "WAITING")
+    url = database.engine.url.render_as_string(hide_password=False)
+    out = CliRunner().invoke(app, ["audit", "verify", "--database-url", url, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditPending)) == 0
+        sealed = session.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.entity == "patients")
+        )
+    assert sealed == 1

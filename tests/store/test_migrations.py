@@ -29,6 +29,7 @@ TABLES = {
     "escalation_decisions",
     "signatures",
     "audit_records",
+    "audit_pending",
     "slot_requests",
     "notifications",
     "treatment_ends",

@@ -33,6 +33,7 @@ def verify(
     """
     db = Database(database_url)
     try:
+        audit.seal(db.engine)  # entries a crashed writer left waiting join the chain first
         with db.transaction() as session:
             result = audit.verify(session)
             Scope(session, cli_actor()).audit(

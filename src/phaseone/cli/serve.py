@@ -20,6 +20,7 @@ ADMIN_USER_ENV = "PHASEONE_ADMIN_USERNAME"
 ADMIN_PASSWORD_ENV = "PHASEONE_ADMIN_PASSWORD"
 ADMIN_NAME_ENV = "PHASEONE_ADMIN_NAME"
 APP_FACTORY = "phaseone.web.app:app_from_environment"
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def ensure_admin(db: Database) -> None:
@@ -102,6 +103,9 @@ def run_service(
         proxy_headers=forwarded_allow_ips is not None,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        # A worker busy on a loaded machine can be slow to answer the supervisor's ping;
+        # uvicorn's 5 s default then kills it mid-request.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

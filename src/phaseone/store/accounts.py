@@ -414,14 +414,21 @@ def resolve_session(
     session: Session, cookie: str, policy: SecurityPolicy
 ) -> tuple[User, LoginSession] | None:
     """The user behind a session cookie, if the session is live (not expired, idle or revoked)."""
-    login = session.get(LoginSession, token_digest(cookie))
+    # One round trip for the session and its user: every request starts here.
+    found = session.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == token_digest(cookie))
+    ).first()
+    if found is None:
+        return None
+    login, user = found
     now = utcnow()
-    if login is None or login.revoked_at is not None or login.expires_at <= now:
+    if login.revoked_at is not None or login.expires_at <= now:
         return None
     if login.last_seen_at + dt.timedelta(minutes=policy.session_idle_minutes) <= now:
         return None
-    user = session.get(User, login.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     if now - login.last_seen_at >= TOUCH_EVERY:
         login.last_seen_at = now
@@ -456,14 +463,20 @@ def create_api_token(
 
 
 def resolve_api_token(session: Session, plain: str) -> User | None:
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(plain)))
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_digest(plain))
+    ).first()
+    if found is None:
+        return None
+    token, user = found
     now = utcnow()
-    if token is None or token.revoked_at is not None:
+    if token.revoked_at is not None:
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         token.last_used_at = now

@@ -1,14 +1,19 @@
 """The append-only, hash-chained audit trail.
 
-Every change is recorded as pending in the session and written when the transaction commits:
-the writer takes the chain lock (an advisory lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
-already holds the write lock), reads the chain head, and appends each entry with
+Every change is recorded as pending in the session and written with the transaction's
+other changes, unchained, to `audit_pending` (no lock: writers commit in parallel, and
+PostgreSQL flushes their commits together). Once the transaction has committed, the writer
+seals: under the chain lock (an advisory lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
+already holds the write lock) it moves every committed pending entry, its own and others',
+into `audit_records`, reading the chain head and appending each entry with
 
     row_hash = sha256(prev_hash || canonical_json(entry without row_hash))
 
-so the lock is held only for the final append, and a rolled-back transaction leaves no trace.
-The database refuses UPDATE and DELETE on the table (triggers made by the migrations); the
-chain makes any edit made around them evident to `verify`. It does not make edits impossible.
+in one commit however many wait. A request answers only after its entries are sealed; a
+rolled-back transaction leaves no trace; entries a crashed writer left pending are sealed
+by the next writer. The database refuses UPDATE and DELETE on `audit_records` (triggers
+made by the migrations); the chain makes any edit made around them evident to `verify`.
+It does not make edits impossible.
 """
 
 from __future__ import annotations
@@ -23,17 +28,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, insert, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, delete, event, func, insert, select, text
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from phaseone.store.access import Actor
-from phaseone.store.models import AuditRecord
+from phaseone.store.models import AuditPending, AuditRecord
 from phaseone.store.types import utcnow
 
 GENESIS_HASH = "0" * 64
 # An arbitrary, fixed key for pg_advisory_xact_lock: "phase1" in ASCII.
 CHAIN_LOCK_KEY = 0x706861736531
 _PENDING = "phaseone_audit_pending"
+_TO_SEAL = "phaseone_audit_to_seal"
 
 # The fields that are hashed, in the order verify() reads them back.
 HASHED_FIELDS = (
@@ -164,49 +170,95 @@ def _head(session: Session) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (row[0], row[1])
 
 
-def _seal(session: Session) -> None:
-    """Append the session's pending entries to the chain (runs just before commit)."""
+def _unchained(entry: Entry) -> dict[str, Any]:
+    """An entry's hashed fields but its place in the chain (`seq`, `prev_hash`)."""
+    actor = entry.actor
+    return {
+        "at": format_utc(entry.at),
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "role": None if actor.role is None else actor.role.value,
+        "user_site_id": actor.site_id,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "record_site_id": entry.record_site_id,
+        "field": entry.field,
+        "old_value": entry.old_value,
+        "new_value": entry.new_value,
+        "reason": entry.reason,
+        "source": actor.source.value,
+        "client_ip": actor.client_ip,
+    }
+
+
+def _write_pending(session: Session) -> None:
+    """Write the session's entries with its changes (runs just before commit): they are
+    committed, or rolled back, together. No lock is taken here."""
     pending: list[Entry] = session.info.pop(_PENDING, [])
     if not pending:
         return
     session.flush()
-    _lock_chain(session)
-    seq, prev = _head(session)
-    rows = []
-    for entry in pending:
-        seq += 1
-        actor = entry.actor
-        values: dict[str, Any] = {
-            "seq": seq,
-            "at": format_utc(entry.at),
-            "user_id": actor.user_id,
-            "username": actor.username,
-            "role": None if actor.role is None else actor.role.value,
-            "user_site_id": actor.site_id,
-            "action": entry.action,
-            "entity": entry.entity,
-            "entity_id": entry.entity_id,
-            "record_site_id": entry.record_site_id,
-            "field": entry.field,
-            "old_value": entry.old_value,
-            "new_value": entry.new_value,
-            "reason": entry.reason,
-            "source": actor.source.value,
-            "client_ip": actor.client_ip,
-            "prev_hash": prev,
-        }
-        values["row_hash"] = prev = row_hash(values)
-        rows.append(values)
-    session.execute(insert(AuditRecord), rows)
+    session.execute(insert(AuditPending), [{"entry": json.dumps(_unchained(e))} for e in pending])
+    session.info[_TO_SEAL] = True
+
+
+def seal(engine: Engine) -> int:
+    """Give every committed pending entry its place in the chain, oldest first, in one
+    transaction under the chain lock: many writers' entries share one commit (group
+    commit). Returns how many were sealed. Every writer calls it after its commit and
+    before answering, so an acknowledged change is in the chain; entries a crashed writer
+    left behind are sealed by the next writer (or `phaseone audit verify`)."""
+    with Session(engine) as session, session.begin():
+        _lock_chain(session)
+        # Taken off the queue and chained in one transaction: both happen, or neither.
+        taken = session.execute(delete(AuditPending).returning(AuditPending.id, AuditPending.entry))
+        waiting = sorted(taken.all())
+        if not waiting:
+            return 0
+        seq, prev = _head(session)
+        rows = []
+        for _, entry in waiting:
+            seq += 1
+            values: dict[str, Any] = {**json.loads(entry), "seq": seq, "prev_hash": prev}
+            values["row_hash"] = prev = row_hash(values)
+            rows.append(values)
+        session.execute(insert(AuditRecord), rows)
+    return len(waiting)
+
+
+def _seal_after_commit(session: Session, transaction: SessionTransaction) -> None:
+    # After the transaction has ended and given its connection back: sealing takes one
+    # of its own, and a request must not hold two.
+    if transaction.parent is None and session.info.pop(_TO_SEAL, False):
+        bind = session.get_bind()
+        seal(bind if isinstance(bind, Engine) else bind.engine)
+
+
+def committed_version(session: Session) -> tuple[int, int] | None:
+    """A version of the committed data as `session` sees it: the chain's head and the
+    newest entry waiting to be sealed. Every committed change writes an entry, so the pair
+    moves with every change and never comes back; it versions whatever is derived from
+    the stored data. None while the session holds changes of its own not yet committed,
+    which no version describes."""
+    if session.info.get(_PENDING) or session.new or session.deleted:
+        return None
+    head = select(func.max(AuditRecord.seq)).scalar_subquery()
+    waiting = select(func.max(AuditPending.id)).scalar_subquery()
+    row = session.execute(select(head, waiting)).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def _discard(session: Session, *_args: Any) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_TO_SEAL, None)
 
 
 def install(factory: sessionmaker[Session]) -> None:
-    """Make every session of `factory` write its pending audit entries on commit."""
-    event.listen(factory, "before_commit", _seal)
+    """Make every session of `factory` write its audit entries with its changes, and seal
+    them into the chain once it has committed."""
+    event.listen(factory, "before_commit", _write_pending)
+    event.listen(factory, "after_transaction_end", _seal_after_commit)
     event.listen(factory, "after_rollback", _discard)
 
 

@@ -403,6 +403,21 @@ class AuditRecord(Base):
     row_hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditPending(Base):
+    """An audit entry written with its transaction, waiting for its place in the chain.
+
+    The chain's sealer moves committed entries from here into `audit_records` in one
+    transaction under the chain lock, however many wait, so the lock is not held across
+    every writer's commit. `entry` is the canonical JSON of the hashed fields but `seq`
+    and `prev_hash`, which the sealer gives.
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry: Mapped[str] = mapped_column(Text)
+
+
 # --- the phase I workflow: slots, notifications, end of treatment -------------------------
 
 
@@ -463,9 +478,7 @@ class Shipment(Stamped, Base):
     """A manifest: specimens one site sends together to one central laboratory."""
 
     __tablename__ = "shipments"
-    __table_args__ = (
-        CheckConstraint("status IN ('open','shipped','received')", name="status"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('open','shipped','received')", name="status"),)
 
     code: Mapped[str] = mapped_column(String(16), unique=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)

@@ -331,9 +331,10 @@ def visible(scope: Scope, spec: EntitySpec) -> Select[Any]:
 
 def get(scope: Scope, spec: EntitySpec, record_id: int) -> Any:
     """One record the actor may see, or NotFoundError (also for other sites' records)."""
-    model: Any = spec.model
-    obj = scope.session.scalar(visible(scope, spec).where(model.id == record_id))
-    if obj is None:
+    # By primary key: a record this transaction has already read costs no query. The
+    # site rule is `visible`'s, applied to the one record.
+    obj: Any = scope.session.get(spec.model, record_id)
+    if obj is None or (spec.site_bound and not scope.actor.sees_site(obj.site_id)):
         raise NotFoundError(f"no {spec.label} {record_id}")
     return obj
 

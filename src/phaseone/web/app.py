@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from phaseone import __version__
 from phaseone.errors import InputError, Problem
 from phaseone.protocol import resolve_protocol
-from phaseone.store.db import Database
+from phaseone.store.db import Database, resolve_url
 from phaseone.store.security import DEFAULT_POLICY, SecurityPolicy
 from phaseone.store.types import utcnow
 from phaseone.web import errors
@@ -49,6 +49,10 @@ HSTS_ENV = "PHASEONE_HSTS"
 MAX_BODY_ENV = "PHASEONE_MAX_BODY_BYTES"
 # Simulation only (`serve --clock-file`, loopback): the workflow's time read from this file.
 CLOCK_FILE_ENV = "PHASEONE_CLOCK_FILE"
+# Database connections each worker keeps (and never exceeds): workers x this must stay
+# under the server's max_connections.
+POOL_SIZE_ENV = "PHASEONE_DB_POOL_SIZE"
+DEFAULT_POOL_SIZE = 10
 
 DESCRIPTION = """\
 The trial service of phaseone. Authenticate with `POST /api/v1/auth/login` (session cookie;
@@ -154,6 +158,9 @@ def settings_from_environment() -> tuple[SecurityPolicy, WebSettings]:
     raw = os.environ.get(MAX_BODY_ENV, str(WebSettings.max_body_bytes))
     if not raw.isdigit() or int(raw) < 1024:
         problems.append(Problem(MAX_BODY_ENV, "expected a whole number of bytes, at least 1024"))
+    pool = os.environ.get(POOL_SIZE_ENV, str(DEFAULT_POOL_SIZE))
+    if not pool.isdigit() or not 1 <= int(pool) <= 200:
+        problems.append(Problem(POOL_SIZE_ENV, "expected a whole number from 1 to 200"))
     if problems:
         raise InputError(problems)
     insecure = os.environ.get(INSECURE_COOKIES_ENV, "") in ("1", "true", "yes")
@@ -173,8 +180,10 @@ def app_from_environment() -> FastAPI:
         from phaseone.web.clock import FileClock
 
         options["clock"] = FileClock(Path(clock_file))
+    pool = int(os.environ.get(POOL_SIZE_ENV, str(DEFAULT_POOL_SIZE)))
+    bounded: dict[str, Any] = {"pool_size": pool, "max_overflow": 0}
     return create_app(
-        Database(),
+        Database(**(bounded if resolve_url().startswith("postgresql") else {})),
         policy=policy,
         trial=Trial.from_protocol(protocol),
         settings=settings,

@@ -11,6 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from phaseone.errors import InputError, NotFoundError, PhaseoneError
@@ -88,8 +89,25 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, [("", "internal error; nothing was saved")])
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database could not be reached or dropped the connection (a restart, a failover):
+    503, and the client may retry. A change whose commit was under way may or may not have
+    been saved, so the message does not promise either."""
+    route = request.scope.get("route")
+    log.warning(
+        "database unavailable (%s) in %s %s",
+        type(exc).__name__,
+        request.method,
+        getattr(route, "path", "?"),
+    )
+    return problem_response(
+        503, [("", "the database is unavailable; try again shortly")], {"Retry-After": "1"}
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(PhaseoneError, _phaseone)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

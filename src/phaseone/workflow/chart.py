@@ -94,10 +94,18 @@ def chart(
         return list(scope.session.scalars(where(model).order_by(order, model.id)))
 
     def page(model: Any, newest: Any, offset: int) -> tuple[list[Any], Paged]:
-        total = scope.session.scalar(select(func.count()).select_from(where(model).subquery()))
-        stmt = where(model).order_by(newest.desc(), model.id.desc())
-        items = list(scope.session.scalars(stmt.limit(PAGE_SIZE).offset(offset)))
-        return items, Paged(int(total or 0), offset)
+        # The page and the total in one query (the count runs before LIMIT/OFFSET); an
+        # offset past the end returns no row, and only then is the total counted alone.
+        stmt = where(model).add_columns(func.count().over())
+        stmt = stmt.order_by(newest.desc(), model.id.desc()).limit(PAGE_SIZE).offset(offset)
+        found = scope.session.execute(stmt).all()
+        if found:
+            total = found[0][1]
+        elif offset == 0:
+            total = 0
+        else:
+            total = scope.session.scalar(select(func.count()).select_from(where(model).subquery()))
+        return [row[0] for row in found], Paged(int(total or 0), offset)
 
     doses = where(DoseAdministration)
     if course_id is not None:

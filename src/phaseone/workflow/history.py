@@ -8,13 +8,14 @@ patient is pending again until the chair signs anew).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from phaseone.store import records
+from phaseone.store import audit, records
 from phaseone.store.models import (
     DltDetermination,
     DoseAdministration,
@@ -204,5 +205,28 @@ def load_history(session: Session) -> TrialHistory:
     return TrialHistory.of(enrolments, [d for _, d in decisions])
 
 
+# The trial's state is read on nearly every page and many API calls; recomputing it means
+# ~10 queries and the design's fit. It is a function of the committed data (versioned by
+# the audit chain's head) and the day, so each process keeps the last few it computed.
+_STATES: dict[tuple[int, int, tuple[int, int], dt.date], tuple[object, Trial, TrialState]] = {}
+_STATES_KEPT = 16
+_STATES_LOCK = threading.Lock()
+
+
 def trial_state(session: Session, trial: Trial, as_of: dt.date) -> TrialState:
-    return evaluate(trial.protocol, load_history(session), as_of, trial.design)
+    """The trial's state on `as_of` from the committed history (or this session's own
+    uncommitted changes, which are never cached)."""
+    version = audit.committed_version(session)
+    if version is None:
+        return evaluate(trial.protocol, load_history(session), as_of, trial.design)
+    engine = session.get_bind()
+    key = (id(engine), id(trial), version, as_of)
+    kept = _STATES.get(key)
+    if kept is not None and kept[0] is engine and kept[1] is trial:
+        return kept[2]
+    state = evaluate(trial.protocol, load_history(session), as_of, trial.design)
+    with _STATES_LOCK:  # request threads share the cache
+        if len(_STATES) >= _STATES_KEPT:
+            _STATES.pop(next(iter(_STATES)))
+        _STATES[key] = (engine, trial, state)
+    return state

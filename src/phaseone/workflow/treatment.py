@@ -225,10 +225,11 @@ def record_lab(
         lln=lln,
         uln=uln,
     )
-    course_id = None if course is None else _course(scope, patient_id, course).id
+    # Kept (not just its id): the store checks the reference against the same object.
+    course_row = None if course is None else _course(scope, patient_id, course)
     values = {
         "patient_id": patient_id,
-        "course_id": course_id,
+        "course_id": None if course_row is None else course_row.id,
         "analyte": spec.id,
         "value": value,
         "unit": unit,
@@ -281,10 +282,11 @@ def record_adverse_event(
     if problems:
         raise InputError(problems)
     assert found is not None
-    course_id = None if course is None else _course(scope, patient_id, course).id
+    # Kept (not just its id): the store checks the reference against the same object.
+    course_row = None if course is None else _course(scope, patient_id, course)
     values = {
         "patient_id": patient_id,
-        "course_id": course_id,
+        "course_id": None if course_row is None else course_row.id,
         "term_verbatim": verbatim or found.term,
         "meddra_term": found.term,
         "meddra_code": str(found.meddra),

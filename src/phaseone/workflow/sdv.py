@@ -29,8 +29,7 @@ def verify(scope: Scope, form_key: str, *, now: dt.datetime) -> SdvMark:
     key = forms.parse_key(form_key)
     patient = records.get(scope, records.SPECS["patients"], key.patient_id)
     scope.require_role(SDV_VERIFIERS, "verify forms against source")
-    found = forms.form_records(scope, key)
-    form = forms.Form(key, found)
+    form = forms.load_form(scope, key)
     if not form.live:
         raise InputError([Problem("form_key", f"no records in force in form {key.key}")])
     mark = SdvMark(
@@ -50,7 +49,7 @@ def verify(scope: Scope, form_key: str, *, now: dt.datetime) -> SdvMark:
         "sdv_marks",
         mark.id,
         record_site_id=mark.site_id,
-        new={"form": key.key, "content_hash": mark.content_hash, "records": len(found)},
+        new={"form": key.key, "content_hash": mark.content_hash, "records": len(form.records)},
     )
     return mark
 

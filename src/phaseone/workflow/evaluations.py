@@ -72,15 +72,20 @@ def evaluation_assessments(trial: Trial) -> tuple[Assessment, ...]:
     return tuple(a for a in trial.protocol.assessments if a.kind == "imaging")
 
 
-def scheduled_courses(trial: Trial) -> dict[int, str]:
+def scheduled_assessments(trial: Trial) -> dict[int, Assessment]:
     """Course number -> the assessment that schedules a disease evaluation after it."""
-    out: dict[int, str] = {}
+    out: dict[int, Assessment] = {}
     max_courses = trial.protocol.course.max_courses
     for a in evaluation_assessments(trial):
         numbers = range(1, max_courses + 1) if a.courses == "all" else a.courses
         for n in numbers:
-            out.setdefault(int(n), a.id)
+            out.setdefault(int(n), a)
     return dict(sorted(out.items()))
+
+
+def scheduled_courses(trial: Trial) -> dict[int, str]:
+    """Course number -> the id of the assessment that schedules an evaluation after it."""
+    return {n: a.id for n, a in scheduled_assessments(trial).items()}
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 from the protocol's calendar and not entered, as of a day.
 
 A provider is a function (scope, trial, as_of, grace_days) -> expected forms that are
-overdue, registered by name with `@provider`. Labs and specimens are registered here;
-evaluations (tumour response) register their own provider when they are recorded, and the
-operations report lists them without change.
+overdue, registered by name with `@provider`. Labs, specimens and disease evaluations are
+registered here, and the operations report lists whatever is registered without change.
 """
 
 from __future__ import annotations
@@ -15,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from phaseone.store import records
-from phaseone.store.models import Course, LabResult, TreatmentEnd
+from phaseone.store.models import Course, DiseaseEvaluation, LabResult, TreatmentEnd
 from phaseone.store.scope import Scope
-from phaseone.workflow import specimens, treatment
+from phaseone.workflow import evaluations, specimens, treatment
 from phaseone.workflow.context import Trial
 
 
@@ -79,13 +78,7 @@ def overdue_labs(scope: Scope, trial: Trial, as_of: dt.date, grace_days: int) ->
     assessments = [a for a in trial.protocol.assessments if a.kind == "lab" and a.items]
     if not assessments:
         return []
-    courses = list(
-        scope.session.scalars(
-            records.visible(scope, records.SPECS["courses"])
-            .where(Course.voided.is_(False))
-            .order_by(Course.patient_id, Course.number)
-        )
-    )
+    courses = _courses(scope)
     ends = _treatment_ends(scope)
     starts = {(c.patient_id, c.number): c.start_date for c in courses}
     labs: dict[int, list[tuple[str, dt.date]]] = {}
@@ -128,6 +121,62 @@ def overdue_labs(scope: Scope, trial: Trial, as_of: dt.date, grace_days: int) ->
                             "overdue",
                         )
                     )
+    return out
+
+
+def _courses(scope: Scope) -> list[Course]:
+    return list(
+        scope.session.scalars(
+            records.visible(scope, records.SPECS["courses"])
+            .where(Course.voided.is_(False))
+            .order_by(Course.patient_id, Course.number)
+        )
+    )
+
+
+@provider("evaluations")
+def overdue_evaluations(
+    scope: Scope, trial: Trial, as_of: dt.date, grace_days: int
+) -> list[Expected]:
+    """The disease evaluations the protocol schedules after a course (the schedule a
+    scheduled evaluation is checked against, workflow/evaluations.py), due on the
+    assessment's first day of that course and not recorded `grace_days` after it. A course
+    not started, or a day after the end of treatment, expects none."""
+    schedule = evaluations.scheduled_assessments(trial)
+    if not schedule:
+        return []
+    entered = {
+        (pid, number)
+        for pid, number in scope.session.execute(
+            records.visible(scope, evaluations.EVALUATIONS)
+            .with_only_columns(DiseaseEvaluation.patient_id, DiseaseEvaluation.course_number)
+            .where(DiseaseEvaluation.voided.is_(False), DiseaseEvaluation.kind == "scheduled")
+        )
+    }
+    ends = _treatment_ends(scope)
+    window = dt.timedelta(days=grace_days)
+    out = []
+    for course in _courses(scope):
+        a = schedule.get(course.number)
+        if a is None or (course.patient_id, course.number) in entered:
+            continue
+        day = min(a.days)
+        due = course.start_date + dt.timedelta(days=day - 1)
+        ended = ends.get(course.patient_id)
+        if due + window >= as_of or (ended and due > ended):
+            continue  # not late yet, or not expected
+        out.append(
+            Expected(
+                "evaluations",
+                course.patient_id,
+                course.patient.subject_code,
+                course.site_id,
+                course.number,
+                due,
+                f"{a.name} (after course {course.number}, day {day})",
+                "overdue",
+            )
+        )
     return out
 
 

@@ -327,7 +327,7 @@ def _one_source(given: object, url: str | None, name: str) -> None:
 def _genotypes(kind: str, typing: Path | None, patients: Path | None, responses: str,
                url: str | None, as_of: str | None, deidentify: bool) -> Any:
     """The KIR or FcγR report from a typing file, or from the database's calls of that kind
-    (no association with response there yet: best responses are not read)."""
+    with the best responses computed from its disease evaluations, once there are any."""
     from phaseone.correlatives import api
     from phaseone.workflow import correlative_data
 
@@ -337,7 +337,7 @@ def _genotypes(kind: str, typing: Path | None, patients: Path | None, responses:
     if found is None:
         return engine(_path(typing), patients, _responses(responses))
     calls = getattr(correlative_data, f"{kind}_calls")(found[0])
-    return engine(calls, None, _responses(responses))
+    return engine(calls, correlative_data.evaluated(found[0]), _responses(responses))
 
 
 def _path(given: Path | None) -> Path:

@@ -230,31 +230,41 @@ def haca(data: StudyData) -> Finding:
 @analysis("kir-fcgr")
 def kir_fcgr(data: StudyData) -> Finding:
     from phaseone.correlatives import api
-    from phaseone.workflow.correlative_data import fcgr_calls, kir_calls
+    from phaseone.workflow.correlative_data import evaluated, fcgr_calls, kir_calls
 
     found = _records(data)
     kir_rows, fcgr_rows = kir_calls(found), fcgr_calls(found)
     if not kir_rows and not fcgr_rows:
         return Finding(unavailable="no HLA, KIR or Fc gamma receptor genotypes have been "
                        "imported")
+    people = evaluated(found)
+    responders = tuple(data.protocol.response.responders)
+    by_response = RESULTS_SOURCE + "; best overall responses from the disease evaluations"
     notes: list[str] = []
     tables: list[Table] = []
     try:
         if kir_rows:
-            kir = api.kir(kir_rows)
+            kir = api.kir(kir_rows, people, responders)
             tables.append(Table("KIR ligands and missing-ligand status by patient",
                                 kir.patients.drop(columns=["alleles"], errors="ignore"),
                                 RESULTS_SOURCE + "; ligands from the versioned allele table"))
+            if kir.association is not None:
+                tables.append(Table("KIR status and response", kir.association, by_response))
             notes += kir.notes
         if fcgr_rows:
-            fcgr = api.fcgr(fcgr_rows)
+            fcgr = api.fcgr(fcgr_rows, people, responders)
             tables.append(Table("Fc gamma receptor genotypes by patient", fcgr.patients,
                                 RESULTS_SOURCE))
+            if fcgr.association is not None:
+                tables.append(Table("Fc gamma receptor genotype and response",
+                                    fcgr.association, by_response))
             notes += fcgr.notes
     except InputError as exc:
         return _refused(exc)
-    notes.append("The association with response is given once best responses are evaluated.")
-    return Finding(tuple(notes), tuple(tables))
+    if people is None:
+        notes.append("The association with response is given once best responses are "
+                     "evaluated.")
+    return Finding(tuple(dict.fromkeys(notes)), tuple(tables))
 
 
 @analysis("tlda")

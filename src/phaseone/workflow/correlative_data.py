@@ -8,7 +8,10 @@ for the statistician or when asked, with a data cut-off) and one conversion, use
   is infinity) becomes a `Measurement` on the patient's study day (SDTM's: day 1 is the
   first dose of protocol therapy, no day 0), its specimen type and label id;
 - a typing call becomes a `GenotypeCall`;
-- each registered patient becomes a `PatientGroup` at the level of registration.
+- each registered patient becomes a `PatientGroup` at the level of registration, with the
+  best overall response computed from the stored disease evaluations
+  (`workflow/evaluations.responses_from_rows`, the reading the report and the exports use;
+  a best of NE counts as not responding, as in the response rates).
 
 Patients are named by their subject code, as in every export. `write_csv` writes the same
 records in the CSV form `phaseone correlatives` reads, so any result can be reproduced
@@ -33,6 +36,7 @@ from phaseone.protocol.model import Protocol
 from phaseone.store.access import Actor
 from phaseone.store.scope import Scope
 from phaseone.workflow.context import Trial
+from phaseone.workflow.evaluations import responses_from_rows
 
 if TYPE_CHECKING:
     from phaseone.correlatives.api import ImmuneReport
@@ -106,7 +110,9 @@ def from_snapshot(snap: Snapshot) -> CorrelativeData:
     samples.sort(key=lambda x: (x.measurement.patient, x.measurement.study_day,
                                 x.measurement.analyte, x.measurement.specimen_id or ""))
     calls.sort(key=lambda c: (c.patient, c.gene, c.specimen_id or ""))
-    patients = sorted((PatientGroup(codes[r["patient_id"]], int(r["dose_level"]))
+    best = {pid: r.best for pid, r in responses_from_rows(snap.protocol, snap.tables)}
+    patients = sorted((PatientGroup(codes[r["patient_id"]], int(r["dose_level"]),
+                                    best.get(r["patient_id"]))
                        for r in snap.rows("registrations")), key=lambda p: p.patient)
     return CorrelativeData(tuple(samples), tuple(calls), tuple(patients), snap.deidentified,
                            snap.as_of)
@@ -208,6 +214,12 @@ def kir_calls(data: CorrelativeData) -> list[GenotypeCall]:
     """HLA typing and KIR gene presence: every call that is not an FcγR genotype."""
     fcgr = set(map(id, fcgr_calls(data)))
     return [c for c in data.calls if id(c) not in fcgr]
+
+
+def evaluated(data: CorrelativeData) -> tuple[PatientGroup, ...] | None:
+    """The patients with their best responses, once any is evaluated (None before: no
+    association with response can be given yet)."""
+    return data.patients if any(p.best_response for p in data.patients) else None
 
 
 def immune_report(data: CorrelativeData, protocol: Protocol) -> ImmuneReport | str:

@@ -59,8 +59,12 @@ def chair_queue(request: Request, viewer: Viewer) -> HTMLResponse:
     return show_queue(request, viewer)
 
 
-def _again(request: Request, viewer: Viewer) -> Any:
-    return lambda failed, code: show_queue(request, viewer, failed, code)
+def _submit_on_queue(
+    request: Request, viewer: Viewer, act: Any, form: str, fields: Any, ok_url: str = "/chair"
+) -> Response:
+    """Run a queue form's action; a refused form comes back on the queue, filled in."""
+    again = lambda failed, code: show_queue(request, viewer, failed, code)  # noqa: E731
+    return submit(viewer, act, ok_url=ok_url, form=form, fields=fields, show_again=again)
 
 
 @router.post("/chair/determinations/{det_id}/sign")
@@ -80,15 +84,7 @@ def chair_sign_determination(
         )
         return f"Determination signed. The design proposes to {decision.rationale}."
 
-    form = f"det-sign-{det_id}"
-    return submit(
-        viewer,
-        act,
-        ok_url="/chair",
-        form=form,
-        fields=fields,
-        show_again=_again(request, viewer),
-    )
+    return _submit_on_queue(request, viewer, act, f"det-sign-{det_id}", fields)
 
 
 @router.post("/chair/determinations/{det_id}/change")
@@ -108,15 +104,7 @@ def chair_change_determination(
         )
         return "Determination changed (audited); sign it to make it count."
 
-    form = f"det-change-{det_id}"
-    return submit(
-        viewer,
-        act,
-        ok_url="/chair",
-        form=form,
-        fields=fields,
-        show_again=_again(request, viewer),
-    )
+    return _submit_on_queue(request, viewer, act, f"det-change-{det_id}", fields)
 
 
 @router.post("/chair/decisions/{decision_id}/confirm")
@@ -137,11 +125,4 @@ def chair_confirm_decision(
         return f"Decision confirmed: {decision.rationale}."
 
     form = f"dec-confirm-{decision_id}"
-    return submit(
-        viewer,
-        act,
-        ok_url="/escalation",
-        form=form,
-        fields=fields,
-        show_again=_again(request, viewer),
-    )
+    return _submit_on_queue(request, viewer, act, form, fields, ok_url="/escalation")

@@ -27,9 +27,11 @@ RESULTS_SOURCE = ("specimen results imported from core-lab files (store), of spe
 
 
 def figure_uri(fig: Figure) -> str:
+    """A report figure as PNG: the PDF is made from the report's HTML, and its renderer draws
+    a raster image at once where an SVG of many paths costs it seconds."""
     from phaseone.correlatives.plots import data_uri
 
-    return data_uri(fig)
+    return data_uri(fig, "png")
 
 
 def _rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:

@@ -133,9 +133,15 @@ class VirtualTrialResult:
     results_imported: int = 0
     follow_ups: int = 0
     progressions: int = 0
+    evaluations: int = 0
+    queries: int = 0
+    corrections: int = 0  # queries answered with a correction
+    verified_forms: int = 0  # forms the monitor marked source-data verified
+    casebooks_signed: int = 0
     outputs: dict[str, Path] = field(default_factory=dict)
     # the other checks of the whole: name -> problems found (empty list = it agrees)
     checks: dict[str, list[str]] = field(default_factory=dict)
+    compared: dict[str, int] = field(default_factory=dict)  # check name -> values compared
     steps: list[StepRecord] = field(default_factory=list)
 
     @property
@@ -245,6 +251,9 @@ class VirtualTrial:
         self.dose_ids: dict[tuple[int, int, str, int], int] = {}
         self.files: dict[str, bytes] = {}  # downloads the checks read (report, exports)
         self.pk_sent: Any = None  # the PK concentrations sent to the core lab (a DataFrame)
+        self.disease: dict[int, Any] = {}  # patient id -> baseline disease (synth.disease)
+        # (patient id, ISO date) -> the overall response the evaluation was built to show
+        self.intended: dict[tuple[int, str], str] = {}
 
     # --- accounts -----------------------------------------------------------------------
 
@@ -596,8 +605,13 @@ def _folder(ack: Ack) -> str:
     return ack.path.strip("/").split("/")[0]
 
 
-def _matches(found: Any, ack: Ack) -> bool:
-    for key in ack.field.split("."):
+def _matches(found: Any, ack: Ack, keys: Sequence[str] | None = None) -> bool:
+    """The value at `ack.field` read back equals what was written; a list on the way
+    matches when any of its items does (e.g. "evaluations.id")."""
+    keys = ack.field.split(".") if keys is None else keys
+    for i, key in enumerate(keys):
+        if isinstance(found, list):
+            return any(_matches(item, ack, keys[i:]) for item in found)
         if not isinstance(found, dict):
             return False
         found = found.get(key)

@@ -42,6 +42,7 @@ def _protocol() -> Any:
 
 def _close(a: Any, b: Any, tol: float = REL) -> bool:
     """Equal numbers (both missing counts as equal; text cells read as numbers)."""
+
     def number(x: Any) -> float:
         if x is None or (isinstance(x, str) and x.strip() in ("", "None", "nan")):
             return math.nan

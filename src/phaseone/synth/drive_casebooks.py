@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from phaseone.synth.virtual_trial import Ack
+from phaseone.synth.virtual_trial import Ack, ServiceError
 
 if TYPE_CHECKING:
     from phaseone.synth.virtual_trial import VirtualTrial
@@ -21,8 +21,6 @@ def step_casebooks(vt: VirtualTrial) -> None:
             "POST", f"/patients/{e.patient_id}/casebook/sign", investigator.signature()
         )
         if not signed["locked"]:
-            from phaseone.synth.virtual_trial import ServiceError
-
             raise ServiceError(f"patient {e.patient_id}'s casebook was signed but not locked")
         vt.ledger.append(Ack(who, f"/patients/{e.patient_id}/casebook", "locked", True))
         vt.result.casebooks_signed += 1

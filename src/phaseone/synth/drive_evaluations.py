@@ -38,16 +38,10 @@ def evaluation_schedule(protocol_id: str = PROTOCOL) -> dict[int, int]:
         courses: Iterable[int] = (
             range(1, protocol.course.max_courses + 1) if a.courses == "all" else a.courses
         )
-        day = min(_days(a.days))
+        day = min(a.days)  # the first of the assessment's course days
         for n in courses:
             out.setdefault(int(n), day)
     return dict(sorted(out.items()))
-
-
-def _days(days: object) -> list[int]:
-    if isinstance(days, int):
-        return [days]
-    return [int(d) for d in days]  # type: ignore[attr-defined]
 
 
 def progression_day(vt: VirtualTrial, e: Enrolled) -> int | None:

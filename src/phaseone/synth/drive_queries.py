@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from phaseone.synth.virtual_trial import Ack
+from phaseone.synth.virtual_trial import Ack, ServiceError
 
 if TYPE_CHECKING:
     from phaseone.synth.virtual_trial import Enrolled, VirtualTrial
@@ -98,11 +98,5 @@ def _verify(vt: VirtualTrial, patients: list[Enrolled]) -> None:
         for form in todo:
             shown = monitor.call("POST", "/sdv", {"form_key": form["key"]}, expect=201)
             if shown is None or shown["state"] != "verified":
-                raise_unverified(form["key"], shown)
+                raise ServiceError(f"POST /sdv {form['key']}: reads back as {shown!r}")
             vt.result.verified_forms += 1
-
-
-def raise_unverified(key: str, shown: Any) -> None:
-    from phaseone.synth.virtual_trial import ServiceError
-
-    raise ServiceError(f"POST /sdv {key}: the form reads back as {shown!r}, not verified")

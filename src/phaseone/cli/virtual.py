@@ -67,6 +67,11 @@ def report(result: VirtualTrialResult) -> None:
             f"{result.modifications} dose modifications); off treatment: {ended or 'none'}; "
             f"specimens {result.specimens}, results imported {result.results_imported}"
         )
+    console.print(
+        f"evaluations {result.evaluations}; queries {result.queries} ({result.corrections} "
+        f"answered with a correction); forms verified {result.verified_forms}; casebooks "
+        f"signed {result.casebooks_signed}"
+    )
     for step in result.steps:
         if step.status == "absent":
             console.print(f"step {step.name}: [yellow]absent[/] ({step.note})")
@@ -76,6 +81,8 @@ def report(result: VirtualTrialResult) -> None:
     )
     for name, problems in result.checks.items():
         state = "agrees" if not problems else f"[red]{len(problems)} disagreements[/]"
+        if name in result.compared:
+            state += f" ({result.compared[name]} values compared)"
         console.print(f"{name}: {state}")
         for problem in problems[:5]:
             console.print(f"  {problem}")

@@ -3,8 +3,9 @@
 About a dozen invented patients at the bundled protocol's sites, over three dose levels:
 level 1 filled and escalated, level 2 with one DLT in six and escalated, level 3 with
 patients inside their DLT windows (one window just over, its determination waiting for the
-chair), a slot on hold for a site and a request on the waitlist; course 1's specimens with
-the central laboratory's results (`demo/specimens.py`). Dates count back from `today`, so
+chair), a slot on hold for a site and a request on the waitlist; a baseline disease
+evaluation per patient; course 1's specimens with the central laboratory's results
+(`demo/specimens.py`). Dates count back from `today`, so
 the trial is always in progress.
 """
 
@@ -21,6 +22,7 @@ from phaseone.demo import specimens
 from phaseone.demo.records import screening_record
 from phaseone.demo.specimens import DemoPatient
 from phaseone.protocol.model import Protocol
+from phaseone.response import Evaluation
 from phaseone.store import accounts
 from phaseone.store.access import Role, Source, system_actor
 from phaseone.store.db import Database
@@ -28,7 +30,15 @@ from phaseone.store.models import User
 from phaseone.store.scope import Scope
 from phaseone.store.security import SecurityPolicy
 from phaseone.store.setup import prepare
-from phaseone.workflow import Trial, adjudication, registration, screening, slots, treatment
+from phaseone.workflow import (
+    Trial,
+    adjudication,
+    evaluations,
+    registration,
+    screening,
+    slots,
+    treatment,
+)
 
 POLICY = SecurityPolicy(cookie_secure=False)
 Passwords = str | Mapping[str, str]
@@ -178,11 +188,39 @@ class DemoBuilder:
                 now=when,
             )
             level = reg.dose_level
+        self.baseline(patient_id, coord, when.date())
         self.treat(plan, patient_id, coord, when)
         self.treated.append(
             DemoPatient(patient_id, plan.site, level, round(weight, 1), when.date())
         )
         return patient_id
+
+    def baseline(self, patient_id: int, coord: str, start: dt.date) -> None:
+        """The baseline disease evaluation two days before course 1: MIBG-avid bone disease
+        (Curie pelvis 2, thighs 1) for every other patient, marrow involvement of 20% in
+        bilateral aspirates and biopsies for the others (invented). No demo patient is past
+        course 1, so no response evaluation follows yet."""
+        bone = self.count % 2 == 1
+        marrow = [
+            {"side": side, "kind": kind, "tumour_percent": 0.0 if bone else 20.0}
+            for side in ("left", "right")
+            for kind in ("aspirate", "biopsy")
+        ]
+        curie = {"pelvis": 2, "thighs": 1} if bone else {}
+        found = Evaluation.model_validate(
+            {
+                "date": start - dt.timedelta(days=2),
+                "kind": "baseline",
+                "label": "baseline",
+                "mibg": {"avid": True, "curie": curie},
+                "marrow": marrow,
+            }
+        )
+        with self.as_user(coord) as scope:
+            evaluations.record(
+                scope, self.trial, patient_id=patient_id, evaluation=found,
+                disease_at_entry="evaluable", today=self.today,
+            )  # fmt: skip
 
     def treat(self, plan: Planned, patient_id: int, coord: str, start: dt.datetime) -> None:
         elapsed = (self.today - start.date()).days

@@ -4,7 +4,8 @@ the record API (`POST /follow-ups`, `POST /clinical-events`), as the sites would
 A patient whose treatment has ended is followed to the response model's follow-up horizon
 (730 days from course 1's day 1, invented); one still on treatment after the planned
 courses only to the end of its last course. Progression (the response model's time) is
-recorded as an event when it falls inside that horizon, and the contacts after it say so.
+recorded as an event when it falls inside that horizon, with the disease evaluation that found
+it (PD, the same day), and the contacts after it say so.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING
 
+from phaseone.synth.drive_evaluations import record_progression
 from phaseone.synth.patients import response
 from phaseone.synth.treatment import COURSE_DAYS
 
@@ -62,6 +64,7 @@ def _follow(vt: VirtualTrial, e: Enrolled, horizon: int) -> None:
         }
         vt.ack(who, "clinical-events", coord.call("POST", "/clinical-events", event, expect=201))
         vt.result.progressions += 1
+        record_progression(vt, e, progression)  # the evaluation that found it, that day
     if e.ended is None:
         return  # still on treatment: no follow-up contacts yet
     ended = max(COURSE_DAYS, _treatment_end_day(e))

@@ -67,22 +67,41 @@ def check_whole(vt: VirtualTrial) -> None:
     sdtm = vt.files.get("sdtm")
     if sdtm is None:
         return
-    ex = sdtm_domains(sdtm, "ex").get("ex")
+    from phaseone.synth import check_outcomes as outcomes
+    from phaseone.synth.report_tables import report_tables
+
+    sd = sdtm_domains(sdtm, "ex", "rs", "pc", "pp")
+    ex = sd.get("ex")
+    found: dict[str, outcomes.Outcome] = {}
     if "report-html" in vt.files:
-        vt.result.checks["report DLTs"] = _report_dlts(vt, vt.files["report-html"].decode())
-    vt.result.checks["dose intensity"] = _dose_intensity(vt, ex)
+        found["report DLTs"] = _report_dlts(vt, vt.files["report-html"].decode())
+    found["dose intensity"] = _dose_intensity(vt, ex)
     if getattr(vt, "pk_sent", None) is not None and not vt.pk_sent.empty:
-        vt.result.checks["lenalidomide NCA"] = _nca(vt, ex)
+        found["lenalidomide NCA"] = _nca(vt, ex)
+    report = report_tables(vt.files["report-html"].decode()) if "report-html" in vt.files else {}
+    adam = sdtm_domains(vt.files["adam"], "adrs", "adtte") if "adam" in vt.files else {}
+    if vt.intended:
+        found["evaluations as built"] = outcomes.evaluations_as_built(vt)
+        found["response rate"] = outcomes.responses(sd.get("rs"), adam.get("adrs"), report)
+        found["EFS median"] = outcomes.efs(
+            adam.get("adtte"), report, vt.users["chair"].call("GET", "/survival")
+        )
+    if sd.get("pc") is not None:
+        found["NCA from PC"] = outcomes.nca_from_pc(sd.get("pc"), ex, sd.get("pp"), report)
+    for name, (problems, compared) in found.items():
+        vt.result.checks[name] = problems
+        vt.result.compared[name] = compared
     _save(vt, "checks.json", json.dumps(summary(vt), indent=2, default=str).encode())
 
 
-def _report_dlts(vt: VirtualTrial, document: str) -> list[str]:
+def _report_dlts(vt: VirtualTrial, document: str) -> tuple[list[str], int]:
     """The report's patients and DLTs per level (its DLT table and the trial aggregate's)
     against the DLTs recomputed from the SDTM export and the patients the driver registered."""
     from phaseone.synth.report_tables import report_tables
 
     tables = report_tables(document)
     problems: list[str] = []
+    compared = 0
     exported = vt.result.dlts_exported
     registered = {level: n for level, (n, _) in vt.result.per_level().items()}
     wanted = {
@@ -96,24 +115,25 @@ def _report_dlts(vt: VirtualTrial, document: str) -> list[str]:
             continue
         for row in table.to_dict(orient="records"):
             level = int(row["dose level"])
+            compared += 2
             if int(row[dlts]) != exported.get(level, 0):
                 problems.append(f"{title}, level {level}: {row[dlts]} DLTs in the report, "
                                 f"{exported.get(level, 0)} in the SDTM export")  # fmt: skip
             if int(row[count]) != registered.get(level, 0):
                 problems.append(f"{title}, level {level}: {row[count]} patients in the "
                                 f"report, {registered.get(level, 0)} registered")  # fmt: skip
-    return problems
+    return problems, compared
 
 
-def _dose_intensity(vt: VirtualTrial, ex: pd.DataFrame | None) -> list[str]:
+def _dose_intensity(vt: VirtualTrial, ex: pd.DataFrame | None) -> tuple[list[str], int]:
     served = vt.users["chair"].call("GET", "/dose-intensity")["items"]
     problems: list[str] = []
     if ex is None:
-        return ["the SDTM export has no EX domain"]
+        return ["the SDTM export has no EX domain"], 0
     given = ex[ex["EXDOSE"].fillna(0) > 0]
     course = given["VISITNUM"] if "VISITNUM" in given else given.get("EXVISIT")
     if course is None:
-        return ["EX has no VISITNUM to place a dose in its course"]
+        return ["EX has no VISITNUM to place a dose in its course"], 0
     grouped = given.assign(course=course.astype(int)).groupby(["USUBJID", "course", "EXTRT"])
     sums = {key: float(value) for key, value in grouped["EXDOSE"].sum().items()}
     by_code = {str(code).split("-")[-2] + "-" + str(code).split("-")[-1]: str(code)
@@ -143,14 +163,14 @@ def _dose_intensity(vt: VirtualTrial, ex: pd.DataFrame | None) -> list[str]:
                             f"{row['recorded_days']}")  # fmt: skip
     if not compared:
         problems.append("no patient, course and agent in both EX and the service's table")
-    return problems
+    return problems, compared
 
 
 def _treatment_name(agent_id: str) -> str:
     return agent_id.upper()
 
 
-def _nca(vt: VirtualTrial, ex: pd.DataFrame | None) -> list[str]:
+def _nca(vt: VirtualTrial, ex: pd.DataFrame | None) -> tuple[list[str], int]:
     from phaseone.pk import read_concentrations, read_doses
     from phaseone.pk.nca import run_nca
 
@@ -174,16 +194,18 @@ def _nca(vt: VirtualTrial, ex: pd.DataFrame | None) -> list[str]:
     ).parameters
     served = pd.DataFrame(vt.users["chair"].call("GET", "/pk/lenalidomide")["parameters"])
     problems: list[str] = []
+    compared = 0
     if expected.empty:
-        return ["no lenalidomide profile to recompute"]
+        return ["no lenalidomide profile to recompute"], 0
     for code in NCA_CODES:
         mine = expected[expected["PPTESTCD"] == code].set_index("subject")["value"]
         theirs = served[served["PPTESTCD"] == code].set_index("subject")["value"]
         for subject, value in mine.items():
             other = theirs.get(subject)
+            compared += 1
             if other is None or not _same(float(value), other):
                 problems.append(f"{subject} {code}: recomputed {value}, served {other}")
-    return problems
+    return problems, compared
 
 
 def _same(a: float, b: Any) -> bool:
@@ -221,5 +243,11 @@ def summary(vt: VirtualTrial) -> dict[str, Any]:
         "dlts_signed": r.dlts_signed,
         "dlts_exported": r.dlts_exported,
         "checks": r.checks,
+        "compared": r.compared,
+        "evaluations": r.evaluations,
+        "queries": r.queries,
+        "corrections": r.corrections,
+        "verified_forms": r.verified_forms,
+        "casebooks_signed": r.casebooks_signed,
         "steps": [vars(s) for s in r.steps],
     }

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from phaseone.synth import drive_followup, drive_outputs, drive_specimens, drive_treatment
+from phaseone.synth import (
+    drive_casebooks,
+    drive_evaluations,
+    drive_followup,
+    drive_outputs,
+    drive_queries,
+    drive_specimens,
+    drive_treatment,
+)
 from phaseone.synth.virtual_trial import ServiceClock, Step, VirtualTrial, VirtualTrialResult
 
 
@@ -35,14 +43,15 @@ STEPS: tuple[Step, ...] = (
          "labs, adverse events, end of treatment with its reason", drive_treatment.step_courses),
     Step("specimens", "specimens planned, collected (PK at clock times), shipped, received, "
          "and the core labs' results imported", drive_specimens.step_specimens),
-    Step("evaluations", "disease evaluations and response", None,
-         "no disease-evaluation API in the service yet"),
+    Step("evaluations", "disease evaluations: a baseline and one after each scheduled course "
+         "(MIBG Curie scores, CT/MRI lesions, marrow) following the response model",
+         drive_evaluations.step_evaluations),
     Step("follow-up", "follow-up contacts every three months after treatment and "
-         "progression events", drive_followup.step_follow_up),
-    Step("queries", "queries raised by the monitor and answered by the sites", None,
-         "no query API in the service yet"),
-    Step("casebooks", "casebooks signed by the investigators", None,
-         "no casebook API in the service yet"),
+         "progression events with the evaluation that found them", drive_followup.step_follow_up),
+    Step("queries", "queries raised by the monitor, answered by the sites (some with a "
+         "correction) and closed; forms source-data verified", drive_queries.step_queries),
+    Step("casebooks", "casebooks signed by the investigators (re-authenticated) and locked",
+         drive_casebooks.step_casebooks),
     Step("outputs", "the study report and every export, saved", drive_outputs.step_outputs),
     Step("checks", "audit chain, acknowledged writes, report and exports vs the engines",
          _checks),

@@ -104,6 +104,7 @@ class StepRecord:
     name: str
     status: str  # done / absent / skipped
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU (with an in-process service, its too)
     note: str = ""
 
 
@@ -133,9 +134,15 @@ class VirtualTrialResult:
     results_imported: int = 0
     follow_ups: int = 0
     progressions: int = 0
+    evaluations: int = 0
+    queries: int = 0
+    corrections: int = 0  # queries answered with a correction
+    verified_forms: int = 0  # forms the monitor marked source-data verified
+    casebooks_signed: int = 0
     outputs: dict[str, Path] = field(default_factory=dict)
     # the other checks of the whole: name -> problems found (empty list = it agrees)
     checks: dict[str, list[str]] = field(default_factory=dict)
+    compared: dict[str, int] = field(default_factory=dict)  # check name -> values compared
     steps: list[StepRecord] = field(default_factory=list)
 
     @property
@@ -245,6 +252,9 @@ class VirtualTrial:
         self.dose_ids: dict[tuple[int, int, str, int], int] = {}
         self.files: dict[str, bytes] = {}  # downloads the checks read (report, exports)
         self.pk_sent: Any = None  # the PK concentrations sent to the core lab (a DataFrame)
+        self.disease: dict[int, Any] = {}  # patient id -> baseline disease (synth.disease)
+        # (patient id, ISO date) -> the overall response the evaluation was built to show
+        self.intended: dict[tuple[int, str], str] = {}
 
     # --- accounts -----------------------------------------------------------------------
 
@@ -577,12 +587,13 @@ class VirtualTrial:
             if self.only is not None and step.name not in self.only:
                 self.result.steps.append(StepRecord(step.name, "skipped"))
                 continue
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             self.say(f"step {step.name}: {step.does}")
             step.run(self)
             self.result.steps.append(
-                StepRecord(step.name, "done", round(time.perf_counter() - began, 2))
-            )
+                StepRecord(step.name, "done", round(time.perf_counter() - began, 2),
+                           round(time.process_time() - cpu, 2))
+            )  # fmt: skip
         return self.result
 
 
@@ -596,8 +607,13 @@ def _folder(ack: Ack) -> str:
     return ack.path.strip("/").split("/")[0]
 
 
-def _matches(found: Any, ack: Ack) -> bool:
-    for key in ack.field.split("."):
+def _matches(found: Any, ack: Ack, keys: Sequence[str] | None = None) -> bool:
+    """The value at `ack.field` read back equals what was written; a list on the way
+    matches when any of its items does (e.g. "evaluations.id")."""
+    keys = ack.field.split(".") if keys is None else keys
+    for i, key in enumerate(keys):
+        if isinstance(found, list):
+            return any(_matches(item, ack, keys[i:]) for item in found)
         if not isinstance(found, dict):
             return False
         found = found.get(key)

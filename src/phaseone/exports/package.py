@@ -109,11 +109,15 @@ def write_odm(
 
 
 def write_fhir(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:
-    """The study, sites, patients and lab results as one FHIR R5 collection Bundle (JSON)."""
+    """The study, sites, patients, lab results and responses as one FHIR R5 collection Bundle
+    (JSON). Compact UTF-8 JSON from orjson: keys in the order the resources are built, so the
+    same snapshot gives the same bytes."""
+    import orjson
+
     content = fhir.bundle(snapshot, created)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{snapshot.protocol.id}.fhir.json"
-    path.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    path.write_bytes(orjson.dumps(content, option=orjson.OPT_APPEND_NEWLINE))
     return [Written(path, len(content["entry"]), _sha256(path))]
 
 

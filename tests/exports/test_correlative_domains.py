@@ -155,6 +155,9 @@ def test_the_new_transport_files_read_back_with_two_readers(typed: World, tmp_pa
     for name in ("CP", "GF"):
         for var in sdtm_definitions(name):
             assert f'Name="{var.name}"' in define, var.name
+    # The terminology choices marked assumed are stated as such.
+    for section in ("cell_phenotypes", "immune_lab_tests", "genotyping", "transcription"):
+        assert f"{section}: assumed (" in define, section
 
 
 def sdtm_definitions(name: str) -> Any:

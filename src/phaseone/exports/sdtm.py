@@ -517,7 +517,7 @@ class Builder:
 
     def cp(self) -> pd.DataFrame:
         """Flow-cytometry counts of the immune panel's cell populations (SDTMIG 3.4 CP)."""
-        tests = self.terms["cell_phenotypes"]
+        tests = self.terms["cell_phenotypes"]["tests"]
         units = self.terms["cell_units"]
         rows = []
         for subject, s, r in self._core_lab("CP"):
@@ -840,7 +840,7 @@ def core_lab_domain(analyte: str, protocol: Any) -> str:
     for domain, known in (
         ("PC", terms["pk_tests"]),
         ("IS", terms["immunogenicity_tests"]),
-        ("CP", terms["cell_phenotypes"]),
+        ("CP", terms["cell_phenotypes"]["tests"]),
         ("LB", terms["immune_lab_tests"]["tests"]),
         ("GF", {**terms["genotyping"]["genes"], **dict.fromkeys(wells)}),
     ):

@@ -70,3 +70,55 @@ def test_statisticians_bundle_has_shifted_birth_dates(trial_world: World, tmp_pa
     plain = births(_bundle(trial_world, tmp_path / "a"))
     shifted = births(_bundle(trial_world, tmp_path / "b", "stats"))
     assert plain.keys() == shifted.keys() and all(plain[k] != shifted[k] for k in plain)
+
+
+def test_bundle_carries_the_overall_response_of_each_evaluation(
+    trial_world: World, tmp_path: Path
+) -> None:
+    from phaseone.response.evaluation import Evaluation
+    from phaseone.workflow import evaluations
+    from tests.reports.test_outcome_analyses import START, _evaluate
+
+    _evaluate(trial_world)
+    with trial_world.as_user("coord.chla") as scope:
+        evaluations.record(
+            scope, trial_world.trial, patient_id=trial_world.first,  # type: ignore[attr-defined]
+            evaluation=Evaluation.model_validate({
+                "date": START + dt.timedelta(days=30), "kind": "unscheduled",
+                "lesions": [{"id": "P1", "site": "primary", "diameter_mm": 72}],
+                "investigator_response": "PD"}),
+            today=START + dt.timedelta(days=30))
+    content = _bundle(trial_world, tmp_path)
+    responses = [
+        r for e in content["entry"]
+        if (r := e["resource"])["resourceType"] == "Observation"
+        and r["code"]["coding"][0] == {"system": "http://loinc.org", "code": "88040-1",
+                                       "display": "Response to cancer treatment"}
+    ]
+    # CHLA-001: 50 -> 70 mm at day 20 is PD (+40%, +20 mm; INRC 2017), as SDTM RS says; the
+    # baselines (both patients) carry no response. Day 30: the computed call and the
+    # investigator's PD beside it.
+    assert [(r["effectiveDateTime"], r["method"]["text"].split(" ")[0]) for r in responses] == [
+        ("2024-06-23", "Computed"), ("2024-07-03", "Computed"), ("2024-07-03", "Investigator's")]
+    first = responses[0]
+    assert first["subject"]["reference"] == "Patient/CHLA-001"
+    assert first["valueCodeableConcept"]["coding"] == [
+        {"system": "urn:phaseone:response", "code": "PD", "display": "Progressive disease"},
+        # mCODE STU1 ConditionStatusTrendVS: worsened.
+        {"system": "http://snomed.info/sct", "code": "271299001",
+         "display": "Patient's condition worsened"},
+    ]
+    assert responses[2]["valueCodeableConcept"]["coding"][0]["code"] == "PD"
+    assert len({r["id"] for r in responses}) == 3
+
+
+def test_bundle_is_compact_utf8_json_ending_in_a_newline(
+    trial_world: World, tmp_path: Path
+) -> None:
+    with trial_world.as_user("chair") as scope:
+        snap = snapshot.read(scope, trial_world.trial.protocol, purpose="test")
+    (written,) = write_fhir(snap, tmp_path, created=CREATED)
+    data = written.path.read_bytes()
+    assert data.endswith(b"}\n") and b"\n" not in data[:-1]
+    assert data == json.dumps(json.loads(data), separators=(",", ":"),
+                              ensure_ascii=False).encode() + b"\n"

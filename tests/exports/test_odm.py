@@ -153,3 +153,59 @@ def test_the_subject_writer_writes_what_elementtree_writes() -> None:
     ET.indent(expected_tree, level=2)
     expected = ET.tostring(expected_tree, encoding="unicode")
     assert odm.serialize(subject, level=2) == expected
+
+
+def test_each_disease_evaluation_is_one_form_with_its_measurements(
+    trial_world: World, tmp_path: Path
+) -> None:
+    from tests.reports.test_outcome_analyses import _evaluate
+
+    _evaluate(trial_world)
+    root = _export(trial_world, tmp_path)
+    form_def = root.find(".//odm:MetaDataVersion/odm:FormDef[@OID='F.DISEASE_EVALUATIONS']", NS)
+    assert form_def is not None
+    assert [r.get("ItemGroupOID") for r in form_def.iterfind("odm:ItemGroupRef", NS)] == [
+        "IG.DISEASE_EVALUATIONS", "IG.MIBG_SCORES", "IG.LESION_MEASUREMENTS",
+        "IG.MARROW_SAMPLES"]
+    # The children's groups have no form of their own.
+    assert root.find(".//odm:FormDef[@OID='F.LESION_MEASUREMENTS']", NS) is None
+    subjects = {s.get("SubjectKey"): s for s in root.iterfind(".//odm:SubjectData", NS)}
+
+    def forms(subject: str) -> list[ET.Element]:
+        return list(subjects[subject].iterfind(
+            ".//odm:FormData[@FormOID='F.DISEASE_EVALUATIONS']", NS))
+
+    def values(group: ET.Element) -> dict[str, str]:
+        return {d.get("ItemOID", "").split(".")[-1]: d.get("Value", "")
+                for d in group.iterfind("odm:ItemData", NS)}
+
+    first = forms("CHLA-001")
+    # Two evaluations of CHLA-001 (baseline, then day 20), each keyed by its own record.
+    assert len(first) == 2 and len({f.get("FormRepeatKey") for f in first}) == 2
+    diameters = []
+    for form in first:
+        groups = [g.get("ItemGroupOID") for g in form.iterfind("odm:ItemGroupData", NS)]
+        assert groups == ["IG.DISEASE_EVALUATIONS", "IG.LESION_MEASUREMENTS"]
+        lesion = values(form.findall("odm:ItemGroupData", NS)[1])
+        assert (lesion["LESION_CODE"], lesion["SITE"]) == ("P1", "primary")
+        diameters.append(lesion["DIAMETER_MM"])
+    assert diameters == ["50.0", "70.0"]
+    (second,) = forms("CHOP-002")
+    evaluation = values(second.findall("odm:ItemGroupData", NS)[0])
+    assert (evaluation["KIND"], evaluation["DISEASE_AT_ENTRY"], evaluation["MIBG_AVID"]) == (
+        "baseline", "complete_response", "1")
+    marrow = [values(g) for g in second.iterfind(
+        "odm:ItemGroupData[@ItemGroupOID='IG.MARROW_SAMPLES']", NS)]
+    assert sorted((m["SIDE"], m["KIND"]) for m in marrow) == [
+        ("left", "aspirate"), ("left", "biopsy"), ("right", "aspirate"), ("right", "biopsy")]
+    assert {m["TUMOUR_PERCENT"] for m in marrow} == {"0.0"}
+    # Evaluations carry no course here, so they sit outside a course.
+    assert all(subjects[k].find(
+        ".//odm:StudyEventData[@StudyEventOID='SE.OTHER']/"
+        "odm:FormData[@FormOID='F.DISEASE_EVALUATIONS']", NS) is not None
+        for k in ("CHLA-001", "CHOP-002"))
+
+
+def test_an_evaluation_made_for_a_course_sits_in_that_course() -> None:
+    assert odm._event_of("disease_evaluations", {"course_number": 2}, {}) == ("SE.COURSE", "2")
+    assert odm._event_of("disease_evaluations", {"course_number": None}, {}) == ("SE.OTHER", None)

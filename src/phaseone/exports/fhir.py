@@ -1,10 +1,14 @@
 """HL7 FHIR R5: the study (ResearchStudy), its sites (Location), each patient (Patient,
-ResearchSubject) and their laboratory results (Observation), as one collection Bundle.
+ResearchSubject), their laboratory results and the overall response at each disease
+evaluation (Observation), as one collection Bundle.
 
 Plain JSON built here; the tests validate it with the fhir.resources R5 models. Codes come
 from HL7's own code systems where one exists (study phase, objective type, subject state,
 observation category and interpretation); an analyte is coded in phaseone's own system with
 its name as text, since no LOINC map is kept, and units are given as text, not as UCUM codes.
+A response is coded as mCODE codes its cancer disease status (LOINC 88040-1, "Response to
+cancer treatment", valued from SNOMED CT's condition status trend), with the INRC category
+itself in phaseone's own system beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from phaseone.exports.snapshot import Row, Snapshot
 from phaseone.labs import analyte as lookup_analyte
+from phaseone.response.inrc import EvaluationResponse
 from phaseone.safety.ranges import position
 
 HL7 = "http://terminology.hl7.org/CodeSystem"
@@ -27,6 +32,20 @@ PHASES = {
 INTERPRETATION = {"LOW": "L", "NORMAL": "N", "HIGH": "H"}
 GENDER = {"F": "female", "M": "male", "U": "unknown"}
 SAFE_ID = re.compile(r"[^A-Za-z0-9.-]")
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+RESPONSE_SYSTEM = "urn:phaseone:response"
+# An INRC category, its name, and the SNOMED CT condition status trend mCODE STU1 values its
+# cancer disease status with (ConditionStatusTrendVS: 260415000 "Not detected" stands for no
+# evidence of disease; a minor response is an improvement, as a partial one is).
+RESPONSES = {
+    "CR": ("Complete response", "260415000", "Not detected"),
+    "PR": ("Partial response", "268910001", "Patient condition improved"),
+    "MR": ("Minor response", "268910001", "Patient condition improved"),
+    "SD": ("Stable disease", "359746009", "Patient's condition stable"),
+    "PD": ("Progressive disease", "271299001", "Patient's condition worsened"),
+    "NE": ("Not evaluable", "709137006", "Patient condition undetermined"),
+}
 
 
 def _id(text: str) -> str:
@@ -53,6 +72,7 @@ def bundle(snapshot: Snapshot, created: dt.datetime) -> dict[str, Any]:
     ends = {e["patient_id"]: e for e in snapshot.rows("treatment_ends")}
     off = {e["patient_id"]: e for e in snapshot.rows("clinical_events") if e["kind"] == "off_study"}
     labs = snapshot.by_patient("lab_results")
+    responses = {pid: r for pid, r in _responses(snapshot)}
     for patient in sorted(snapshot.rows("patients"), key=lambda p: p["subject_code"]):
         pid = patient["id"]
         patient_id = _id(f"{patient['subject_code']}")
@@ -72,6 +92,8 @@ def bundle(snapshot: Snapshot, created: dt.datetime) -> dict[str, Any]:
             _observation(lab, patient_id)
             for lab in sorted(labs.get(pid, []), key=lambda r: r["id"])
         ]
+        if pid in responses:
+            resources += _response_observations(responses[pid], patient_id)
     return {
         "resourceType": "Bundle",
         "type": "collection",
@@ -204,3 +226,51 @@ def _observation(lab: Row, patient_id: str) -> dict[str, Any]:
         flag = INTERPRETATION[position(lab["value"], low, high) or "NORMAL"]
         obs["interpretation"] = [_coding(f"{HL7}/v3-ObservationInterpretation", flag)]
     return obs
+
+
+def _responses(snapshot: Snapshot) -> list[tuple[int, Any]]:
+    from phaseone.workflow.evaluations import responses_from_rows
+
+    return responses_from_rows(snapshot.protocol, snapshot.tables)
+
+
+def _response_observations(result: Any, patient_id: str) -> list[dict[str, Any]]:
+    """The overall response at each evaluation after baseline, as the response engine
+    computes it from the stored measurements (as SDTM RS), and the investigator's own call
+    beside it when one was given; the method says which is which."""
+    out = []
+    for number, e in enumerate(result.evaluations, start=1):
+        if e.kind == "baseline":
+            continue
+        computed = f"Computed by phaseone from the measurements ({result.criteria})"
+        out.append(_response(e, e.overall.response, f"resp-{patient_id}-{number}", patient_id,
+                             computed))
+        if e.investigator_response:
+            out.append(_response(e, e.investigator_response,
+                                 f"resp-{patient_id}-{number}-inv", patient_id,
+                                 f"Investigator's assessment ({result.criteria})"))
+    return out
+
+
+def _response(
+    e: EvaluationResponse, category: str, obs_id: str, patient_id: str, method: str
+) -> dict[str, Any]:
+    name, snomed, snomed_name = RESPONSES[category]
+    return {
+        "resourceType": "Observation",
+        "id": obs_id[:64],
+        "status": "final",
+        "category": [_coding(f"{HL7}/observation-category", "exam", "Exam")],
+        "code": {**_coding(LOINC, "88040-1", "Response to cancer treatment"),
+                 "text": "Overall response"},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": e.date.isoformat(),
+        "valueCodeableConcept": {
+            "coding": [
+                {"system": RESPONSE_SYSTEM, "code": category, "display": name},
+                {"system": SNOMED, "code": snomed, "display": snomed_name},
+            ],
+            "text": name,
+        },
+        "method": {"text": method},
+    }

@@ -4,8 +4,11 @@ audit records, as one XML file.
 Metadata comes from the store's own table definitions (columns, types, lengths and the value
 lists of their check constraints), so the export cannot describe an item the database does not
 hold. A patient's records are grouped in study events: enrolment (demographics, screening,
-registration), one repeating event per course (the course and everything recorded against it),
-and the rest (records without a course, follow-up, clinical events, the end of treatment).
+registration), one repeating event per course (the course and everything recorded against it,
+and the disease evaluations made for it), and the rest (records without a course, the baseline
+evaluation, follow-up, clinical events, the end of treatment). A disease evaluation is one form
+holding its own item group and those of its MIBG segment scores, lesion measurements and
+marrow samples, as it is entered.
 
 Each ItemGroupData carries the audit record of its creation and each ItemData the audit record
 of its last change (who, when, where, and the reason), when the exporting role may read the
@@ -33,12 +36,16 @@ from phaseone.store.access import AUDIT_READERS
 from phaseone.store.models import BOOKKEEPING, Signature
 from phaseone.store.scope import Scope
 from phaseone.store.signatures import meanings
+from phaseone.workflow import evaluations
 from phaseone.workflow.treatment import TREATMENT_END
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
 ET.register_namespace("", ODM)
 # Columns that place a record rather than describe it: they become the ODM structure.
-STRUCTURAL = frozenset({"patient_id", "site_id", "course_id"})
+STRUCTURAL = frozenset({"patient_id", "site_id", "course_id", "evaluation_id"})
+# Forms that hold the item groups of their child records beside their own (one form each).
+FORM_CHILDREN = {evaluations.EVALUATIONS.name: tuple(c.name for c in evaluations.CHILDREN)}
+CHILD_OF = {child: parent for parent, kids in FORM_CHILDREN.items() for child in kids}
 IN_LIST = re.compile(r"^\s*(\w+)\s+IN\s*\((.*)\)\s*$", re.IGNORECASE | re.DOTALL)
 EVENTS = (
     ("SE.ENROLMENT", "Enrolment", "No"),
@@ -96,6 +103,8 @@ class Item:
 def _specs() -> dict[str, records.EntitySpec]:
     specs = {name: records.spec_for(name) for name in ENTITIES}
     specs["treatment_ends"] = TREATMENT_END
+    for spec in (evaluations.EVALUATIONS, *evaluations.CHILDREN):
+        specs[spec.name] = spec
     return specs
 
 
@@ -319,8 +328,12 @@ def _study(root: ET.Element, snapshot: Snapshot, study_oid: str, mdv_oid: str) -
                 Mandatory="No",
             )
     for entity, spec in _specs().items():
+        if entity in CHILD_OF:
+            continue
         form = _el(mdv, "FormDef", OID=f"F.{entity.upper()}", Name=spec.label, Repeating="Yes")
         _el(form, "ItemGroupRef", ItemGroupOID=f"IG.{entity.upper()}", Mandatory="Yes")
+        for child in FORM_CHILDREN.get(entity, ()):
+            _el(form, "ItemGroupRef", ItemGroupOID=f"IG.{child.upper()}", Mandatory="No")
     all_items: list[Item] = []
     for entity, spec in _specs().items():
         group = _el(
@@ -350,8 +363,9 @@ def _study(root: ET.Element, snapshot: Snapshot, study_oid: str, mdv_oid: str) -
 
 
 def _forms_by_event() -> dict[str, list[str]]:
-    course_bound = [e for e in _specs() if e not in ENROLMENT and "course_id" in _columns(e)]
-    other = [e for e in _specs() if e not in ENROLMENT]
+    forms = [e for e in _specs() if e not in ENROLMENT and e not in CHILD_OF]
+    course_bound = [e for e in forms if {"course_id", "course_number"} & _columns(e)]
+    other = forms
     return {
         "SE.ENROLMENT": list(ENROLMENT),
         "SE.COURSE": ["courses", *course_bound],
@@ -402,7 +416,13 @@ def _subjects(snapshot: Snapshot, extras: Extras) -> Iterator[ET.Element]:
     """Each patient's SubjectData, in subject-code order. Its tags are left unqualified: the
     document's default namespace (declared on the root) is theirs."""
     courses = {c["id"]: c["number"] for c in snapshot.rows("courses")}
-    by_patient = {e: snapshot.by_patient(e) for e in _specs() if e != "patients"}
+    by_patient = {
+        e: snapshot.by_patient(e) for e in _specs() if e != "patients" and e not in CHILD_OF
+    }
+    children: dict[tuple[str, int], list[Row]] = {}
+    for child in CHILD_OF:
+        for row in snapshot.rows(child):
+            children.setdefault((child, row["evaluation_id"]), []).append(row)
     for patient in sorted(snapshot.rows("patients"), key=lambda p: p["subject_code"]):
         pid = patient["id"]
         subject = ET.Element("SubjectData", SubjectKey=patient["subject_code"])
@@ -417,7 +437,7 @@ def _subjects(snapshot: Snapshot, extras: Extras) -> Iterator[ET.Element]:
             if repeat is not None:
                 attrs["StudyEventRepeatKey"] = repeat
             event = _el(subject, "StudyEventData", **attrs)
-            _forms(event, rows, extras, patient["site_id"])
+            _forms(event, rows, extras, patient["site_id"], children)
         yield subject
 
 
@@ -431,44 +451,68 @@ def _event_of(entity: str, row: Row, courses: dict[int, int]) -> tuple[str, str 
         return "SE.ENROLMENT", None
     if entity == "courses":
         return "SE.COURSE", str(row["number"])
+    if row.get("course_number") is not None:  # an evaluation made for a course
+        return "SE.COURSE", str(row["course_number"])
     course = row.get("course_id")
     if course is not None and course in courses:
         return "SE.COURSE", str(courses[course])
     return "SE.OTHER", None
 
 
-def _forms(event: ET.Element, rows: Iterable[tuple[str, Row]], extras: Extras, site: str) -> None:
+def _forms(
+    event: ET.Element,
+    rows: Iterable[tuple[str, Row]],
+    extras: Extras,
+    site: str,
+    children: dict[tuple[str, int], list[Row]],
+) -> None:
     by_entity: dict[str, list[Row]] = {}
     for entity, row in rows:
         by_entity.setdefault(entity, []).append(row)
     for entity in _specs():
         if entity not in by_entity:
             continue
+        ordered = sorted(by_entity[entity], key=lambda r: r["id"])
+        if entity in FORM_CHILDREN:
+            # One form per record, keyed by it, with its children's item groups inside.
+            for row in ordered:
+                form = _el(event, "FormData", FormOID=f"F.{entity.upper()}",
+                           FormRepeatKey=str(row["id"]))
+                _group(form, entity, row, extras, site)
+                for child in FORM_CHILDREN[entity]:
+                    for kid in sorted(children.get((child, row["id"]), []),
+                                      key=lambda r: r["id"]):
+                        _group(form, child, kid, extras, site)
+            continue
         form = _el(event, "FormData", FormOID=f"F.{entity.upper()}", FormRepeatKey="1")
-        for row in sorted(by_entity[entity], key=lambda r: r["id"]):
-            group = _el(
-                form,
-                "ItemGroupData",
-                ItemGroupOID=f"IG.{entity.upper()}",
-                ItemGroupRepeatKey=str(row["id"]),
-            )
-            trail_rows = extras.audit.get((entity, str(row["id"])), [])
-            created = next((a for a in trail_rows if a["action"] == "create"), None)
-            if created is not None:
-                _audit(group, created)
-            sig = extras.signatures.get((entity, row["id"]))
-            if sig is not None:
-                _signature(group, sig, site)
-            # The last change of each field (the trail is in order).
-            changed = {a["field"]: a for a in trail_rows if a["action"] == "update"}
-            for item in _items(entity):
-                value = _value(row.get(item.column))
-                if value is None:
-                    continue
-                data = _el(group, "ItemData", ItemOID=item.oid, Value=value)
-                change = changed.get(item.column)
-                if change is not None:
-                    _audit(data, change)
+        for row in ordered:
+            _group(form, entity, row, extras, site)
+
+
+def _group(form: ET.Element, entity: str, row: Row, extras: Extras, site: str) -> None:
+    group = _el(
+        form,
+        "ItemGroupData",
+        ItemGroupOID=f"IG.{entity.upper()}",
+        ItemGroupRepeatKey=str(row["id"]),
+    )
+    trail_rows = extras.audit.get((entity, str(row["id"])), [])
+    created = next((a for a in trail_rows if a["action"] == "create"), None)
+    if created is not None:
+        _audit(group, created)
+    sig = extras.signatures.get((entity, row["id"]))
+    if sig is not None:
+        _signature(group, sig, site)
+    # The last change of each field (the trail is in order).
+    changed = {a["field"]: a for a in trail_rows if a["action"] == "update"}
+    for item in _items(entity):
+        value = _value(row.get(item.column))
+        if value is None:
+            continue
+        data = _el(group, "ItemData", ItemOID=item.oid, Value=value)
+        change = changed.get(item.column)
+        if change is not None:
+            _audit(data, change)
 
 
 def _audit(parent: ET.Element, rec: dict[str, Any]) -> None:

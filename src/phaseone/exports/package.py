@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from phaseone.errors import InputError, Problem
 from phaseone.exports import adam, define, fhir, odm, sdtm, xpt
-from phaseone.exports.metadata import Standard, adam_parameters
+from phaseone.exports.metadata import Standard, adam_parameters, terminology
 from phaseone.exports.metadata import adam as adam_definitions
 from phaseone.exports.metadata import sdtm as sdtm_definitions
 from phaseone.exports.snapshot import Snapshot
@@ -54,6 +54,17 @@ def datasets(snapshot: Snapshot, kind: str) -> tuple[Standard, dict[str, pd.Data
 
 
 def _assumptions(kind: str) -> tuple[str, ...]:
+    """What define.xml states as assumed beside the CT release: for SDTM the terminology
+    choices marked assumed (exports/data/terminology.yaml), for ADaM the analysis
+    conventions."""
+    if kind == "sdtm":
+        return tuple(
+            f"{name}: assumed ({section['provenance']['note']})"
+            for name, section in terminology().items()
+            if isinstance(section, dict)
+            and isinstance(section.get("provenance"), dict)
+            and section["provenance"].get("source") == "assumed"
+        )
     if kind != "adam":
         return ()
     return tuple(
@@ -109,11 +120,15 @@ def write_odm(
 
 
 def write_fhir(snapshot: Snapshot, directory: Path, *, created: dt.datetime) -> list[Written]:
-    """The study, sites, patients and lab results as one FHIR R5 collection Bundle (JSON)."""
+    """The study, sites, patients, lab results and responses as one FHIR R5 collection Bundle
+    (JSON). Compact UTF-8 JSON from orjson: keys in the order the resources are built, so the
+    same snapshot gives the same bytes."""
+    import orjson
+
     content = fhir.bundle(snapshot, created)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{snapshot.protocol.id}.fhir.json"
-    path.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    path.write_bytes(orjson.dumps(content, option=orjson.OPT_APPEND_NEWLINE))
     return [Written(path, len(content["entry"]), _sha256(path))]
 
 

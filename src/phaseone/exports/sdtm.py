@@ -1,4 +1,5 @@
-"""SDTM datasets (DM, EX, AE, SUPPAE, LB, VS, DS, SV, TS) built from a snapshot of the trial.
+"""SDTM datasets (DM, EX, AE, SUPPAE, LB, PC, PP, IS, CP, GF, VS, DS, SV, RS, TU, TR, TS) built
+from a snapshot of the trial.
 
 Pure functions: a snapshot in, one pandas DataFrame per domain out, columns in the order the
 dataset definitions give. Dates are ISO 8601 text; study days count from the first dose
@@ -304,6 +305,7 @@ class Builder:
             on = lab["collected_on"]
             return {
                 "USUBJID": subject.usubjid,
+                "LBREFID": "",
                 "LBTESTCD": test[0],
                 "LBTEST": test[1],
                 "LBCAT": test[2],
@@ -315,6 +317,8 @@ class Builder:
                 "LBSTRESN": standard,
                 "LBSTRESU": spec.unit,
                 "LBNRIND": position(value, low, high) or "",
+                "LBNAM": "",
+                "LBSPEC": "",
                 "LBTOXGR": grade,
                 "EPOCH": subject.epoch(on),
                 "VISITNUM": subject.visit(lab["course_id"]),
@@ -322,7 +326,28 @@ class Builder:
                 "LBDY": subject.day(on),
             }
 
-        return self._frame("LB", self._per_record("lab_results", make), "LBSEQ")
+        rows = self._per_record("lab_results", make) + self._cytokines()
+        return self._frame("LB", rows, "LBSEQ")
+
+    def _cytokines(self) -> list[dict[str, Any]]:
+        """The immune panel's cytokines and chemokines from the core laboratory (LB, not CP:
+        no cell population is phenotyped; see exports/data/terminology.yaml)."""
+        tests = self.terms["immune_lab_tests"]["tests"]
+        rows = []
+        for subject, s, r in self._core_lab("LB"):
+            code, name, category = tests[r["analyte"]]
+            on = s["collected_on"]
+            rows.append({
+                "USUBJID": subject.usubjid, "LBREFID": s["code"], "LBTESTCD": code,
+                "LBTEST": name, "LBCAT": category, "LBORRES": number_text(r["value"]),
+                "LBORRESU": r["unit"] or "", "LBORNRLO": "", "LBORNRHI": "",
+                "LBSTRESC": number_text(r["value"]), "LBSTRESN": r["value"],
+                "LBSTRESU": r["unit"] or "", "LBNRIND": "", "LBNAM": s["lab"],
+                "LBSPEC": s["specimen_type"].upper(), "LBTOXGR": "",
+                "EPOCH": subject.epoch(on), "VISITNUM": subject.visit(s["course_id"]),
+                "LBDTC": self._collected_at(s), "LBDY": subject.day(on),
+            })
+        return rows
 
     # --- specimens: drug concentrations and immunogenicity ------------------------------
 
@@ -474,6 +499,83 @@ class Builder:
                 "ISDY": subject.day(on),
             })
         return self._frame("IS", rows, "ISSEQ")
+
+    # --- correlative science: cell phenotypes, genotypes, gene expression ----------------
+
+    def _core_lab(self, domain: str) -> list[tuple[Subject, Row, Row]]:
+        """(subject, specimen, result) of each core-laboratory result that goes to `domain`,
+        from collected specimens."""
+        specimens = self._specimens()
+        out = []
+        for r in self.snap.rows("specimen_results"):
+            s = specimens.get(r["specimen_id"])
+            if s is None or s["collected_on"] is None:
+                continue
+            if core_lab_domain(r["analyte"], self.protocol) == domain:
+                out.append((self.subjects[r["patient_id"]], s, r))
+        return out
+
+    def cp(self) -> pd.DataFrame:
+        """Flow-cytometry counts of the immune panel's cell populations (SDTMIG 3.4 CP)."""
+        tests = self.terms["cell_phenotypes"]["tests"]
+        units = self.terms["cell_units"]
+        rows = []
+        for subject, s, r in self._core_lab("CP"):
+            code, name, markers = tests[r["analyte"]]
+            unit = r["unit"] or ""
+            if unit not in units:
+                raise InputError([Problem(f"specimen_results.{r['id']}.unit",
+                                          f"expected one of {', '.join(units)}, got {unit!r}")])
+            standard_unit, factor = units[unit]
+            standard = r["value"] * factor
+            on = s["collected_on"]
+            rows.append({
+                "USUBJID": subject.usubjid, "CPREFID": s["code"], "CPTESTCD": code,
+                "CPTEST": name, "CPMRKSTR": markers, "CPCAT": "IMMUNOPHENOTYPING",
+                "CPORRES": number_text(r["value"]), "CPORRESU": unit,
+                "CPRESSCL": "QUANTITATIVE", "CPRESTYP": "NUMBER CONCENTRATION",
+                "CPSTRESC": number_text(standard), "CPSTRESN": standard,
+                "CPSTRESU": standard_unit, "CPNAM": s["lab"],
+                "CPSPEC": s["specimen_type"].upper(), "CPMETHOD": "FLOW CYTOMETRY",
+                "EPOCH": subject.epoch(on), "VISITNUM": subject.visit(s["course_id"]),
+                "CPDTC": self._collected_at(s), "CPDY": subject.day(on),
+            })
+        return self._frame("CP", rows, "CPSEQ")
+
+    def gf(self) -> pd.DataFrame:
+        """Genotypes (HLA, KIR, FcγR) and the NB5 TLDA panel's cycle thresholds (SDTMIG 3.4
+        GF): one record per gene per specimen."""
+        typing = self.terms["genotyping"]
+        expression = self.terms["transcription"]
+        rows = []
+        for subject, s, r in self._core_lab("GF"):
+            on = s["collected_on"]
+            row: dict[str, Any] = {
+                "USUBJID": subject.usubjid, "GFREFID": s["code"], "GFSYM": r["analyte"],
+                "GFSYMTYP": "GENE WITH PROTEIN PRODUCT", "GFNAM": s["lab"],
+                "VISITNUM": subject.visit(s["course_id"]), "GFDTC": self._collected_at(s),
+                "GFDY": subject.day(on),
+            }
+            if r["call"] is not None:
+                code, category, chromosome = typing["genes"][r["analyte"]]
+                row.update({
+                    "GFTESTCD": code, "GFTEST": typing["tests"][code], "GFTSTDTL": "GENOTYPE",
+                    "GFCAT": category, "GFORRES": r["call"],
+                    "GFSTRESC": _standard_genotype(r["analyte"], r["call"]),
+                    "GFINHERT": "GERMLINE VARIATION", "GFCHROM": chromosome,
+                    "GFPVRID": _variant_id(r["analyte"]), "GFSPEC": "DNA",
+                })
+            else:
+                code, name = expression["test"]
+                ct = "UNDETERMINED" if r["undetected"] else number_text(r["value"])
+                row.update({
+                    "GFTESTCD": code, "GFTEST": name, "GFTSTDTL": expression["detail"],
+                    "GFCAT": expression["category"], "GFORRES": ct, "GFSTRESC": ct,
+                    "GFSTRESN": None if r["undetected"] else r["value"], "GFSPEC": "RNA",
+                    "GFMETHOD": "REAL-TIME POLYMERASE CHAIN REACTION",
+                })
+            rows.append(row)
+        return self._frame("GF", rows, "GFSEQ")
 
     def vs(self) -> pd.DataFrame:
         measures = (
@@ -729,6 +831,48 @@ class Builder:
         return self._frame("TS", rows, None)
 
 
+def core_lab_domain(analyte: str, protocol: Any) -> str:
+    """The SDTM domain a core-laboratory analyte's results go to (the reasons are in
+    exports/data/terminology.yaml): PC, IS, CP, LB or GF."""
+    terms = terminology()
+    tlda = protocol.correlatives.tlda
+    wells = set() if tlda is None else {*tlda.genes, *tlda.reference_genes}
+    for domain, known in (
+        ("PC", terms["pk_tests"]),
+        ("IS", terms["immunogenicity_tests"]),
+        ("CP", terms["cell_phenotypes"]["tests"]),
+        ("LB", terms["immune_lab_tests"]["tests"]),
+        ("GF", {**terms["genotyping"]["genes"], **dict.fromkeys(wells)}),
+    ):
+        if analyte in known:
+            return domain
+    raise InputError([Problem("specimen_results.analyte",
+                              f"no SDTM domain is known for the core-lab analyte {analyte!r}")])
+
+
+def _standard_genotype(gene: str, call: str) -> str:
+    """A typing call in a standard form: an FcγR genotype at the mature-protein position
+    (e.g. 131H/R, whichever numbering the laboratory used), a KIR gene's presence in
+    capitals, an HLA allele pair as given. A call that cannot be read is left blank here
+    (GFORRES keeps it as reported)."""
+    from phaseone.correlatives.fcgr import POLYMORPHISMS, parse_genotype
+
+    if gene in POLYMORPHISMS:
+        try:
+            return parse_genotype(gene, call).label("mature")
+        except ValueError:
+            return ""
+    if gene.startswith("KIR"):
+        return call.strip().upper()
+    return call.strip()
+
+
+def _variant_id(gene: str) -> str:
+    from phaseone.correlatives.fcgr import POLYMORPHISMS
+
+    return POLYMORPHISMS[gene].rsid if gene in POLYMORPHISMS else ""
+
+
 def _lesion_term(site: str) -> str:
     return {"primary": "PRIMARY TUMOR", "soft_tissue": "SOFT TISSUE LESION",
             "lymph_node": "LYMPH NODE"}[site]
@@ -778,6 +922,8 @@ def build(snapshot: Snapshot) -> dict[str, pd.DataFrame]:
         "PC": builder.pc(),
         "PP": builder.pp(),
         "IS": builder.is_(),
+        "CP": builder.cp(),
+        "GF": builder.gf(),
         "VS": builder.vs(),
         "DS": builder.ds(),
         "SV": builder.sv(),

@@ -39,7 +39,7 @@ def test_each_role_gets_what_the_api_gives_it(treated: Service, pages: Pages, wh
     dashboard = pages.get(who, "/")
     assert ('href="/documents"' in dashboard.text) == any(allowed.values())
     listing = pages.get(who, "/documents")
-    assert listing.status_code == (200 if any(allowed.values()) else 404)
+    assert listing.status_code == (200 if any(allowed.values()) else 403)
 
     before = treated.audit_count()
     report = pages.get(who, "/documents/report.html")

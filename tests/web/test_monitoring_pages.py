@@ -20,7 +20,7 @@ def test_a_query_from_the_chart_to_closed(service: Service, journey: Journey, pa
     assert link in chart.text
     # Site staff get no "raise" link, and the statistician has no query pages at all.
     assert "Raise query" not in pages.get("coord_a", f"/patients/{patient}").text
-    assert pages.get("stat", "/queries").status_code == 404
+    assert pages.get("stat", "/queries").status_code == 403
     empty = pages.post(
         "monitor", "/queries", {"entity": "lab_results", "entity_id": str(lab_id), "field": "value"}
     )

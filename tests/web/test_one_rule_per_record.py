@@ -71,3 +71,32 @@ def test_a_courses_day_1_height_and_weight_change_only_through_the_course_workfl
         course = session.get(Course, course_id)
         assert course is not None
         assert (course.start_date, course.height_cm, course.weight_kg, course.bsa_m2) == before
+
+
+def test_a_courses_dose_level_is_not_corrected_apart_from_its_doses(
+    service: Service, journey, pages: Pages
+) -> None:
+    """A course's dose level is chosen when the course starts, where its doses are computed
+    (a lower level is a dose modification with its reason); a correction of the level alone
+    would leave the doses of the old level, so every door refuses it, naming the field and
+    the course workflow."""
+    patient, course_id = journey["a"]["patients"], journey["a"]["courses"]
+    with service.db.transaction() as s:
+        course = s.get(Course, course_id)
+        assert course is not None
+        # Set up a course at level 2 so that level 1 is a lower one.
+        course.dose_level = 2
+    for level in (1, 3):
+        body = {"dose_level": level, "reason": "entered wrong"}
+        refused = service.patch("coord_a", f"/courses/{course_id}", body)
+        assert refused.status_code == 422, refused.text
+        message = _problems(refused)["dose_level"]
+        assert "when a course starts" in message and "/patients/{patient_id}/courses" in message
+    # The pages offer no course correction at all.
+    page = pages.post(
+        "coord_a", f"/patients/{patient}/courses/{course_id}/correct", {"dose_level": "1"}
+    )
+    assert page.status_code == 404
+    with service.db.transaction() as session:
+        course = session.get(Course, course_id)
+        assert course is not None and course.dose_level == 2

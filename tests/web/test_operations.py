@@ -116,7 +116,7 @@ def test_the_operations_page_and_its_csv(service: Service, journey, pages) -> No
     page = pages.get("coord_a", "/operations")
     assert page.status_code == 200 and "Enrolment by site and month" in page.text
     assert "STANFORD-001" not in page.text and "CHLA-001" in page.text
-    assert pages.get("stat", "/operations").status_code == 404
+    assert pages.get("stat", "/operations").status_code == 403
     download = pages.get("chair", "/operations/overdue.csv")
     assert download.headers["content-type"].startswith("text/csv")
     assert "STANFORD-001" in download.text and "CHLA-001" in download.text

@@ -29,6 +29,7 @@ FORMATS = ("html", "pdf")
 REPORT_READERS = EXPORTERS
 EXPORT_READERS = EXPORTERS
 PACK_READERS = MEETING_READERS
+ANY_READERS = REPORT_READERS | EXPORT_READERS | PACK_READERS
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Download:
 
 def any_for(role: Role) -> bool:
     """Whether a role may download any of the documents (to show it the way to them)."""
-    return role in REPORT_READERS | EXPORT_READERS | PACK_READERS
+    return role in ANY_READERS
 
 
 def _stamp(moment: dt.datetime) -> str:

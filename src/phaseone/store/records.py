@@ -235,17 +235,19 @@ def withhold_dates(values: dict[str, Any]) -> dict[str, Any]:
 
 def deidentify_values(table: Any, values: dict[str, Any], days: int) -> dict[str, Any]:
     """A record's values as a de-identified view shows them: identifiers and free text
-    withheld, dates (and dates inside engine output) moved by the patient's `days`."""
+    withheld, and every date or time in it (clinical dates, the record's own bookkeeping
+    times, dates inside engine output) moved by the patient's `days`: none is real."""
     for col in table.columns:
         phi = col.info.get("phi")
         if col.key not in values:
             continue
         if phi in ("identifier", "text"):
             values[col.key] = None
-        elif phi == "date" and values[col.key] is not None:
-            values[col.key] = values[col.key] + dt.timedelta(days=days)
         elif col.type.__class__.__name__ in ("JSON", "Variant") and values[col.key] is not None:
             values[col.key] = _shift_json(values[col.key], days)
+    for key, value in values.items():
+        if isinstance(value, dt.date):  # datetimes too
+            values[key] = value + dt.timedelta(days=days)
     if "criteria" in values:
         values["criteria"] = [
             {**c, "evidence": _shift_json(c["evidence"], days)} for c in values["criteria"]
@@ -278,9 +280,12 @@ def present(obj: Stamped, actor: Actor, signatures: Sequence[Signature] = ()) ->
     entity = obj.__tablename__  # type: ignore[attr-defined]
     current = content_hash(entity, obj)
     values["signatures"] = [signature_view(s, current, obj.voided) for s in signatures]
-    if actor.deidentified and not isinstance(obj, (Patient, PatientOwned)):
+    if actor.deidentified:
+        # A signature's time dates the record like its own times do (see _deidentify).
+        patient_record = isinstance(obj, (Patient, PatientOwned))
+        days = dt.timedelta(days=_shift_days(obj))
         for sig in values["signatures"]:
-            sig["signed_at"] = None
+            sig["signed_at"] = sig["signed_at"] + days if patient_record else None
     return values
 
 

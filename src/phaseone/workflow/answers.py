@@ -11,7 +11,7 @@ from typing import Any
 from phaseone.store import records
 from phaseone.store.models import DataQuery
 from phaseone.store.scope import Scope
-from phaseone.workflow import corrections, queries
+from phaseone.workflow import corrections, forms, queries
 from phaseone.workflow.context import Trial
 
 
@@ -29,7 +29,7 @@ def answer(
     """Answer a query; with `corrected`, set its field to `value` first (same transaction)."""
 
     def correct(query: DataQuery) -> tuple[Any, Any]:
-        spec = records.spec_for(query.entity)
+        spec = forms.spec_of(query.entity)
         old = records.content(records.get(scope, spec, query.entity_id)).get(query.field)
         obj = corrections.correct(
             scope,

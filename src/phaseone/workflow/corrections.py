@@ -37,22 +37,37 @@ RECORD_RULES: dict[str, Callable[[Mapping[str, Any]], list[Problem]]] = {
 
 # Fields other values are computed from (a course's BSA, doses, calendar and delay): the
 # course workflow recomputes them, a plain correction would leave them stale.
-THROUGH_WORKFLOW: dict[str, tuple[frozenset[str], str]] = {
+THROUGH_WORKFLOW: dict[str, tuple[tuple[frozenset[str], str], ...]] = {
     "courses": (
-        frozenset({"start_date", "height_cm", "weight_kg", "bsa_m2", "delay_days", "delay_cause"}),
-        "changed only through the course workflow, which recomputes what follows from it: "
-        "a later day 1 is a delay (POST /patients/{patient_id}/courses/{number}/delay, or "
-        "'Delay this course' on the course page), which re-dates the calendar; a new height "
-        "or weight gives a new BSA and doses when the next course starts",
+        (
+            frozenset(
+                {"start_date", "height_cm", "weight_kg", "bsa_m2", "delay_days", "delay_cause"}
+            ),
+            "changed only through the course workflow, which recomputes what follows from it: "
+            "a later day 1 is a delay (POST /patients/{patient_id}/courses/{number}/delay, or "
+            "'Delay this course' on the course page), which re-dates the calendar; a new "
+            "height or weight gives a new BSA and doses when the next course starts",
+        ),
+        (
+            frozenset({"dose_level"}),
+            "set only when a course starts, where the doses are computed from it and a lower "
+            "level needs its reason (a dose modification: dose_level and level_reason in "
+            "POST /patients/{patient_id}/courses, or 'Start course' on the patient's courses "
+            "page); a saved course's level cannot be corrected, because its doses would not "
+            "follow",
+        ),
     ),
 }
 
 
 def _check_through_workflow(table: str, changes: Mapping[str, Any]) -> None:
-    fields, why = THROUGH_WORKFLOW.get(table, (frozenset(), ""))
-    refused = sorted(fields & set(changes))
-    if refused:
-        raise InputError([Problem(name, why) for name in refused])
+    problems = [
+        Problem(name, why)
+        for fields, why in THROUGH_WORKFLOW.get(table, ())
+        for name in sorted(fields & set(changes))
+    ]
+    if problems:
+        raise InputError(problems)
 
 
 def _check_rules(table: str, record: Mapping[str, Any]) -> None:

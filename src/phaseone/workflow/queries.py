@@ -181,7 +181,7 @@ class Target:
 def target(scope: Scope, entity: str, entity_id: int) -> Target:
     """The record and the fields a query may name (another site's record is not found)."""
     _require_reader(scope)
-    spec = records.spec_for(entity)
+    spec = forms.spec_of(entity)
     if not spec.patient_owned:
         raise InputError([Problem("entity", "queries are raised on a patient's records")])
     obj = records.get(scope, spec, entity_id)
@@ -194,7 +194,7 @@ def raise_query(
     scope: Scope, *, entity: str, entity_id: int, field: str, text: str, now: dt.datetime
 ) -> DataQuery:
     """Open a query on `field` of a record; its value now is kept with the query."""
-    spec = records.spec_for(entity)
+    spec = forms.spec_of(entity)
     if not spec.patient_owned:
         raise InputError([Problem("entity", "queries are raised on a patient's records")])
     obj = records.get(scope, spec, entity_id)  # first: another site's record is not found

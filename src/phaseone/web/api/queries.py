@@ -14,13 +14,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from phaseone.errors import InputError, Problem
-from phaseone.store import records
 from phaseone.store.access import Actor
 from phaseone.store.models import DataQuery
 from phaseone.web.api.schemas import Body
 from phaseone.web.api.types import INT32_MAX, Note, Slug
 from phaseone.web.auth import Caller, now, trial_of
-from phaseone.workflow import answers, queries
+from phaseone.workflow import answers, forms, queries
 
 router = APIRouter(tags=["queries"])
 
@@ -141,7 +140,7 @@ def corrected_value(scope: Any, query_id: int, data: AnswerIn) -> Any:
     query = queries.get(scope, query_id)
     model = correction_models().get(query.entity)
     if model is None:
-        label = records.spec_for(query.entity).label
+        label = forms.spec_of(query.entity).label
         raise InputError([Problem("value", f"a {label} is corrected on its own page")])
     try:
         checked = model.model_validate({query.field: data.value, "reason": data.text})

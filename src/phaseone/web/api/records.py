@@ -37,7 +37,8 @@ class SignatureOut(BaseModel):
     printed_name: str
     signer_role: str
     signed_at: dt.datetime | None = Field(
-        description="Withheld (null) from a de-identified role on trial-level records."
+        description="Shifted like the record's dates for a de-identified role; withheld "
+        "(null) from it on trial-level records."
     )
     content_hash: str = Field(description="SHA-256 of the record's content when it was signed.")
     status: Literal["valid", "broken"] = Field(
@@ -111,7 +112,8 @@ def read_model(body: type[BaseModel], spec: records.EntitySpec) -> type[BaseMode
         fields["site_id"] = (str, ...)
     fields.update(
         id=(int, ...),
-        # Withheld (null) from a de-identified role on trial-level records.
+        # Shifted like the record's dates for a de-identified role; withheld (null) from it
+        # on trial-level records.
         created_at=(dt.datetime | None, ...),
         updated_at=(dt.datetime | None, ...),
         voided=(bool, ...),

@@ -160,6 +160,11 @@ def not_found(request: Request, viewer: PageUser, message: str) -> HTMLResponse:
     return render(request, "error.html", viewer, status_code=404, message=message)
 
 
+def forbidden(request: Request, viewer: PageUser, message: str) -> HTMLResponse:
+    """A page whose step the viewer's role may not take (as the API's 403)."""
+    return render(request, "error.html", viewer, status_code=403, message=message)
+
+
 def screening_changes(previous: Any, current: Any) -> dict[str, Any]:
     """What moved between two screenings of a patient: the overall verdict, and each
     criterion whose result or evidence changed (new and dropped criteria included)."""

@@ -19,7 +19,6 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from phaseone.errors import Problem
-from phaseone.reports import downloads
 from phaseone.store import accounts
 from phaseone.store.access import Role, Source
 from phaseone.store.errors import AuthenticationError
@@ -32,6 +31,7 @@ from phaseone.web.auth import (
     policy,
     set_session_cookie,
 )
+from phaseone.web.pages import nav
 from phaseone.workflow import Trial
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +54,13 @@ ROLE_LABELS = {
 class LoginRequired(Exception):
     def __init__(self, next_url: str) -> None:
         self.next_url = next_url
+
+
+class PageForbidden(Exception):
+    """A page of the menu opened by a role the menu does not show it to (answered 403)."""
+
+    def __init__(self, viewer: PageUser) -> None:
+        self.viewer = viewer
 
 
 @dataclass
@@ -116,7 +123,14 @@ def page_user(request: Request, session: DbSession) -> PageUser:
         raise LoginRequired(str(request.url.path))
     user, login = found
     scope = Scope(session, accounts.actor_for(user, Source.page, client_ip(request)))
-    return PageUser(scope, user, login)
+    viewer = PageUser(scope, user, login)
+    if request.method in ("GET", "HEAD") and not nav.may_open(viewer.role, request.url.path):
+        # The request's transaction ends with the refusal; the page that says so still
+        # needs the viewer's name and token, so they leave the session as they are.
+        session.expunge(user)
+        session.expunge(login)
+        raise PageForbidden(viewer)
+    return viewer
 
 
 Viewer = Annotated[PageUser, Depends(page_user)]
@@ -142,7 +156,7 @@ def render(
         error=request.query_params.get("error"),
         failed=context.get("failed") or NOTHING_FAILED,
         trial=trial_of(request),
-        documents_link=viewer is not None and downloads.any_for(viewer.role),
+        nav_links=nav.links_for(viewer.role) if viewer else (),
     )
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
@@ -208,4 +222,10 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, LoginRequired)
         return RedirectResponse("/login?" + urlencode({"next": exc.next_url}), status_code=303)
 
+    async def _forbidden(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageForbidden)
+        message = "This page is not for your role."
+        return render(request, "error.html", exc.viewer, status_code=403, message=message)
+
     app.add_exception_handler(LoginRequired, _to_login)
+    app.add_exception_handler(PageForbidden, _forbidden)

@@ -275,9 +275,10 @@ def view(obj: Stamped, actor: Actor, *, deidentify: bool = False) -> dict[str, A
 def present(obj: Stamped, actor: Actor, signatures: Sequence[Signature] = ()) -> dict[str, Any]:
     """A record as the actor may see it, with the state of each signature on it."""
     values = view(obj, actor)
-    entity = obj.__tablename__  # type: ignore[attr-defined]
-    current = content_hash(entity, obj)
-    values["signatures"] = [signature_view(s, current, obj.voided) for s in signatures]
+    values["signatures"] = []
+    if signatures:
+        current = content_hash(obj.__tablename__, obj)  # type: ignore[attr-defined]
+        values["signatures"] = [signature_view(s, current, obj.voided) for s in signatures]
     if actor.deidentified and not isinstance(obj, (Patient, PatientOwned)):
         for sig in values["signatures"]:
             sig["signed_at"] = None

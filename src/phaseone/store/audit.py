@@ -9,9 +9,10 @@ into `audit_records`, reading the chain head and appending each entry with
 
     row_hash = sha256(prev_hash || canonical_json(entry without row_hash))
 
-in one commit however many wait. A request answers only after its entries are sealed; a
-rolled-back transaction leaves no trace; entries a crashed writer left pending are sealed
-by the next writer. The database refuses UPDATE and DELETE on `audit_records` (triggers
+in one commit however many wait. Within a process one seal runs at a time and writers
+that committed before it began ride on it (`_Sealer`). A request answers only after its
+entries are sealed; a rolled-back transaction leaves no trace; entries a crashed writer
+left pending are sealed by the next seal. The database refuses UPDATE and DELETE on `audit_records` (triggers
 made by the migrations); the chain makes any edit made around them evident to `verify`.
 It does not make edits impossible.
 """
@@ -201,7 +202,7 @@ def _write_pending(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    # Core, not the ORM: nothing is read back (no RETURNING), one statement for all.
+    # Core, not the ORM: no objects are made for rows nothing reads again.
     session.connection().execute(
         insert(AuditPending), [{"entry": json.dumps(_unchained(e))} for e in pending]
     )
@@ -246,14 +247,13 @@ class _Sealer:
     runs wait for it, and the next seal (run by one of them) covers them all: one lock,
     one round of statements and one commit for many writers."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self) -> None:
         self.cond = threading.Condition()
         self.begun = 0  # seals begun in this process
         self.done = 0  # the newest of them that committed
         self.running = False
 
-    def after_commit(self) -> None:
+    def after_commit(self, engine: Engine) -> None:
         """Return once a seal begun after this call has committed (or raise its error)."""
         with self.cond:
             wanted = self.begun + 1  # the first seal to begin from now on covers us
@@ -266,7 +266,7 @@ class _Sealer:
             mine = self.begun
         sealed = False
         try:
-            seal(self.engine)
+            seal(engine)
             sealed = True
         finally:
             with self.cond:
@@ -284,7 +284,8 @@ def _sealer(engine: Engine) -> _Sealer:
     with _sealers_lock:
         found = _sealers.get(engine)
         if found is None:
-            found = _sealers[engine] = _Sealer(engine)
+            # The sealer holds no reference to its engine: the entry goes with the engine.
+            found = _sealers[engine] = _Sealer()
         return found
 
 
@@ -293,7 +294,8 @@ def _seal_after_commit(session: Session, transaction: SessionTransaction) -> Non
     # of its own, and a request must not hold two.
     if transaction.parent is None and session.info.pop(_TO_SEAL, False):
         bind = session.get_bind()
-        _sealer(bind if isinstance(bind, Engine) else bind.engine).after_commit()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        _sealer(engine).after_commit(engine)
 
 
 def committed_version(session: Session) -> tuple[int, int] | None:

@@ -177,3 +177,20 @@ def test_the_api_verify_seals_waiting_entries_then_checks_them(
     assert "CHLA-WAIT1" in chained
     # The check covered the sealed entry: every record up to the verify entry itself.
     assert result["ok"] and result["checked"] == result["head_seq"] == head - 1
+
+
+def test_the_audit_pages_check_seals_waiting_entries_too(
+    service: Service, pages, monkeypatch
+) -> None:
+    from sqlalchemy import func
+
+    from phaseone.store import audit
+    from phaseone.store.models import AuditPending
+
+    with monkeypatch.context() as patched:
+        patched.setattr(audit, "seal", lambda engine: 0)
+        service.new_patient("coord_a", "chla", "CHLA-WAIT2")
+    answer = pages.as_("monitor").get("/audit?verify=1")
+    assert answer.status_code == 200, answer.text[:300]
+    with service.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditPending)) == 0

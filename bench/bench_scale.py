@@ -242,6 +242,22 @@ class Server:
         self.kill()
         raise RuntimeError("the service did not start")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's live processes (the
+        supervisor and its workers: the process group), from /proc. On a shared machine
+        CPU per request, unlike latency, does not count the time spent waiting for a core."""
+        if self.process is None:
+            return 0.0
+        group, total = self.process.pid, 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process has ended
+            if int(fields[2]) == group:  # pgrp, after state and ppid
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         """SIGKILL to the server and all its workers: nothing is shut down cleanly."""
         if self.process is None:

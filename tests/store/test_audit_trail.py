@@ -283,3 +283,46 @@ def test_verify_seals_what_is_waiting_then_checks_it(database: Database) -> None
             select(func.count()).select_from(AuditRecord).where(AuditRecord.entity == "patients")
         )
     assert sealed == 1
+
+
+def test_every_concurrent_writer_returns_with_its_entries_sealed(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers in one process share seals (one at a time; a writer that committed before a
+    seal began rides on it), yet none returns before its own entry is in the chain."""
+    _seed(database, 0)
+    seals: list[int] = []
+    real_seal = audit.seal
+    monkeypatch.setattr(audit, "seal", lambda engine: seals.append(real_seal(engine)) or 0)
+    missing: list[str] = []
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for i in range(8):
+                code = f"S{k}-{i}"
+                with database.transaction() as session:
+                    _patient(session, code)
+                with database.transaction() as session:
+                    chained = session.scalar(
+                        select(func.count())
+                        .select_from(AuditRecord)
+                        .where(AuditRecord.new_value.contains(f'"subject_code":"{code}"'))
+                    )
+                if chained != 1:
+                    missing.append(code)
+        except BaseException as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and missing == []
+    # Every entry sealed exactly once, by one seal or another.
+    assert sum(seals) == 48
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditPending)) == 0
+        result = audit.verify(session)
+    assert result.ok and result.head_seq == 1 + 48

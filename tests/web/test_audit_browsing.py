@@ -145,3 +145,52 @@ def test_bad_filters_name_the_field(service: Service) -> None:
         response = service.get("chair", f"/audit?{query}")
         assert response.status_code == 422, query
         assert field in json.dumps(response.json()["errors"]), query
+
+
+def test_the_api_verify_seals_waiting_entries_then_checks_them(
+    service: Service, monkeypatch
+) -> None:
+    from sqlalchemy import func
+
+    from phaseone.store import audit
+    from phaseone.store.models import AuditPending
+
+    # A writer that died between its commit and its seal: its entry waits, unchained.
+    with monkeypatch.context() as patched:
+        patched.setattr(audit, "seal", lambda engine: 0)
+        service.new_patient("coord_a", "chla", "CHLA-WAIT1")
+    with service.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditPending)) >= 1
+    result = service.ok(service.get("monitor", "/audit/verify"))
+    with service.db.transaction() as session:
+        waiting = session.scalar(select(func.count()).select_from(AuditPending))
+        chained = [
+            json.loads(r.new_value or "{}").get("subject_code")
+            for r in session.scalars(
+                select(AuditRecord).where(
+                    AuditRecord.entity == "patients", AuditRecord.action == "create"
+                )
+            )
+        ]
+        head = session.scalar(select(func.max(AuditRecord.seq)))
+    assert waiting == 0
+    assert "CHLA-WAIT1" in chained
+    # The check covered the sealed entry: every record up to the verify entry itself.
+    assert result["ok"] and result["checked"] == result["head_seq"] == head - 1
+
+
+def test_the_audit_pages_check_seals_waiting_entries_too(
+    service: Service, pages, monkeypatch
+) -> None:
+    from sqlalchemy import func
+
+    from phaseone.store import audit
+    from phaseone.store.models import AuditPending
+
+    with monkeypatch.context() as patched:
+        patched.setattr(audit, "seal", lambda engine: 0)
+        service.new_patient("coord_a", "chla", "CHLA-WAIT2")
+    answer = pages.as_("monitor").get("/audit?verify=1")
+    assert answer.status_code == 200, answer.text[:300]
+    with service.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditPending)) == 0

@@ -15,6 +15,7 @@ from phaseone.store.audit import jsonable
 from phaseone.store.db import Database
 from phaseone.store.models import AuditRecord
 from phaseone.store.scope import Scope
+from phaseone.workflow import auditing
 
 app = typer.Typer(help="The audit trail: verify its hash chain, export it.", no_args_is_help=True)
 
@@ -33,12 +34,9 @@ def verify(
     """
     db = Database(database_url)
     try:
-        audit.seal(db.engine)  # entries a crashed writer left waiting join the chain first
         with db.transaction() as session:
-            result = audit.verify(session)
-            Scope(session, cli_actor()).audit(
-                "audit_verify", "audit_records", None, new=result.as_dict()
-            )
+            # The same check as GET /api/v1/audit/verify: waiting entries sealed first.
+            result = auditing.verify_chain(Scope(session, cli_actor()))
             head = session.get(AuditRecord, result.head_seq)
             head_hash = head.row_hash if head is not None else audit.GENESIS_HASH
     finally:

@@ -9,9 +9,10 @@ into `audit_records`, reading the chain head and appending each entry with
 
     row_hash = sha256(prev_hash || canonical_json(entry without row_hash))
 
-in one commit however many wait. A request answers only after its entries are sealed; a
-rolled-back transaction leaves no trace; entries a crashed writer left pending are sealed
-by the next writer. The database refuses UPDATE and DELETE on `audit_records` (triggers
+in one commit however many wait. Within a process one seal runs at a time and writers
+that committed before it began ride on it (`_Sealer`). A request answers only after its
+entries are sealed; a rolled-back transaction leaves no trace; entries a crashed writer
+left pending are sealed by the next seal. The database refuses UPDATE and DELETE on `audit_records` (triggers
 made by the migrations); the chain makes any edit made around them evident to `verify`.
 It does not make edits impossible.
 """
@@ -24,11 +25,13 @@ import decimal
 import enum
 import hashlib
 import json
+import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, event, func, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from phaseone.store.access import Actor
@@ -158,13 +161,13 @@ def record(
     )
 
 
-def _lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+def _lock_chain(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
-def _head(session: Session) -> tuple[int, str]:
-    row = session.execute(
+def _head(connection: Connection) -> tuple[int, str]:
+    row = connection.execute(
         select(AuditRecord.seq, AuditRecord.row_hash).order_by(AuditRecord.seq.desc()).limit(1)
     ).first()
     return (0, GENESIS_HASH) if row is None else (row[0], row[1])
@@ -199,32 +202,91 @@ def _write_pending(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    session.execute(insert(AuditPending), [{"entry": json.dumps(_unchained(e))} for e in pending])
+    # Core, not the ORM: no objects are made for rows nothing reads again.
+    session.connection().execute(
+        insert(AuditPending), [{"entry": json.dumps(_unchained(e))} for e in pending]
+    )
     session.info[_TO_SEAL] = True
 
 
-def seal(engine: Engine) -> int:
-    """Give every committed pending entry its place in the chain, oldest first, in one
-    transaction under the chain lock: many writers' entries share one commit (group
-    commit). Returns how many were sealed. Every writer calls it after its commit and
-    before answering, so an acknowledged change is in the chain; entries a crashed writer
-    left behind are sealed by the next writer (or `phaseone audit verify`)."""
-    with Session(engine) as session, session.begin():
-        _lock_chain(session)
-        # Taken off the queue and chained in one transaction: both happen, or neither.
-        taken = session.execute(delete(AuditPending).returning(AuditPending.id, AuditPending.entry))
-        waiting = sorted(taken.all())
-        if not waiting:
-            return 0
-        seq, prev = _head(session)
-        rows = []
-        for _, entry in waiting:
-            seq += 1
-            values: dict[str, Any] = {**json.loads(entry), "seq": seq, "prev_hash": prev}
-            values["row_hash"] = prev = row_hash(values)
-            rows.append(values)
-        session.execute(insert(AuditRecord), rows)
+def seal_waiting(connection: Connection) -> int:
+    """Give every committed pending entry its place in the chain, oldest first, inside the
+    transaction open on `connection`, under the chain lock (held until that transaction
+    ends). Returns how many were sealed."""
+    _lock_chain(connection)
+    # Taken off the queue and chained in one transaction: both happen, or neither.
+    taken = connection.execute(delete(AuditPending).returning(AuditPending.id, AuditPending.entry))
+    waiting = sorted(taken.all())
+    if not waiting:
+        return 0
+    seq, prev = _head(connection)
+    rows = []
+    for _, entry in waiting:
+        seq += 1
+        values: dict[str, Any] = {**json.loads(entry), "seq": seq, "prev_hash": prev}
+        values["row_hash"] = prev = row_hash(values)
+        rows.append(values)
+    connection.execute(insert(AuditRecord), rows)
     return len(waiting)
+
+
+def seal(engine: Engine) -> int:
+    """Seal every committed pending entry in one transaction of its own: many writers'
+    entries share one commit (group commit). Returns how many were sealed. Entries a
+    crashed writer left behind are sealed by the next seal (or `phaseone audit verify`)."""
+    with engine.begin() as connection:
+        return seal_waiting(connection)
+
+
+class _Sealer:
+    """One seal at a time per engine in this process; a writer whose commit came before a
+    seal began rides on that seal instead of running one of its own.
+
+    A seal takes every entry committed before its DELETE ran, so a seal that *began* after
+    a writer committed has sealed that writer's entries. Writers that finish while a seal
+    runs wait for it, and the next seal (run by one of them) covers them all: one lock,
+    one round of statements and one commit for many writers."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.begun = 0  # seals begun in this process
+        self.done = 0  # the newest of them that committed
+        self.running = False
+
+    def after_commit(self, engine: Engine) -> None:
+        """Return once a seal begun after this call has committed (or raise its error)."""
+        with self.cond:
+            wanted = self.begun + 1  # the first seal to begin from now on covers us
+            while self.running and self.done < wanted:
+                self.cond.wait()
+            if self.done >= wanted:
+                return
+            self.running = True
+            self.begun += 1
+            mine = self.begun
+        sealed = False
+        try:
+            seal(engine)
+            sealed = True
+        finally:
+            with self.cond:
+                self.running = False
+                if sealed:
+                    self.done = max(self.done, mine)
+                self.cond.notify_all()
+
+
+_sealers: weakref.WeakKeyDictionary[Engine, _Sealer] = weakref.WeakKeyDictionary()
+_sealers_lock = threading.Lock()
+
+
+def _sealer(engine: Engine) -> _Sealer:
+    with _sealers_lock:
+        found = _sealers.get(engine)
+        if found is None:
+            # The sealer holds no reference to its engine: the entry goes with the engine.
+            found = _sealers[engine] = _Sealer()
+        return found
 
 
 def _seal_after_commit(session: Session, transaction: SessionTransaction) -> None:
@@ -232,7 +294,8 @@ def _seal_after_commit(session: Session, transaction: SessionTransaction) -> Non
     # of its own, and a request must not hold two.
     if transaction.parent is None and session.info.pop(_TO_SEAL, False):
         bind = session.get_bind()
-        seal(bind if isinstance(bind, Engine) else bind.engine)
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        _sealer(engine).after_commit(engine)
 
 
 def committed_version(session: Session) -> tuple[int, int] | None:
@@ -305,6 +368,18 @@ def installed_triggers(session: Session) -> set[str]:
             "AND tgrelid = to_regclass('audit_records')"
         )
     return {str(name) for name in session.scalars(text(sql))}
+
+
+def seal_and_verify(session: Session) -> Verification:
+    """Seal what waits, then recompute the whole chain: the one check behind `phaseone
+    audit verify`, `GET /api/v1/audit/verify` and the audit page. Entries committed but
+    not yet sealed (a writer between its commit and its seal, or one that died there)
+    join the chain first, so the check covers every committed change. The seal is
+    committed with whatever `session` holds so far, before the long read, so that the
+    chain lock is not held while the whole trail is read."""
+    seal_waiting(session.connection())
+    session.commit()
+    return verify(session)
 
 
 def verify(session: Session) -> Verification:

@@ -8,18 +8,22 @@ and void, through which every workflow step writes a patient's data, call
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from phaseone.store.errors import ConflictError
 from phaseone.store.models import CasebookLock
 
+# Built once: every write to a patient's records runs it.
+_CURRENT_LOCK = (
+    select(CasebookLock)
+    .where(CasebookLock.patient_id == bindparam("patient_id"), CasebookLock.released_at.is_(None))
+    .order_by(CasebookLock.id.desc())
+)
+
 
 def current_lock(session: Session, patient_id: int) -> CasebookLock | None:
-    stmt = select(CasebookLock).where(
-        CasebookLock.patient_id == patient_id, CasebookLock.released_at.is_(None)
-    )
-    found: CasebookLock | None = session.scalars(stmt.order_by(CasebookLock.id.desc())).first()
+    found: CasebookLock | None = session.scalars(_CURRENT_LOCK, {"patient_id": patient_id}).first()
     return found
 
 

@@ -277,9 +277,10 @@ def view(obj: Stamped, actor: Actor, *, deidentify: bool = False) -> dict[str, A
 def present(obj: Stamped, actor: Actor, signatures: Sequence[Signature] = ()) -> dict[str, Any]:
     """A record as the actor may see it, with the state of each signature on it."""
     values = view(obj, actor)
-    entity = obj.__tablename__  # type: ignore[attr-defined]
-    current = content_hash(entity, obj)
-    values["signatures"] = [signature_view(s, current, obj.voided) for s in signatures]
+    values["signatures"] = []
+    if signatures:
+        current = content_hash(obj.__tablename__, obj)  # type: ignore[attr-defined]
+        values["signatures"] = [signature_view(s, current, obj.voided) for s in signatures]
     if actor.deidentified:
         # A signature's time dates the record like its own times do (see _deidentify).
         patient_record = isinstance(obj, (Patient, PatientOwned))

@@ -414,7 +414,7 @@ def _rows(scope: Scope, stmt: Any) -> Iterator[dict[str, Any]]:
 def verify_chain(scope: Scope) -> audit.Verification:
     """Recompute the whole hash chain (the chair, monitors, administrators); audited."""
     scope.require_role(AUDIT_READERS, "verify the audit trail")
-    result = audit.verify(scope.session)
+    result = audit.seal_and_verify(scope.session)
     scope.audit("audit_verify", "audit_records", None, new=result.as_dict())
     return result
 

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from phaseone.dosing.terms import course_terms, end_reason
 from phaseone.errors import InputError, Problem
@@ -42,11 +42,16 @@ TREATMENT_END = records.EntitySpec(
 OFF_TREATMENT_REASONS = tuple(t.id for t in course_terms().end_reasons)
 
 
+# Built once: every dose, lab and AE entered against a course reads it.
+_COURSE = select(Course).where(
+    Course.patient_id == bindparam("patient_id"),
+    Course.number == bindparam("number"),
+    Course.voided.is_(False),
+)
+
+
 def _course(scope: Scope, patient_id: int, number: int) -> Course:
-    stmt = select(Course).where(
-        Course.patient_id == patient_id, Course.number == number, Course.voided.is_(False)
-    )
-    course = scope.session.scalar(stmt)
+    course = scope.session.scalar(_COURSE, {"patient_id": patient_id, "number": number})
     if course is None:
         raise InputError([Problem("course", f"course {number} is not started for this patient")])
     return course

@@ -12,9 +12,9 @@ into `audit_records`, reading the chain head and appending each entry with
 in one commit however many wait. Within a process one seal runs at a time and writers
 that committed before it began ride on it (`_Sealer`). A request answers only after its
 entries are sealed; a rolled-back transaction leaves no trace; entries a crashed writer
-left pending are sealed by the next seal. The database refuses UPDATE and DELETE on `audit_records` (triggers
-made by the migrations); the chain makes any edit made around them evident to `verify`.
-It does not make edits impossible.
+left pending are sealed by the next seal. The database refuses UPDATE and DELETE on
+`audit_records` (triggers made by the migrations); the chain makes any edit made around
+them evident to `verify`. It does not make edits impossible.
 """
 
 from __future__ import annotations

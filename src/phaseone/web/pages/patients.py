@@ -156,7 +156,7 @@ def show_patient(
         state=state,
         window=window,
         lab_choices=present.lab_choices(trial),
-        ae_terms=present.ae_terms(trial),
+        ae_term_options=present.ae_term_options(trial),
         agents=trial.protocol.agents,
         attributions=ATTRIBUTIONS,
         off_reasons=treatment.OFF_TREATMENT_REASONS,

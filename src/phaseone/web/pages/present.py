@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from phaseone.dosing.calendar import TreatmentPlan
 from phaseone.labs import analyte as lookup_analyte
@@ -117,8 +118,10 @@ def lab_choices(trial: Trial) -> tuple[dict[str, Any], ...]:
     return _lab_choices(trial.ctcae_version)
 
 
-def ae_terms(trial: Trial) -> tuple[str, ...]:
-    return _ae_terms(trial.ctcae_version)
+def ae_term_options(trial: Trial) -> Markup:
+    """The CTCAE terms as the <option>s of the adverse-event form's datalist: about 800,
+    the same on every patient page, so made once per CTCAE version rather than per page."""
+    return _ae_term_options(trial.ctcae_version)
 
 
 # The CTCAE tables do not change while the service runs: each version's lists are made once.
@@ -132,8 +135,9 @@ def _lab_choices(ctcae_version: str) -> tuple[dict[str, Any], ...]:
 
 
 @functools.cache
-def _ae_terms(ctcae_version: str) -> tuple[str, ...]:
-    return tuple(sorted(t.term for t in terms(ctcae_version).values()))
+def _ae_term_options(ctcae_version: str) -> Markup:
+    names = sorted(t.term for t in terms(ctcae_version).values())
+    return Markup("").join(Markup('<option value="{}">').format(name) for name in names)
 
 
 def level_regimen(trial: Trial) -> dict[int, str]:

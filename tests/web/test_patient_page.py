@@ -175,3 +175,14 @@ def test_the_chart_sends_a_bounded_number_of_statements(
     large = _statements(pages, service, path)
     assert large == small, "the chart's statements grow with the patient's records"
     assert large <= STATEMENTS_PER_PAGE, large
+
+
+def test_a_registered_patients_checklist_is_a_page_away(journey: Journey, pages: Pages) -> None:
+    patient = journey["a"]["patients"]  # registered in the journey
+    chart = pages.get("coord_a", f"/patients/{patient}").text
+    assert f'href="/patients/{patient}/eligibility"' in chart
+    assert 'class="checklist"' not in chart
+    page = pages.get("coord_a", f"/patients/{patient}/eligibility")
+    assert page.status_code == 200 and 'class="checklist"' in page.text
+    assert page.text.count("<li class=\"depth-") > 10
+    assert pages.get("coord_b", f"/patients/{patient}/eligibility").status_code == 404

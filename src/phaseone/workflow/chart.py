@@ -149,6 +149,15 @@ def chart(
     )
 
 
+def screenings_of(scope: Scope, patient_id: int) -> tuple[Patient, list[ScreeningEvaluation]]:
+    """The patient and their screenings, oldest first, not voided (another site's patient
+    is not found)."""
+    _identified(scope)
+    patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
+    stmt = _live(ScreeningEvaluation, patient.id).order_by(ScreeningEvaluation.id)
+    return patient, list(scope.session.scalars(stmt))
+
+
 @dataclass(frozen=True)
 class ListPage:
     """One page of one of a patient's long lists."""

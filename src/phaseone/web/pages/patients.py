@@ -132,7 +132,8 @@ def show_patient(
         patient=patient,
         site_name=data.site_name,
         evaluation=evaluation,
-        checklist=present.checklist(evaluation) if evaluation else [],
+        # A registered patient's checklist is a page of its own (the screening is history).
+        checklist=present.checklist(evaluation) if evaluation and not reg else [],
         changes=(
             present.screening_changes(data.screenings[-2], evaluation)
             if len(data.screenings) > 1 and evaluation is not None
@@ -174,6 +175,31 @@ def show_patient(
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient_page(request: Request, viewer: Viewer, patient_id: int) -> HTMLResponse:
     return show_patient(request, viewer, patient_id)
+
+
+@router.get("/patients/{patient_id}/eligibility", response_class=HTMLResponse)
+def eligibility_page(request: Request, viewer: Viewer, patient_id: int) -> HTMLResponse:
+    """The last screening's checklist, signatures and verdict."""
+    scope = viewer.scope
+    try:
+        screenings = chart.screenings_of(scope, patient_id)
+    except NotFoundError:
+        return present.not_found(request, viewer, f"No patient {patient_id} at your site.")
+    except PermissionDenied as exc:
+        return present.not_found(request, viewer, str(exc))
+    patient, evaluations = screenings
+    evaluation = evaluations[-1] if evaluations else None
+    return render(
+        request,
+        "eligibility.html",
+        viewer,
+        patient=patient,
+        evaluation=evaluation,
+        checklist=present.checklist(evaluation) if evaluation else [],
+        screening_signatures=(
+            present.signature_rows(scope, "screening_evaluations", evaluation) if evaluation else []
+        ),
+    )
 
 
 def patient_step(

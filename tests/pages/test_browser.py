@@ -123,7 +123,6 @@ def course_2_with_a_dose_modification_and_a_delay(
     """Course 2 of the patient just registered at level 3 (day 1 today): the counts, then
     course 2 three days late at level 2 with a new height and weight."""
     page.goto(patient_url)
-    # The saved lab has its own correction form (Unit, Value): the entry form's by id.
     page.locator("#lab-analyte").select_option("platelets")
     page.locator("#lab-unit").select_option("/uL")
     page.locator("#lab-value").fill("150000")
@@ -210,21 +209,21 @@ def test_a_lab_is_corrected_with_a_reason_and_the_chair_finds_it_in_the_audit(
 ) -> None:
     login(page, served, "coord.chla")
     page.goto(f"{served.url}/patients/1")  # the first demo patient (CHLA) has labs
-    fix = page.locator("#labs details.fix").first
-    fix.locator("summary").click()
-    history = fix.get_by_role("link", name="History of this record").get_attribute("href")
-    value = fix.get_by_label("Value", exact=True)
+    page.locator("#labs").get_by_role("link", name="Correct or void").first.click()
+    history = page.get_by_role("link", name="History of this record").get_attribute("href")
+    value = page.get_by_label("Value", exact=True)
     value.fill("abc")  # refused, and shown again as typed
-    fix.get_by_label("Reason for the correction").fill("re-read from the lab report")
-    fix.get_by_role("button", name="Save correction").click()
+    page.get_by_label("Reason for the correction").fill("re-read from the lab report")
+    page.get_by_role("button", name="Save correction").click()
     assert "value" in page.locator("div.flash.error").first.inner_text()
-    fix = page.locator("#labs details.fix[open]").first
-    assert fix.get_by_label("Value", exact=True).input_value() == "abc"
-    assert fix.get_by_label("Reason for the correction").input_value() == (
+    assert page.get_by_label("Value", exact=True).input_value() == "abc"
+    assert page.get_by_label("Reason for the correction").input_value() == (
         "re-read from the lab report"
     )
-    fix.get_by_label("Value", exact=True).fill("2100")
-    fix.get_by_role("button", name="Save correction").click()
+    every_field_labelled(page)
+    shot(page, "correction", full=False)
+    page.get_by_label("Value", exact=True).fill("2100")
+    page.get_by_role("button", name="Save correction").click()
     assert "Corrected (audited with the reason)" in flash(page)
     every_field_labelled(page)
     logout(page)

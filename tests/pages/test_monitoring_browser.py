@@ -86,12 +86,11 @@ def test_the_investigator_signs_the_casebook_and_a_change_needs_an_unlock(
 
     def correct_first_lab(reason: str) -> None:
         page.goto(chart)
-        fix = page.locator("#labs details.fix").first
-        fix.locator("summary").click()
-        value = fix.get_by_label("Value", exact=True)
+        page.locator("#labs").get_by_role("link", name="Correct or void").first.click()
+        value = page.get_by_label("Value", exact=True)
         value.fill(str(round(float(value.input_value()) * 1.1, 3)))
-        fix.get_by_label("Reason for the correction").fill(reason)
-        fix.get_by_role("button", name="Save correction").click()
+        page.get_by_label("Reason for the correction").fill(reason)
+        page.get_by_role("button", name="Save correction").click()
 
     login(page, served, "coord.chla")
     correct_first_lab("late correction")

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from phaseone.errors import NotFoundError
 from phaseone.store import records
 from phaseone.store.errors import PermissionDenied
 from phaseone.store.models import (
     AdverseEvent,
     ClinicalEvent,
-    Course,
     DltDetermination,
     DoseAdministration,
     FollowUp,
@@ -36,8 +36,10 @@ def _identified(scope: Scope) -> None:
         )
 
 
-# Rows per page of a patient's long lists (labs, adverse events) on the chart.
+# Rows per page of a patient's long lists (labs, adverse events, doses) on their own pages,
+# and rows of each on the chart, which is a summary with links to them.
 PAGE_SIZE = 50
+RECENT = 10
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,48 @@ class Paged:
         return max(self.offset - self.limit, 0) if self.offset > 0 else None
 
 
+# The long lists of a chart, by table: the model and the date that orders it (newest first).
+LISTS: dict[str, tuple[Any, Any]] = {
+    "lab_results": (LabResult, LabResult.collected_on),
+    "adverse_events": (AdverseEvent, AdverseEvent.onset_date),
+    "dose_administrations": (DoseAdministration, DoseAdministration.administered_on),
+}
+
+
+def _live(model: Any, patient_id: int) -> Any:
+    return select(model).where(model.patient_id == patient_id, model.voided.is_(False))
+
+
+def _page(
+    scope: Scope, table: str, patient_id: int, offset: int, limit: int
+) -> tuple[list[Any], Paged]:
+    """One page of a long list, newest first, and its total in one query (the count runs
+    before LIMIT/OFFSET); an offset past the end returns no row, and only then is the
+    total counted alone."""
+    model, newest = LISTS[table]
+    where = _live(model, patient_id)
+    stmt = where.add_columns(func.count().over())
+    stmt = stmt.order_by(newest.desc(), model.id.desc()).limit(limit).offset(offset)
+    found = scope.session.execute(stmt).all()
+    if found:
+        total = found[0][1]
+    elif offset == 0:
+        total = 0
+    else:
+        total = scope.session.scalar(select(func.count()).select_from(where.subquery()))
+    return [row[0] for row in found], Paged(int(total or 0), offset, limit)
+
+
 @dataclass(frozen=True)
 class Chart:
+    """A patient's summary: the latest rows of the long lists with their totals, the
+    doses of one course, and the short lists whole."""
+
     patient: Patient
     site_name: str
-    doses: list[DoseAdministration]
-    labs: list[LabResult]  # one page, newest first
-    events: list[AdverseEvent]  # one page, newest first
+    doses: list[DoseAdministration]  # one course's, in date order
+    labs: list[LabResult]  # the latest, newest first
+    events: list[AdverseEvent]  # the latest, newest first
     labs_page: Paged
     events_page: Paged
     determinations: list[DltDetermination]
@@ -74,54 +111,32 @@ class Chart:
 
 
 def chart(
-    scope: Scope,
-    patient_id: int,
-    *,
-    course_id: int | None = None,
-    labs_offset: int = 0,
-    events_offset: int = 0,
+    scope: Scope, patient_id: int, *, course_id: int | None = None, recent: int = RECENT
 ) -> Chart:
     """The records of one patient (another site's patient is not found), not voided: the
-    doses of one course (`course_id`; every course when None), one page of labs and of
-    adverse events (newest first), and the short lists whole."""
+    doses of one course (`course_id`; none when None), the `recent` latest labs and adverse
+    events with their totals, and the short lists whole."""
     _identified(scope)
     patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
 
-    def where(model: Any) -> Any:
-        return select(model).where(model.patient_id == patient.id, model.voided.is_(False))
-
     def rows(model: Any, order: Any) -> list[Any]:
-        return list(scope.session.scalars(where(model).order_by(order, model.id)))
+        stmt = _live(model, patient.id).order_by(order, model.id)
+        return list(scope.session.scalars(stmt))
 
-    def page(model: Any, newest: Any, offset: int) -> tuple[list[Any], Paged]:
-        # The page and the total in one query (the count runs before LIMIT/OFFSET); an
-        # offset past the end returns no row, and only then is the total counted alone.
-        stmt = where(model).add_columns(func.count().over())
-        stmt = stmt.order_by(newest.desc(), model.id.desc()).limit(PAGE_SIZE).offset(offset)
-        found = scope.session.execute(stmt).all()
-        if found:
-            total = found[0][1]
-        elif offset == 0:
-            total = 0
-        else:
-            total = scope.session.scalar(select(func.count()).select_from(where(model).subquery()))
-        return [row[0] for row in found], Paged(int(total or 0), offset)
-
-    doses = where(DoseAdministration)
+    doses: list[DoseAdministration] = []
     if course_id is not None:
-        doses = doses.where(DoseAdministration.course_id == course_id)
-    labs, labs_page = page(LabResult, LabResult.collected_on, labs_offset)
-    events, events_page = page(AdverseEvent, AdverseEvent.onset_date, events_offset)
-
+        stmt = _live(DoseAdministration, patient.id).where(
+            DoseAdministration.course_id == course_id
+        )
+        order = (DoseAdministration.administered_on, DoseAdministration.id)
+        doses = list(scope.session.scalars(stmt.order_by(*order)))
+    labs, labs_page = _page(scope, "lab_results", patient.id, 0, recent)
+    events, events_page = _page(scope, "adverse_events", patient.id, 0, recent)
     site = scope.session.get(Site, patient.site_id)
     return Chart(
         patient=patient,
         site_name=site.name if site is not None else patient.site_id,
-        doses=list(
-            scope.session.scalars(
-                doses.order_by(DoseAdministration.administered_on, DoseAdministration.id)
-            )
-        ),
+        doses=doses,
         labs=labs,
         events=events,
         labs_page=labs_page,
@@ -134,13 +149,43 @@ def chart(
     )
 
 
-def first_course_id(scope: Scope, patient_id: int) -> int | None:
-    """The id of the patient's course 1, if it has started (its doses fill the calendar)."""
-    stmt = select(Course.id).where(
-        Course.patient_id == patient_id, Course.number == 1, Course.voided.is_(False)
-    )
-    found = scope.session.scalar(stmt)
-    return None if found is None else int(found)
+def screenings_of(scope: Scope, patient_id: int) -> tuple[Patient, list[ScreeningEvaluation]]:
+    """The patient and their screenings, oldest first, not voided (another site's patient
+    is not found)."""
+    _identified(scope)
+    patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
+    stmt = _live(ScreeningEvaluation, patient.id).order_by(ScreeningEvaluation.id)
+    return patient, list(scope.session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of one of a patient's long lists."""
+
+    patient: Patient
+    rows: list[Any]
+    page: Paged
+
+
+def list_page(scope: Scope, patient_id: int, table: str, offset: int = 0) -> ListPage:
+    """One page of a patient's labs, adverse events or doses (a key of LISTS), newest
+    first, not voided; another site's patient is not found."""
+    _identified(scope)
+    patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
+    rows, page = _page(scope, table, patient.id, offset, PAGE_SIZE)
+    return ListPage(patient, rows, page)
+
+
+def chart_record(scope: Scope, patient_id: int, table: str, record_id: int) -> tuple[Patient, Any]:
+    """One lab, adverse event or dose (a key of LISTS) of this patient as stored, voided
+    ones too (the page says so), with the patient; NotFoundError for another patient's or
+    another site's record."""
+    _identified(scope)
+    patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
+    found = records.get(scope, records.SPECS[table], record_id)
+    if table not in LISTS or found.patient_id != patient.id:
+        raise NotFoundError(f"no {records.SPECS[table].label} {record_id} on this patient")
+    return patient, found
 
 
 @dataclass(frozen=True)

@@ -209,11 +209,16 @@ def _view(scope: Scope, obj: Any, as_entered: bool) -> dict[str, Any]:
 
 
 def read_tables(
-    scope: Scope, patient_ids: Iterable[int] | None = None, *, as_entered: bool = False
+    scope: Scope,
+    patient_ids: Iterable[int] | None = None,
+    *,
+    as_entered: bool = False,
+    evaluated_only: bool = False,
 ) -> dict[str, list[dict[str, Any]]]:
     """The evaluation tables, registrations and patients the actor may see (not voided),
     as the actor may see them (de-identified for the statistician) or, for the service's
-    own checks, as entered. One query per table."""
+    own checks, as entered. One query per table; with `evaluated_only`, none after the
+    evaluations when there is none (a view of evaluations needs nothing else then)."""
     ids = None if patient_ids is None else list(patient_ids)
     out: dict[str, list[dict[str, Any]]] = {}
     specs = (EVALUATIONS, *CHILDREN, records.SPECS["registrations"], records.SPECS["patients"])
@@ -225,6 +230,8 @@ def read_tables(
             stmt = stmt.where(column.in_(ids))
         found = scope.session.scalars(stmt.order_by(model.id))
         out[spec.name] = [_view(scope, obj, as_entered) for obj in found]
+        if evaluated_only and not out[EVALUATIONS.name]:
+            return {spec.name: [] for spec in specs}
     return out
 
 
@@ -572,8 +579,11 @@ def present(
 ) -> dict[str, Any]:
     """A patient's evaluations with the computed component and overall responses and the
     best response so far (the API's and the patient page's view)."""
-    evals = evaluations_of(scope, patient_id)
-    found = responses(scope, trial, [patient_id])
+    records.get(scope, records.SPECS["patients"], patient_id)
+    # Read once, for the rows and their responses.
+    tables = read_tables(scope, [patient_id], evaluated_only=True)
+    evals = stored_from_rows(tables).get(patient_id, [])
+    found = responses_from_rows(trial.protocol, tables)
     result = found[0][1] if found else None
     rows = []
     by_date = _responses_by_row(evals, result)

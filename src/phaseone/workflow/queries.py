@@ -324,16 +324,26 @@ def list_queries(
 def open_on(scope: Scope, entity: str, ids: Sequence[int]) -> dict[tuple[int, str], list[int]]:
     """Open or answered queries on these records, as {(record id, field): [query ids]}, for
     showing on the field in a page; empty for a role that does not read queries."""
-    if not ids or scope.actor.role not in MONITORING_READERS | {None}:
+    return open_on_records(scope, {entity: ids}).get(entity, {})
+
+
+def open_on_records(
+    scope: Scope, ids: Mapping[str, Sequence[int]]
+) -> dict[str, dict[tuple[int, str], list[int]]]:
+    """`open_on` for several record types at once ({entity: record ids}), in one query."""
+    wanted = {entity: set(found) for entity, found in ids.items() if found}
+    if not wanted or scope.actor.role not in MONITORING_READERS | {None}:
         return {}
+    every = sorted(set().union(*wanted.values()))
     stmt = _visible(scope.actor).where(
-        DataQuery.entity == entity,
-        DataQuery.entity_id.in_(list(ids)),
+        DataQuery.entity.in_(sorted(wanted)),
+        DataQuery.entity_id.in_(every),
         DataQuery.status != "closed",
     )
-    found: dict[tuple[int, str], list[int]] = {}
+    found: dict[str, dict[tuple[int, str], list[int]]] = {}
     for q in scope.session.scalars(stmt.order_by(DataQuery.id)):
-        found.setdefault((q.entity_id, q.field), []).append(q.id)
+        if q.entity_id in wanted[q.entity]:
+            found.setdefault(q.entity, {}).setdefault((q.entity_id, q.field), []).append(q.id)
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 from sqlalchemy import select
@@ -144,8 +145,21 @@ def courses_of(scope: Scope, patient_id: int) -> list[Course]:
 
 
 def course_plan(trial: Trial, course: Course) -> TreatmentPlan:
-    """The calendar of one stored course (from its own height, weight and level)."""
-    return treatment_plan(
+    """The calendar of one stored course (from its own height, weight and level). A plan
+    is a function of those values and the protocol, and immutable: the pages reading the
+    same course share one, as long as the values that made it are unchanged."""
+    key = (
+        id(trial),
+        course.dose_level,
+        course.height_cm,
+        course.weight_kg,
+        course.start_date,
+        course.number,
+    )
+    kept = _PLANS.get(key)
+    if kept is not None and kept[0] is trial:
+        return kept[1]
+    plan = treatment_plan(
         trial.protocol,
         course.dose_level,
         course.height_cm,
@@ -154,6 +168,16 @@ def course_plan(trial: Trial, course: Course) -> TreatmentPlan:
         course.number,
         course.number,
     )
+    with _PLANS_LOCK:  # request threads share the cache
+        if len(_PLANS) >= _PLANS_KEPT:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = (trial, plan)
+    return plan
+
+
+_PLANS: dict[tuple[Any, ...], tuple[Trial, TreatmentPlan]] = {}
+_PLANS_LOCK = threading.Lock()
+_PLANS_KEPT = 512
 
 
 def held_requests(scope: Scope) -> list[SlotRow]:

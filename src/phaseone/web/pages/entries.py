@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
@@ -23,7 +23,8 @@ from phaseone.web.inputs import (
     LabIn,
     OffTreatmentIn,
 )
-from phaseone.web.pages.forms import parse, posted
+from phaseone.web.pages import chart_records
+from phaseone.web.pages.forms import parse, posted, submit
 from phaseone.web.pages.patients import patient_step
 from phaseone.web.pages.session import Viewer, trial_of
 from phaseone.workflow import corrections, treatment
@@ -215,14 +216,33 @@ def grade_preview(
 
 
 # --- corrections ----------------------------------------------------------------------------
+# Each record's correction page (chart_records) posts here; a refused form comes back on it.
 
-# The record types a chart corrects, by the name in the page's address.
-CORRECTED = {
-    "labs": "lab_results",
-    "adverse-events": "adverse_events",
-    "doses": "dose_administrations",
-}
-ANCHORS = {"labs": "labs", "adverse-events": "adverse-events", "doses": "calendar"}
+
+def _correction_step(
+    request: Request,
+    viewer: Viewer,
+    patient_id: int,
+    kind: str,
+    record_id: int,
+    act: Any,
+    *,
+    form: str,
+    fields: dict[str, Any],
+) -> Response:
+    response = submit(
+        viewer,
+        act,
+        ok_url=f"/patients/{patient_id}",
+        form=form,
+        fields=fields,
+        show_again=lambda failed, code: chart_records.show_correction(
+            request, viewer, patient_id, kind, record_id, failed, code
+        ),
+    )
+    if response.status_code == 303:
+        response.headers["location"] += f"#{chart_records.KINDS[kind].anchor}"
+    return response
 
 
 @router.post("/patients/{patient_id}/{kind}/{record_id}/correct")
@@ -230,9 +250,7 @@ def correct_record(
     request: Request, viewer: Viewer, patient_id: int, kind: str, record_id: int, fields: Fields
 ) -> Response:
     """Change fields of a lab, adverse event or dose, with the reason (audited old -> new)."""
-    table = CORRECTED.get(kind)
-    if table is None:
-        raise HTTPException(404, "no such record type")
+    table = chart_records.kind_of(kind).table
 
     def act() -> str:
         data = parse(correction_models()[table], fields)
@@ -249,14 +267,15 @@ def correct_record(
         )
         return f"Corrected (audited with the reason): {kind.replace('-', ' ')} {record_id}."
 
-    return patient_step(
+    return _correction_step(
         request,
         viewer,
         patient_id,
+        kind,
+        record_id,
         act,
         form=f"correct-{kind}-{record_id}",
         fields=fields,
-        anchor=ANCHORS[kind],
     )
 
 
@@ -265,21 +284,25 @@ def void_record(
     request: Request, viewer: Viewer, patient_id: int, kind: str, record_id: int, fields: Fields
 ) -> Response:
     """Withdraw a lab, adverse event or dose, with the reason (the row stays, marked void)."""
-    table = CORRECTED.get(kind)
-    if table is None:
-        raise HTTPException(404, "no such record type")
+    table = chart_records.kind_of(kind).table
 
     def act() -> str:
         data = parse(VoidIn, fields)
         corrections.void(viewer.scope, table, record_id, data.reason)
         return f"Voided (audited with the reason): {kind.replace('-', ' ')} {record_id}."
 
-    return patient_step(
+    return _correction_step(
         request,
         viewer,
         patient_id,
+        kind,
+        record_id,
         act,
         form=f"void-{kind}-{record_id}",
         fields=fields,
-        anchor=ANCHORS[kind],
     )
+
+
+# The chart's list pages and correction pages, mounted with entries (after the evaluation
+# pages, whose own routes are more specific than the generic record routes).
+router.include_router(chart_records.router)

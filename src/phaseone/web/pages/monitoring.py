@@ -29,23 +29,28 @@ from phaseone.workflow import casebook, queries, sdv
 
 router = APIRouter(include_in_schema=False)
 Fields = Annotated[dict[str, Any], Depends(posted)]
-# The record types whose fields the chart flags with their open queries.
-FLAGGED = ("lab_results", "adverse_events", "dose_administrations")
+
+
+def record_flags(viewer: PageUser, rows: dict[str, list[Any]]) -> dict[str, Any]:
+    """Open queries on these records ({table: rows}), by record and field, and whether the
+    viewer may raise one (for the chart and its list pages)."""
+    ids = {entity: [r.id for r in found] for entity, found in rows.items()}
+    return {
+        "open": queries.open_on_records(viewer.scope, ids),
+        "can_raise": viewer.may(QUERY_RAISERS),
+    }
 
 
 def chart_flags(viewer: PageUser, chart: Any) -> dict[str, Any]:
-    """Open queries on the chart's labs, adverse events and doses, by record and field,
-    and whether the viewer may raise one (for the patient page)."""
-    scope = viewer.scope
-    ids = {
-        "lab_results": [r.id for r in chart.labs],
-        "adverse_events": [r.id for r in chart.events],
-        "dose_administrations": [r.id for r in chart.doses],
-    }
-    return {
-        "open": {entity: queries.open_on(scope, entity, ids[entity]) for entity in FLAGGED},
-        "can_raise": viewer.may(QUERY_RAISERS),
-    }
+    """Open queries on the chart's labs, adverse events and doses (for the patient page)."""
+    return record_flags(
+        viewer,
+        {
+            "lab_results": chart.labs,
+            "adverse_events": chart.events,
+            "dose_administrations": chart.doses,
+        },
+    )
 
 
 def course_flags(viewer: PageUser, view: Any) -> dict[tuple[int, str], list[int]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from phaseone.errors import InputError, NotFoundError, Problem
@@ -93,17 +93,17 @@ def show_patient(
     patient_id: int,
     failed: Failed = NOTHING_FAILED,
     status_code: int = 200,
-    labs: int = 0,
-    events: int = 0,
 ) -> HTMLResponse:
+    """The patient's summary: status, eligibility, registration, the current course with its
+    doses, the latest labs and adverse events (each list whole on its own page, each record
+    corrected on its own page), DLT, response and treatment status, with the entry forms."""
     trial = trial_of(request)
     scope = viewer.scope
     today = now(request).date()
     try:
-        first = chart.first_course_id(scope, patient_id)
-        data = chart.chart(
-            scope, patient_id, course_id=first, labs_offset=labs, events_offset=events
-        )
+        courses = registration.courses_of(scope, patient_id)
+        course = courses[-1] if courses else None
+        data = chart.chart(scope, patient_id, course_id=course.id if course else None)
     except NotFoundError:
         return present.not_found(request, viewer, f"No patient {patient_id} at your site.")
     except PermissionDenied as exc:
@@ -111,10 +111,9 @@ def show_patient(
     patient = data.patient
     evaluation = data.screenings[-1] if data.screenings else None
     reg = registration.registration_of(scope, patient.id)
-    courses = registration.courses_of(scope, patient.id)
     calendar = []
-    if courses:
-        calendar = present.calendar_rows(registration.course_plan(trial, courses[0]), data.doses)
+    if course is not None:
+        calendar = present.calendar_rows(registration.course_plan(trial, course), data.doses)
     state = trial_state(scope.session, trial, today)
     window = next((w for w in state.pending if w.patient == patient.subject_code), None)
     signer_roles = signatures.meanings()[screening.ELIGIBILITY_MEANING].roles
@@ -133,7 +132,8 @@ def show_patient(
         patient=patient,
         site_name=data.site_name,
         evaluation=evaluation,
-        checklist=present.checklist(evaluation) if evaluation else [],
+        # A registered patient's checklist is a page of its own (the screening is history).
+        checklist=present.checklist(evaluation) if evaluation and not reg else [],
         changes=(
             present.screening_changes(data.screenings[-2], evaluation)
             if len(data.screenings) > 1 and evaluation is not None
@@ -143,7 +143,7 @@ def show_patient(
             present.signature_rows(scope, "screening_evaluations", evaluation) if evaluation else []
         ),
         reg=reg,
-        course=courses[0] if courses else None,
+        course=course,
         calendar=calendar,
         labs=present.graded_labs(trial, patient, data.labs),
         data=data,
@@ -152,11 +152,12 @@ def show_patient(
             {"d": d, "sigs": present.signature_rows(scope, "dlt_determinations", d)}
             for d in data.determinations
         ],
-        holds=registration.held_requests(scope),
+        # Held slots are offered only to register a patient not yet registered.
+        holds=registration.held_requests(scope) if can_write and not reg else [],
         state=state,
         window=window,
         lab_choices=present.lab_choices(trial),
-        ae_terms=present.ae_terms(trial),
+        ae_term_options=present.ae_term_options(trial),
         agents=trial.protocol.agents,
         attributions=ATTRIBUTIONS,
         off_reasons=treatment.OFF_TREATMENT_REASONS,
@@ -166,20 +167,39 @@ def show_patient(
         **screen,
         today=today,
         levels=[lv.id for lv in trial.protocol.dose_levels],
-        responses=evaluations.present(scope, trial, patient.id),
+        responses=evaluations.present(scope, trial, patient.id) if reg else None,
         failed=failed,
     )
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def patient_page(
-    request: Request,
-    viewer: Viewer,
-    patient_id: int,
-    labs: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    events: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> HTMLResponse:
-    return show_patient(request, viewer, patient_id, labs=labs, events=events)
+def patient_page(request: Request, viewer: Viewer, patient_id: int) -> HTMLResponse:
+    return show_patient(request, viewer, patient_id)
+
+
+@router.get("/patients/{patient_id}/eligibility", response_class=HTMLResponse)
+def eligibility_page(request: Request, viewer: Viewer, patient_id: int) -> HTMLResponse:
+    """The last screening's checklist, signatures and verdict."""
+    scope = viewer.scope
+    try:
+        screenings = chart.screenings_of(scope, patient_id)
+    except NotFoundError:
+        return present.not_found(request, viewer, f"No patient {patient_id} at your site.")
+    except PermissionDenied as exc:
+        return present.not_found(request, viewer, str(exc))
+    patient, evaluations = screenings
+    evaluation = evaluations[-1] if evaluations else None
+    return render(
+        request,
+        "eligibility.html",
+        viewer,
+        patient=patient,
+        evaluation=evaluation,
+        checklist=present.checklist(evaluation) if evaluation else [],
+        screening_signatures=(
+            present.signature_rows(scope, "screening_evaluations", evaluation) if evaluation else []
+        ),
+    )
 
 
 def patient_step(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from phaseone.dosing.calendar import TreatmentPlan
 from phaseone.labs import analyte as lookup_analyte
@@ -25,11 +27,12 @@ RESULT_LABELS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
 
 
 def signature_rows(scope: Scope, entity: str, obj: Any) -> list[dict[str, Any]]:
+    signed = signatures_of(scope.session, entity, obj.id)
+    if not signed:
+        return []
+    # The record's hash (what a signature still holds against) only when there is one.
     current = records.content_hash(entity, obj)
-    return [
-        records.signature_view(sig, current, obj.voided)
-        for sig in signatures_of(scope.session, entity, obj.id)
-    ]
+    return [records.signature_view(sig, current, obj.voided) for sig in signed]
 
 
 def checklist(evaluation: Any) -> list[dict[str, Any]]:
@@ -111,16 +114,30 @@ def graded_labs(trial: Trial, patient: Any, labs: list[Any]) -> list[dict[str, A
     return out
 
 
-def lab_choices(trial: Trial) -> list[dict[str, Any]]:
+def lab_choices(trial: Trial) -> tuple[dict[str, Any], ...]:
+    return _lab_choices(trial.ctcae_version)
+
+
+def ae_term_options(trial: Trial) -> Markup:
+    """The CTCAE terms as the <option>s of the adverse-event form's datalist: about 800,
+    the same on every patient page, so made once per CTCAE version rather than per page."""
+    return _ae_term_options(trial.ctcae_version)
+
+
+# The CTCAE tables do not change while the service runs: each version's lists are made once.
+@functools.cache
+def _lab_choices(ctcae_version: str) -> tuple[dict[str, Any], ...]:
     out = []
-    for analyte_id in ctcae_table(trial.ctcae_version).analytes():
+    for analyte_id in ctcae_table(ctcae_version).analytes():
         spec = lookup_analyte(analyte_id)
-        out.append({"id": spec.id, "name": spec.name, "units": list(spec.spellings)})
-    return out
+        out.append({"id": spec.id, "name": spec.name, "units": tuple(spec.spellings)})
+    return tuple(out)
 
 
-def ae_terms(trial: Trial) -> list[str]:
-    return sorted(t.term for t in terms(trial.ctcae_version).values())
+@functools.cache
+def _ae_term_options(ctcae_version: str) -> Markup:
+    names = sorted(t.term for t in terms(ctcae_version).values())
+    return Markup("").join(Markup('<option value="{}">').format(name) for name in names)
 
 
 def level_regimen(trial: Trial) -> dict[int, str]:

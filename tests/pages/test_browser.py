@@ -246,11 +246,14 @@ def _bilateral_marrow(page: Any, percent: str) -> None:
 def test_coordinator_enters_evaluations_and_the_chair_sees_the_response_table(
     page: Any, served: Served
 ) -> None:
-    """S-0001 (CHLA, dose level 1) was registered 170 days ago in the demo."""
+    """S-0001 (CHLA, dose level 1) was registered 170 days ago in the demo, which entered a
+    baseline evaluation for it; the coordinator corrects that baseline on its own page."""
     login(page, served, "coord.chla")
     page.goto(f"{served.url}/patients")
     page.get_by_role("link", name="S-0001").first.click()
     page.get_by_role("link", name="Enter or view evaluations").click()
+    every_field_labelled(page)
+    page.locator('a[href$="/correct"]').first.click()
     every_field_labelled(page)
     baseline = served.today - dt.timedelta(days=172)
     page.get_by_label("Date of the evaluation").fill(baseline.isoformat())
@@ -262,8 +265,9 @@ def test_coordinator_enters_evaluations_and_the_chair_sees_the_response_table(
     page.locator("#lesion-0-site").select_option("primary")
     page.locator("#lesion-0-mm").fill("50")
     _bilateral_marrow(page, "30")
-    page.get_by_role("button", name="Save the evaluation").click()
-    assert "recorded" in flash(page)
+    page.get_by_label("Reason for the correction").fill("baseline transcribed from the scan report")
+    page.get_by_role("button", name="Save the correction").click()
+    assert "corrected" in flash(page)
     # Repeatable rows: the script adds a fourth lesion row, numbered on.
     page.get_by_role("button", name="Add a lesion").click()
     assert page.locator("#lesion-3-id").count() == 1
@@ -289,6 +293,7 @@ def test_coordinator_enters_evaluations_and_the_chair_sees_the_response_table(
     page.get_by_role("link", name="Response").click()
     level_1 = page.locator('#response-rates tr[data-level="1"]')
     cells = level_1.locator("td").all_inner_texts()
-    assert cells[:2] == ["1", "1"]  # one evaluable patient, one responder
+    # The demo gives each of level 1's three patients a baseline: three evaluable, one responder.
+    assert cells[:2] == ["3", "1"]
     assert "Event-free survival" in page.locator("table.survival").first.inner_text()
     shot(page, "response", full=False)

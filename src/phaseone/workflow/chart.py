@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import lazyload
 
 from phaseone.errors import NotFoundError
 from phaseone.store import records
@@ -68,7 +69,13 @@ LISTS: dict[str, tuple[Any, Any]] = {
 
 
 def _live(model: Any, patient_id: int) -> Any:
-    return select(model).where(model.patient_id == patient_id, model.voided.is_(False))
+    # The patient is read (scoped) before any of their records: each row finds it in the
+    # session rather than joining it again.
+    return (
+        select(model)
+        .where(model.patient_id == patient_id, model.voided.is_(False))
+        .options(lazyload(model.patient))
+    )
 
 
 def _page(
@@ -108,6 +115,7 @@ class Chart:
     follow_ups: list[FollowUp]
     treatment_end: TreatmentEnd | None
     screenings: list[ScreeningEvaluation]
+    registration: Registration | None
 
 
 def chart(
@@ -132,10 +140,10 @@ def chart(
         doses = list(scope.session.scalars(stmt.order_by(*order)))
     labs, labs_page = _page(scope, "lab_results", patient.id, 0, recent)
     events, events_page = _page(scope, "adverse_events", patient.id, 0, recent)
-    site = scope.session.get(Site, patient.site_id)
+    site_name, registration = _site_and_registration(scope, patient)
     return Chart(
         patient=patient,
-        site_name=site.name if site is not None else patient.site_id,
+        site_name=site_name,
         doses=doses,
         labs=labs,
         events=events,
@@ -146,7 +154,26 @@ def chart(
         follow_ups=rows(FollowUp, FollowUp.contact_date),
         treatment_end=next(iter(rows(TreatmentEnd, TreatmentEnd.id)), None),
         screenings=rows(ScreeningEvaluation, ScreeningEvaluation.id),
+        registration=registration,
     )
+
+
+def _site_and_registration(scope: Scope, patient: Patient) -> tuple[str, Registration | None]:
+    """The patient's site name and live registration (the caller's site's), in one query."""
+    joined = [Registration.patient_id == patient.id, Registration.voided.is_(False)]
+    if scope.actor.site_scoped:
+        joined.append(Registration.site_id == scope.actor.site_id)
+    stmt = (
+        select(Site.name, Registration)
+        .select_from(Site)
+        .outerjoin(Registration, and_(*joined))
+        .where(Site.id == patient.site_id)
+        .options(lazyload(Registration.patient))
+    )
+    found = scope.session.execute(stmt).first()
+    if found is None:
+        return patient.site_id, None
+    return found[0], found[1]
 
 
 def screenings_of(scope: Scope, patient_id: int) -> tuple[Patient, list[ScreeningEvaluation]]:

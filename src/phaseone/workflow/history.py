@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from phaseone.store import audit, records
@@ -80,8 +80,25 @@ def decision_history(session: Session) -> list[dict[str, Any]]:
 
 
 def signatures_of(session: Session, entity: str, obj_id: int) -> Sequence[Signature]:
-    stmt = select(Signature).where(Signature.entity == entity, Signature.entity_id == obj_id)
-    return list(session.scalars(stmt.order_by(Signature.id)))
+    return signatures_of_records(session, [(entity, obj_id)])[(entity, obj_id)]
+
+
+def signatures_of_records(
+    session: Session, keys: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], list[Signature]]:
+    """The signatures of each (entity, record id), oldest first, read in one query."""
+    found: dict[tuple[str, int], list[Signature]] = {key: [] for key in keys}
+    if not keys:
+        return found
+    ids: dict[str, list[int]] = {}
+    for entity, obj_id in keys:
+        ids.setdefault(entity, []).append(obj_id)
+    stmt = select(Signature).where(
+        or_(*(and_(Signature.entity == e, Signature.entity_id.in_(i)) for e, i in ids.items()))
+    )
+    for sig in session.scalars(stmt.order_by(Signature.id)):
+        found[(sig.entity, sig.entity_id)].append(sig)
+    return found
 
 
 def signed_determination(session: Session, patient_id: int) -> DltDetermination | None:

@@ -110,7 +110,7 @@ def show_patient(
         return present.not_found(request, viewer, str(exc))
     patient = data.patient
     evaluation = data.screenings[-1] if data.screenings else None
-    reg = registration.registration_of(scope, patient.id)
+    reg = data.registration
     calendar = []
     if course is not None:
         calendar = present.calendar_rows(registration.course_plan(trial, course), data.doses)
@@ -121,6 +121,12 @@ def show_patient(
     screen = (
         _screening_form(scope, trial, patient.id, failed, today) if can_write and not reg else {}
     )
+    # Every signature on the page in one read: the screening's, then each determination's.
+    signed: list[tuple[str, Any]] = [("screening_evaluations", evaluation)] if evaluation else []
+    signed += [("dlt_determinations", d) for d in data.determinations]
+    signature_rows = present.signature_rows_of(scope, signed)
+    screening_signatures = signature_rows[0] if evaluation else []
+    determination_signatures = signature_rows[1:] if evaluation else signature_rows
     record_changes = None
     if len(data.screenings) > 1 and evaluation is not None and not scope.actor.deidentified:
         record_changes = screening.record_changes_between(scope, data.screenings[-2], evaluation)
@@ -139,9 +145,7 @@ def show_patient(
             if len(data.screenings) > 1 and evaluation is not None
             else None
         ),
-        screening_signatures=(
-            present.signature_rows(scope, "screening_evaluations", evaluation) if evaluation else []
-        ),
+        screening_signatures=screening_signatures,
         reg=reg,
         course=course,
         calendar=calendar,
@@ -149,8 +153,8 @@ def show_patient(
         data=data,
         flags=monitoring.chart_flags(viewer, data),
         determinations=[
-            {"d": d, "sigs": present.signature_rows(scope, "dlt_determinations", d)}
-            for d in data.determinations
+            {"d": d, "sigs": sigs}
+            for d, sigs in zip(data.determinations, determination_signatures, strict=True)
         ],
         # Held slots are offered only to register a patient not yet registered.
         holds=registration.held_requests(scope) if can_write and not reg else [],

@@ -20,19 +20,26 @@ from phaseone.store.scope import Scope
 from phaseone.trial import TrialState
 from phaseone.web.pages.session import PageUser, render
 from phaseone.workflow import Trial, visibility
-from phaseone.workflow.history import signatures_of
+from phaseone.workflow.history import signatures_of_records
 from phaseone.workflow.treatment import grade_lab
 
 RESULT_LABELS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
 
 
 def signature_rows(scope: Scope, entity: str, obj: Any) -> list[dict[str, Any]]:
-    signed = signatures_of(scope.session, entity, obj.id)
-    if not signed:
-        return []
-    # The record's hash (what a signature still holds against) only when there is one.
-    current = records.content_hash(entity, obj)
-    return [records.signature_view(sig, current, obj.voided) for sig in signed]
+    return signature_rows_of(scope, [(entity, obj)])[0]
+
+
+def signature_rows_of(scope: Scope, items: list[tuple[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The signature rows of each (entity, record), in order, read in one query."""
+    found = signatures_of_records(scope.session, [(entity, obj.id) for entity, obj in items])
+    rows = []
+    for entity, obj in items:
+        signed = found[(entity, obj.id)]
+        # The record's hash (what a signature still holds against) only when there is one.
+        current = records.content_hash(entity, obj) if signed else ""
+        rows.append([records.signature_view(sig, current, obj.voided) for sig in signed])
+    return rows
 
 
 def checklist(evaluation: Any) -> list[dict[str, Any]]:

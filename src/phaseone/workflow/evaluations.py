@@ -16,6 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.util import identity_key
+
 from phaseone.errors import InputError, Problem
 from phaseone.protocol.model import Assessment, Protocol
 from phaseone.response import (
@@ -222,9 +225,16 @@ def read_tables(
     ids = None if patient_ids is None else list(patient_ids)
     out: dict[str, list[dict[str, Any]]] = {}
     specs = (EVALUATIONS, *CHILDREN, records.SPECS["registrations"], records.SPECS["patients"])
+    # Patients this transaction has already read (one patient's page) are found in the
+    # session; the rows need not join them again.
+    known = ids is not None and all(
+        identity_key(Patient, i) in scope.session.identity_map for i in ids
+    )
     for spec in specs:
         model: Any = spec.model
         stmt = records.visible(scope, spec).where(model.voided.is_(False))
+        if known and model is not Patient:
+            stmt = stmt.options(lazyload(model.patient))
         if ids is not None:
             column = model.id if model is Patient else model.patient_id
             stmt = stmt.where(column.in_(ids))

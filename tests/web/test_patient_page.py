@@ -19,11 +19,11 @@ from tests.web.service_fixtures import Service
 
 Journey = dict[str, dict[str, int]]
 # The statements one patient page sends (SQLite, a coordinator, a registered patient with
-# no disease evaluation; each evaluation table adds one when there is one): the session, a
-# read per list, the site with the registration, every signature in one, open queries, the
-# trial's state. It must not grow with the chart's records, and a new read must be a choice
-# made here.
-STATEMENTS_PER_PAGE = 17
+# no disease evaluation; each evaluation table adds one when there is one): the session, the
+# site with the registration and which short lists hold a row, a read per long list and per
+# short list that holds one, every signature in one, open queries, the trial's state. It
+# must not grow with the chart's records, and a new read must be a choice made here.
+STATEMENTS_PER_PAGE = 16
 
 
 def _scope(session: Any) -> Scope:

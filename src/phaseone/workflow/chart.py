@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import lazyload
 
 from phaseone.errors import NotFoundError
@@ -127,7 +127,11 @@ def chart(
     _identified(scope)
     patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
 
+    site_name, registration, kept = _site_and_registration(scope, patient)
+
     def rows(model: Any, order: Any) -> list[Any]:
+        if model not in kept:
+            return []
         stmt = _live(model, patient.id).order_by(order, model.id)
         return list(scope.session.scalars(stmt))
 
@@ -140,7 +144,6 @@ def chart(
         doses = list(scope.session.scalars(stmt.order_by(*order)))
     labs, labs_page = _page(scope, "lab_results", patient.id, 0, recent)
     events, events_page = _page(scope, "adverse_events", patient.id, 0, recent)
-    site_name, registration = _site_and_registration(scope, patient)
     return Chart(
         patient=patient,
         site_name=site_name,
@@ -158,22 +161,33 @@ def chart(
     )
 
 
-def _site_and_registration(scope: Scope, patient: Patient) -> tuple[str, Registration | None]:
-    """The patient's site name and live registration (the caller's site's), in one query."""
+# The chart's short lists, read whole; most patients have none of some of them.
+SHORT_LISTS = (DltDetermination, ClinicalEvent, FollowUp, TreatmentEnd, ScreeningEvaluation)
+
+
+def _site_and_registration(
+    scope: Scope, patient: Patient
+) -> tuple[str, Registration | None, set[Any]]:
+    """The patient's site name, live registration (the caller's site's) and which short
+    lists hold a live row (the others need no read), in one query."""
     joined = [Registration.patient_id == patient.id, Registration.voided.is_(False)]
     if scope.actor.site_scoped:
         joined.append(Registration.site_id == scope.actor.site_id)
+    held = [
+        exists().where(m.patient_id == patient.id, m.voided.is_(False)) for m in SHORT_LISTS
+    ]
     stmt = (
-        select(Site.name, Registration)
+        select(Site.name, Registration, *held)
         .select_from(Site)
         .outerjoin(Registration, and_(*joined))
         .where(Site.id == patient.site_id)
         .options(lazyload(Registration.patient))
     )
     found = scope.session.execute(stmt).first()
-    if found is None:
-        return patient.site_id, None
-    return found[0], found[1]
+    if found is None:  # a patient's site is a foreign key: not reached
+        return patient.site_id, None, set(SHORT_LISTS)
+    kept = {m for m, has in zip(SHORT_LISTS, found[2:], strict=True) if has}
+    return found[0], found[1], kept
 
 
 def screenings_of(scope: Scope, patient_id: int) -> tuple[Patient, list[ScreeningEvaluation]]:

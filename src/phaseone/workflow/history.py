@@ -79,10 +79,6 @@ def decision_history(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
-def signatures_of(session: Session, entity: str, obj_id: int) -> Sequence[Signature]:
-    return signatures_of_records(session, [(entity, obj_id)])[(entity, obj_id)]
-
-
 def signatures_of_records(
     session: Session, keys: Sequence[tuple[str, int]]
 ) -> dict[tuple[str, int], list[Signature]]:

@@ -142,3 +142,38 @@ def test_a_signed_casebook_refuses_every_write_until_unlocked_then_shows_broken(
         assert (
             records.content(session.get(records.SPECS["lab_results"].model, lab_id))["value"] == 1.1
         )
+
+
+def _creatinine(scope, world: World, patient_id: int) -> None:  # type: ignore[no-untyped-def]
+    treat_service.record_lab(
+        scope,
+        world.trial,
+        patient_id=patient_id,
+        analyte_id="creatinine",
+        value=1.0,
+        unit="mg/dL",
+        collected_on=T0.date(),
+        course=1,
+    )
+
+
+def test_a_lab_write_sees_a_lock_taken_after_its_session_last_read_the_casebook(
+    two_sites,
+) -> None:
+    # A lab write reads the lock with the patient and the course; what it read holds for
+    # its own transaction only, and a lock taken within that transaction is seen at once.
+    world, chla, chop, _ = two_sites
+    with world.as_user("coord.chla") as scope:
+        _creatinine(scope, world, chla)  # read as unlocked
+        scope.session.commit()
+        with world.as_user("inv.chla") as other:
+            casebook.sign(
+                other, chla, username="inv.chla", password=PASSWORD, policy=POLICY, now=T0
+            )
+        with pytest.raises(ConflictError):
+            _creatinine(scope, world, chla)
+    with world.as_user("inv.chop") as scope:
+        _creatinine(scope, world, chop)  # read as unlocked
+        casebook.sign(scope, chop, username="inv.chop", password=PASSWORD, policy=POLICY, now=T0)
+        with pytest.raises(ConflictError):
+            _creatinine(scope, world, chop)

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, event, func, insert, select, text, true
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from phaseone.store.access import Actor
@@ -166,11 +166,34 @@ def _lock_chain(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
+_TAKE = delete(AuditPending).returning(AuditPending.id, AuditPending.entry)
+_HEAD = select(AuditRecord.seq, AuditRecord.row_hash).order_by(AuditRecord.seq.desc()).limit(1)
+
+
 def _head(connection: Connection) -> tuple[int, str]:
-    row = connection.execute(
-        select(AuditRecord.seq, AuditRecord.row_hash).order_by(AuditRecord.seq.desc()).limit(1)
-    ).first()
+    row = connection.execute(_HEAD).first()
     return (0, GENESIS_HASH) if row is None else (row[0], row[1])
+
+
+def _take_with_head_statement() -> Any:
+    taken = _TAKE.cte("taken")
+    head = _HEAD.subquery("head")
+    return select(taken.c.id, taken.c.entry, head.c.seq, head.c.row_hash).outerjoin(
+        head, true()
+    )
+
+
+# The queue emptied and the chain's head read in one round trip (PostgreSQL). Run after
+# the chain lock is taken, the statement's snapshot sees every seal committed before it.
+_TAKE_WITH_HEAD = _take_with_head_statement()
+
+
+def _take_with_head(connection: Connection) -> tuple[list[tuple[int, str]], tuple[int, str]]:
+    rows = connection.execute(_TAKE_WITH_HEAD).all()
+    waiting = sorted((row[0], row[1]) for row in rows)
+    if not rows or rows[0][2] is None:
+        return waiting, (0, GENESIS_HASH)
+    return waiting, (rows[0][2], rows[0][3])
 
 
 def _unchained(entry: Entry) -> dict[str, Any]:
@@ -215,11 +238,15 @@ def seal_waiting(connection: Connection) -> int:
     ends). Returns how many were sealed."""
     _lock_chain(connection)
     # Taken off the queue and chained in one transaction: both happen, or neither.
-    taken = connection.execute(delete(AuditPending).returning(AuditPending.id, AuditPending.entry))
-    waiting = sorted(taken.all())
+    if connection.dialect.name == "postgresql":
+        waiting, head = _take_with_head(connection)
+    else:  # SQLite has no DELETE inside WITH: two statements
+        taken = connection.execute(_TAKE)
+        waiting = sorted((row[0], row[1]) for row in taken)
+        head = _head(connection) if waiting else (0, GENESIS_HASH)
     if not waiting:
         return 0
-    seq, prev = _head(connection)
+    seq, prev = head
     rows = []
     for _, entry in waiting:
         seq += 1

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from phaseone.store.access import Source
 from phaseone.store.accounts import NewLogin, actor_for, resolve_api_token, resolve_session
@@ -75,17 +77,38 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _unit_of_work(request: Request) -> Iterator[Session]:
-    """The request's one transaction: committed when the endpoint returns, else rolled back."""
-    session = database(request).factory()
+def _commit_and_close(session: Session) -> None:
     try:
-        yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _roll_back_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[Session]:
+    """The request's one transaction: committed when the endpoint returns, else rolled back.
+
+    Async so that opening the session, which does no I/O (it connects on first use), takes
+    no worker thread; the commit (or rollback) and close do, in one. Shielded: a request
+    cancelled meanwhile still ends its transaction and gives its connection back."""
+    session = database(request).factory()
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_roll_back_and_close, session)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_commit_and_close, session)
 
 
 DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]

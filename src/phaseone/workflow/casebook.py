@@ -89,6 +89,7 @@ def sign(
     )
     scope.session.add(lock)
     scope.session.flush()
+    locks.forget(scope.session)
     scope.audit(
         "sign",
         ENTITY,
@@ -118,6 +119,7 @@ def unlock(scope: Scope, patient_id: int, *, reason: str | None, now: dt.datetim
     lock.released_by = scope.actor.user_id
     lock.release_reason = reason.strip()
     scope.session.flush()
+    locks.forget(scope.session)
     scope.audit(
         "casebook_unlock",
         ENTITY,

@@ -8,7 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import lazyload
 
 from phaseone.dosing.terms import course_terms, end_reason
 from phaseone.errors import InputError, Problem
@@ -17,7 +18,7 @@ from phaseone.safety.ctcae import LabGrade, grade_value
 from phaseone.safety.events import ATTRIBUTIONS
 from phaseone.safety.ranges import default_ranges, resolve_range
 from phaseone.safety.terms import find_term, suggestions
-from phaseone.store import records
+from phaseone.store import locks, records
 from phaseone.store.access import CLINICAL_WRITERS
 from phaseone.store.errors import ConflictError
 from phaseone.store.models import (
@@ -55,6 +56,45 @@ def _course(scope: Scope, patient_id: int, number: int) -> Course:
     if course is None:
         raise InputError([Problem("course", f"course {number} is not started for this patient")])
     return course
+
+
+# A write's one read before it writes: the patient, the course the record is entered
+# against (None when that course is not started) and whether the casebook is locked. The
+# course's own join to its patient is not made: the patient is in the same row.
+_PATIENT_COURSE = (
+    select(Patient, Course, locks.LOCKED)
+    .outerjoin(
+        Course,
+        and_(
+            Course.patient_id == Patient.id,
+            Course.number == bindparam("number"),
+            Course.voided.is_(False),
+        ),
+    )
+    .where(Patient.id == bindparam("patient_id"))
+    .options(lazyload(Course.patient))
+)
+
+
+def _patient_and_course(
+    scope: Scope, patient_id: int, number: int | None
+) -> tuple[Patient, Course | None]:
+    """The patient (as `records.get` gives it: NotFoundError for another site's) and its
+    course `number` (InputError if not started), read in one query with the casebook's
+    lock, which `records.create` then checks without reading it again."""
+    row = scope.session.execute(
+        _PATIENT_COURSE, {"patient_id": patient_id, "number": number or 0}
+    ).first()
+    # The site rule is records.get's: the patient is now in the session, so no query.
+    patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
+    assert row is not None  # records.get found it
+    if not row.casebook_locked:
+        locks.note_unlocked(scope.session, patient_id)
+    if number is None:
+        return patient, None
+    if row.Course is None:
+        raise InputError([Problem("course", f"course {number} is not started for this patient")])
+    return patient, row.Course
 
 
 def _registered(scope: Scope, patient_id: int) -> Patient:
@@ -217,7 +257,7 @@ def record_lab(
 ) -> tuple[LabResult, GradedLab]:
     """A lab value, stored with the limits it was graded against; the protocol's edit
     checks apply (possible limits of the analyte, a date after `today`)."""
-    patient: Patient = records.get(scope, records.SPECS["patients"], patient_id)
+    patient, course_row = _patient_and_course(scope, patient_id, course)
     spec = lookup_analyte(analyte_id)
     spec.to_canonical(value, unit)  # rejects a unit the analyte does not take, by name
     graded = grade_lab(
@@ -230,8 +270,6 @@ def record_lab(
         lln=lln,
         uln=uln,
     )
-    # Kept (not just its id): the store checks the reference against the same object.
-    course_row = None if course is None else _course(scope, patient_id, course)
     values = {
         "patient_id": patient_id,
         "course_id": None if course_row is None else course_row.id,

@@ -69,13 +69,13 @@ def spaghetti(panels: Mapping[str, tuple[Series, Mapping[str, str]]], *, ylabel:
                                              label=group or None))
             xy = [p for pts in lines[group] for p in pts]
             ax.scatter([p[0] for p in xy], [p[1] for p in xy], s=9, color=c, alpha=0.8)
-        ax.autoscale_view()
-        if log:
+        if log:  # before autoscaling, so a panel with nothing above zero keeps log limits
             ax.set_yscale("log")
+        ax.autoscale_view()
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel("study day")
         ax.set_ylabel(ylabel)
-        if names:
+        if lines:
             ax.legend(fontsize="small", frameon=False)
     return fig
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from phaseone.store import signatures
 from phaseone.web.admin_inputs import AuditExportIn, AuditQueryIn
+from phaseone.web.api.records import AuditFields
 from phaseone.web.auth import Caller
 from phaseone.workflow import auditing
 from phaseone.workflow.auditing import export_text
@@ -23,22 +24,7 @@ class ChangeOut(BaseModel):
     new: str | None
 
 
-class AuditEntryOut(BaseModel):
-    seq: int
-    at: str
-    user_id: int | None
-    username: str
-    role: str | None
-    user_site_id: str | None
-    action: str
-    entity: str
-    entity_id: str | None
-    record_site_id: str | None
-    field: str | None
-    old_value: Any = None
-    new_value: Any = None
-    reason: str | None
-    source: str
+class AuditEntryOut(AuditFields):
     patient_id: int | None
     subject_code: str | None
     changes: list[ChangeOut]

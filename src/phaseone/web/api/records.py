@@ -53,7 +53,9 @@ class CriterionOut(BaseModel):
     evidence: dict[str, Any] | None = None
 
 
-class AuditOut(BaseModel):
+class AuditFields(BaseModel):
+    """What every view of an audit entry shows: who, when, what, old and new, why."""
+
     seq: int
     at: str
     user_id: int | None
@@ -69,6 +71,9 @@ class AuditOut(BaseModel):
     new_value: Any = None
     reason: str | None
     source: str
+
+
+class AuditOut(AuditFields):
     client_ip: str | None
     prev_hash: str
     row_hash: str

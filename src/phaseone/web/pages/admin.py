@@ -128,8 +128,21 @@ def user_page(request: Request, viewer: Viewer, user_id: int) -> HTMLResponse:
     return show_user(request, viewer, user_id)
 
 
-def _again(request: Request, viewer: Viewer, user_id: int) -> Any:
-    return lambda failed, code: show_user(request, viewer, user_id, failed, code)
+def _submit_on_user(
+    request: Request, viewer: Viewer, user_id: int, act: Any, form: str, fields: dict[str, Any],
+    **options: Any,
+) -> Response:
+    """A form of the user's page: back to it with the message, or the page again with the
+    refused form filled in as typed."""
+    return submit(
+        viewer,
+        act,
+        ok_url=f"/admin/users/{user_id}",
+        form=form,
+        fields=fields,
+        show_again=lambda failed, code: show_user(request, viewer, user_id, failed, code),
+        **options,
+    )
 
 
 @router.post("/admin/users/{user_id}/change")
@@ -140,14 +153,7 @@ def change(request: Request, viewer: Viewer, user_id: int, fields: Fields) -> Re
         administration.change_account(viewer.scope, user_id, changes, data.reason)
         return "Account changed."
 
-    return submit(
-        viewer,
-        act,
-        ok_url=f"/admin/users/{user_id}",
-        form="change",
-        fields=fields,
-        show_again=_again(request, viewer, user_id),
-    )
+    return _submit_on_user(request, viewer, user_id, act, "change", fields)
 
 
 @router.post("/admin/users/{user_id}/unlock")
@@ -157,14 +163,7 @@ def unlock(request: Request, viewer: Viewer, user_id: int, fields: Fields) -> Re
         administration.unlock(viewer.scope, user_id, data.reason)
         return "Account unlocked."
 
-    return submit(
-        viewer,
-        act,
-        ok_url=f"/admin/users/{user_id}",
-        form="unlock",
-        fields=fields,
-        show_again=_again(request, viewer, user_id),
-    )
+    return _submit_on_user(request, viewer, user_id, act, "unlock", fields)
 
 
 @router.post("/admin/users/{user_id}/reset-code")
@@ -184,13 +183,13 @@ def reset_code(request: Request, viewer: Viewer, user_id: int, fields: Fields) -
         )
         return "Code issued."
 
-    return submit(
+    return _submit_on_user(
+        request,
         viewer,
+        user_id,
         act,
-        ok_url=f"/admin/users/{user_id}",
-        form="reset",
-        fields=fields,
-        show_again=_again(request, viewer, user_id),
+        "reset",
+        fields,
         done=lambda _: _code_page(
             request, viewer, administration.account(viewer.scope, user_id).user, made[0]
         ),

@@ -326,3 +326,34 @@ def test_every_concurrent_writer_returns_with_its_entries_sealed(
         assert session.scalar(select(func.count()).select_from(AuditPending)) == 0
         result = audit.verify(session)
     assert result.ok and result.head_seq == 1 + 48
+
+
+def test_the_committed_version_moves_when_writers_commit_out_of_order(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages and the trial's state are kept under `committed_version`: a writer whose entry
+    was numbered first but committed last must still move it, or a reader would be served
+    what it computed before that commit."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: commits cannot interleave there")
+    _seed(database, 0)
+    monkeypatch.setattr(audit, "seal", lambda engine: 0)  # both stay waiting, as between
+    first = database.factory()  # commit and seal
+    try:
+        _patient(first, "NUMBERED FIRST")
+        audit._write_pending(first)  # its entry takes the lower number, still uncommitted
+        with database.transaction() as second:
+            _patient(second, "COMMITTED FIRST")
+        with database.transaction() as reader:
+            before = audit.committed_version(reader)
+        first.commit()
+    finally:
+        first.close()
+    with database.transaction() as reader:
+        after = audit.committed_version(reader)
+    assert before is not None and after is not None
+    assert before[1] == after[1], "the newest waiting entry is the same"
+    assert after != before
+    monkeypatch.undo()
+    with database.transaction() as session:
+        assert audit.verify(session).ok

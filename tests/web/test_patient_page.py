@@ -8,12 +8,14 @@ import datetime as dt
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 
 from phaseone.store import records
 from phaseone.store.access import Source, system_actor
 from phaseone.store.models import Course
 from phaseone.store.scope import Scope
+from phaseone.web.pages import page_cache
 from tests.web.page_client import Pages
 from tests.web.service_fixtures import Service
 
@@ -149,6 +151,15 @@ def test_each_record_is_corrected_on_its_own_page(journey: Journey, pages: Pages
 
 
 def _statements(pages: Pages, service: Service, path: str) -> int:
+    return len(_sent(pages, service, path))
+
+
+def _reads(pages: Pages, service: Service, path: str) -> int:
+    """The statements but SQLite's BEGIN."""
+    return sum(not s.startswith("BEGIN") for s in _sent(pages, service, path))
+
+
+def _sent(pages: Pages, service: Service, path: str) -> list[str]:
     client = pages.as_("coord_a")
     sent: list[str] = []
 
@@ -160,12 +171,13 @@ def _statements(pages: Pages, service: Service, path: str) -> int:
         assert client.get(path).status_code == 200
     finally:
         event.remove(service.db.engine, "before_cursor_execute", count)
-    return len(sent)
+    return sent
 
 
 def test_the_chart_sends_a_bounded_number_of_statements(
-    service: Service, journey: Journey, pages: Pages
+    service: Service, journey: Journey, pages: Pages, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(page_cache, "KEPT_PAGES", 0)  # every view rendered: its reads counted
     patient = journey["a"]["patients"]
     path = f"/patients/{patient}"
     pages.get("coord_a", path)  # the trial's state is cached after the first page
@@ -185,5 +197,42 @@ def test_a_registered_patients_checklist_is_a_page_away(journey: Journey, pages:
     assert 'class="checklist"' not in chart
     page = pages.get("coord_a", f"/patients/{patient}/eligibility")
     assert page.status_code == 200 and 'class="checklist"' in page.text
-    assert page.text.count("<li class=\"depth-") > 10
+    assert page.text.count('<li class="depth-') > 10
     assert pages.get("coord_b", f"/patients/{patient}/eligibility").status_code == 404
+
+
+def test_a_chart_opened_again_unchanged_is_not_rendered_again(
+    service: Service, journey: Journey, pages: Pages
+) -> None:
+    """Kept under the trial's committed version, the day and the login session: the second
+    view reads only the session and the version; any write in the trial, another day or
+    another viewer renders it anew, so no view is ever stale."""
+    patient = journey["a"]["patients"]
+    path = f"/patients/{patient}"
+    first = pages.get("coord_a", path).text
+    assert _reads(pages, service, path) == 2  # the session and the version
+    assert pages.get("coord_a", path).text == first
+
+    # A write by someone else, over the API: the next view shows it.
+    lab = {
+        "analyte": "alt",
+        "value": 987.0,
+        "unit": "U/L",
+        "course": 1,
+        "collected_on": service.clock.now.date().isoformat(),
+    }
+    service.ok(service.post("inv_a", f"/patients/{patient}/labs", lab), 201)
+    assert _reads(pages, service, path) > 2
+    assert ">987" in pages.get("coord_a", path).text
+
+    # Another viewer of the same chart gets a page of their own (their name, their token).
+    theirs = pages.get("inv_a", path).text
+    assert "Inv_A Person" in theirs and "Coord_A Person" not in theirs
+    assert pages.tokens["inv_a"] in theirs and pages.tokens["coord_a"] not in theirs
+
+    # The next day renders it again (what is due and what is open depends on the day).
+    service.clock.advance(days=1)
+    assert _reads(pages, service, path) > 2
+    # A message after a step (a query string) is never kept.
+    shown = pages.get("coord_a", path + "?ok=Lab+saved").text
+    assert "Lab saved" in shown and "Lab saved" not in pages.get("coord_a", path).text

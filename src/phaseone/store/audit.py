@@ -325,18 +325,22 @@ def _seal_after_commit(session: Session, transaction: SessionTransaction) -> Non
         _sealer(engine).after_commit(engine)
 
 
-def committed_version(session: Session) -> tuple[int, int] | None:
-    """A version of the committed data as `session` sees it: the chain's head and the
-    newest entry waiting to be sealed. Every committed change writes an entry, so the pair
-    moves with every change and never comes back; it versions whatever is derived from
-    the stored data. None while the session holds changes of its own not yet committed,
-    which no version describes."""
+def committed_version(session: Session) -> tuple[int, int, int] | None:
+    """A version of the committed data as `session` sees it: the chain's head, and the
+    newest entry and the number of entries waiting to be sealed. Every committed change
+    writes an entry, so the version moves with every change and never comes back; it
+    versions whatever is derived from the stored data. The count is needed because
+    writers may commit out of the order their entries were numbered in: an entry committed
+    after a newer one leaves the newest unchanged but not the count (a seal, which takes
+    entries away, moves the head). None while the session holds changes of its own not
+    yet committed, which no version describes."""
     if session.info.get(_PENDING) or session.new or session.deleted:
         return None
     head = select(func.max(AuditRecord.seq)).scalar_subquery()
-    waiting = select(func.max(AuditPending.id)).scalar_subquery()
-    row = session.execute(select(head, waiting)).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    waiting = select(func.max(AuditPending.id), func.count()).select_from(AuditPending)
+    newest, count = waiting.subquery().c
+    row = session.execute(select(head, newest, count)).one()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2])
 
 
 def _discard(session: Session, *_args: Any) -> None:

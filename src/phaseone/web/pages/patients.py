@@ -16,7 +16,7 @@ from phaseone.store.errors import PermissionDenied
 from phaseone.web.api.schemas import PatientIn
 from phaseone.web.auth import now, policy
 from phaseone.web.inputs import RegistrationRequest, ScreeningIn, SignerIn
-from phaseone.web.pages import monitoring, present, record_form
+from phaseone.web.pages import monitoring, page_cache, present, record_form
 from phaseone.web.pages.forms import parse, posted, submit
 from phaseone.web.pages.session import NOTHING_FAILED, Failed, Viewer, render, trial_of
 from phaseone.workflow import chart, corrections, evaluations, registration, screening, treatment
@@ -178,7 +178,11 @@ def show_patient(
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient_page(request: Request, viewer: Viewer, patient_id: int) -> HTMLResponse:
-    return show_patient(request, viewer, patient_id)
+    key = page_cache.key_of(request, viewer, now(request).date())
+    page: HTMLResponse = page_cache.served(
+        request, key, lambda: show_patient(request, viewer, patient_id)
+    )
+    return page
 
 
 @router.get("/patients/{patient_id}/eligibility", response_class=HTMLResponse)

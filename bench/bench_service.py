@@ -226,6 +226,10 @@ async def _drive(
     return latencies, errors, elapsed
 
 
+def _ms(values: list[float]) -> str:
+    return ", ".join(f"{v:.0f} ms" for v in values)
+
+
 def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
@@ -235,6 +239,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="Measure each request type this many times, each with new connections.",
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="Use the database seeded by an earlier run."
     )
@@ -306,7 +316,6 @@ def main() -> None:
         )
         for name in columns:
             table.add_column(name, justify="right" if name != "request" else "left")
-        measured: dict[str, tuple[float, float]] = {}
         kinds = {
             "page": ("patient page (HTML)", patient_page),
             "rendered": ("patient page, rendered every view", page_rendered),
@@ -314,36 +323,44 @@ def main() -> None:
             "labs": ("labs, one page of 50 (API)", labs_page),
             "write": ("lab write (API)", lab_write),
         }
+        measured: dict[str, list[tuple[float, float]]] = {}
         for label, request in (kinds[k] for k in args.only or kinds):
-            asyncio.run(_drive(host, port, args.clients, 2.0, request))  # warm-up
-            server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
-            latencies, errors, elapsed = asyncio.run(
-                _drive(host, port, args.clients, args.seconds, request)
-            )
-            server_cpu = server.cpu_seconds() - server_cpu
-            client_cpu = time.process_time() - client_cpu
-            measured[label] = (_p(latencies, 99), len(latencies) / elapsed)
-            table.add_row(
-                label,
-                str(len(latencies)),
-                str(errors),
-                f"{statistics.median(latencies):.1f}",
-                f"{_p(latencies, 99):.1f}",
-                f"{len(latencies) / elapsed:.0f}",
-                f"{server_cpu / len(latencies) * 1000:.1f}",
-                f"{client_cpu / len(latencies) * 1000:.1f}",
-            )
+            for run in range(1, args.runs + 1):
+                # Each run opens its clients' connections anew: which worker each lands
+                # on is the kernel's choice, and an uneven share moves the tail.
+                asyncio.run(_drive(host, port, args.clients, 2.0, request))  # warm-up
+                server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+                latencies, errors, elapsed = asyncio.run(
+                    _drive(host, port, args.clients, args.seconds, request)
+                )
+                server_cpu = server.cpu_seconds() - server_cpu
+                client_cpu = time.process_time() - client_cpu
+                measured.setdefault(label, []).append((_p(latencies, 99), len(latencies) / elapsed))
+                table.add_row(
+                    label if args.runs == 1 else f"{label}, run {run}",
+                    str(len(latencies)),
+                    str(errors),
+                    f"{statistics.median(latencies):.1f}",
+                    f"{_p(latencies, 99):.1f}",
+                    f"{len(latencies) / elapsed:.0f}",
+                    f"{server_cpu / len(latencies) * 1000:.1f}",
+                    f"{client_cpu / len(latencies) * 1000:.1f}",
+                )
         console.print(table)
-        goals = []
+        goals: list[tuple[str, list[bool]]] = []
         if "patient page (HTML)" in measured:
-            page_p99 = measured["patient page (HTML)"][0]
-            goals.append((f"patient page p99 < 100 ms: {page_p99:.0f} ms", page_p99 < 100))
+            p99s = [p99 for p99, _ in measured["patient page (HTML)"]]
+            goals.append((f"patient page p99 < 100 ms: {_ms(p99s)}", [p < 100 for p in p99s]))
         if "lab write (API)" in measured:
-            write_p99, write_rate = measured["lab write (API)"]
-            goals.append((f"lab write p99 < 100 ms: {write_p99:.0f} ms", write_p99 < 100))
-            goals.append((f"lab writes >= 300/s: {write_rate:.0f}/s", write_rate >= 300))
+            p99s = [p99 for p99, _ in measured["lab write (API)"]]
+            rates = [rate for _, rate in measured["lab write (API)"]]
+            goals.append((f"lab write p99 < 100 ms: {_ms(p99s)}", [p < 100 for p in p99s]))
+            shown = ", ".join(f"{r:.0f}/s" for r in rates)
+            goals.append((f"lab writes >= 300/s: {shown}", [r >= 300 for r in rates]))
         for goal, met in goals:
-            console.print(f"goal {goal}: {'[green]met[/]' if met else '[red]not met[/]'}")
+            verdict = "[green]met[/]" if all(met) else "[red]not met[/]"
+            runs = f" (in {sum(met)} of {len(met)} runs)" if len(met) > 1 else ""
+            console.print(f"goal {goal}: {verdict}{runs}")
         console.print(f"load average now: {os.getloadavg()[0]:.1f}")
         with httpx.Client(base_url=base) as one:
             one.post("/api/v1/auth/login", json={"username": USER, "password": PASSWORD})

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.routing import Match
+from starlette.types import Scope
 
 from phaseone import __version__
 from phaseone.errors import InputError, Problem
@@ -96,7 +98,7 @@ def create_app(
     app.state.clock = clock
     app.state.settings = settings
     errors.install(app)
-    api = APIRouter(prefix=API_PREFIX)
+    api = _ApiRouter(prefix=API_PREFIX)
     api.include_router(session.router)
     api.include_router(people.router)
     # Before the record routers, so that /dlt-determinations/due is not read as an id.
@@ -117,6 +119,18 @@ def create_app(
     _install_pages(app)
     app.add_middleware(Hardening, settings=settings)
     return app
+
+
+class _ApiRouter(APIRouter):
+    """The API's routes, tried only for addresses under its prefix. FastAPI tries an
+    included router's routes one at a time (twice per request: to choose, then to run), so
+    without this every page's address was first compared with every API route."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path: str = scope.get("path", "")
+        if path != self.prefix and not path.startswith(self.prefix + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def _install_pages(app: FastAPI) -> None:

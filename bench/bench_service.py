@@ -34,7 +34,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import httpx
-from bench_scale import Server, free_port, fresh_database
+from bench_scale import Server, free_port, fresh_database, vacuum_if_autovacuum_is_off
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
@@ -263,6 +263,8 @@ def main() -> None:
         fresh_database(url)
         with console.status("Seeding: the demo trial and a patient with 12 courses..."):
             patient, other = _seed(url)
+    if vacuum_if_autovacuum_is_off(url):
+        console.print("PostgreSQL runs without autovacuum here: VACUUM before measuring.")
     host, port = "127.0.0.1", free_port()
     base = f"http://{host}:{port}"
     server = Server(url, port, args.workers)

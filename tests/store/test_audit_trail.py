@@ -351,9 +351,22 @@ def test_the_committed_version_moves_when_writers_commit_out_of_order(
         first.close()
     with database.transaction() as reader:
         after = audit.committed_version(reader)
-    assert before is not None and after is not None
-    assert before[1] == after[1], "the newest waiting entry is the same"
-    assert after != before
+    assert before is not None and after is not None and after != before
     monkeypatch.undo()
     with database.transaction() as session:
         assert audit.verify(session).ok
+
+
+def test_the_committed_version_moves_with_every_commit_and_only_then(
+    database: Database,
+) -> None:
+    _seed(database, 0)
+    with database.transaction() as reader:
+        first = audit.committed_version(reader)
+    with database.transaction() as reader:
+        assert audit.committed_version(reader) == first, "nothing was committed"
+    with database.transaction() as session:
+        _patient(session, "NEW")
+        assert audit.committed_version(session) is None, "its own change is not committed"
+    with database.transaction() as reader:
+        assert audit.committed_version(reader) != first

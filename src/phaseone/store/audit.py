@@ -325,22 +325,30 @@ def _seal_after_commit(session: Session, transaction: SessionTransaction) -> Non
         _sealer(engine).after_commit(engine)
 
 
-def committed_version(session: Session) -> tuple[int, int, int] | None:
-    """A version of the committed data as `session` sees it: the chain's head, and the
-    newest entry and the number of entries waiting to be sealed. Every committed change
-    writes an entry, so the version moves with every change and never comes back; it
-    versions whatever is derived from the stored data. The count is needed because
-    writers may commit out of the order their entries were numbered in: an entry committed
-    after a newer one leaves the newest unchanged but not the count (a seal, which takes
-    entries away, moves the head). None while the session holds changes of its own not
-    yet committed, which no version describes."""
+def committed_version(session: Session) -> tuple[object, ...] | None:
+    """A version of the committed data as `session` sees it, which moves with every
+    committed change and never comes back; it versions whatever is derived from the stored
+    data. None while the session holds changes of its own not yet committed, which no
+    version describes.
+
+    On PostgreSQL it is the snapshot the statement reads with (`pg_current_snapshot()`:
+    the next transaction id and those still running): two equal snapshots see the same
+    committed transactions, so the same data. Reading it costs nothing, however many rows
+    the tables hold. On SQLite it is the chain's head and the newest entry waiting to be
+    sealed: every committed change writes an entry, and a seal, which takes entries away,
+    moves the head. (SQLite's writers hold its one write lock from their first statement,
+    so they commit in the order their entries were numbered; PostgreSQL's need not.)"""
     if session.info.get(_PENDING) or session.new or session.deleted:
         return None
+    if session.get_bind().dialect.name == "postgresql":
+        return (str(session.execute(_SNAPSHOT).scalar_one()),)
     head = select(func.max(AuditRecord.seq)).scalar_subquery()
-    waiting = select(func.max(AuditPending.id), func.count()).select_from(AuditPending)
-    newest, count = waiting.subquery().c
-    row = session.execute(select(head, newest, count)).one()
-    return int(row[0] or 0), int(row[1] or 0), int(row[2])
+    newest = select(func.max(AuditPending.id)).scalar_subquery()
+    row = session.execute(select(head, newest)).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+_SNAPSHOT = text("SELECT pg_current_snapshot()::text")
 
 
 def _discard(session: Session, *_args: Any) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
 import os
 import sys
 import time
@@ -61,8 +62,14 @@ async def _measure(url: str, n: int) -> list[tuple[str, float, float, float]]:
             "collected_on": today,
             "course": 1,
         }
+        views = itertools.count()
         requests: list[tuple[str, Callable[[], Awaitable[httpx.Response]]]] = [
-            ("patient page (HTML)", lambda: client.get(f"/patients/{patient}")),
+            ("patient page (HTML), kept", lambda: client.get(f"/patients/{patient}")),
+            (
+                # A query string is never kept (page_cache): every view is rendered anew.
+                "patient page (HTML), rendered",
+                lambda: client.get(f"/patients/{patient}?view={next(views)}"),
+            ),
             ("patient (API)", lambda: client.get(f"/api/v1/patients/{patient}")),
             (
                 "labs, one page of 50 (API)",
@@ -94,9 +101,9 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("PHASEONE_BENCH_DATABASE_URL", DEFAULT_URL)
     rows = asyncio.run(_measure(url, args.n))
-    print(f"{'request':<28} {'wall ms':>8} {'CPU ms':>8} {'queries':>8}")
+    print(f"{'request':<32} {'wall ms':>8} {'CPU ms':>8} {'queries':>8}")
     for label, wall, cpu, queries in rows:
-        print(f"{label:<28} {wall:>8.1f} {cpu:>8.1f} {queries:>8.1f}")
+        print(f"{label:<32} {wall:>8.1f} {cpu:>8.1f} {queries:>8.1f}")
     print(f"(one request at a time, in process; load average {os.getloadavg()[0]:.1f})")
 
 

@@ -10,7 +10,7 @@ with concurrent clients, each logged in with its own session:
 - the same patient over the API (`GET /api/v1/patients/{id}`) and one page of its labs,
 - a lab write (`POST /api/v1/patients/{id}/labs`: validated, graded, audited, committed).
 
-    python bench/bench_service.py [--workers 2] [--clients 16] [--seconds 15] [--runs 3]
+    python bench/bench_service.py [--workers 4] [--clients 16] [--seconds 15] [--runs 3]
 
 PostgreSQL comes from PHASEONE_BENCH_DATABASE_URL, else
 postgresql+psycopg://postgres@127.0.0.1:5432/phaseone_bench (dropped and made anew).
@@ -236,7 +236,7 @@ def _p(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2, help="Server processes (one per core).")
+    parser.add_argument("--workers", type=int, default=4, help="Server processes.")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument(

@@ -115,7 +115,7 @@ def workers_option() -> Any:
         "--workers",
         min=1,
         max=64,
-        help="Worker processes (use PostgreSQL for more than one; about one per core).",
+        help="Worker processes (use PostgreSQL for more than one; about 2 per core).",
     )
 
 

@@ -210,7 +210,9 @@ def test_a_chart_opened_again_unchanged_is_not_rendered_again(
     patient = journey["a"]["patients"]
     path = f"/patients/{patient}"
     first = pages.get("coord_a", path).text
-    assert _reads(pages, service, path) == 2  # the session and the version
+    # The session and the version. (A commit elsewhere in a shared PostgreSQL cluster moves
+    # the version too and renders the page again: the next view is then kept.)
+    assert min(_reads(pages, service, path) for _ in range(3)) == 2
     assert pages.get("coord_a", path).text == first
 
     # A write by someone else, over the API: the next view shows it.

@@ -220,7 +220,7 @@ def load_history(session: Session) -> TrialHistory:
 
 # The trial's state is read on nearly every page and many API calls; recomputing it means
 # ~10 queries and the design's fit. It is a function of the committed data (versioned by
-# the audit chain's head) and the day, so each process keeps the last few it computed.
+# `audit.committed_version`) and the day, so each process keeps the last few it computed.
 _STATES: dict[tuple[int, int, tuple[object, ...], dt.date], tuple[object, Trial, TrialState]] = {}
 _STATES_KEPT = 16
 _STATES_LOCK = threading.Lock()

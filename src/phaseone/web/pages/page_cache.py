@@ -1,10 +1,10 @@
 """Pages kept once rendered: a page opened again with nothing changed is not built again.
 
 A page is a function of the committed data, the day, the address and who views it. The
-committed data is versioned by the audit trail (`audit.committed_version`: every committed
-change writes an entry, so the version moves with every change anywhere in the trial and
-never comes back). The viewer is their login session (its CSRF token is in the page's
-forms) and their account's name, role and site. A page is kept under all of these and
+committed data is versioned by `audit.committed_version` (PostgreSQL's snapshot, or the
+audit trail's head on SQLite), which moves with every committed change anywhere and never
+comes back. The viewer is their login session (its CSRF token is in the page's forms) and
+their account's name, role and site. A page is kept under all of these and
 served again only while every one is unchanged; the version is read before the data, so a
 kept page is never older than the version it is kept under.
 

@@ -133,7 +133,7 @@ class _Gated(APIRouter):
     only turns away addresses none of its routes could match, so which route answers is
     unchanged."""
 
-    def __init__(self, *, under: str, heads: frozenset[str] | None = None, **kwargs: Any):
+    def __init__(self, *, under: str, heads: frozenset[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.under, self.heads = under, heads
 

@@ -11,6 +11,7 @@ from phaseone.errors import InputError, NotFoundError
 from phaseone.store import records
 from phaseone.store.errors import AuthenticationError, ConflictError, PermissionDenied
 from phaseone.store.models import AuditRecord
+from phaseone.store.scope import Scope
 from phaseone.workflow import casebook, corrections, sdv
 from phaseone.workflow import treatment as treat_service
 from tests.workflow.conftest import PASSWORD, POLICY, T0, World, lab
@@ -144,7 +145,7 @@ def test_a_signed_casebook_refuses_every_write_until_unlocked_then_shows_broken(
         )
 
 
-def _creatinine(scope, world: World, patient_id: int) -> None:  # type: ignore[no-untyped-def]
+def _creatinine(scope: Scope, world: World, patient_id: int) -> None:
     treat_service.record_lab(
         scope,
         world.trial,

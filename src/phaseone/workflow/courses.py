@@ -41,7 +41,7 @@ from phaseone.store.models import (
 )
 from phaseone.store.scope import Scope
 from phaseone.workflow.context import Trial
-from phaseone.workflow.registration import course_plan, courses_of, registration_of
+from phaseone.workflow.registration import course_plan, courses_of, not_started, registration_of
 
 COURSES = records.SPECS["courses"]
 
@@ -77,7 +77,7 @@ def course_of(scope: Scope, patient_id: int, number: int) -> Course:
     for course in courses_of(scope, patient_id):
         if course.number == number:
             return course
-    raise InputError([Problem("course", f"course {number} is not started for this patient")])
+    raise not_started(number)
 
 
 def _labs(scope: Scope, patient_id: int) -> list[LabValue]:

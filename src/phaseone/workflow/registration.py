@@ -6,9 +6,10 @@ import datetime as dt
 import threading
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from phaseone.dosing.calendar import TreatmentPlan, treatment_plan
+from phaseone.errors import InputError, Problem
 from phaseone.store import records
 from phaseone.store.access import CLINICAL_WRITERS
 from phaseone.store.errors import ConflictError, PermissionDenied
@@ -135,6 +136,28 @@ def registration_of(scope: Scope, patient_id: int) -> Registration | None:
     if scope.actor.site_scoped:
         stmt = stmt.where(Registration.site_id == scope.actor.site_id)
     return scope.session.scalar(stmt)
+
+
+# A course a record is entered against: stored and not voided, by its number. Built once:
+# every dose, lab, adverse event and specimen entered against a course reads it.
+STARTED_COURSE = (Course.number == bindparam("number"), Course.voided.is_(False))
+_STARTED = select(Course).where(Course.patient_id == bindparam("patient_id"), *STARTED_COURSE)
+
+
+def not_started(number: int) -> InputError:
+    """The refusal of a record entered against a course the patient has not started."""
+    return InputError([Problem("course", f"course {number} is not started for this patient")])
+
+
+def started_course(scope: Scope, patient_id: int, number: int) -> Course:
+    """The patient's course `number` (the caller has already read the patient through its
+    site rule), or `not_started`."""
+    course: Course | None = scope.session.scalar(
+        _STARTED, {"patient_id": patient_id, "number": number}
+    )
+    if course is None:
+        raise not_started(number)
+    return course
 
 
 def courses_of(scope: Scope, patient_id: int) -> list[Course]:

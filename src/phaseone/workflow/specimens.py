@@ -27,6 +27,7 @@ from phaseone.store.errors import ConflictError
 from phaseone.store.models import Course, DoseAdministration, Shipment, Specimen
 from phaseone.store.scope import Scope
 from phaseone.workflow.context import Trial
+from phaseone.workflow.registration import started_course
 
 SPECIMENS = records.EntitySpec(
     "specimens",
@@ -82,22 +83,12 @@ def _applies(trial: Trial, a: Assessment, course: Course) -> bool:
     return level is not None and a.agent in level.doses
 
 
-def _course(scope: Scope, patient_id: int, number: int) -> Course:
-    stmt = select(Course).where(
-        Course.patient_id == patient_id, Course.number == number, Course.voided.is_(False)
-    )
-    course = scope.session.scalar(stmt)
-    if course is None:
-        raise InputError([Problem("course", f"course {number} is not started for this patient")])
-    return course
-
-
 def schedule_course(scope: Scope, trial: Trial, *, patient_id: int, course: int) -> list[Specimen]:
     """Plan every specimen the protocol samples in a course (idempotent: specimens already
     planned are kept and returned with the new ones)."""
     records.get(scope, records.SPECS["patients"], patient_id)  # scoping first
     scope.require_role(SPECIMENS.writers, "plan specimens")
-    row = _course(scope, patient_id, course)
+    row = started_course(scope, patient_id, course)
     existing = {
         (s.assessment_id, s.course_day, s.sample_hour): s
         for s in scope.session.scalars(
@@ -430,7 +421,7 @@ def add_unscheduled(
     a = _assessment(trial, assessment_id)
     assert a.specimen is not None
     records.get(scope, records.SPECS["patients"], patient_id)
-    row = _course(scope, patient_id, course)
+    row = started_course(scope, patient_id, course)
     last = trial.protocol.course.length_days + 1  # the day after the course: a trough
     if not 1 <= day <= last:
         raise InputError([Problem("day", f"expected a course day 1-{last}")])

@@ -34,7 +34,14 @@ from phaseone.store.models import (
 from phaseone.store.scope import Scope
 from phaseone.workflow import corrections, edits
 from phaseone.workflow.context import Trial
-from phaseone.workflow.registration import course_plan, courses_of, registration_of
+from phaseone.workflow.registration import (
+    STARTED_COURSE,
+    course_plan,
+    courses_of,
+    not_started,
+    registration_of,
+    started_course,
+)
 
 TREATMENT_END = records.EntitySpec(
     "treatment_ends", "end of treatment", TreatmentEnd, CLINICAL_WRITERS
@@ -43,34 +50,12 @@ TREATMENT_END = records.EntitySpec(
 OFF_TREATMENT_REASONS = tuple(t.id for t in course_terms().end_reasons)
 
 
-# Built once: every dose, lab and AE entered against a course reads it.
-_COURSE = select(Course).where(
-    Course.patient_id == bindparam("patient_id"),
-    Course.number == bindparam("number"),
-    Course.voided.is_(False),
-)
-
-
-def _course(scope: Scope, patient_id: int, number: int) -> Course:
-    course = scope.session.scalar(_COURSE, {"patient_id": patient_id, "number": number})
-    if course is None:
-        raise InputError([Problem("course", f"course {number} is not started for this patient")])
-    return course
-
-
 # A write's one read before it writes: the patient, the course the record is entered
 # against (None when that course is not started) and whether the casebook is locked. The
 # course's own join to its patient is not made: the patient is in the same row.
 _PATIENT_COURSE = (
     select(Patient, Course, locks.LOCKED)
-    .outerjoin(
-        Course,
-        and_(
-            Course.patient_id == Patient.id,
-            Course.number == bindparam("number"),
-            Course.voided.is_(False),
-        ),
-    )
+    .outerjoin(Course, and_(Course.patient_id == Patient.id, *STARTED_COURSE))
     .where(Patient.id == bindparam("patient_id"))
     .options(lazyload(Course.patient))
 )
@@ -93,7 +78,7 @@ def _patient_and_course(
     if number is None:
         return patient, None
     if row.Course is None:
-        raise InputError([Problem("course", f"course {number} is not started for this patient")])
+        raise not_started(number)
     return patient, row.Course
 
 
@@ -142,7 +127,7 @@ def record_dose(
     a check's warning, audited with the record.
     """
     _registered(scope, patient_id)
-    row = _course(scope, patient_id, course)
+    row = started_course(scope, patient_id, course)
     planned = planned_mg(trial, row, day, agent_id)
     if planned is None:
         raise InputError(
@@ -326,7 +311,7 @@ def record_adverse_event(
         raise InputError(problems)
     assert found is not None
     # Kept (not just its id): the store checks the reference against the same object.
-    course_row = None if course is None else _course(scope, patient_id, course)
+    course_row = None if course is None else started_course(scope, patient_id, course)
     values = {
         "patient_id": patient_id,
         "course_id": None if course_row is None else course_row.id,

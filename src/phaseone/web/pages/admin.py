@@ -4,6 +4,7 @@ password with a one-time code. Every step is a workflow/administration.py call."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -129,7 +130,13 @@ def user_page(request: Request, viewer: Viewer, user_id: int) -> HTMLResponse:
 
 
 def _submit_on_user(
-    request: Request, viewer: Viewer, user_id: int, act: Any, form: str, fields: dict[str, Any],
+    request: Request,
+    viewer: Viewer,
+    user_id: int,
+    act: Callable[[], str],
+    *,
+    form: str,
+    fields: dict[str, Any],
     **options: Any,
 ) -> Response:
     """A form of the user's page: back to it with the message, or the page again with the
@@ -153,7 +160,7 @@ def change(request: Request, viewer: Viewer, user_id: int, fields: Fields) -> Re
         administration.change_account(viewer.scope, user_id, changes, data.reason)
         return "Account changed."
 
-    return _submit_on_user(request, viewer, user_id, act, "change", fields)
+    return _submit_on_user(request, viewer, user_id, act, form="change", fields=fields)
 
 
 @router.post("/admin/users/{user_id}/unlock")
@@ -163,7 +170,7 @@ def unlock(request: Request, viewer: Viewer, user_id: int, fields: Fields) -> Re
         administration.unlock(viewer.scope, user_id, data.reason)
         return "Account unlocked."
 
-    return _submit_on_user(request, viewer, user_id, act, "unlock", fields)
+    return _submit_on_user(request, viewer, user_id, act, form="unlock", fields=fields)
 
 
 @router.post("/admin/users/{user_id}/reset-code")
@@ -188,8 +195,8 @@ def reset_code(request: Request, viewer: Viewer, user_id: int, fields: Fields) -
         viewer,
         user_id,
         act,
-        "reset",
-        fields,
+        form="reset",
+        fields=fields,
         done=lambda _: _code_page(
             request, viewer, administration.account(viewer.scope, user_id).user, made[0]
         ),

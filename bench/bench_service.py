@@ -34,7 +34,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 import httpx
-from bench_scale import Server, free_port, fresh_database, vacuum_if_autovacuum_is_off
+from bench_scale import (
+    Connection,
+    Server,
+    free_port,
+    fresh_database,
+    vacuum_if_autovacuum_is_off,
+)
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
@@ -46,7 +52,6 @@ from phaseone.store.access import Source, system_actor
 from phaseone.store.db import Database
 from phaseone.store.models import Course, Patient
 from phaseone.store.scope import Scope
-from phaseone.web.auth import SESSION_COOKIE
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/phaseone_bench"
 PASSWORD = "bench service passphrase 7"
@@ -140,61 +145,6 @@ def _seeded(url: str) -> tuple[int, int]:
     return chla[0], chla[1]
 
 
-class Connection:
-    """One signed-in client on a keep-alive HTTP/1.1 connection, written by hand.
-
-    The load generator shares the server's cores, so its own cost is kept small: httpx
-    spends about 1.5 ms of CPU per request here, this about a fifth of that. It sends the
-    session cookie (and the CSRF token on writes) as a browser would and reads each answer
-    whole (Content-Length or chunked)."""
-
-    def __init__(self, host: str, port: int, cookie: str, csrf: str) -> None:
-        self.host, self.port, self.csrf = host, port, csrf
-        self.head = f"Host: {host}:{port}\r\nCookie: {SESSION_COOKIE}={cookie}\r\n"
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    @classmethod
-    async def signed_in(cls, host: str, port: int) -> Connection:
-        async with httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=30) as client:
-            answer = await client.post(
-                "/api/v1/auth/login", json={"username": USER, "password": PASSWORD}
-            )
-            answer.raise_for_status()
-            return cls(host, port, answer.cookies[SESSION_COOKIE], answer.json()["csrf_token"])
-
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        """(status, body) of one request; connects again if the server closed the line."""
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        extra = (
-            f"X-CSRF-Token: {self.csrf}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            if method != "GET"
-            else ""
-        )
-        self.writer.write(f"{method} {path} HTTP/1.1\r\n{self.head}{extra}\r\n".encode() + body)
-        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
-        status = int(head[9:12])
-        if "transfer-encoding: chunked" in head:
-            content = b""
-            while size := int((await self.reader.readline()).strip(), 16):
-                content += (await self.reader.readexactly(size + 2))[:-2]
-            await self.reader.readline()
-        else:
-            length = head.split("content-length:", 1)[1].split("\r\n", 1)[0]
-            content = await self.reader.readexactly(int(length))
-        if "connection: close" in head:
-            await self.close()
-        return status, content
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = self.reader = None
-
-
 Request = Callable[[Connection, int], Awaitable[tuple[int, bytes]]]
 
 
@@ -202,7 +152,7 @@ async def _drive(
     host: str, port: int, clients: int, seconds: float, request: Request
 ) -> tuple[list[float], int, float]:
     """`clients` concurrent loops of `request` for `seconds`: latencies (ms), errors, time."""
-    connections = [await Connection.signed_in(host, port) for _ in range(clients)]
+    connections = [await Connection.signed_in(host, port, USER, PASSWORD) for _ in range(clients)]
     latencies: list[float] = []
     errors = 0
     stop = time.perf_counter() + seconds

@@ -75,22 +75,17 @@ APPEND_ONLY_TRIGGERS = {
 }
 
 
-# Returned as they are. Exact types: an enum that is also a str or an int goes on below.
-_AS_IS = frozenset({str, int, float, bool, type(None)})
+# Plain JSON values, returned as they are. Exact types: an enum that is also a str or an
+# int is not one of them.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def jsonable(value: Any) -> Any:
     """A value as plain JSON data: dates in ISO 8601, enums by value."""
-    kind = type(value)
-    # The common cases first, by exact type: every audit entry and every signed record's
-    # hash goes through here, and the general checks below (a Mapping is an abstract
-    # class) cost several times as much per value.
-    if kind in _AS_IS:
+    # Plain values first: most values are, and every audit entry and signed record's hash
+    # comes through here; the checks below cost several times as much per value.
+    if type(value) in _PLAIN:
         return value
-    if kind is dict:
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if kind is list:
-        return [jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
         return format_utc(value)
     if isinstance(value, dt.date):

@@ -62,6 +62,9 @@ PG_CLUSTER = ("15", "main")
 MIX = (("lab write", 5), ("patient API", 2), ("labs page", 2), ("patient page", 1))
 MIXES = {"standard": MIX, "writes": (("lab write", 1),)}
 WRITE_KINDS = frozenset({"lab write"})
+# The service's speed goals at 16 clients (bench_service.py judges them too).
+P99_GOAL_MS = 100  # the patient page and the lab write
+WRITES_GOAL_PER_S = 300
 RETRY_PAUSE = 0.25
 
 
@@ -676,8 +679,10 @@ def write_goals(results: Results) -> list[str]:
     writes = results.latencies["lab write"]
     p99, rate = percentile(writes, 99), len(writes) / results.elapsed
     return [
-        f"goal lab write p99 < 100 ms: {p99:.0f} ms: {'met' if p99 < 100 else 'not met'}",
-        f"goal lab writes >= 300/s: {rate:.0f}/s: {'met' if rate >= 300 else 'not met'}",
+        f"goal lab write p99 < {P99_GOAL_MS} ms: {p99:.0f} ms: "
+        + ("met" if p99 < P99_GOAL_MS else "not met"),
+        f"goal lab writes >= {WRITES_GOAL_PER_S}/s: {rate:.0f}/s: "
+        + ("met" if rate >= WRITES_GOAL_PER_S else "not met"),
     ]
 
 
